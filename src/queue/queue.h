@@ -1,0 +1,87 @@
+/*
+ * queue: the durable message queue in data_dir/queue.
+ *
+ *   queue/tmp/ID.msg  message being received (streamed as it arrives)
+ *   queue/msg/ID      accepted message bytes (CRLF line ends, Received: first)
+ *   queue/env/ID      its envelope: a text record file, the commit point
+ *
+ * Acceptance (spool_commit) = fsync message, write envelope to tmp and
+ * fsync, rename message into msg/, fsync, rename envelope into env/, fsync
+ * env/. Only then may the server say 250. An envelope in env/ means the
+ * message is accepted; a msg/ file without an envelope is debris from a
+ * crash and is removed by queue_recover().
+ *
+ * Per-recipient progress is appended to the envelope as records and
+ * fsynced ("D idx" done, "F idx reason" failed permanently, "T idx when
+ * reason" tempfail with next attempt), so a restart never repeats a
+ * finished recipient; a torn last record (no trailing newline) is ignored.
+ */
+#ifndef HM_QUEUE_H
+#define HM_QUEUE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define QUEUE_ID_LEN 20
+
+enum rcpt_state { RCPT_PENDING = 0, RCPT_DONE, RCPT_FAILED };
+
+struct env_rcpt {
+	char addr[320];        /* local@domain as given in RCPT TO */
+	int local;             /* 1 = a hosted mailbox (deliver to Maildir) */
+	enum rcpt_state state;
+	int attempts;
+	time_t next_attempt;
+	char reason[512];      /* last failure text (no CR/LF) */
+};
+
+struct envelope {
+	char id[QUEUE_ID_LEN + 1];
+	time_t arrival;
+	char sender[320];      /* "" = null sender */
+	char client_ip[64];
+	char helo[256];
+	char account[64];      /* authorized account, "" if none */
+	uint64_t size;         /* bytes of queue/msg/ID */
+	size_t nrcpt;
+	struct env_rcpt *rcpt;
+};
+
+struct spool;
+
+/* Create queue/{tmp,msg,env} if missing. 0 or -1 (errno). */
+int queue_init(const char *queue_dir);
+/* Open a new message file; its id is spool_id(). NULL + errno on failure. */
+struct spool *spool_begin(const char *queue_dir);
+const char *spool_id(const struct spool *sp);
+/* Append message bytes (plain write(2), no fsync). -1 + errno. */
+int spool_write(struct spool *sp, const void *p, size_t n);
+/* Bytes written so far. */
+uint64_t spool_size(const struct spool *sp);
+/* Make it durable (see above); env->id and env->size are filled in. Blocks:
+ * call on a worker. On success the spool is freed. On failure (-1 + errno)
+ * nothing is left on disk and the spool is freed too. */
+int spool_commit(struct spool *sp, struct envelope *env);
+/* Throw the message away (unlink the temp file) and free. */
+void spool_abort(struct spool *sp);
+
+/* Read queue/env/ID (applying progress records). 0, or -1 + errno. */
+int envelope_load(const char *queue_dir, const char *id, struct envelope *out);
+void envelope_free(struct envelope *env);
+/* Append a progress record for recipient idx and fsync. 0 or -1 + errno. */
+int envelope_mark_done(const char *queue_dir, const char *id, size_t idx);
+int envelope_mark_failed(const char *queue_dir, const char *id, size_t idx, const char *reason);
+int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
+                           time_t next_attempt, const char *reason);
+/* Remove message and envelope (envelope first). 0 or -1 + errno. */
+int queue_remove(const char *queue_dir, const char *id);
+/* Path of queue/msg/ID into out. */
+void queue_msg_path(const char *queue_dir, const char *id, char *out, size_t outlen);
+
+/* Remove crash debris (tmp/*, msg/ without env/), then call cb for every
+ * accepted message id, oldest first. Returns count or -1. */
+int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg);
+/* Call cb for each queued envelope (for `hostmailctl queue list`). */
+int queue_list(const char *queue_dir, int (*cb)(const struct envelope *, void *), void *arg);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * store: the account database behind a narrow interface (hosting accounts,
+ * their domains, mailboxes with password hashes). The embedded backend is
+ * SQLite in data_dir/hostmail.db (WAL); a PostgreSQL backend can implement
+ * the same functions later. All calls block: from hostmaild call them on a
+ * worker thread. A struct store is safe to share between threads (it
+ * serializes internally).
+ *
+ * Return convention: 0 success; STORE_ENOTFOUND, STORE_EEXIST, STORE_EINVAL
+ * (bad input: err says why), STORE_EFAIL (database error). err, when given,
+ * receives one clear human-readable line.
+ */
+#ifndef HM_STORE_H
+#define HM_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ENOTFOUND (-2)
+#define STORE_EEXIST    (-3)
+#define STORE_EINVAL    (-4)
+#define STORE_EFAIL     (-5)
+
+#define STORE_NAME_MAX 64
+
+struct store;
+
+struct account {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int suspended;                 /* 0 active, 1 suspended */
+	char created[11];              /* YYYY-MM-DD */
+	int server_number;
+};
+
+struct mailbox {
+	int64_t id;
+	char address[320];             /* lower-case local@domain */
+	char domain[256];
+	char account[STORE_NAME_MAX];  /* owning account's name */
+	int account_suspended;
+	char password_hash[256];
+};
+
+struct store *store_open(const char *data_dir, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Accounts. name: [a-z0-9][a-z0-9-]{0,31}. created NULL = today (UTC). */
+int store_account_add(struct store *st, const char *name, const char *created,
+                      int server_number, char *err, size_t errlen);
+int store_account_get(struct store *st, const char *name, struct account *out);
+int store_account_set_suspended(struct store *st, const char *name, int suspended,
+                                char *err, size_t errlen);
+/* Removes the account with its domains and mailboxes (Maildirs stay on disk). */
+int store_account_remove(struct store *st, const char *name, char *err, size_t errlen);
+/* Calls cb for every account in name order; cb returning non-zero stops. */
+int store_account_list(struct store *st, int (*cb)(const struct account *, void *), void *arg);
+
+/* Domains: lower-cased; one owner each. */
+int store_domain_add(struct store *st, const char *account, const char *domain,
+                     char *err, size_t errlen);
+int store_domain_remove(struct store *st, const char *domain, char *err, size_t errlen);
+/* account NULL = all. cb gets (domain, owning account name). */
+int store_domain_list(struct store *st, const char *account,
+                      int (*cb)(const char *domain, const char *account, void *), void *arg);
+/* Owning account of a hosted domain: 0 and owner filled, or STORE_ENOTFOUND. */
+int store_domain_owner(struct store *st, const char *domain, char *owner, size_t ownerlen);
+
+/* Mailboxes. address local@domain, domain must be hosted; password_hash
+ * already made with password_hash(). */
+int store_mailbox_add(struct store *st, const char *address, const char *password_hash,
+                      char *err, size_t errlen);
+int store_mailbox_set_password(struct store *st, const char *address, const char *password_hash,
+                               char *err, size_t errlen);
+int store_mailbox_remove(struct store *st, const char *address, char *err, size_t errlen);
+int store_mailbox_get(struct store *st, const char *address, struct mailbox *out);
+/* domain NULL = all, in address order. */
+int store_mailbox_list(struct store *st, const char *domain,
+                       int (*cb)(const struct mailbox *, void *), void *arg);
+
+/* The RCPT TO decision's data: is domain hosted, and does local@domain exist?
+ * (case-insensitive). Returns 0 with *hosted and *exists set, or STORE_EFAIL. */
+int store_rcpt_lookup(struct store *st, const char *local, const char *domain,
+                      int *hosted, int *exists);
+
+#endif

@@ -1,0 +1,239 @@
+/* config: INI file -> struct config with documented defaults (see config.h). */
+#include "util/config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->hostname, sizeof c->hostname, "localhost");
+	snprintf(c->data_dir, sizeof c->data_dir, "/var/lib/hostmail");
+	snprintf(c->tls_certificate, sizeof c->tls_certificate, "/etc/hostmail/tls/default.crt");
+	snprintf(c->tls_key, sizeof c->tls_key, "/etc/hostmail/tls/default.key");
+	snprintf(c->tls_sni_dir, sizeof c->tls_sni_dir, "/etc/hostmail/tls/sni");
+	c->pop_before_smtp_minutes = 90;
+	c->pop3_allow_plaintext_auth = 0;
+	c->message_size = 41943040;
+	c->max_recipients = 100;
+	c->recipients_per_hour = 500;
+	c->recipients_per_day = 2000;
+	c->smtp_timeout = 300;
+	c->smtp_data_timeout = 180;
+	c->smtp_max_errors = 10;
+	static const int sched[] = { 300, 600, 1200, 2400, 3600, 7200, 14400 };
+	memcpy(c->retry_schedule, sched, sizeof sched);
+	c->retry_schedule_n = 7;
+	c->queue_max_age = 5 * 86400;
+	c->mx_port = 25;
+	snprintf(c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern, "mail{server}.example.net");
+	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
+	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
+	c->worker_threads = 4;
+}
+
+long config_parse_duration(const char *s)
+{
+	char *end;
+	long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || v < 0 || v > 100L * 365 * 86400)
+		return -1;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': v *= 60; end++; break;
+	case 'h': v *= 3600; end++; break;
+	case 'd': v *= 86400; end++; break;
+	case 'w': v *= 7 * 86400; end++; break;
+	default: break;
+	}
+	while (isspace((unsigned char)*end))
+		end++;
+	return *end ? -1 : v;
+}
+
+int config_parse_listen(const char *value, struct listen_list *out)
+{
+	char tmp[1024], *save = NULL, *tok;
+
+	out->n = 0;
+	if (snprintf(tmp, sizeof tmp, "%s", value) >= (int)sizeof tmp)
+		return -1;
+	for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *s = tok, *e, *colon, *host;
+		size_t hl;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '\0')
+			continue;
+		if (out->n >= CFG_MAX_ADDRS)
+			return -1;
+		if (*s == '[') {
+			char *rb = strchr(s, ']');
+			if (!rb || rb[1] != ':')
+				return -1;
+			host = s + 1;
+			hl = (size_t)(rb - host);
+			colon = rb + 1;
+		} else {
+			colon = strrchr(s, ':');
+			if (!colon || strchr(s, ':') != colon)
+				return -1;
+			host = s;
+			hl = (size_t)(colon - s);
+		}
+		if (hl == 0 || hl >= sizeof out->a[0].host || strlen(colon + 1) == 0 ||
+		    strlen(colon + 1) >= sizeof out->a[0].port || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return -1;
+		memcpy(out->a[out->n].host, host, hl);
+		out->a[out->n].host[hl] = '\0';
+		snprintf(out->a[out->n].port, sizeof out->a[0].port, "%s", colon + 1);
+		out->n++;
+	}
+	return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+		*out = 1;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_int(const char *v, long min, long max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_str(const char *v, char *dst, size_t n)
+{
+	return snprintf(dst, n, "%s", v) >= (int)n ? -1 : 0;
+}
+
+static int parse_schedule(const char *v, struct config *c)
+{
+	char tmp[512], *save = NULL, *tok;
+	int n = 0;
+
+	if (parse_str(v, tmp, sizeof tmp) < 0)
+		return -1;
+	for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		long d = config_parse_duration(tok);
+		if (d <= 0 || n >= 16)
+			return -1;
+		c->retry_schedule[n++] = (int)d;
+	}
+	if (n == 0)
+		return -1;
+	c->retry_schedule_n = n;
+	return 0;
+}
+
+struct parse_ctx {
+	struct config *c;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+#define KEY(s, k) (!strcmp(section, s) && !strcmp(name, k))
+
+static int on_key(void *user, const char *section, const char *name, const char *v)
+{
+	struct parse_ctx *p = user;
+	struct config *c = p->c;
+	int r = -1;
+	long d;
+
+	if (KEY("server", "hostname")) r = parse_str(v, c->hostname, sizeof c->hostname);
+	else if (KEY("server", "data_dir")) r = parse_str(v, c->data_dir, sizeof c->data_dir);
+	else if (KEY("server", "user")) r = parse_str(v, c->user, sizeof c->user);
+	else if (KEY("server", "worker_threads")) r = parse_int(v, 1, 64, &c->worker_threads);
+	else if (KEY("listen", "smtp")) r = config_parse_listen(v, &c->smtp);
+	else if (KEY("listen", "submission")) r = config_parse_listen(v, &c->submission);
+	else if (KEY("listen", "submissions")) r = config_parse_listen(v, &c->submissions);
+	else if (KEY("listen", "pop3")) r = config_parse_listen(v, &c->pop3);
+	else if (KEY("listen", "pop3s")) r = config_parse_listen(v, &c->pop3s);
+	else if (KEY("listen", "acc")) r = config_parse_listen(v, &c->acc);
+	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
+	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);
+	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
+	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_int(v, 0, 100000, &c->pop_before_smtp_minutes);
+	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
+	else if (KEY("limits", "message_size")) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		r = (errno || end == v || *end || n < 1024) ? -1 : 0;
+		c->message_size = n;
+	}
+	else if (KEY("limits", "max_recipients")) r = parse_int(v, 1, 100000, &c->max_recipients);
+	else if (KEY("limits", "recipients_per_hour")) r = parse_int(v, 0, 100000000, &c->recipients_per_hour);
+	else if (KEY("limits", "recipients_per_day")) r = parse_int(v, 0, 100000000, &c->recipients_per_day);
+	else if (KEY("smtp", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->smtp_timeout = (int)d, 0) : -1; }
+	else if (KEY("smtp", "data_timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->smtp_data_timeout = (int)d, 0) : -1; }
+	else if (KEY("smtp", "max_errors")) r = parse_int(v, 1, 1000, &c->smtp_max_errors);
+	else if (KEY("queue", "retry_schedule")) r = parse_schedule(v, c);
+	else if (KEY("queue", "max_age")) { d = config_parse_duration(v); r = d > 0 ? (c->queue_max_age = (int)d, 0) : -1; }
+	else if (KEY("delivery", "dns_servers")) r = parse_str(v, c->dns_servers, sizeof c->dns_servers);
+	else if (KEY("delivery", "mx_port")) r = parse_int(v, 1, 65535, &c->mx_port);
+	else if (KEY("hostnames", "legacy_pattern")) r = parse_str(v, c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern);
+	else if (KEY("hostnames", "pattern")) r = parse_str(v, c->hostname_pattern, sizeof c->hostname_pattern);
+	else if (KEY("hostnames", "legacy_cutover")) r = parse_str(v, c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover);
+	else {
+		if (!p->failed)
+			snprintf(p->err, p->errlen, "%s: unknown key [%s] %s", c->path, section, name);
+		p->failed = 1;
+		return 0;
+	}
+	if (r < 0 && !p->failed) {
+		snprintf(p->err, p->errlen, "%s: bad value for [%s] %s: \"%s\"", c->path, section, name, v);
+		p->failed = 1;
+	}
+	return 1;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	struct parse_ctx p = { c, err, errlen, 0 };
+	int r;
+
+	config_defaults(c);
+	snprintf(c->path, sizeof c->path, "%s", path);
+	r = ini_parse(path, on_key, &p);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	if (r > 0 && !p.failed) {
+		snprintf(err, errlen, "%s: syntax error on line %d", path, r);
+		return -1;
+	}
+	return p.failed ? -1 : 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * config: the INI configuration (parsed with libinih) as one struct.
+ * Every key and its default is listed in docs/configuration.md. Unknown
+ * sections or keys are an error, so a typo never silently means a default.
+ */
+#ifndef HM_CONFIG_H
+#define HM_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_ADDRS 16
+
+struct listen_addr {
+	char host[64];  /* numeric IPv4 or IPv6, no brackets */
+	char port[8];
+};
+
+struct listen_list {
+	int n;
+	struct listen_addr a[CFG_MAX_ADDRS];
+};
+
+struct config {
+	char path[512];
+	/* [server] */
+	char hostname[256];
+	char data_dir[512];
+	char user[64];                  /* "" = do not drop privileges */
+	/* [listen] */
+	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
+	/* [tls] */
+	char tls_certificate[512];
+	char tls_key[512];
+	char tls_sni_dir[512];
+	/* [relay] */
+	int pop_before_smtp_minutes;
+	/* [pop3] */
+	int pop3_allow_plaintext_auth;
+	/* [limits] */
+	uint64_t message_size;
+	int max_recipients;
+	int recipients_per_hour;
+	int recipients_per_day;
+	/* [smtp] */
+	int smtp_timeout;               /* seconds idle in command state */
+	int smtp_data_timeout;          /* seconds between DATA chunks */
+	int smtp_max_errors;
+	/* [queue] */
+	int retry_schedule[16];         /* seconds */
+	int retry_schedule_n;
+	int queue_max_age;              /* seconds */
+	/* [delivery] */
+	char dns_servers[256];
+	int mx_port;
+	/* [hostnames] */
+	char hostname_legacy_pattern[256];
+	char hostname_pattern[256];
+	char hostname_legacy_cutover[16];
+	/* [workers] */
+	int worker_threads;
+};
+
+/* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void config_defaults(struct config *cfg);
+/* "127.0.0.1:25, [::1]:25" -> list; -1 on a malformed entry. */
+int config_parse_listen(const char *value, struct listen_list *out);
+/* "5m", "1h", "5d", "30" (seconds) -> seconds; -1 if malformed. */
+long config_parse_duration(const char *s);
+
+#endif
