@@ -140,3 +140,158 @@ def demo(hm):
 def server(demo):
     demo.start()
     return demo
+
+
+# --- helpers for the SMTP and durability tests -------------------------------
+
+import re
+
+REPLY_LINE = re.compile(rb"^(\d{3})([ -])(.*)$")
+ENH = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")
+
+
+class Reply:
+    """One SMTP reply: code, its text lines (str), and the raw lines."""
+
+    def __init__(self, code, lines, raw):
+        self.code = code
+        self.lines = lines
+        self.raw = raw
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    @property
+    def enh(self):
+        """Enhanced status code of the first line ("5.1.1"), or None."""
+        m = ENH.match(self.lines[0]) if self.lines else None
+        return m.group(0).strip() if m else None
+
+    def __repr__(self):
+        return f"Reply({self.code}, {self.lines!r})"
+
+
+class RawSMTP:
+    """A byte-level SMTP client for protocol edge cases (pipelining,
+    overlong lines, bare LF). Every reply read is kept in self.transcript."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, family=None):
+        if family is None:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        else:
+            self.sock = socket.socket(family, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect((host, port))
+        self.buf = b""
+        self.transcript = []
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.transcript.append(("C", data))
+        self.sock.sendall(data)
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; partial {self.buf!r}; transcript {self.transcript!r}")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def reply(self):
+        lines, raw, code = [], [], None
+        while True:
+            line = self._line()
+            raw.append(line)
+            m = REPLY_LINE.match(line)
+            if not m:
+                raise AssertionError(f"malformed reply line {line!r}")
+            if code is None:
+                code = int(m.group(1))
+            elif int(m.group(1)) != code:
+                raise AssertionError(f"reply code changed inside a multi-line reply: {raw!r}")
+            lines.append(m.group(3).decode("utf-8", "replace"))
+            if m.group(2) == b" ":
+                break
+        r = Reply(code, lines, raw)
+        self.transcript.append(("S", r))
+        return r
+
+    def cmd(self, line):
+        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True if the server closes the connection (EOF) within timeout,
+        with no further bytes sent."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        if data:
+            raise AssertionError(f"unexpected bytes before close: {data!r}")
+        return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def queued_id(reply_text):
+    """The ID from "2.0.0 Ok: queued as ID" (str or bytes), or None."""
+    if isinstance(reply_text, bytes):
+        reply_text = reply_text.decode("utf-8", "replace")
+    m = re.search(r"queued as (\S+)", reply_text)
+    return m.group(1) if m else None
+
+
+def message_files(hm, address, subs=("new", "cur")):
+    """Paths of every message file in the Maildir's new/ (and cur/)."""
+    out = []
+    md = hm.maildir(address)
+    for sub in subs:
+        d = os.path.join(md, sub)
+        if os.path.isdir(d):
+            out += [os.path.join(d, n) for n in sorted(os.listdir(d))]
+    return out
+
+
+def queue_files(hm, sub):
+    d = os.path.join(hm.data_dir, "queue", sub)
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def setup_demo(h):
+    """The same account, domain and mailboxes as the `demo` fixture."""
+    h.ctl("account", "add", "acme", "--server-number", "7")
+    h.ctl("domain", "add", "acme", "acme.test")
+    h.ctl("mailbox", "add", "alice@acme.test", input="alice-secret\n")
+    h.ctl("mailbox", "add", "bob@acme.test", input="bob-secret\n")
+    return h
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Factory: make_server(extra="[smtp]\\ntimeout = 2\\n") -> a running
+    demo server with extra configuration appended."""
+    made = []
+
+    def make(extra=""):
+        d = tmp_path / f"srv{len(made)}"
+        d.mkdir()
+        h = Hostmail(d, extra=extra)
+        made.append(h)
+        setup_demo(h)
+        return h.start()
+
+    yield make
+    for h in made:
+        h.stop()

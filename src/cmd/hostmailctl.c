@@ -1,0 +1,504 @@
+/*
+ * hostmailctl: the administrator's tool. Works directly on the data
+ * directory named by the configuration: the account store (accounts,
+ * domains, mailboxes) and the queue. Each verb is one row of the command
+ * table below. Exit status: 0 done, 1 error (one "hostmailctl: ..." line
+ * on stderr, nothing changed), 2 wrong usage. Passwords come from standard
+ * input, one line, never from argv (which other users can read in ps).
+ */
+#include "delivery/maildir.h"
+#include "policy/hostnames.h"
+#include "policy/mail_settings.h"
+#include "queue/queue.h"
+#include "store/store.h"
+#include "store/store_valid.h"
+#include "util/config.h"
+#include "util/password.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_CONFIG "/etc/hostmail/hostmail.ini"
+#define EXIT_USAGE 2
+#define PASSWORD_MAX 1024
+
+static const char usage_text[] =
+	"usage: hostmailctl [-c FILE] VERB ...\n"
+	"  -c FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	"  -h        this help\n"
+	"\n"
+	"  account add NAME [--created YYYY-MM-DD] [--server-number N]\n"
+	"                           created defaults to today (UTC), server number to 1\n"
+	"  account list             NAME STATUS CREATED SERVER, one per line\n"
+	"  account show NAME        key: value lines\n"
+	"  account suspend NAME | account resume NAME | account remove NAME\n"
+	"                           remove also removes its domains and mailboxes\n"
+	"                           (Maildirs stay on disk)\n"
+	"  domain add ACCOUNT DOMAIN | domain remove DOMAIN\n"
+	"  domain list [ACCOUNT]    DOMAIN ACCOUNT, one per line\n"
+	"  mailbox add ADDRESS      password on standard input (one line); makes the Maildir\n"
+	"  mailbox passwd ADDRESS   new password on standard input (one line)\n"
+	"  mailbox remove ADDRESS   the Maildir stays on disk\n"
+	"  mailbox list [DOMAIN]    one address per line\n"
+	"  mailbox show ADDRESS     the settings for a mail program, key: value lines\n"
+	"  queue list               ID ARRIVAL(UTC) SIZE <SENDER> RCPT=STATE...; nothing if empty\n"
+	"\n"
+	"exit status: 0 success, 1 error, 2 wrong usage\n";
+
+struct ctl {
+	struct config cfg;
+	struct store *st;
+};
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "hostmailctl: %s\n", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hostmailctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static struct store *store(struct ctl *c)
+{
+	char err[512];
+
+	if (!c->st && !(c->st = store_open(c->cfg.data_dir, err, sizeof err)))
+		fail("%s", err);
+	return c->st;
+}
+
+/* One line from stdin without its line end; never empty. */
+static int read_password(char *out, size_t outlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+	int rc = 1;
+
+	if (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (n <= 0)
+		fail("empty password: give the password on standard input, one line");
+	else if ((size_t)n != strlen(line))
+		fail("the password contains a NUL byte");
+	else if ((size_t)n >= outlen)
+		fail("password too long (at most %zu bytes)", outlen - 1);
+	else {
+		memcpy(out, line, (size_t)n + 1);
+		rc = 0;
+	}
+	if (line)
+		explicit_bzero(line, cap);
+	free(line);
+	return rc;
+}
+
+/* Read a password and hash it; 0 or 1 (error already printed). */
+static int new_hash(char *hash, size_t hashlen)
+{
+	char pw[PASSWORD_MAX];
+	int rc;
+
+	if (read_password(pw, sizeof pw))
+		return 1;
+	rc = password_hash(pw, hash, hashlen);
+	explicit_bzero(pw, sizeof pw);
+	return rc < 0 ? fail("cannot hash the password (libcrypt failed)") : 0;
+}
+
+/* ---- accounts ---- */
+
+static int parse_int(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < INT_MIN || v > INT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int account_add(struct ctl *c, int argc, char **argv)
+{
+	const char *name = NULL, *created = NULL, *val;
+	int server = 1, i;
+	char err[512];
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		size_t kl = strcspn(a, "=");
+
+		if (strncmp(a, "--", 2) != 0) {
+			if (name)
+				return usage("account add: too many arguments");
+			name = a;
+			continue;
+		}
+		val = a[kl] ? a + kl + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!val)
+			return usage("account add: option needs a value");
+		if (kl == 9 && !strncmp(a, "--created", kl))
+			created = val;
+		else if (kl == 15 && !strncmp(a, "--server-number", kl)) {
+			if (parse_int(val, &server) < 0)
+				return usage("account add: --server-number needs a number");
+		} else
+			return usage("account add: unknown option");
+	}
+	if (!name)
+		return usage("account add: NAME missing");
+	if (!store(c))
+		return 1;
+	if (store_account_add(c->st, name, created, server, err, sizeof err))
+		return fail("%s", err);
+	return 0;
+}
+
+static int print_account_row(const struct account *a, void *arg)
+{
+	(void)arg;
+	printf("%s %s %s %d\n", a->name, a->suspended ? "suspended" : "active", a->created,
+	       a->server_number);
+	return 0;
+}
+
+static int account_list(struct ctl *c, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	if (!store(c))
+		return 1;
+	return store_account_list(c->st, print_account_row, NULL) ? fail("cannot list accounts") : 0;
+}
+
+struct account_totals {
+	struct store *st;
+	int domains, mailboxes;
+};
+
+static int count_mailbox(const struct mailbox *m, void *arg)
+{
+	(void)m;
+	((struct account_totals *)arg)->mailboxes++;
+	return 0;
+}
+
+static int print_domain_count(const char *domain, const char *account, void *arg)
+{
+	struct account_totals *t = arg;
+
+	(void)account;
+	printf("%s%s", t->domains++ ? ", " : "", domain);
+	/* The store's mutex is recursive, so a callback may query it. */
+	store_mailbox_list(t->st, domain, count_mailbox, t);
+	return 0;
+}
+
+static int account_show(struct ctl *c, int argc, char **argv)
+{
+	struct account a;
+	struct account_totals t = { 0 };
+	char host[256];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	if (store_account_get(c->st, argv[0], &a))
+		return fail("account %s does not exist", argv[0]);
+	if (account_smtp_host(&c->cfg, &a, host, sizeof host) < 0)
+		return fail("host name pattern too long for account %s", a.name);
+	printf("name: %s\nstatus: %s\ncreated: %s\nserver_number: %d\nsmtp_host: %s\ndomains: ",
+	       a.name, a.suspended ? "suspended" : "active", a.created, a.server_number, host);
+	t.st = c->st;
+	if (store_domain_list(c->st, a.name, print_domain_count, &t))
+		return fail("cannot list domains");
+	printf("%s\nmailboxes: %d\n", t.domains ? "" : "none", t.mailboxes);
+	return 0;
+}
+
+static int account_set(struct ctl *c, const char *name, int suspended)
+{
+	char err[512];
+
+	if (!store(c))
+		return 1;
+	return store_account_set_suspended(c->st, name, suspended, err, sizeof err) ? fail("%s", err) : 0;
+}
+
+static int account_suspend(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	return account_set(c, argv[0], 1);
+}
+
+static int account_resume(struct ctl *c, int argc, char **argv)
+{
+	(void)argc;
+	return account_set(c, argv[0], 0);
+}
+
+static int account_remove(struct ctl *c, int argc, char **argv)
+{
+	char err[512];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	return store_account_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+}
+
+/* ---- domains ---- */
+
+static int domain_add(struct ctl *c, int argc, char **argv)
+{
+	char err[512];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	return store_domain_add(c->st, argv[0], argv[1], err, sizeof err) ? fail("%s", err) : 0;
+}
+
+static int domain_remove(struct ctl *c, int argc, char **argv)
+{
+	char err[512];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	return store_domain_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+}
+
+static int print_domain_row(const char *domain, const char *account, void *arg)
+{
+	(void)arg;
+	printf("%s %s\n", domain, account);
+	return 0;
+}
+
+static int domain_list(struct ctl *c, int argc, char **argv)
+{
+	struct account a;
+	const char *acc = argc ? argv[0] : NULL;
+
+	if (!store(c))
+		return 1;
+	if (acc && store_account_get(c->st, acc, &a))
+		return fail("account %s does not exist", acc);
+	return store_domain_list(c->st, acc, print_domain_row, NULL) ? fail("cannot list domains") : 0;
+}
+
+/* ---- mailboxes ---- */
+
+static int mailbox_add(struct ctl *c, int argc, char **argv)
+{
+	char local[65], domain[256], err[512], hash[256], owner[STORE_NAME_MAX], path[1024];
+
+	(void)argc;
+	/* Check what we can before consuming the password. */
+	if (valid_address(argv[0], local, sizeof local, domain, sizeof domain, err, sizeof err) < 0)
+		return fail("%s", err);
+	if (!store(c))
+		return 1;
+	if (store_domain_owner(c->st, domain, owner, sizeof owner))
+		return fail("domain %s is not hosted by any account (add it with: domain add ACCOUNT %s)",
+		            domain, domain);
+	if (new_hash(hash, sizeof hash))
+		return 1;
+	if (store_mailbox_add(c->st, argv[0], hash, err, sizeof err))
+		return fail("%s", err);
+	if (maildir_create(c->cfg.data_dir, local, domain, path, sizeof path) < 0) {
+		int e = errno;
+		/* No half-made mailbox: undo the row if the Maildir cannot exist. */
+		store_mailbox_remove(c->st, argv[0], NULL, 0);
+		return fail("cannot create the Maildir for %s@%s: %s", local, domain, strerror(e));
+	}
+	return 0;
+}
+
+static int mailbox_passwd(struct ctl *c, int argc, char **argv)
+{
+	struct mailbox m;
+	char err[512], hash[256];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	if (store_mailbox_get(c->st, argv[0], &m))
+		return fail("mailbox %s does not exist", argv[0]);
+	if (new_hash(hash, sizeof hash))
+		return 1;
+	return store_mailbox_set_password(c->st, argv[0], hash, err, sizeof err) ? fail("%s", err) : 0;
+}
+
+static int mailbox_remove(struct ctl *c, int argc, char **argv)
+{
+	char err[512];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	return store_mailbox_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+}
+
+static int print_mailbox_row(const struct mailbox *m, void *arg)
+{
+	(void)arg;
+	printf("%s\n", m->address);
+	return 0;
+}
+
+static int mailbox_list(struct ctl *c, int argc, char **argv)
+{
+	char owner[STORE_NAME_MAX];
+	const char *domain = argc ? argv[0] : NULL;
+
+	if (!store(c))
+		return 1;
+	if (domain && store_domain_owner(c->st, domain, owner, sizeof owner))
+		return fail("domain %s is not hosted", domain);
+	return store_mailbox_list(c->st, domain, print_mailbox_row, NULL) ? fail("cannot list mailboxes") : 0;
+}
+
+static int mailbox_show(struct ctl *c, int argc, char **argv)
+{
+	struct mailbox m;
+	struct account a;
+	struct mail_settings ms;
+	int i;
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	if (store_mailbox_get(c->st, argv[0], &m))
+		return fail("mailbox %s does not exist", argv[0]);
+	if (store_account_get(c->st, m.account, &a))
+		return fail("account %s of mailbox %s vanished", m.account, m.address);
+	if (mail_settings_get(&c->cfg, &a, m.address, &ms) < 0)
+		return fail("settings for %s do not fit (host name pattern or listen list too long)", m.address);
+	for (i = 0; i < ms.n; i++)
+		printf("%s: %s\n", ms.s[i].key, ms.s[i].value);
+	return 0;
+}
+
+/* ---- queue ---- */
+
+static int print_envelope(const struct envelope *e, void *arg)
+{
+	static const char *state[] = { "pending", "done", "failed" };
+	char when[32];
+	struct tm tm;
+	size_t i;
+
+	(void)arg;
+	gmtime_r(&e->arrival, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %s %llu <%s>", e->id, when, (unsigned long long)e->size, e->sender);
+	for (i = 0; i < e->nrcpt; i++)
+		printf(" %s=%s", e->rcpt[i].addr,
+		       (unsigned)e->rcpt[i].state < 3 ? state[e->rcpt[i].state] : "unknown");
+	putchar('\n');
+	return 0;
+}
+
+static int queue_list_cmd(struct ctl *c, int argc, char **argv)
+{
+	char dir[1024], env[1100];
+	struct stat sb;
+
+	(void)argc, (void)argv;
+	if (snprintf(dir, sizeof dir, "%s/queue", c->cfg.data_dir) >= (int)sizeof dir)
+		return fail("data_dir too long");
+	snprintf(env, sizeof env, "%s/env", dir);
+	/* hostmaild makes queue/env on start; before that nothing was ever queued. */
+	if (stat(env, &sb) < 0 && errno == ENOENT)
+		return 0;
+	if (queue_list(dir, print_envelope, NULL) < 0)
+		return fail("cannot read the queue in %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+struct verb {
+	const char *noun, *verb;
+	int min, max;            /* argument counts after NOUN VERB; max -1 = options */
+	int (*run)(struct ctl *, int, char **);
+};
+
+static const struct verb verbs[] = {
+	{ "account", "add", 1, -1, account_add },
+	{ "account", "list", 0, 0, account_list },
+	{ "account", "show", 1, 1, account_show },
+	{ "account", "suspend", 1, 1, account_suspend },
+	{ "account", "resume", 1, 1, account_resume },
+	{ "account", "remove", 1, 1, account_remove },
+	{ "domain", "add", 2, 2, domain_add },
+	{ "domain", "remove", 1, 1, domain_remove },
+	{ "domain", "list", 0, 1, domain_list },
+	{ "mailbox", "add", 1, 1, mailbox_add },
+	{ "mailbox", "passwd", 1, 1, mailbox_passwd },
+	{ "mailbox", "remove", 1, 1, mailbox_remove },
+	{ "mailbox", "list", 0, 1, mailbox_list },
+	{ "mailbox", "show", 1, 1, mailbox_show },
+	{ "queue", "list", 0, 0, queue_list_cmd },
+};
+
+int main(int argc, char **argv)
+{
+	const char *cfgpath = DEFAULT_CONFIG;
+	struct ctl c = { 0 };
+	char err[1024];
+	size_t i;
+	int ai = 1, n, rc;
+
+	while (ai < argc && argv[ai][0] == '-') {
+		if (!strcmp(argv[ai], "-h") || !strcmp(argv[ai], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[ai], "-c") && ai + 1 < argc)
+			cfgpath = argv[ai + 1], ai += 2;
+		else
+			return usage("unknown option or missing value");
+	}
+	if (argc - ai < 2)
+		return usage(NULL);
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (!strcmp(verbs[i].noun, argv[ai]) && !strcmp(verbs[i].verb, argv[ai + 1]))
+			break;
+	if (i == sizeof verbs / sizeof verbs[0])
+		return usage("unknown command");
+	n = argc - ai - 2;
+	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max))
+		return usage("wrong number of arguments");
+	if (config_load(cfgpath, &c.cfg, err, sizeof err) < 0)
+		return fail("%s", err);
+	rc = verbs[i].run(&c, n, argv + ai + 2);
+	store_close(c.st);
+	if (fflush(stdout) != 0)
+		rc = fail("cannot write output: %s", strerror(errno));
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * mail_settings: one mailbox's client settings from config + account (see
+ * mail_settings.h). Ports are the configured listeners' ports, never
+ * constants, so a test setup on high ports shows its own numbers.
+ */
+#include "policy/mail_settings.h"
+#include "policy/hostnames.h"
+#include <stdio.h>
+#include <string.h>
+
+/* Append s to out at *o; -1 if it does not fit. */
+static int put(char *out, size_t outlen, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*o + n >= outlen)
+		return -1;
+	memcpy(out + *o, s, n + 1);
+	*o += n;
+	return 0;
+}
+
+int ports_describe(const struct listen_list *l, const char *label, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int i, j, dup;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		/* 127.0.0.1:25 and [::1]:25 are one port to the customer */
+		for (dup = 0, j = 0; j < i && !dup; j++)
+			dup = strcmp(l->a[i].port, l->a[j].port) == 0;
+		if (dup)
+			continue;
+		if ((o && put(out, outlen, &o, ", ") < 0) || put(out, outlen, &o, l->a[i].port) < 0)
+			return -1;
+	}
+	if (o && (put(out, outlen, &o, " (") < 0 || put(out, outlen, &o, label) < 0 ||
+	          put(out, outlen, &o, ")") < 0))
+		return -1;
+	return 0;
+}
+
+/* Join the non-empty groups with "; ", or "none" if all are empty. */
+static int join_groups(const char *const *g, int n, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!g[i][0])
+			continue;
+		if ((o && put(out, outlen, &o, "; ") < 0) || put(out, outlen, &o, g[i]) < 0)
+			return -1;
+	}
+	return o ? 0 : put(out, outlen, &o, "none");
+}
+
+static void size_describe(uint64_t n, char *out, size_t outlen)
+{
+	if (n % (1024 * 1024) == 0)
+		snprintf(out, outlen, "%llu bytes (%llu MiB)", (unsigned long long)n,
+		         (unsigned long long)(n / (1024 * 1024)));
+	else if (n % 1024 == 0)
+		snprintf(out, outlen, "%llu bytes (%llu KiB)", (unsigned long long)n,
+		         (unsigned long long)(n / 1024));
+	else
+		snprintf(out, outlen, "%llu bytes", (unsigned long long)n);
+}
+
+static struct mail_setting *add(struct mail_settings *ms, const char *key)
+{
+	struct mail_setting *s = &ms->s[ms->n++];
+
+	s->key = key;
+	s->value[0] = '\0';
+	return s;
+}
+
+int mail_settings_get(const struct config *cfg, const struct account *acc,
+                      const char *address, struct mail_settings *ms)
+{
+	char a[200], b[200], c[200], host[256];
+	const char *g[3];
+	struct mail_setting *s;
+
+	ms->n = 0;
+	if (account_smtp_host(cfg, acc, host, sizeof host) < 0)
+		return -1;
+	s = add(ms, "username");
+	if (snprintf(s->value, sizeof s->value, "%s", address) >= (int)sizeof s->value)
+		return -1;
+	snprintf(add(ms, "smtp_host")->value, sizeof s->value, "%s", host);
+	if (ports_describe(&cfg->smtp, "STARTTLS", a, sizeof a) < 0 ||
+	    ports_describe(&cfg->submission, "STARTTLS", b, sizeof b) < 0 ||
+	    ports_describe(&cfg->submissions, "SSL/TLS", c, sizeof c) < 0)
+		return -1;
+	g[0] = a, g[1] = b, g[2] = c;
+	if (join_groups(g, 3, add(ms, "smtp_ports")->value, sizeof s->value) < 0)
+		return -1;
+	snprintf(add(ms, "pop3_host")->value, sizeof s->value, "%s", host);
+	if (ports_describe(&cfg->pop3, "STLS", a, sizeof a) < 0 ||
+	    ports_describe(&cfg->pop3s, "SSL/TLS", b, sizeof b) < 0)
+		return -1;
+	g[0] = a, g[1] = b;
+	if (join_groups(g, 2, add(ms, "pop3_ports")->value, sizeof s->value) < 0)
+		return -1;
+	snprintf(add(ms, "auth")->value, sizeof s->value, "required, with TLS");
+	s = add(ms, "pop_before_smtp");
+	if (cfg->pop_before_smtp_minutes > 0)
+		snprintf(s->value, sizeof s->value, "%d minutes", cfg->pop_before_smtp_minutes);
+	else
+		snprintf(s->value, sizeof s->value, "disabled");
+	size_describe(cfg->message_size, add(ms, "max_message_size")->value, sizeof s->value);
+	return 0;
+}
