@@ -49,6 +49,11 @@ struct envelope {
 
 struct spool;
 
+/* A new unique id (thread-safe; ids sort by creation time, [0-9A-Z] only). */
+void queue_new_id(char out[QUEUE_ID_LEN + 1]);
+/* 1 if id has the shape of a queue id (safe to use in a path), else 0. */
+int queue_id_valid(const char *id);
+
 /* Create queue/{tmp,msg,env} if missing. 0 or -1 (errno). */
 int queue_init(const char *queue_dir);
 /* Open a new message file; its id is spool_id(). NULL + errno on failure. */
@@ -78,7 +83,7 @@ int queue_remove(const char *queue_dir, const char *id);
 /* Path of queue/msg/ID into out. */
 void queue_msg_path(const char *queue_dir, const char *id, char *out, size_t outlen);
 
-/* Remove crash debris (tmp/*, msg/ without env/), then call cb for every
+/* Remove crash debris (all of tmp/, msg/ without env/), then call cb for every
  * accepted message id, oldest first. Returns count or -1. */
 int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg);
 /* Call cb for each queued envelope (for `hostmailctl queue list`). */
