@@ -1,0 +1,189 @@
+/*
+ * hostmaild: the mail daemon. One event loop serves every listener and
+ * the queue runner; blocking work goes to a worker pool. Runs in the
+ * foreground and logs to stderr. SIGTERM/SIGINT stop it, SIGHUP reloads
+ * the configuration (listeners and data_dir need a restart).
+ */
+#define _GNU_SOURCE
+#include "daemon/server.h"
+#include "queue/queue.h"
+#include "queue/runner.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/workers.h"
+#include "auth/throttle.h"
+#include "tls/tls.h"
+#include <event2/event.h>
+#include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hostmaild -c FILE\n"
+	           "  -c FILE  configuration file (INI; see docs/configuration.md)\n"
+	           "  -h       this help\n"
+	           "Runs in the foreground and logs to stderr. SIGTERM stops, SIGHUP reloads.\n");
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (lchown(path, chown_uid, chown_gid) < 0)
+		log_warn("chown %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Started as root: give the data directory to [server] user and become it. */
+static void drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0 || cfg->user[0] == '\0')
+		return;
+	if (!(pw = getpwnam(cfg->user)))
+		log_fatal("[server] user %s: no such user", cfg->user);
+	chown_uid = pw->pw_uid;
+	chown_gid = pw->pw_gid;
+	nftw(cfg->data_dir, chown_one, 32, FTW_PHYS);
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		log_fatal("cannot drop privileges to %s: %m", cfg->user);
+	if (setuid(0) == 0)
+		log_fatal("privileges were not dropped");
+	log_info("running as user %s", cfg->user);
+}
+
+/* (Re)load certificates; at a reload a failure keeps the old ones. */
+static void load_tls(struct server *srv, int startup)
+{
+	struct tls_server *t;
+	char err[512];
+
+	if (!(t = tls_server_load(&srv->cfg, err, sizeof err))) {
+		if (startup && (srv->cfg.submissions.n || srv->cfg.pop3s.n))
+			log_fatal("tls: %s (needed by the implicit-TLS listeners)", err);
+		log_warn("tls: %s: %s", err, srv->tls ? "keeping the old certificates" : "STARTTLS and AUTH not offered");
+		return;
+	}
+	if (srv->tls)
+		tls_server_unref(srv->tls);
+	srv->tls = t;
+	log_info("tls: certificate %s loaded, %d SNI certificate(s)", srv->cfg.tls_certificate,
+	         tls_server_sni_count(t));
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	server_close_listeners(srv);
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct config nc;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	if (config_load(srv->cfg.path, &nc, err, sizeof err) < 0) {
+		log_warn("reload: %s (keeping the old configuration)", err);
+		return;
+	}
+	if (strcmp(nc.data_dir, srv->cfg.data_dir) != 0)
+		log_warn("reload: data_dir changes need a restart");
+	if (memcmp(&nc.smtp, &srv->cfg.smtp, sizeof nc.smtp) != 0)
+		log_warn("reload: listener changes need a restart");
+	snprintf(nc.data_dir, sizeof nc.data_dir, "%s", srv->cfg.data_dir);
+	nc.smtp = srv->cfg.smtp;
+	nc.submission = srv->cfg.submission;
+	nc.submissions = srv->cfg.submissions;
+	nc.pop3 = srv->cfg.pop3;
+	nc.pop3s = srv->cfg.pop3s;
+	nc.acc = srv->cfg.acc;
+	nc.worker_threads = srv->cfg.worker_threads;
+	srv->cfg = nc;
+	load_tls(srv, 0);
+	log_info("reload: configuration %s reloaded", nc.path);
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;
+	const char *cfgpath = NULL;
+	struct event *ev_term, *ev_int, *ev_hup;
+	char err[512];
+	int c;
+
+	log_init("hostmaild");
+	while ((c = getopt(argc, argv, "c:h")) != -1) {
+		switch (c) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!cfgpath || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(cfgpath, &srv.cfg, err, sizeof err) < 0)
+		log_fatal("%s", err);
+	signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg.data_dir);
+	if (mkdir_p(srv.cfg.data_dir, 0700) < 0 || queue_init(srv.queue_dir) < 0)
+		log_fatal("cannot create %s: %m", srv.queue_dir);
+	if (!(srv.store = store_open(srv.cfg.data_dir, err, sizeof err)))
+		log_fatal("account store: %s", err);
+	if (!(srv.base = event_base_new()))
+		log_fatal("cannot create the event loop");
+	load_tls(&srv, 1);
+	if (!(srv.auth_throttle = throttle_new(5, 600, 600)))
+		log_fatal("out of memory");
+	if (server_listen(&srv) < 0)
+		log_fatal("cannot listen on the configured addresses");
+	drop_privileges(&srv.cfg);
+	srv.workers = workers_start(srv.base, srv.cfg.worker_threads);
+	srv.runner = runner_start(&srv);
+
+	ev_term = evsignal_new(srv.base, SIGTERM, on_stop, &srv);
+	ev_int = evsignal_new(srv.base, SIGINT, on_stop, &srv);
+	ev_hup = evsignal_new(srv.base, SIGHUP, on_reload, &srv);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg.hostname, srv.cfg.data_dir);
+	event_base_dispatch(srv.base);
+
+	/* Jobs in flight finish (a commit either completes or leaves debris
+	 * that recovery removes; nothing acknowledged depends on them). */
+	workers_stop(srv.workers);
+	runner_stop(srv.runner);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	store_close(srv.store);
+	tls_server_unref(srv.tls);
+	throttle_free(srv.auth_throttle);
+	log_info("hostmaild stopped");
+	return 0;
+}

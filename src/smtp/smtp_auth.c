@@ -1,0 +1,323 @@
+/*
+ * smtp_auth: STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954) for the
+ * inbound SMTP session. Plaintext the client pipelined behind STARTTLS is
+ * thrown away, never executed (the CVE-2011-0411 class). AUTH is offered
+ * only under TLS; the password check runs on a worker, failures are
+ * answered after a delay and counted per IP (throttle).
+ */
+#include "smtp/smtp_session_int.h"
+#include "auth/auth.h"
+#include "auth/sasl.h"
+#include "auth/throttle.h"
+#include "store/store.h"
+#include "tls/tls.h"
+#include "util/log.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define AUTH_FAIL_DELAY 1   /* seconds before a 535 */
+
+void cmd_starttls(struct smtp_session *s, const char *arg)
+{
+	struct evbuffer *in;
+	struct bufferevent *tb;
+	size_t junk;
+	SSL *ssl;
+
+	if (*arg) {
+		session_error(s, 501, "5.5.4", "Syntax: STARTTLS");
+		return;
+	}
+	if (s->tls) {
+		session_error(s, 503, "5.5.1", "Error: TLS already active");
+		return;
+	}
+	if (!s->srv->tls) {
+		session_error(s, 454, "4.7.0", "TLS not available");
+		return;
+	}
+	if (!(ssl = tls_server_new_ssl(s->srv->tls))) {
+		session_reply(s, 454, "4.7.0", "TLS not available due to temporary reason");
+		return;
+	}
+	session_reply(s, 220, "2.0.0", "Ready to start TLS");
+	in = bufferevent_get_input(s->bev);
+	if ((junk = evbuffer_get_length(in)) > 0) {
+		log_warn("smtp[%llu] ip=%s: discarding %zu bytes pipelined after STARTTLS", s->id, s->ip, junk);
+		evbuffer_drain(in, junk);
+	}
+	tb = bufferevent_openssl_filter_new(s->srv->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tb) {
+		SSL_free(ssl);
+		session_close_after_reply(s);
+		return;
+	}
+	s->bev = tb;
+	session_attach(s);
+	/* RFC 3207 4.2: forget everything learned before TLS. */
+	txn_reset(s);
+	s->helo_seen = 0;
+	s->helo[0] = '\0';
+	s->tls = 1;
+}
+
+int session_owns_domain(const struct smtp_session *s, const char *domain)
+{
+	int i;
+
+	for (i = 0; i < s->ndomains; i++)
+		if (strcasecmp(s->domains[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+struct auth_job {
+	struct server *srv;
+	struct sasl_creds cr;
+	enum auth_result res;
+	char account[64], mailbox[320];
+	char (*domains)[256];
+	int ndomains;
+	char ip[64];
+};
+
+static int collect_domain(const char *domain, const char *account, void *arg)
+{
+	struct auth_job *j = arg;
+
+	(void)account;
+	if (j->ndomains < SMTP_MAX_DOMAINS)
+		snprintf(j->domains[j->ndomains++], 256, "%s", domain);
+	return 0;
+}
+
+static void auth_work(void *p)
+{
+	struct auth_job *j = p;
+
+	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
+	                    j->mailbox, sizeof j->mailbox);
+	explicit_bzero(j->cr.password, sizeof j->cr.password);
+	if (j->res == AUTH_OK) {
+		j->domains = calloc(SMTP_MAX_DOMAINS, sizeof *j->domains);
+		if (!j->domains || store_domain_list(j->srv->store, j->account, collect_domain, j) != 0)
+			j->res = AUTH_TEMPFAIL;
+	}
+}
+
+static void on_fail_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->busy = 0;
+	if (s->dead) {
+		session_free(s);
+		return;
+	}
+	session_error(s, 535, "5.7.8", "Error: authentication failed");
+	session_resume(s);
+}
+
+static void auth_done(struct smtp_session *s, void *p)
+{
+	struct auth_job *j = p;
+	char safe[200];
+	struct timeval tv = { AUTH_FAIL_DELAY, 0 };
+
+	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
+	switch (j->res) {
+	case AUTH_OK:
+		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s ? s->id : 0, j->ip,
+		         j->mailbox, j->account);
+		if (!s)
+			break;
+		s->authorized = s->authenticated = 1;
+		snprintf(s->account, sizeof s->account, "%s", j->account);
+		snprintf(s->auth_user, sizeof s->auth_user, "%s", j->mailbox);
+		free(s->domains);
+		s->domains = j->domains;
+		s->ndomains = j->ndomains;
+		j->domains = NULL;
+		session_reply(s, 235, "2.7.0", "Authentication successful");
+		break;
+	case AUTH_SUSPENDED:
+		log_warn("smtp[%llu] ip=%s: authentication refused: account %s suspended user=%s",
+		         s ? s->id : 0, j->ip, j->account, safe);
+		if (s)
+			session_error(s, 535, "5.7.8", "Authentication refused: account %s is suspended (not in good standing)",
+			              j->account);
+		break;
+	case AUTH_TEMPFAIL:
+		log_warn("smtp[%llu] ip=%s: authentication temporary failure user=%s", s ? s->id : 0, j->ip, safe);
+		if (s)
+			session_reply(s, 454, "4.7.0", "Temporary authentication failure");
+		break;
+	case AUTH_FAIL:
+		/* fail2ban: "authentication failed ... ip=ADDR" */
+		log_warn("smtp authentication failed: ip=%s user=%s", j->ip, safe);
+		if (throttle_failure(j->srv->auth_throttle, j->ip, time(NULL)))
+			log_warn("smtp: ip=%s blocked from authenticating after repeated failures", j->ip);
+		if (s && s->delay) {
+			s->busy = 1; /* hold pipelined input until the reply */
+			evtimer_add(s->delay, &tv);
+		}
+		break;
+	}
+	free(j->domains);
+	free(j);
+}
+
+static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
+{
+	struct auth_job *j = calloc(1, sizeof *j);
+
+	s->mode = MODE_CMD;
+	s->auth_step = AUTH_NONE;
+	if (!j) {
+		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
+		return;
+	}
+	j->srv = s->srv;
+	j->cr = *cr;
+	explicit_bzero(cr, sizeof *cr);
+	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
+	if (session_job(s, auth_work, auth_done, j) < 0) {
+		free(j);
+		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
+	}
+}
+
+static void auth_malformed(struct smtp_session *s)
+{
+	s->mode = MODE_CMD;
+	s->auth_step = AUTH_NONE;
+	session_error(s, 501, "5.5.2", "Error: malformed authentication data");
+}
+
+void cmd_auth(struct smtp_session *s, const char *arg)
+{
+	char mech[32];
+	const char *sp, *initial = NULL;
+	size_t ml;
+	struct sasl_creds cr;
+	int wait;
+
+	if (!s->helo_seen) {
+		session_error(s, 503, "5.5.1", "Error: send EHLO first");
+		return;
+	}
+	if (!s->tls) {
+		session_error(s, 538, "5.7.11", "Encryption required for requested authentication mechanism");
+		return;
+	}
+	if (s->authenticated) {
+		session_error(s, 503, "5.5.1", "Error: already authenticated");
+		return;
+	}
+	if (s->in_tx) {
+		session_error(s, 503, "5.5.1", "Error: AUTH not allowed during a mail transaction");
+		return;
+	}
+	if ((wait = throttle_blocked(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
+		log_warn("smtp[%llu] ip=%s: AUTH refused: too many failures (blocked %ds more)", s->id, s->ip, wait);
+		session_reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
+		return;
+	}
+	sp = strchr(arg, ' ');
+	ml = sp ? (size_t)(sp - arg) : strlen(arg);
+	if (ml == 0 || ml >= sizeof mech) {
+		session_error(s, 501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	snprintf(mech, sizeof mech, "%.*s", (int)ml, arg);
+	if (sp) {
+		initial = sp + 1;
+		while (*initial == ' ')
+			initial++;
+	}
+	if (strcasecmp(mech, "PLAIN") == 0) {
+		if (!initial || !*initial) {
+			s->mode = MODE_AUTH;
+			s->auth_step = AUTH_PLAIN_WAIT;
+			session_reply(s, 334, NULL, "%s", "");
+			return;
+		}
+		if (strcmp(initial, "=") == 0 || sasl_plain_decode(initial, strlen(initial), &cr) < 0) {
+			auth_malformed(s);
+			return;
+		}
+		auth_submit(s, &cr);
+	} else if (strcasecmp(mech, "LOGIN") == 0) {
+		s->mode = MODE_AUTH;
+		if (initial && *initial) {
+			if (sasl_login_decode(initial, strlen(initial), s->auth_login_user, sizeof s->auth_login_user) < 0) {
+				auth_malformed(s);
+				return;
+			}
+			s->auth_step = AUTH_LOGIN_PASS;
+			session_reply(s, 334, NULL, "UGFzc3dvcmQ6");
+		} else {
+			s->auth_step = AUTH_LOGIN_USER;
+			session_reply(s, 334, NULL, "VXNlcm5hbWU6");
+		}
+	} else {
+		session_error(s, 504, "5.5.4", "Error: unsupported authentication mechanism");
+	}
+}
+
+/* A line sent in answer to a 334 challenge. */
+void auth_continue(struct smtp_session *s, const char *line)
+{
+	struct sasl_creds cr;
+
+	if (strcmp(line, "*") == 0) {
+		s->mode = MODE_CMD;
+		s->auth_step = AUTH_NONE;
+		session_error(s, 501, "5.0.0", "Authentication cancelled");
+		return;
+	}
+	switch (s->auth_step) {
+	case AUTH_PLAIN_WAIT:
+		if (sasl_plain_decode(line, strlen(line), &cr) < 0) {
+			auth_malformed(s);
+			return;
+		}
+		auth_submit(s, &cr);
+		break;
+	case AUTH_LOGIN_USER:
+		if (sasl_login_decode(line, strlen(line), s->auth_login_user, sizeof s->auth_login_user) < 0) {
+			auth_malformed(s);
+			return;
+		}
+		s->auth_step = AUTH_LOGIN_PASS;
+		session_reply(s, 334, NULL, "UGFzc3dvcmQ6");
+		break;
+	case AUTH_LOGIN_PASS:
+		memset(&cr, 0, sizeof cr);
+		if (sasl_login_decode(line, strlen(line), cr.password, sizeof cr.password) < 0) {
+			auth_malformed(s);
+			return;
+		}
+		snprintf(cr.authcid, sizeof cr.authcid, "%s", s->auth_login_user);
+		explicit_bzero(s->auth_login_user, sizeof s->auth_login_user);
+		auth_submit(s, &cr);
+		break;
+	default:
+		auth_malformed(s);
+	}
+}
+
+void session_init_delay(struct smtp_session *s)
+{
+	s->delay = evtimer_new(s->srv->base, on_fail_delay, s);
+}

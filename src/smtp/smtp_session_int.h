@@ -1,0 +1,119 @@
+/*
+ * smtp_session_int: the session struct shared by the files of the SMTP
+ * server (smtp_session.c: I/O and lifecycle; smtp_cmds.c: command
+ * handlers; smtp_txn.c: message data, BDAT and the queue commit).
+ */
+#ifndef HM_SMTP_SESSION_INT_H
+#define HM_SMTP_SESSION_INT_H
+#include <stdint.h>
+#include <time.h>
+#include <netinet/in.h>
+#include "smtp/smtp_session.h"
+#include "smtp/smtp_parse.h"
+#include "smtp/data_decode.h"
+#include "util/buf.h"
+
+#define SMTP_CHUNK 65536
+#define SMTP_INPUT_HIGH (256 * 1024)
+
+enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_AUTH };
+enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
+
+#define SMTP_HDR_MAX 65536   /* header section kept for the From: check */
+#define SMTP_MAX_DOMAINS 64
+
+struct smtp_rcpt {
+	char addr[320];    /* local@domain, domain lower-case */
+	int local;         /* a hosted mailbox */
+};
+
+struct spool;
+struct bufferevent;
+struct evbuffer;
+
+struct smtp_session {
+	struct server *srv;
+	struct bufferevent *bev;
+	enum listener_kind kind;
+	unsigned long long id;
+	char ip[INET6_ADDRSTRLEN];
+	char helo[256];
+	int helo_seen, esmtp;
+	int errors;
+	enum smtp_mode mode;
+
+	/* TLS and authorization */
+	int tls;                 /* TLS is active on bev */
+	char tls_desc[160];      /* for Received: */
+	int authorized;          /* may relay: SMTP AUTH (or POP-before-SMTP) */
+	int authenticated;       /* by SMTP AUTH */
+	char account[64];        /* the authorized hosting account */
+	char auth_user[320];     /* mailbox that authenticated */
+	char (*domains)[256];    /* the account's domains (sender affiliation) */
+	int ndomains;
+	enum auth_step auth_step;
+	char auth_login_user[256];
+	struct event *delay;     /* delayed failure reply */
+
+	/* the current transaction */
+	int in_tx;
+	struct smtp_mail_args mail;
+	char sender[320];
+	struct smtp_rcpt *rcpts;
+	size_t nrcpt, rcpt_cap;
+	struct spool *spool;
+	struct data_decoder dec;
+	uint64_t data_bytes;
+	struct buf hdr;          /* header section so far (authorized sessions) */
+	int hdr_done;
+	int too_big, write_failed, write_errno;
+	int used_bdat;
+	uint64_t bdat_left;
+	int bdat_last, bdat_discard;
+	const char *bdat_code_enh; /* deferred error for a discarded chunk */
+
+	int busy;        /* a worker job is in flight: stop reading commands */
+	int closing;     /* final reply sent, close once flushed */
+	int dead;        /* peer gone while busy: free when the job returns */
+	struct event *reaper;    /* frees a closing session once flushed */
+	time_t close_deadline;
+	int discarding;  /* inside an overlong line */
+	char *dbuf;      /* SMTP_CHUNK + 2: decoded DATA */
+	char line[SMTP_LINE_MAX + 2];
+};
+
+/* smtp_session.c */
+void session_free(struct smtp_session *s);
+/* Set callbacks, watermarks and timeouts on s->bev (new or after STARTTLS). */
+void session_attach(struct smtp_session *s);
+void session_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A reply that counts as a client error (5xx for syntax/sequence). */
+void session_error(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void session_close_after_reply(struct smtp_session *s);
+void session_resume(struct smtp_session *s);   /* after a worker job */
+void session_set_timeout(struct smtp_session *s, int seconds);
+/* Run work on a worker; done runs on the loop unless the session died. */
+int session_job(struct smtp_session *s, void (*work)(void *), void (*done)(struct smtp_session *, void *), void *arg);
+
+/* smtp_cmds.c */
+void smtp_dispatch(struct smtp_session *s, char *line, size_t len);
+void txn_reset(struct smtp_session *s);
+
+/* smtp_auth.c */
+void cmd_starttls(struct smtp_session *s, const char *arg);
+void cmd_auth(struct smtp_session *s, const char *arg);
+void auth_continue(struct smtp_session *s, const char *line);
+/* Is domain one of the authorized account's? */
+int session_owns_domain(const struct smtp_session *s, const char *domain);
+void session_init_delay(struct smtp_session *s);
+
+/* smtp_txn.c */
+void txn_start_data(struct smtp_session *s);
+void txn_start_bdat(struct smtp_session *s, uint64_t size, int last);
+/* Consume message bytes from input; 0 when it needs more input. */
+int txn_data_step(struct smtp_session *s, struct evbuffer *in);
+int txn_bdat_step(struct smtp_session *s, struct evbuffer *in);
+
+#endif
