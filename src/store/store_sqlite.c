@@ -9,6 +9,7 @@
  */
 #include "store/store.h"
 #include "store/store_sqlite_int.h"
+#include "policy/relay_auth.h"
 #include "store/store_valid.h"
 #include "util/fsutil.h"
 #include <errno.h>
@@ -288,8 +289,15 @@ int sq_write_one(struct store *st, const char *sql, const char *b1, const char *
 int store_account_set_suspended(struct store *st, const char *name, int suspended,
                                 char *err, size_t errlen)
 {
-	return sq_write_one(st, "UPDATE accounts SET status = ? WHERE name = ?",
-	                 suspended ? "suspended" : "active", name, "account", name, err, errlen);
+	int rc = sq_write_one(st, "UPDATE accounts SET status = ? WHERE name = ?",
+	                      suspended ? "suspended" : "active", name, "account", name, err, errlen);
+
+	/* A suspended account loses its POP-before-SMTP authorizations at once. */
+	if (rc == 0 && suspended && relay_auth_revoke_account(st, name) < 0) {
+		sq_seterr(err, errlen, "account %s suspended, but its relay authorizations could not be removed", name);
+		return STORE_EFAIL;
+	}
+	return rc;
 }
 
 int store_account_remove(struct store *st, const char *name, char *err, size_t errlen)

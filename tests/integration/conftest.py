@@ -33,6 +33,46 @@ def wait_port(port, host="127.0.0.1", timeout=10.0):
     raise RuntimeError(f"port {port} not listening")
 
 
+_PKI = {}
+
+
+def pki():
+    """A test CA and certificates, made once per test run with openssl:
+    default.crt (mx.test.example, localhost, 127.0.0.1, ::1) and, in sni/,
+    mail007.example.net and the wildcard *.mail.example.net."""
+    if _PKI:
+        return _PKI
+    import tempfile
+    d = tempfile.mkdtemp(prefix="hostmail-pki-")
+    sni = os.path.join(d, "sni")
+    os.makedirs(sni)
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    ca_key, ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3", "-subj", "/CN=hostmail test CA",
+        "-keyout", ca_key, "-out", ca_crt)
+
+    def leaf(path, cn, sans):
+        key, csr, crt, ext = path + ".key", path + ".csr", path + ".crt", path + ".ext"
+        with open(ext, "w") as f:
+            f.write("subjectAltName=" + ",".join(sans) + "\n")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + cn, "-keyout", key, "-out", csr)
+        run("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+            "-days", "3", "-extfile", ext, "-out", crt)
+        os.unlink(csr)
+        os.unlink(ext)
+
+    leaf(os.path.join(d, "default"), "mx.test.example",
+         ["DNS:mx.test.example", "DNS:localhost", "IP:127.0.0.1", "IP:::1"])
+    leaf(os.path.join(sni, "mail007.example.net"), "mail007.example.net", ["DNS:mail007.example.net"])
+    leaf(os.path.join(sni, "_wildcard.mail.example.net"), "*.mail.example.net", ["DNS:*.mail.example.net"])
+    _PKI.update(dir=d, ca=ca_crt, crt=os.path.join(d, "default.crt"),
+                key=os.path.join(d, "default.key"), sni=sni)
+    return _PKI
+
+
 class Hostmail:
     """A configuration + data directory, the ctl tool, and (optionally) a
     running daemon."""
@@ -42,6 +82,12 @@ class Hostmail:
         self.data_dir = os.path.join(self.dir, "data")
         self.smtp_port = free_port()
         self.smtp_port2 = free_port()
+        self.submission_port = free_port()
+        self.submissions_port = free_port()
+        self.pop3_port = free_port()
+        self.pop3s_port = free_port()
+        self.acc_port = free_port()
+        self.pki = pki()
         self.config = os.path.join(self.dir, "hostmail.ini")
         self.log_path = os.path.join(self.dir, "hostmaild.log")
         self.extra = extra
@@ -56,6 +102,16 @@ data_dir = {self.data_dir}
 
 [listen]
 smtp = 127.0.0.1:{self.smtp_port}, [::1]:{self.smtp_port2}
+submission = 127.0.0.1:{self.submission_port}
+submissions = 127.0.0.1:{self.submissions_port}
+pop3 = 127.0.0.1:{self.pop3_port}
+pop3s = 127.0.0.1:{self.pop3s_port}
+acc = 127.0.0.1:{self.acc_port}
+
+[tls]
+certificate = {self.pki["crt"]}
+key = {self.pki["key"]}
+sni_dir = {self.pki["sni"]}
 
 [limits]
 message_size = 1048576

@@ -300,9 +300,26 @@ def test_mailbox_show_only_configured_listeners(acme):
     hm = acme
     hm.ctl("mailbox", "add", "a@acme.test", input="pw\n")
     s = kv(hm.ctl("mailbox", "show", "a@acme.test").stdout)
+    assert s["smtp_ports"] == (f"{hm.smtp_port}, {hm.smtp_port2} (STARTTLS); {hm.submission_port} (STARTTLS); "
+                               f"{hm.submissions_port} (SSL/TLS)")
+    assert s["pop3_ports"] == f"{hm.pop3_port} (STLS); {hm.pop3s_port} (SSL/TLS)"
+    assert s["pop_before_smtp"] == "90 minutes"
+
+
+def test_mailbox_show_omits_unconfigured_listeners(tmp_path):
+    hm = Hostmail(tmp_path)
+    hm.write_config()
+    with open(hm.config) as f:
+        text = f.read()
+    text = "\n".join(l for l in text.splitlines() if not l.startswith(("pop3", "submission")))
+    with open(hm.config, "w") as f:
+        f.write(text + "\n")
+    hm.ctl("account", "add", "acme")
+    hm.ctl("domain", "add", "acme", "acme.test")
+    hm.ctl("mailbox", "add", "a@acme.test", input="pw\n")
+    s = kv(hm.ctl("mailbox", "show", "a@acme.test").stdout)
     assert s["smtp_ports"] == f"{hm.smtp_port}, {hm.smtp_port2} (STARTTLS)"
     assert s["pop3_ports"] == "none"
-    assert s["pop_before_smtp"] == "90 minutes"
 
 
 def test_hostname_patterns_from_config(tmp_path):
