@@ -1,0 +1,79 @@
+#!/bin/bash
+# `make run`: a demo hostmaild in the foreground on unprivileged loopback
+# ports, with its own data directory in ./demo/ (gitignored), a self-signed
+# certificate and a demo account/mailbox. Safe to run again: the
+# certificate, the account and the mailbox are created only when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DEMO="$ROOT/demo"
+CFG="$DEMO/hostmail.ini"
+HOSTMAILD="$ROOT/build/hostmaild"
+HOSTMAILCTL="$ROOT/build/hostmailctl"
+
+for b in "$HOSTMAILD" "$HOSTMAILCTL"; do
+	[ -x "$b" ] || { echo "demo: $b is missing; run 'make' first" >&2; exit 1; }
+done
+
+mkdir -p "$DEMO/data" "$DEMO/tls/sni"
+
+# The configuration is rewritten every time (it holds no state).
+cat > "$CFG" <<INI
+; hostmail demo configuration, written by scripts/demo.sh
+[server]
+hostname = localhost
+data_dir = $DEMO/data
+
+[listen]
+smtp = 127.0.0.1:2525
+submission = 127.0.0.1:5587
+submissions = 127.0.0.1:5465
+pop3 = 127.0.0.1:5110
+pop3s = 127.0.0.1:5995
+acc = 127.0.0.1:8443
+
+[tls]
+certificate = $DEMO/tls/localhost.crt
+key = $DEMO/tls/localhost.key
+sni_dir = $DEMO/tls/sni
+INI
+
+if [ ! -s "$DEMO/tls/localhost.crt" ] || [ ! -s "$DEMO/tls/localhost.key" ]; then
+	echo "demo: generating a self-signed certificate for localhost"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$DEMO/tls/localhost.key" -out "$DEMO/tls/localhost.crt" 2>/dev/null
+	chmod 600 "$DEMO/tls/localhost.key"
+fi
+
+ctl() { "$HOSTMAILCTL" -c "$CFG" "$@"; }
+
+if ! ctl account show demo >/dev/null 2>&1; then
+	ctl account add demo
+fi
+if ! ctl domain list demo 2>/dev/null | grep -qw 'demo\.test'; then
+	ctl domain add demo demo.test
+fi
+if ! ctl mailbox show user@demo.test >/dev/null 2>&1; then
+	printf 'demo-password\n' | ctl mailbox add user@demo.test
+fi
+
+cat <<TXT
+
+hostmail demo
+  configuration  $CFG
+  data           $DEMO/data
+  mailbox        user@demo.test  (password: demo-password)
+
+Send it a message (from another terminal):
+  swaks --server 127.0.0.1:2525 --to user@demo.test
+It lands in the Maildir:
+  ls $DEMO/data/mail/demo.test/user/new/
+Manage accounts, domains, mailboxes and the queue:
+  build/hostmailctl -c demo/hostmail.ini account list
+  build/hostmailctl -c demo/hostmail.ini queue list
+Relaying to other domains is refused (554 5.7.1), as on the real service.
+The daemon logs one line per event below. Stop it with Ctrl-C.
+
+TXT
+exec "$HOSTMAILD" -c "$CFG"
