@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
+#include "policy/relay_auth.h"
 #include "store/store.h"
 #include "tls/tls.h"
 #include "util/log.h"
@@ -89,13 +90,32 @@ struct auth_job {
 	char ip[64];
 };
 
+struct domain_list {
+	char (*d)[256];
+	int n;
+};
+
 static int collect_domain(const char *domain, const char *account, void *arg)
 {
-	struct auth_job *j = arg;
+	struct domain_list *l = arg;
 
 	(void)account;
-	if (j->ndomains < SMTP_MAX_DOMAINS)
-		snprintf(j->domains[j->ndomains++], 256, "%s", domain);
+	if (l->n < SMTP_MAX_DOMAINS)
+		snprintf(l->d[l->n++], 256, "%s", domain);
+	return 0;
+}
+
+/* The account's domains for sender affiliation (blocking). 0 or -1. */
+static int load_domains(struct store *st, const char *account, char (**out)[256], int *n)
+{
+	struct domain_list l = { calloc(SMTP_MAX_DOMAINS, 256), 0 };
+
+	if (!l.d || store_domain_list(st, account, collect_domain, &l) != 0) {
+		free(l.d);
+		return -1;
+	}
+	*out = l.d;
+	*n = l.n;
 	return 0;
 }
 
@@ -106,11 +126,56 @@ static void auth_work(void *p)
 	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
 	                    j->mailbox, sizeof j->mailbox);
 	explicit_bzero(j->cr.password, sizeof j->cr.password);
-	if (j->res == AUTH_OK) {
-		j->domains = calloc(SMTP_MAX_DOMAINS, sizeof *j->domains);
-		if (!j->domains || store_domain_list(j->srv->store, j->account, collect_domain, j) != 0)
-			j->res = AUTH_TEMPFAIL;
+	if (j->res == AUTH_OK && load_domains(j->srv->store, j->account, &j->domains, &j->ndomains) < 0)
+		j->res = AUTH_TEMPFAIL;
+}
+
+/* POP-before-SMTP: a recent POP3 login from this IP authorizes the session. */
+struct grant_job {
+	struct server *srv;
+	char ip[64];
+	struct relay_grant g;
+	int found;
+	char (*domains)[256];
+	int ndomains;
+};
+
+static void grant_work(void *p)
+{
+	struct grant_job *j = p;
+
+	j->found = relay_auth_lookup(j->srv->store, j->ip, time(NULL), &j->g) == 0 &&
+	           load_domains(j->srv->store, j->g.account, &j->domains, &j->ndomains) == 0;
+}
+
+static void grant_done(struct smtp_session *s, void *p)
+{
+	struct grant_job *j = p;
+
+	if (s && j->found && !s->authorized) {
+		s->authorized = 1;
+		snprintf(s->account, sizeof s->account, "%s", j->g.account);
+		snprintf(s->auth_user, sizeof s->auth_user, "%s", j->g.mailbox);
+		s->domains = j->domains;
+		s->ndomains = j->ndomains;
+		j->domains = NULL;
+		log_info("smtp[%llu] ip=%s: authorized by POP-before-SMTP account=%s user=%s", s->id, s->ip,
+		         s->account, s->auth_user);
 	}
+	free(j->domains);
+	free(j);
+}
+
+void session_check_pop_grant(struct smtp_session *s)
+{
+	struct grant_job *j = calloc(1, sizeof *j);
+
+	if (!j)
+		return;
+	j->srv = s->srv;
+	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
+	if (session_job(s, grant_work, grant_done, j) < 0)
+		free(j);
 }
 
 static void on_fail_delay(evutil_socket_t fd, short what, void *arg)

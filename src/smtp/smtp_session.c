@@ -344,4 +344,6 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 	session_attach(s);
 	log_info("smtp[%llu] ip=%s: connect", s->id, s->ip);
 	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg.hostname);
+	if (srv->cfg.pop_before_smtp_minutes > 0)
+		session_check_pop_grant(s);
 }

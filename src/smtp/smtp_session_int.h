@@ -108,6 +108,8 @@ void auth_continue(struct smtp_session *s, const char *line);
 /* Is domain one of the authorized account's? */
 int session_owns_domain(const struct smtp_session *s, const char *domain);
 void session_init_delay(struct smtp_session *s);
+/* Look up a POP-before-SMTP grant for the client IP (holds input meanwhile). */
+void session_check_pop_grant(struct smtp_session *s);
 
 /* smtp_txn.c */
 void txn_start_data(struct smtp_session *s);
