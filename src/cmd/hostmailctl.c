@@ -36,6 +36,9 @@ static const char usage_text[] =
 	"                           created defaults to today (UTC), server number to 1\n"
 	"  account list             NAME STATUS CREATED SERVER, one per line\n"
 	"  account show NAME        key: value lines\n"
+	"  account passwd NAME      the account's ACC login password on standard input (one line)\n"
+	"  account limits NAME [--per-hour N] [--per-day N] [--max-recipients N]\n"
+	"                           per-account recipient budgets; N or \"default\"\n"
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
@@ -216,6 +219,14 @@ static int print_domain_count(const char *domain, const char *account, void *arg
 	return 0;
 }
 
+static void print_limit(const char *key, int v, int def)
+{
+	if (v >= 0)
+		printf("%s: %d\n", key, v);
+	else
+		printf("%s: %d (default)\n", key, def);
+}
+
 static int account_show(struct ctl *c, int argc, char **argv)
 {
 	struct account a;
@@ -235,6 +246,45 @@ static int account_show(struct ctl *c, int argc, char **argv)
 	if (store_domain_list(c->st, a.name, print_domain_count, &t))
 		return fail("cannot list domains");
 	printf("%s\nmailboxes: %d\n", t.domains ? "" : "none", t.mailboxes);
+	print_limit("recipients_per_hour", a.limit_per_hour, c->cfg.recipients_per_hour);
+	print_limit("recipients_per_day", a.limit_per_day, c->cfg.recipients_per_day);
+	print_limit("max_recipients", a.limit_max_recipients, c->cfg.max_recipients);
+	return 0;
+}
+
+/* "default" -> -1; a number >= 0 -> itself; else -3 (bad). */
+static int parse_limit(const char *v)
+{
+	int n;
+
+	if (strcmp(v, "default") == 0)
+		return -1;
+	return parse_int(v, &n) < 0 || n < 0 ? -3 : n;
+}
+
+static int account_limits(struct ctl *c, int argc, char **argv)
+{
+	int hour = -2, day = -2, rcpt = -2, *dst, i;
+	char err[512];
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--per-hour"))
+			dst = &hour;
+		else if (!strcmp(argv[i], "--per-day"))
+			dst = &day;
+		else if (!strcmp(argv[i], "--max-recipients"))
+			dst = &rcpt;
+		else
+			return usage("account limits: unknown option");
+		if (i + 1 >= argc || (*dst = parse_limit(argv[++i])) == -3)
+			return usage("account limits: option needs a number or \"default\"");
+	}
+	if (rcpt == 0)
+		return fail("--max-recipients must be at least 1");
+	if (!store(c))
+		return 1;
+	if (store_account_set_limits(c->st, argv[0], hour, day, rcpt, err, sizeof err))
+		return fail("%s", err);
 	return 0;
 }
 
@@ -257,6 +307,21 @@ static int account_resume(struct ctl *c, int argc, char **argv)
 {
 	(void)argc;
 	return account_set(c, argv[0], 0);
+}
+
+static int account_passwd(struct ctl *c, int argc, char **argv)
+{
+	struct account a;
+	char err[512], hash[256];
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	if (store_account_get(c->st, argv[0], &a))
+		return fail("account %s does not exist", argv[0]);
+	if (new_hash(hash, sizeof hash))
+		return 1;
+	return store_account_set_password(c->st, a.name, hash, err, sizeof err) ? fail("%s", err) : 0;
 }
 
 static int account_remove(struct ctl *c, int argc, char **argv)
@@ -452,9 +517,11 @@ static const struct verb verbs[] = {
 	{ "account", "add", 1, -1, account_add },
 	{ "account", "list", 0, 0, account_list },
 	{ "account", "show", 1, 1, account_show },
+	{ "account", "limits", 1, -1, account_limits },
 	{ "account", "suspend", 1, 1, account_suspend },
 	{ "account", "resume", 1, 1, account_resume },
 	{ "account", "remove", 1, 1, account_remove },
+	{ "account", "passwd", 1, 1, account_passwd },
 	{ "domain", "add", 2, 2, domain_add },
 	{ "domain", "remove", 1, 1, domain_remove },
 	{ "domain", "list", 0, 1, domain_list },

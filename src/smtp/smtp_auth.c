@@ -80,13 +80,18 @@ int session_owns_domain(const struct smtp_session *s, const char *domain)
 	return 0;
 }
 
+struct acct_info {
+	char (*domains)[256];
+	int ndomains;
+	int lim_hour, lim_day, lim_rcpt;
+};
+
 struct auth_job {
 	struct server *srv;
 	struct sasl_creds cr;
 	enum auth_result res;
 	char account[64], mailbox[320];
-	char (*domains)[256];
-	int ndomains;
+	struct acct_info ai;
 	char ip[64];
 };
 
@@ -105,18 +110,41 @@ static int collect_domain(const char *domain, const char *account, void *arg)
 	return 0;
 }
 
-/* The account's domains for sender affiliation (blocking). 0 or -1. */
-static int load_domains(struct store *st, const char *account, char (**out)[256], int *n)
+/* What an authorized session needs of its account: its domains (sender
+ * affiliation) and its limits with overrides applied. Blocking. 0 or -1. */
+
+static int load_account(struct server *srv, const char *account, struct acct_info *ai)
 {
 	struct domain_list l = { calloc(SMTP_MAX_DOMAINS, 256), 0 };
+	struct account a;
 
-	if (!l.d || store_domain_list(st, account, collect_domain, &l) != 0) {
+	if (!l.d || store_domain_list(srv->store, account, collect_domain, &l) != 0 ||
+	    store_account_get(srv->store, account, &a) != 0) {
 		free(l.d);
 		return -1;
 	}
-	*out = l.d;
-	*n = l.n;
+	ai->domains = l.d;
+	ai->ndomains = l.n;
+	ai->lim_hour = a.limit_per_hour >= 0 ? a.limit_per_hour : srv->cfg.recipients_per_hour;
+	ai->lim_day = a.limit_per_day >= 0 ? a.limit_per_day : srv->cfg.recipients_per_day;
+	ai->lim_rcpt = a.limit_max_recipients > 0 ? a.limit_max_recipients : srv->cfg.max_recipients;
 	return 0;
+}
+
+/* Make s authorized as account (AUTH or POP-before-SMTP); takes ai's memory. */
+static void session_authorize(struct smtp_session *s, const char *account, const char *user,
+                              struct acct_info *ai)
+{
+	s->authorized = 1;
+	snprintf(s->account, sizeof s->account, "%s", account);
+	snprintf(s->auth_user, sizeof s->auth_user, "%s", user);
+	free(s->domains);
+	s->domains = ai->domains;
+	s->ndomains = ai->ndomains;
+	s->lim_hour = ai->lim_hour;
+	s->lim_day = ai->lim_day;
+	s->lim_rcpt = ai->lim_rcpt;
+	ai->domains = NULL;
 }
 
 static void auth_work(void *p)
@@ -126,7 +154,7 @@ static void auth_work(void *p)
 	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
 	                    j->mailbox, sizeof j->mailbox);
 	explicit_bzero(j->cr.password, sizeof j->cr.password);
-	if (j->res == AUTH_OK && load_domains(j->srv->store, j->account, &j->domains, &j->ndomains) < 0)
+	if (j->res == AUTH_OK && load_account(j->srv, j->account, &j->ai) < 0)
 		j->res = AUTH_TEMPFAIL;
 }
 
@@ -136,8 +164,7 @@ struct grant_job {
 	char ip[64];
 	struct relay_grant g;
 	int found;
-	char (*domains)[256];
-	int ndomains;
+	struct acct_info ai;
 };
 
 static void grant_work(void *p)
@@ -145,7 +172,7 @@ static void grant_work(void *p)
 	struct grant_job *j = p;
 
 	j->found = relay_auth_lookup(j->srv->store, j->ip, time(NULL), &j->g) == 0 &&
-	           load_domains(j->srv->store, j->g.account, &j->domains, &j->ndomains) == 0;
+	           load_account(j->srv, j->g.account, &j->ai) == 0;
 }
 
 static void grant_done(struct smtp_session *s, void *p)
@@ -153,16 +180,11 @@ static void grant_done(struct smtp_session *s, void *p)
 	struct grant_job *j = p;
 
 	if (s && j->found && !s->authorized) {
-		s->authorized = 1;
-		snprintf(s->account, sizeof s->account, "%s", j->g.account);
-		snprintf(s->auth_user, sizeof s->auth_user, "%s", j->g.mailbox);
-		s->domains = j->domains;
-		s->ndomains = j->ndomains;
-		j->domains = NULL;
+		session_authorize(s, j->g.account, j->g.mailbox, &j->ai);
 		log_info("smtp[%llu] ip=%s: authorized by POP-before-SMTP account=%s user=%s", s->id, s->ip,
 		         s->account, s->auth_user);
 	}
-	free(j->domains);
+	free(j->ai.domains);
 	free(j);
 }
 
@@ -206,13 +228,8 @@ static void auth_done(struct smtp_session *s, void *p)
 		         j->mailbox, j->account);
 		if (!s)
 			break;
-		s->authorized = s->authenticated = 1;
-		snprintf(s->account, sizeof s->account, "%s", j->account);
-		snprintf(s->auth_user, sizeof s->auth_user, "%s", j->mailbox);
-		free(s->domains);
-		s->domains = j->domains;
-		s->ndomains = j->ndomains;
-		j->domains = NULL;
+		session_authorize(s, j->account, j->mailbox, &j->ai);
+		s->authenticated = 1;
 		session_reply(s, 235, "2.7.0", "Authentication successful");
 		break;
 	case AUTH_SUSPENDED:
@@ -238,7 +255,7 @@ static void auth_done(struct smtp_session *s, void *p)
 		}
 		break;
 	}
-	free(j->domains);
+	free(j->ai.domains);
 	free(j);
 }
 

@@ -6,6 +6,8 @@
 #include "smtp/smtp_session_int.h"
 #include "queue/queue.h"
 #include "store/store.h"
+#include "policy/rate.h"
+#include <time.h>
 #include "util/log.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -123,6 +125,8 @@ struct rcpt_lookup {
 	char domain[ADDR_DOMAIN_MAX + 1];
 	char addr[320];
 	int hosted, exists, failed;
+	char account[64];      /* authorized: count against this account's budget */
+	struct rate_use use;
 };
 
 static void rcpt_lookup_work(void *p)
@@ -130,6 +134,8 @@ static void rcpt_lookup_work(void *p)
 	struct rcpt_lookup *r = p;
 
 	r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
+	if (!r->failed && r->account[0])
+		r->failed = rate_get(r->store, r->account, time(NULL), &r->use) != 0;
 }
 
 static int add_rcpt(struct smtp_session *s, const char *addr, int local)
@@ -153,11 +159,16 @@ static int add_rcpt(struct smtp_session *s, const char *addr, int local)
 static void rcpt_lookup_done(struct smtp_session *s, void *p)
 {
 	struct rcpt_lookup *r = p;
+	char why[160];
 
 	if (!s)
 		goto out;
 	if (r->failed) {
 		session_reply(s, 451, "4.3.0", "<%s>: Temporary lookup failure", r->addr);
+	} else if (r->account[0] && rate_decide(&r->use, s->lim_hour, s->lim_day, (int)s->nrcpt, why, sizeof why)) {
+		log_warn("smtp[%llu] ip=%s: reject RCPT: 450 4.7.1 account=%s user=%s to=<%s>: %s", s->id, s->ip,
+		         s->account, s->auth_user, r->addr, why);
+		session_reply(s, 450, "4.7.1", "<%s>: Recipient refused: account %s %s", r->addr, s->account, why);
 	} else if (!r->hosted && s->authorized && s->in_tx) {
 		if (add_rcpt(s, r->addr, 0) == 0) {
 			log_info("smtp[%llu] ip=%s: relay from=<%s> to=<%s> account=%s", s->id, s->ip, s->sender,
@@ -205,8 +216,10 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 		session_error(s, 553, "5.6.7", "UTF-8 address requires SMTPUTF8 on MAIL");
 		return;
 	}
-	if (s->nrcpt >= (size_t)s->srv->cfg.max_recipients) {
-		session_reply(s, 452, "4.5.3", "Error: too many recipients");
+	if (s->nrcpt >= (size_t)(s->authorized ? s->lim_rcpt : s->srv->cfg.max_recipients)) {
+		log_info("smtp[%llu] ip=%s: reject RCPT: 452 4.5.3 too many recipients (%zu) account=%s", s->id,
+		         s->ip, s->nrcpt, s->authorized ? s->account : "-");
+		session_reply(s, 452, "4.5.3", "Error: too many recipients (at most %zu per message)", s->nrcpt);
 		return;
 	}
 	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
@@ -216,6 +229,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 		return;
 	}
 	r->store = s->srv->store;
+	if (s->authorized)
+		snprintf(r->account, sizeof r->account, "%s", s->account);
 	addr_format(&ra.to, r->addr, sizeof r->addr);
 	if (ra.to.ip_literal) {
 		/* We host no address literals: never a local recipient. */

@@ -51,6 +51,7 @@ struct smtp_session {
 	char auth_user[320];     /* mailbox that authenticated */
 	char (*domains)[256];    /* the account's domains (sender affiliation) */
 	int ndomains;
+	int lim_hour, lim_day, lim_rcpt; /* the account's budgets (overrides applied) */
 	enum auth_step auth_step;
 	char auth_login_user[256];
 	struct event *delay;     /* delayed failure reply */

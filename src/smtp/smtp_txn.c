@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "tls/tls.h"
 #include "policy/header_from.h"
+#include "policy/rate.h"
 #include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
 #include <errno.h>
@@ -124,6 +125,10 @@ static void commit_work(void *p)
 
 	c->ok = spool_commit(c->spool, &c->env) == 0;
 	c->err = errno;
+	/* The budget counts what was accepted; a failure to count is logged, not fatal. */
+	if (c->ok && c->env.account[0] &&
+	    rate_add(c->srv->store, c->env.account, time(NULL), (int)c->env.nrcpt) != 0)
+		log_warn("%s: cannot count %zu recipients for account %s", c->env.id, c->env.nrcpt, c->env.account);
 }
 
 static void commit_done(struct smtp_session *s, void *p)

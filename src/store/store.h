@@ -30,6 +30,8 @@ struct account {
 	int suspended;                 /* 0 active, 1 suspended */
 	char created[11];              /* YYYY-MM-DD */
 	int server_number;
+	/* per-account overrides of [limits]; -1 = the configured default */
+	int limit_per_hour, limit_per_day, limit_max_recipients;
 };
 
 struct mailbox {
@@ -50,10 +52,18 @@ int store_account_add(struct store *st, const char *name, const char *created,
 int store_account_get(struct store *st, const char *name, struct account *out);
 int store_account_set_suspended(struct store *st, const char *name, int suspended,
                                 char *err, size_t errlen);
+/* Set the overrides (-1 = back to the default; -2 = leave as is). */
+int store_account_set_limits(struct store *st, const char *name, int per_hour, int per_day,
+                             int max_recipients, char *err, size_t errlen);
 /* Removes the account with its domains and mailboxes (Maildirs stay on disk). */
 int store_account_remove(struct store *st, const char *name, char *err, size_t errlen);
 /* Calls cb for every account in name order; cb returning non-zero stops. */
 int store_account_list(struct store *st, int (*cb)(const struct account *, void *), void *arg);
+/* The ACC login password (store_account_pw.c): hash made with password_hash().
+ * get: 0 with the hash in out ("" when none was ever set), or STORE_ENOTFOUND. */
+int store_account_set_password(struct store *st, const char *name, const char *password_hash,
+                               char *err, size_t errlen);
+int store_account_get_password(struct store *st, const char *name, char *out, size_t outlen);
 
 /* Domains: lower-cased; one owner each. */
 int store_domain_add(struct store *st, const char *account, const char *domain,

@@ -35,7 +35,10 @@ static const char *schema =
 	" status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','suspended')),"
 	" created TEXT NOT NULL,"
 	" server_number INTEGER NOT NULL DEFAULT 0,"
-	" password_hash TEXT);"
+	" password_hash TEXT,"
+	" limit_per_hour INTEGER,"         /* NULL = [limits] default */
+	" limit_per_day INTEGER,"
+	" limit_max_recipients INTEGER);"
 	"CREATE TABLE IF NOT EXISTS domains ("
 	" id INTEGER PRIMARY KEY,"
 	" name TEXT NOT NULL UNIQUE,"
@@ -53,7 +56,14 @@ static const char *schema =
 	" mailbox TEXT NOT NULL,"
 	" expires INTEGER NOT NULL,"
 	" PRIMARY KEY (ip, mailbox));"
-	"CREATE INDEX IF NOT EXISTS relay_auth_expires ON relay_auth(expires);";
+	"CREATE INDEX IF NOT EXISTS relay_auth_expires ON relay_auth(expires);"
+	/* recipient budgets: one row per account and window kind ('h', 'd') */
+	"CREATE TABLE IF NOT EXISTS rate_counters ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" window TEXT NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, window));";
 
 void sq_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -236,9 +246,57 @@ static void row_account(sqlite3_stmt *s, struct account *a)
 	a->suspended = status && strcmp((const char *)status, "suspended") == 0;
 	sq_text(s, 3, a->created, sizeof a->created);
 	a->server_number = sqlite3_column_int(s, 4);
+	a->limit_per_hour = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 5);
+	a->limit_per_day = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 6);
+	a->limit_max_recipients = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 7);
 }
 
-#define ACCOUNT_COLS "SELECT id, name, status, created, server_number FROM accounts "
+#define ACCOUNT_COLS "SELECT id, name, status, created, server_number, limit_per_hour," \
+	" limit_per_day, limit_max_recipients FROM accounts "
+
+static void bind_limit(sqlite3_stmt *s, int col, int v)
+{
+	if (v == -1)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_int(s, col, v);
+}
+
+int store_account_set_limits(struct store *st, const char *name, int per_hour, int per_day,
+                             int max_recipients, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc, changes = 0;
+
+	if (per_hour < -2 || per_day < -2 || max_recipients < -2 || max_recipients == 0) {
+		sq_seterr(err, errlen, "limits must be 0 or more (max recipients at least 1)");
+		return STORE_EINVAL;
+	}
+	pthread_mutex_lock(&st->mu);
+	rc = sq_prepare(st, &s, "UPDATE accounts SET"
+	                " limit_per_hour = CASE WHEN ?1 = -2 THEN limit_per_hour ELSE ?2 END,"
+	                " limit_per_day = CASE WHEN ?3 = -2 THEN limit_per_day ELSE ?4 END,"
+	                " limit_max_recipients = CASE WHEN ?5 = -2 THEN limit_max_recipients ELSE ?6 END"
+	                " WHERE name = ?7");
+	if (rc == 0) {
+		sqlite3_bind_int(s, 1, per_hour);
+		bind_limit(s, 2, per_hour);
+		sqlite3_bind_int(s, 3, per_day);
+		bind_limit(s, 4, per_day);
+		sqlite3_bind_int(s, 5, max_recipients);
+		bind_limit(s, 6, max_recipients);
+		sqlite3_bind_text(s, 7, name, -1, SQLITE_TRANSIENT);
+		rc = sq_exec_write(st, s, &changes);
+		if (rc == 0 && changes == 0) {
+			sq_seterr(err, errlen, "account %s does not exist", name);
+			rc = STORE_ENOTFOUND;
+		} else if (rc < 0) {
+			rc = sq_dberr(st, err, errlen);
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
 
 int store_account_get(struct store *st, const char *name, struct account *out)
 {
