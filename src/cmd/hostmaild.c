@@ -15,6 +15,7 @@
 #include "util/workers.h"
 #include "auth/throttle.h"
 #include "tls/tls.h"
+#include "daemon/connlimit.h"
 #include <event2/event.h>
 #include <errno.h>
 #include <ftw.h>
@@ -157,7 +158,7 @@ int main(int argc, char **argv)
 	if (!(srv.base = event_base_new()))
 		log_fatal("cannot create the event loop");
 	load_tls(&srv, 1);
-	if (!(srv.auth_throttle = throttle_new(5, 600, 600)))
+	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()))
 		log_fatal("out of memory");
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
 	store_close(srv.store);
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);
+	connlimit_free(srv.conns);
 	log_info("hostmaild stopped");
 	return 0;
 }

@@ -15,6 +15,7 @@ struct runner;
 struct evconnlistener;
 struct tls_server;
 struct throttle;
+struct connlimit;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S };
 
@@ -26,6 +27,7 @@ struct server {
 	struct runner *runner;
 	struct tls_server *tls;          /* NULL: no certificate, no TLS */
 	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3) */
+	struct connlimit *conns;         /* concurrent sessions, total and per IP */
 	char queue_dir[600];
 	uint64_t next_session_id;
 	int nsessions;

@@ -10,6 +10,9 @@
 #include <time.h>
 #include "util/log.h"
 #include <ctype.h>
+#include <sys/statvfs.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,24 @@ static void cmd_helo_common(struct smtp_session *s, const char *arg, int esmtp)
 static void cmd_helo(struct smtp_session *s, const char *arg) { cmd_helo_common(s, arg, 0); }
 static void cmd_ehlo(struct smtp_session *s, const char *arg) { cmd_helo_common(s, arg, 1); }
 
+/* Would a message of the declared size eat into [limits] min_free_space? */
+static int disk_short(struct smtp_session *s)
+{
+	struct statvfs v;
+	uint64_t avail, need = s->srv->cfg.min_free_space;
+
+	if (statvfs(s->srv->queue_dir, &v) < 0)
+		return 0; /* cannot tell: the write itself will report ENOSPC */
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	if (s->mail.has_size)
+		need += s->mail.size;
+	if (avail >= need)
+		return 0;
+	log_warn("smtp[%llu] ip=%s: reject MAIL: 452 4.3.1 %llu bytes free in the queue, need %llu", s->id,
+	         s->ip, (unsigned long long)avail, (unsigned long long)need);
+	return 1;
+}
+
 static void cmd_mail(struct smtp_session *s, const char *arg)
 {
 	int code;
@@ -96,6 +117,10 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 	}
 	if (s->mail.from.utf8 && !s->mail.smtputf8) {
 		session_error(s, 553, "5.6.7", "UTF-8 address requires the SMTPUTF8 parameter");
+		return;
+	}
+	if (disk_short(s)) {
+		session_reply(s, 452, "4.3.1", "Insufficient system storage");
 		return;
 	}
 	if (s->mail.has_size && s->mail.size > s->srv->cfg.message_size) {
@@ -262,6 +287,14 @@ static void cmd_data(struct smtp_session *s, const char *arg)
 	}
 	if (s->used_bdat) {
 		session_error(s, 503, "5.5.1", "Error: DATA after BDAT");
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
+		/* RFC 2920 3.1: DATA ends a pipelined group; content must wait for 354. */
+		log_warn("smtp[%llu] ip=%s: reject DATA: 554 5.5.0 message content sent before 354 account=%s",
+		         s->id, s->ip, s->authorized ? s->account : "-");
+		session_reply(s, 554, "5.5.0", "Error: SMTP protocol synchronization (data sent before 354)");
+		session_close_after_reply(s);
 		return;
 	}
 	txn_start_data(s);

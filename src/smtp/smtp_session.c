@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "util/workers.h"
 #include "tls/tls.h"
+#include "daemon/connlimit.h"
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <event2/buffer.h>
@@ -37,10 +38,12 @@ void session_free(struct smtp_session *s)
 	if (s->reaper)
 		event_free(s->reaper);
 	s->srv->nsessions--;
+	connlimit_release(s->srv->conns, s->ip);
 	buf_free(&s->hdr);
 	free(s->domains);
 	free(s->rcpts);
 	free(s->dbuf);
+	free(s->nbuf);
 	free(s);
 }
 
@@ -205,7 +208,18 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct smtp_session *s = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS handshake finished */
+		s->tls_handshaking = 0;
+		session_set_timeout(s, s->mode == MODE_CMD ? s->srv->cfg.smtp_timeout : s->srv->cfg.smtp_data_timeout);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (s->tls_handshaking) {
+			log_info("smtp[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
+			session_free(s);
+			return;
+		}
 		if (s->closing) {
 			session_free(s);
 			return;
@@ -300,40 +314,75 @@ void session_attach(struct smtp_session *s)
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
+void sockaddr_ip(const struct sockaddr *sa, char *ip, size_t iplen)
+{
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+		else
+			inet_ntop(AF_INET6, &a6->sin6_addr, ip, (socklen_t)iplen);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, (socklen_t)iplen);
+	}
+}
+
+/* Over a connection limit: one 421 line, best effort, and close. */
+static void refuse_connection(struct server *srv, evutil_socket_t fd, const char *ip, int why)
+{
+	char line[300];
+	int n = snprintf(line, sizeof line, "421 4.7.0 %s Error: too many connections%s, try again later\r\n",
+	                 srv->cfg.hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
+
+	log_warn("smtp: ip=%s refused: too many connections%s", ip,
+	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
+	if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the client is gone or not reading: nothing more to do */
+	}
+	evutil_closesocket(fd);
+}
+
 void smtp_session_start(struct server *srv, evutil_socket_t fd,
                         const struct sockaddr *sa, int socklen, enum listener_kind kind)
 {
-	struct smtp_session *s = calloc(1, sizeof *s);
+	struct smtp_session *s;
+	char ip[INET6_ADDRSTRLEN];
+	int lim;
 
 	(void)socklen;
-	if (!s || !(s->dbuf = malloc(SMTP_CHUNK + 2))) {
+	sockaddr_ip(sa, ip, sizeof ip);
+	lim = connlimit_acquire(srv->conns, ip, srv->cfg.max_connections, srv->cfg.max_connections_per_ip);
+	if (lim != CONN_OK) {
+		refuse_connection(srv, fd, ip, lim);
+		return;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s || !(s->dbuf = malloc(SMTP_CHUNK + 2)) || !(s->nbuf = malloc(SMTP_NBUF))) {
+		if (s)
+			free(s->dbuf);
 		free(s);
+		connlimit_release(srv->conns, ip);
 		evutil_closesocket(fd);
 		return;
 	}
 	s->srv = srv;
 	s->kind = kind;
 	s->id = ++srv->next_session_id;
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const void *)sa;
-		inet_ntop(AF_INET6, &a6->sin6_addr, s->ip, sizeof s->ip);
-		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], s->ip, sizeof s->ip);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, s->ip, sizeof s->ip);
-	}
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
 	if (kind == LISTEN_SUBMISSIONS) {
 		SSL *ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
 		if (ssl)
 			s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 			                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		s->tls = 1;
+		s->tls = s->tls_handshaking = 1;
 	} else {
 		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (!s->bev) {
 		evutil_closesocket(fd);
+		connlimit_release(srv->conns, ip);
 		free(s->dbuf);
+		free(s->nbuf);
 		free(s);
 		return;
 	}
@@ -342,6 +391,8 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 	session_init_delay(s);
 	s->reaper = evtimer_new(srv->base, on_reap, s);
 	session_attach(s);
+	if (s->tls)
+		session_set_timeout(s, srv->cfg.tls_handshake_timeout);
 	log_info("smtp[%llu] ip=%s: connect", s->id, s->ip);
 	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg.hostname);
 	if (srv->cfg.pop_before_smtp_minutes > 0)

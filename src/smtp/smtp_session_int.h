@@ -11,10 +11,12 @@
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_parse.h"
 #include "smtp/data_decode.h"
+#include "smtp/eol_normalize.h"
 #include "util/buf.h"
 
 #define SMTP_CHUNK 65536
 #define SMTP_INPUT_HIGH (256 * 1024)
+#define SMTP_NBUF (2 * SMTP_CHUNK + 8)
 
 enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_AUTH };
 enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
@@ -44,6 +46,7 @@ struct smtp_session {
 
 	/* TLS and authorization */
 	int tls;                 /* TLS is active on bev */
+	int tls_handshaking;     /* under the handshake deadline */
 	char tls_desc[160];      /* for Received: */
 	int authorized;          /* may relay: SMTP AUTH (or POP-before-SMTP) */
 	int authenticated;       /* by SMTP AUTH */
@@ -80,10 +83,14 @@ struct smtp_session {
 	time_t close_deadline;
 	int discarding;  /* inside an overlong line */
 	char *dbuf;      /* SMTP_CHUNK + 2: decoded DATA */
+	char *nbuf;      /* SMTP_NBUF: the same with line ends normalized */
+	struct eol_norm eol;
 	char line[SMTP_LINE_MAX + 2];
 };
 
 /* smtp_session.c */
+struct sockaddr;
+void sockaddr_ip(const struct sockaddr *sa, char *ip, size_t iplen);
 void session_free(struct smtp_session *s);
 /* Set callbacks, watermarks and timeouts on s->bev (new or after STARTTLS). */
 void session_attach(struct smtp_session *s);

@@ -61,6 +61,7 @@ static int open_spool(struct smtp_session *s)
 	s->data_bytes = 0;
 	s->too_big = s->write_failed = 0;
 	buf_reset(&s->hdr);
+	eol_norm_init(&s->eol);
 	s->hdr_done = !s->authorized; /* only authorized senders get the From: check */
 	spool_received(s);
 	return 0;
@@ -94,10 +95,20 @@ static void capture_header(struct smtp_session *s, const char *p, size_t n)
 		s->hdr_done = 1;
 }
 
-static void txn_store(struct smtp_session *s, const char *p, size_t n)
+static void txn_write(struct smtp_session *s, const char *p, size_t n)
 {
 	if (!s->hdr_done)
 		capture_header(s, p, n);
+	if (n && spool_write(s->spool, p, n) < 0) {
+		s->write_failed = 1;
+		s->write_errno = errno;
+	}
+}
+
+/* n message bytes as sent (at most SMTP_CHUNK + 2): counted against the
+ * size limit, line ends normalized, stored. */
+static void txn_store(struct smtp_session *s, const char *p, size_t n)
+{
 	s->data_bytes += n;
 	if (s->too_big || s->write_failed)
 		return;
@@ -105,10 +116,7 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 		s->too_big = 1;
 		return;
 	}
-	if (spool_write(s->spool, p, n) < 0) {
-		s->write_failed = 1;
-		s->write_errno = errno;
-	}
+	txn_write(s, s->nbuf, eol_norm_feed(&s->eol, p, n, s->nbuf));
 }
 
 struct commit_job {
@@ -184,6 +192,10 @@ static void txn_finish(struct smtp_session *s)
 
 	s->mode = MODE_CMD;
 	session_set_timeout(s, s->srv->cfg.smtp_timeout);
+	if (!s->too_big && !s->write_failed)
+		txn_write(s, s->nbuf, eol_norm_finish(&s->eol, s->nbuf));
+	if (s->eol.fixed)
+		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, s->eol.fixed);
 	if (s->too_big) {
 		log_info("smtp[%llu] ip=%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
 		         s->id, s->ip, (unsigned long long)s->data_bytes, s->sender);
@@ -314,7 +326,7 @@ int txn_bdat_step(struct smtp_session *s, struct evbuffer *in)
 	}
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return 0;
-	n = v.iov_len;
+	n = v.iov_len < SMTP_CHUNK ? v.iov_len : SMTP_CHUNK;
 	if (n > s->bdat_left)
 		n = (size_t)s->bdat_left;
 	if (!s->bdat_discard)

@@ -22,6 +22,10 @@ void config_defaults(struct config *c)
 	c->max_recipients = 100;
 	c->recipients_per_hour = 500;
 	c->recipients_per_day = 2000;
+	c->max_connections = 10000;
+	c->max_connections_per_ip = 50;
+	c->min_free_space = 64ULL << 20;
+	c->tls_handshake_timeout = 30;
 	c->smtp_timeout = 300;
 	c->smtp_data_timeout = 180;
 	c->smtp_max_errors = 10;
@@ -193,6 +197,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		r = (errno || end == v || *end || n < 1024) ? -1 : 0;
 		c->message_size = n;
 	}
+	else if (KEY("limits", "max_connections")) r = parse_int(v, 1, 1000000, &c->max_connections);
+	else if (KEY("limits", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->max_connections_per_ip);
+	else if (KEY("limits", "min_free_space")) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		r = (errno || end == v || *end) ? -1 : 0;
+		c->min_free_space = n;
+	}
+	else if (KEY("smtp", "tls_handshake_timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->tls_handshake_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "max_recipients")) r = parse_int(v, 1, 100000, &c->max_recipients);
 	else if (KEY("limits", "recipients_per_hour")) r = parse_int(v, 0, 100000000, &c->recipients_per_hour);
 	else if (KEY("limits", "recipients_per_day")) r = parse_int(v, 0, 100000000, &c->recipients_per_day);

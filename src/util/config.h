@@ -41,10 +41,14 @@ struct config {
 	int max_recipients;
 	int recipients_per_hour;
 	int recipients_per_day;
+	int max_connections;            /* concurrent SMTP + POP3 sessions */
+	int max_connections_per_ip;
+	uint64_t min_free_space;        /* bytes the queue's disk keeps free */
 	/* [smtp] */
 	int smtp_timeout;               /* seconds idle in command state */
 	int smtp_data_timeout;          /* seconds between DATA chunks */
 	int smtp_max_errors;
+	int tls_handshake_timeout;      /* seconds to finish a TLS handshake */
 	/* [queue] */
 	int retry_schedule[16];         /* seconds */
 	int retry_schedule_n;

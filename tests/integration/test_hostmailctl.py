@@ -124,7 +124,9 @@ def test_account_lifecycle(hm):
     show = kv(hm.ctl("account", "show", "oldco").stdout)
     assert show == {"name": "oldco", "status": "active", "created": "2009-03-01",
                     "server_number": "7", "smtp_host": "mail007.example.net",
-                    "domains": "old.example, old2.example", "mailboxes": "2"}
+                    "domains": "old.example, old2.example", "mailboxes": "2",
+                    "recipients_per_hour": "500 (default)", "recipients_per_day": "2000 (default)",
+                    "max_recipients": "100 (default)"}
     assert kv(hm.ctl("account", "show", "acme").stdout)["domains"] == "none"
     assert kv(hm.ctl("account", "show", "acme").stdout)["smtp_host"] == "acme.mail.example.net"
 
@@ -358,3 +360,18 @@ def test_database_is_wal_with_schema_version(acme):
         con.close()
     mode = os.stat(os.path.join(acme.data_dir, "hostmail.db")).st_mode & 0o777
     assert mode & 0o007 == 0  # password hashes are not world-readable
+
+
+def test_account_limits(hm):
+    hm.ctl("account", "add", "acme")
+    hm.ctl("account", "limits", "acme", "--per-hour", "5", "--max-recipients", "3")
+    show = kv(hm.ctl("account", "show", "acme").stdout)
+    assert show["recipients_per_hour"] == "5"
+    assert show["recipients_per_day"] == "2000 (default)"
+    assert show["max_recipients"] == "3"
+    hm.ctl("account", "limits", "acme", "--per-hour", "default")
+    assert kv(hm.ctl("account", "show", "acme").stdout)["recipients_per_hour"] == "500 (default)"
+    assert hm.ctl("account", "limits", "acme", "--per-day", "many", check=False).returncode == 2
+    assert hm.ctl("account", "limits", "acme", "--max-recipients", "0", check=False).returncode == 1
+    r = hm.ctl("account", "limits", "nobody", "--per-day", "1", check=False)
+    assert r.returncode == 1 and "nobody" in r.stderr
