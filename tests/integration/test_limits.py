@@ -1,0 +1,213 @@
+"""Fair use (issue 6): size, recipient caps and per-account budgets,
+connection limits, TLS handshake deadline, protocol abuse. Real hostmaild,
+real clients (smtplib, raw sockets); every refusal checked by its reply
+code and its log line."""
+import smtplib
+import socket
+import ssl
+import time
+
+import pytest
+
+from conftest import RawSMTP, message_files, queue_files, setup_demo
+
+
+def tls_context(hm):
+    ctx = ssl.create_default_context(cafile=hm.pki["ca"])
+    return ctx
+
+
+def auth_session(hm, source="127.0.0.1"):
+    s = smtplib.SMTP("127.0.0.1", hm.smtp_port, timeout=15, source_address=(source, 0))
+    s.starttls(context=tls_context(hm))
+    s.login("alice@acme.test", "alice-secret")
+    s.ehlo()
+    return s
+
+
+def rcpt_codes(s, rcpts):
+    s.mail("alice@acme.test")
+    out = [s.rcpt(r) for r in rcpts]
+    s.rset()
+    return out
+
+
+def test_size_declared_over_limit(make_server):
+    hm = make_server()
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    r = c.cmd("MAIL FROM:<x@client.test> SIZE=1048577")
+    assert (r.code, r.enh) == (552, "5.3.4")
+    r = c.cmd("MAIL FROM:<x@client.test> SIZE=1048576")
+    assert r.code == 250
+
+
+def test_no_room_on_disk(make_server):
+    hm = make_server("[limits]\nmin_free_space = 1000000000000000000\n")
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    r = c.cmd("MAIL FROM:<x@client.test> SIZE=100")
+    assert (r.code, r.enh) == (452, "4.3.1")
+    assert "Insufficient system storage" in r.text
+    assert "452 4.3.1" in hm.logtext()
+
+
+def test_max_recipients_per_message(make_server):
+    hm = make_server("[limits]\nmax_recipients = 2\n")
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    assert c.cmd("MAIL FROM:<x@client.test>").code == 250
+    assert c.cmd("RCPT TO:<alice@acme.test>").code == 250
+    assert c.cmd("RCPT TO:<bob@acme.test>").code == 250
+    r = c.cmd("RCPT TO:<alice@acme.test>")
+    assert (r.code, r.enh) == (452, "4.5.3")
+
+
+def test_account_override_of_max_recipients(make_server):
+    hm = make_server()
+    hm.ctl("account", "limits", "acme", "--max-recipients", "2")
+    s = auth_session(hm)
+    codes = [c for c, _ in rcpt_codes(s, ["a@remote.test", "b@remote.test", "c@remote.test"])]
+    assert codes == [250, 250, 452]
+    s.quit()
+
+
+def test_hourly_budget_counts_across_sessions_and_restarts(make_server):
+    hm = make_server()
+    hm.ctl("account", "limits", "acme", "--per-hour", "3")
+    s = auth_session(hm)
+    s.sendmail("alice@acme.test", ["a@remote.test", "b@remote.test"],
+               "From: alice@acme.test\r\nSubject: one\r\n\r\nbody\r\n")
+    s.quit()
+    hm.stop()
+    hm.start()
+    s = auth_session(hm)
+    codes = rcpt_codes(s, ["c@remote.test", "d@remote.test"])
+    assert codes[0][0] == 250
+    code, text = codes[1]
+    assert code == 450
+    text = text.decode()
+    assert text.startswith("4.7.1") and "hourly limit of 3 recipients reached" in text
+    assert "resets at" in text and "UTC" in text
+    s.quit()
+    log = hm.logtext()
+    assert "450 4.7.1 account=acme" in log and "hourly limit" in log
+
+
+def test_daily_budget(make_server):
+    hm = make_server("[limits]\nrecipients_per_day = 1\n")
+    s = auth_session(hm)
+    codes = rcpt_codes(s, ["a@remote.test", "b@remote.test"])
+    assert codes[0][0] == 250
+    assert codes[1][0] == 450 and b"daily limit of 1 recipients" in codes[1][1]
+    s.quit()
+
+
+def test_budget_does_not_apply_to_inbound_mx_mail(make_server):
+    hm = make_server("[limits]\nrecipients_per_hour = 0\n")
+    s = smtplib.SMTP("127.0.0.1", hm.smtp_port, timeout=15)
+    s.sendmail("someone@internet.test", ["alice@acme.test"], "Subject: in\r\n\r\nhi\r\n")
+    s.quit()
+    assert len(hm.wait_messages("alice@acme.test", 1)) == 1
+
+
+def test_connections_per_ip(make_server):
+    hm = make_server("[limits]\nmax_connections_per_ip = 2\n")
+    time.sleep(0.5)  # let the start-up probe connection (wait_port) end
+    a, b = RawSMTP(hm.smtp_port), RawSMTP(hm.smtp_port)
+    assert a.reply().code == 220 and b.reply().code == 220
+    c = RawSMTP(hm.smtp_port)
+    r = c.reply()
+    assert (r.code, r.enh) == (421, "4.7.0")
+    assert "too many connections from your address" in r.text
+    assert c.closed()
+    # another address is not affected
+    d = RawSMTP(hm.smtp_port, host="127.0.0.1")
+    d.sock.close()
+    e = socket.create_connection(("127.0.0.1", hm.smtp_port), source_address=("127.0.0.2", 0), timeout=5)
+    assert e.recv(100).startswith(b"220 ")
+    e.close()
+    # a slot is free again once a session ends
+    a.cmd("QUIT")
+    a.closed()
+    time.sleep(0.2)
+    f = RawSMTP(hm.smtp_port)
+    assert f.reply().code == 220
+    assert "refused: too many connections from this address" in hm.logtext()
+
+
+def test_connections_total(make_server):
+    hm = make_server("[limits]\nmax_connections = 1\n")
+    time.sleep(0.5)  # let the start-up probe connection (wait_port) end
+    a = RawSMTP(hm.smtp_port)
+    assert a.reply().code == 220
+    e = socket.create_connection(("127.0.0.1", hm.smtp_port), source_address=("127.0.0.3", 0), timeout=5)
+    assert e.recv(200).startswith(b"421 4.7.0")
+    e.close()
+
+
+def test_tls_handshake_deadline(make_server):
+    hm = make_server("[smtp]\ntls_handshake_timeout = 1\n")
+    sock = socket.create_connection(("127.0.0.1", hm.submissions_port), timeout=10)
+    start = time.time()
+    assert sock.recv(100) == b""        # closed without a byte from us
+    assert time.time() - start < 8
+    assert "TLS handshake timeout" in hm.logtext()
+
+
+def test_bare_lf_and_cr_are_normalized_never_end_data(make_server):
+    hm = make_server()
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    c.cmd("MAIL FROM:<x@client.test>")
+    c.cmd("RCPT TO:<alice@acme.test>")
+    assert c.cmd("DATA").code == 354
+    c.send(b"Subject: bare\r\n\r\nline1\nline2\r.\rMAIL FROM:<evil@x>\r\n.\r\n")
+    r = c.reply()
+    assert r.code == 250
+    msgs = hm.wait_messages("alice@acme.test", 1)
+    assert len(msgs) == 1
+    body = msgs[0].split(b"\n\n", 1)[1]
+    # every line end became a proper one; Maildir stores LF
+    assert body == b"line1\nline2\n.\nMAIL FROM:<evil@x>\n"
+    assert "normalized 3 bare CR/LF" in hm.logtext()
+
+
+def test_content_before_354_is_refused(make_server):
+    hm = make_server()
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    c.send("MAIL FROM:<x@client.test>\r\nRCPT TO:<alice@acme.test>\r\nDATA\r\nSubject: early\r\n\r\nhi\r\n.\r\n")
+    assert c.reply().code == 250
+    assert c.reply().code == 250
+    r = c.reply()
+    assert (r.code, r.enh) == (554, "5.5.0")
+    assert c.closed()
+    time.sleep(0.3)
+    assert message_files(hm, "alice@acme.test") == []
+    assert queue_files(hm, "env") == []
+
+
+@pytest.mark.parametrize("line,code", [
+    ("MAIL FROM:<a\x00b@client.test>", 500),          # NUL: not a command line at all
+    ("MAIL FROM:<a\rb@client.test>", 501),
+    ("MAIL FROM:<" + "a" * 65 + "@client.test>", 501),
+    ("MAIL FROM:<a@" + ("b" * 63 + ".") * 4 + "test>", 501),
+    ("MAIL FROM:<\"unterminated@client.test>", 501),
+    ("MAIL FROM:<;sleep 66;>", 501),
+])
+def test_hostile_parameters(make_server, line, code):
+    hm = make_server()
+    c = RawSMTP(hm.smtp_port)
+    c.reply()
+    c.cmd("EHLO client.test")
+    r = c.cmd(line.encode("latin-1"))
+    assert r.code == code
+    assert queue_files(hm, "env") == []
+    log = hm.logtext()
+    assert "\x00" not in log and "a\rb" not in log
