@@ -14,6 +14,7 @@ struct slot {
 	time_t blocked_until;
 	time_t last;
 	int failures;
+	int inflight;         /* attempts begun and not yet ended */
 };
 
 struct throttle {
@@ -49,7 +50,7 @@ static uint32_t hash(const char *s)
 
 static int expired(const struct throttle *t, const struct slot *s, time_t now)
 {
-	return s->ip[0] == '\0' || (now >= s->blocked_until && now - s->first > t->window);
+	return s->ip[0] == '\0' || (s->inflight == 0 && now >= s->blocked_until && now - s->first > t->window);
 }
 
 /* The slot for ip: existing, else a free or expired one, else the oldest. */
@@ -103,4 +104,30 @@ int throttle_failure(struct throttle *t, const char *ip, time_t now)
 		return 1;
 	}
 	return 0;
+}
+
+int throttle_begin(struct throttle *t, const char *ip, time_t now)
+{
+	struct slot *s = lookup(t, ip, now, 1);
+
+	if (now < s->blocked_until)
+		return (int)(s->blocked_until - now);
+	if (now - s->first > t->window) {
+		s->first = now;
+		s->failures = 0;
+	}
+	if (s->failures + s->inflight >= t->max)
+		return 1; /* let the attempts in flight finish first */
+	s->inflight++;
+	s->last = now;
+	return 0;
+}
+
+int throttle_end(struct throttle *t, const char *ip, time_t now, int failed)
+{
+	struct slot *s = lookup(t, ip, now, 0);
+
+	if (s && s->inflight > 0)
+		s->inflight--;
+	return failed ? throttle_failure(t, ip, now) : 0;
 }

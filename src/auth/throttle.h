@@ -18,4 +18,15 @@ int throttle_blocked(struct throttle *t, const char *ip, time_t now);
 /* Record a failure; returns 1 if this failure starts a block. */
 int throttle_failure(struct throttle *t, const char *ip, time_t now);
 
+/*
+ * The same with attempts in flight counted too, so guesses sent in
+ * parallel on many connections cannot get more verdicts than the limit:
+ * throttle_begin returns 0 and counts the attempt, or the seconds to wait
+ * (blocked, or failures + attempts in flight already at the limit).
+ * Every successful begin is matched by one throttle_end; failed = 1 counts
+ * a failure (returns 1 if it starts a block).
+ */
+int throttle_begin(struct throttle *t, const char *ip, time_t now);
+int throttle_end(struct throttle *t, const char *ip, time_t now, int failed);
+
 #endif

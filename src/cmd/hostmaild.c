@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(&srv.cfg);
 	srv.workers = workers_start(srv.base, srv.cfg.worker_threads);
+	srv.auth_workers = workers_start(srv.base, 2);
 	srv.runner = runner_start(&srv);
 
 	ev_term = evsignal_new(srv.base, SIGTERM, on_stop, &srv);
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
 
 	/* Jobs in flight finish (a commit either completes or leaves debris
 	 * that recovery removes; nothing acknowledged depends on them). */
+	workers_stop(srv.auth_workers);
 	workers_stop(srv.workers);
 	runner_stop(srv.runner);
 	event_free(ev_term);

@@ -15,6 +15,9 @@ struct runner;
 struct evconnlistener;
 struct tls_server;
 struct throttle;
+struct acc;
+struct listen_addr;
+struct pop3_service;
 struct connlimit;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S };
@@ -23,10 +26,14 @@ struct server {
 	struct event_base *base;
 	struct config cfg;
 	struct store *store;
-	struct workers *workers;
+	struct workers *workers;         /* fsync, SQLite, Maildir work */
+	struct workers *auth_workers;    /* password hashing: slow by design, kept
+	                                    apart so a login storm cannot starve commits */
 	struct runner *runner;
 	struct tls_server *tls;          /* NULL: no certificate, no TLS */
-	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3) */
+	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3, ACC) */
+	struct acc *acc;                 /* the ACC's HTTPS server, NULL if not served */
+	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
 	struct connlimit *conns;         /* concurrent sessions, total and per IP */
 	char queue_dir[600];
 	uint64_t next_session_id;
@@ -38,5 +45,7 @@ struct server {
 /* Bind every configured listener (before dropping privileges). 0 or -1. */
 int server_listen(struct server *srv);
 void server_close_listeners(struct server *srv);
+/* A listening socket for a (non-blocking, IPv6 sockets IPV6_V6ONLY), or -1 (logged). */
+int server_bind(const struct listen_addr *a);
 
 #endif

@@ -93,9 +93,22 @@ static int parse_value(const char *v, size_t n, char domains[][256], int max, in
 	return (quote || comment || in_angle) ? -1 : 0;
 }
 
+/* "From:" or, as RFC 5322 4.5.1 obs-from allows, "From :": the offset after
+ * the colon, or 0 if this line is not a From: field. */
+static size_t from_field(const char *l, size_t n)
+{
+	size_t i = 4;
+
+	if (n < 5 || strncasecmp(l, "From", 4) != 0)
+		return 0;
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i < n && l[i] == ':' ? i + 1 : 0;
+}
+
 int header_from_domains(const char *hdr, size_t len, char domains[][256], int max)
 {
-	size_t i = 0;
+	size_t i = 0, name_end;
 	int count = 0, found = 0;
 
 	while (i < len) {
@@ -109,11 +122,11 @@ int header_from_domains(const char *hdr, size_t len, char domains[][256], int ma
 			le--;
 		if (le == ls)
 			break; /* end of the header section */
-		if (le - ls >= 5 && strncasecmp(hdr + ls, "From:", 5) == 0) {
+		if ((name_end = from_field(hdr + ls, le - ls)) > 0) {
 			struct buf val;
 			int r;
 			buf_init(&val, 65536);
-			buf_append(&val, hdr + ls + 5, le - ls - 5);
+			buf_append(&val, hdr + ls + name_end, le - ls - name_end);
 			/* unfold: continuation lines start with WSP */
 			while (i < len && (hdr[i] == ' ' || hdr[i] == '\t')) {
 				size_t cs = i;

@@ -224,6 +224,8 @@ static void auth_done(struct smtp_session *s, void *p)
 	struct timeval tv = { AUTH_FAIL_DELAY, 0 };
 
 	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
+	if (j->res != AUTH_FAIL)
+		throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 0);
 	switch (j->res) {
 	case AUTH_OK:
 		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s ? s->id : 0, j->ip,
@@ -249,7 +251,7 @@ static void auth_done(struct smtp_session *s, void *p)
 	case AUTH_FAIL:
 		/* fail2ban: "authentication failed ... ip=ADDR" */
 		log_warn("smtp authentication failed: ip=%s user=%s", j->ip, safe);
-		if (throttle_failure(j->srv->auth_throttle, j->ip, time(NULL)))
+		if (throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 1))
 			log_warn("smtp: ip=%s blocked from authenticating after repeated failures", j->ip);
 		if (s && s->delay) {
 			s->busy = 1; /* hold pipelined input until the reply */
@@ -264,6 +266,7 @@ static void auth_done(struct smtp_session *s, void *p)
 static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
 {
 	struct auth_job *j = calloc(1, sizeof *j);
+	int wait;
 
 	s->mode = MODE_CMD;
 	s->auth_step = AUTH_NONE;
@@ -275,7 +278,15 @@ static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
 	j->cr = *cr;
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
-	if (session_job(s, auth_work, auth_done, j) < 0) {
+	if ((wait = throttle_begin(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
+		explicit_bzero(j, sizeof *j);
+		free(j);
+		log_warn("smtp[%llu] ip=%s: AUTH refused: too many failures or attempts in progress", s->id, s->ip);
+		session_reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
+		return;
+	}
+	if (session_job_on(s, s->srv->auth_workers, auth_work, auth_done, j) < 0) {
+		throttle_end(s->srv->auth_throttle, j->ip, time(NULL), 0);
 		free(j);
 		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
 	}

@@ -281,7 +281,7 @@ static void job_done(void *p)
 	free(j);
 }
 
-int session_job(struct smtp_session *s, void (*work)(void *),
+int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(void *),
                 void (*done)(struct smtp_session *, void *), void *arg)
 {
 	struct session_job *j = malloc(sizeof *j);
@@ -292,12 +292,18 @@ int session_job(struct smtp_session *s, void (*work)(void *),
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	if (workers_submit(s->srv->workers, job_work, job_done, j) < 0) {
+	if (workers_submit(pool, job_work, job_done, j) < 0) {
 		free(j);
 		return -1;
 	}
 	s->busy = 1;
 	return 0;
+}
+
+int session_job(struct smtp_session *s, void (*work)(void *),
+                void (*done)(struct smtp_session *, void *), void *arg)
+{
+	return session_job_on(s, s->srv->workers, work, done, arg);
 }
 
 void session_resume(struct smtp_session *s)

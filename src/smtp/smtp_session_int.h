@@ -70,6 +70,7 @@ struct smtp_session {
 	uint64_t data_bytes;
 	struct buf hdr;          /* header section so far (authorized sessions) */
 	int hdr_done;
+	int hdr_overflow;        /* header section longer than SMTP_HDR_MAX */
 	int too_big, write_failed, write_errno;
 	int used_bdat;
 	uint64_t bdat_left;
@@ -104,6 +105,10 @@ void session_resume(struct smtp_session *s);   /* after a worker job */
 void session_set_timeout(struct smtp_session *s, int seconds);
 /* Run work on a worker; done runs on the loop unless the session died. */
 int session_job(struct smtp_session *s, void (*work)(void *), void (*done)(struct smtp_session *, void *), void *arg);
+/* The same on another pool (password checks use srv->auth_workers). */
+struct workers;
+int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(void *),
+                   void (*done)(struct smtp_session *, void *), void *arg);
 
 /* smtp_cmds.c */
 void smtp_dispatch(struct smtp_session *s, char *line, size_t len);

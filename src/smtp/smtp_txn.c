@@ -61,6 +61,7 @@ static int open_spool(struct smtp_session *s)
 	s->data_bytes = 0;
 	s->too_big = s->write_failed = 0;
 	buf_reset(&s->hdr);
+	s->hdr_overflow = 0;
 	eol_norm_init(&s->eol);
 	s->hdr_done = !s->authorized; /* only authorized senders get the From: check */
 	spool_received(s);
@@ -84,15 +85,17 @@ void txn_start_data(struct smtp_session *s)
 static void capture_header(struct smtp_session *s, const char *p, size_t n)
 {
 	size_t room = SMTP_HDR_MAX - s->hdr.len, take = n < room ? n : room;
+	const char *d;
 
 	if (take && buf_append(&s->hdr, p, take) < 0) {
-		s->hdr_done = 1;
+		s->hdr_done = s->hdr_overflow = 1;
 		return;
 	}
-	if (s->hdr.len && (strstr(s->hdr.data, "\r\n\r\n") || strstr(s->hdr.data, "\n\n") ||
-	                   s->hdr.len >= SMTP_HDR_MAX || s->hdr.data[0] == '\n' ||
-	                   (s->hdr.len >= 2 && s->hdr.data[0] == '\r' && s->hdr.data[1] == '\n')))
-		s->hdr_done = 1;
+	d = s->hdr.data;
+	if (d && (strstr(d, "\r\n\r\n") || d[0] == '\r'))
+		s->hdr_done = 1;    /* the blank line that ends the header section */
+	else if (s->hdr.len >= SMTP_HDR_MAX)
+		s->hdr_done = s->hdr_overflow = 1;
 }
 
 static void txn_write(struct smtp_session *s, const char *p, size_t n)
@@ -167,6 +170,14 @@ static int from_not_owned(struct smtp_session *s)
 	char doms[HDR_FROM_MAX][256];
 	int n = header_from_domains(s->hdr.data ? s->hdr.data : "", s->hdr.len, doms, HDR_FROM_MAX), i;
 
+	if (s->hdr_overflow) {
+		/* a From: could hide past what we keep: refuse rather than guess */
+		log_warn("smtp[%llu] ip=%s: reject DATA: 550 5.7.1 header section over %d bytes account=%s user=%s",
+		         s->id, s->ip, SMTP_HDR_MAX, s->account, s->auth_user);
+		session_reply(s, 550, "5.7.1", "Header section too large (over %d bytes) for the sender check",
+		              SMTP_HDR_MAX);
+		return 1;
+	}
 	if (n < 0) {
 		log_warn("smtp[%llu] ip=%s: reject DATA: 550 5.7.1 unparsable From: header account=%s user=%s",
 		         s->id, s->ip, s->account, s->auth_user);
