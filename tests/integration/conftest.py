@@ -113,6 +113,12 @@ certificate = {self.pki["crt"]}
 key = {self.pki["key"]}
 sni_dir = {self.pki["sni"]}
 
+# Remote domains resolve nowhere: nothing a test sends leaves loopback
+# (a refused UDP port makes every lookup a temporary failure, so relayed
+# mail stays queued). Outbound tests name their own dnsmasq.
+[delivery]
+dns_servers = 127.0.0.1:1
+
 [limits]
 message_size = 1048576
 {self.extra}
