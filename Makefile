@@ -2,7 +2,7 @@
 # `make run` and `make test` first install missing Debian packages.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libcrypt openssl
+PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libcrypt openssl libcares
 CFLAGS  ?= -O2 -g
 XCFLAGS  = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -pthread -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -42,6 +42,40 @@ unit: $(UNIT_BIN)
 unit-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
+# Fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, ASan + UBSan),
+# one per parser of untrusted bytes; see docs/security.md. The library is
+# rebuilt with clang into $(BUILD)/fuzz. `make fuzz` runs each harness for
+# FUZZ_SECONDS, `make fuzz-quick` for 20 s; `make fuzz-regress` replays the
+# seed corpora and every kept crash in tests/fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES    = $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN      = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
+FUZZ_FLAGS    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(BUILD)/libhostmail.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(BUILD)/libhostmail.a $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz-build:
+	$(MAKE) BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-quick: fuzz-build
+	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 20 $(FUZZ_NAMES)
+
+fuzz-regress: fuzz-build
+	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 0 $(FUZZ_NAMES)
+
+# testssl.sh against every TLS listener of a daemon the script starts (slow).
+test-tls: all
+	@bash tests/tls_scan.sh $(BUILD)
+
 integration: all
 	cd tests/integration && /usr/bin/python3 -m pytest -q -x -p no:cacheprovider
 
@@ -58,5 +92,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan integration test run clean
+.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

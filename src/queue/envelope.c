@@ -5,6 +5,8 @@
  *   N nrcpt        then nrcpt lines "R L addr" (local) or "R R addr" (remote)
  *   E              end of header; the file is complete when renamed into env/
  *   D idx | F idx reason | T idx next reason      progress, appended + fsynced
+ *   B idx | W idx  a failure report / delay warning was queued for the sender
+ *                  (added later; files without them read as before)
  * Values are percent-encoded (bytes <= 0x20, '%' and >= 0x7f as %XX), so
  * nothing that came from the network can end a record or forge another.
  * A torn last line (no '\n') is ignored by the reader and cut off by the
@@ -235,13 +237,22 @@ static int apply_progress(struct envelope *env, const char *line)
 	struct env_rcpt *r;
 	char type = line[0];
 
-	if ((type != 'D' && type != 'F' && type != 'T') || line[1] != ' ' ||
-	    num(line + 2, &p, SIZE_MAX, &idx) < 0)
+	if ((type != 'D' && type != 'F' && type != 'T' && type != 'B' && type != 'W') ||
+	    line[1] != ' ' || num(line + 2, &p, SIZE_MAX, &idx) < 0)
 		return -1;
 	/* a caller's bad index must not make the whole message unreadable */
 	if (idx >= env->nrcpt)
 		return 0;
 	r = &env->rcpt[idx];
+	if (type == 'B' || type == 'W') {
+		if (*p != '\0')
+			return -1;
+		if (type == 'B')
+			r->bounced = 1;
+		else
+			r->warned = 1;
+		return 0;
+	}
 	if (type == 'D') {
 		if (*p != '\0')
 			return -1;
@@ -452,4 +463,25 @@ int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
 {
 	long long next = (long long)next_attempt;
 	return mark(queue_dir, id, 'T', idx, &next, reason ? reason : "");
+}
+
+int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *idx, size_t n,
+                           int delayed)
+{
+	struct buf b;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++)
+		r |= buf_printf(&b, "%c %zu\n", delayed ? 'W' : 'B', idx[i]);
+	if (r != 0) {
+		buf_free(&b);
+		errno = ENOMEM;
+		return -1;
+	}
+	r = env_append(queue_dir, id, &b);
+	buf_free(&b);
+	return r;
 }

@@ -15,6 +15,8 @@
  * fsynced ("D idx" done, "F idx reason" failed permanently, "T idx when
  * reason" tempfail with next attempt), so a restart never repeats a
  * finished recipient; a torn last record (no trailing newline) is ignored.
+ * "B idx" / "W idx" record that the sender was sent a failure report /
+ * a delay warning about a recipient, so neither is sent twice.
  */
 #ifndef HM_QUEUE_H
 #define HM_QUEUE_H
@@ -33,6 +35,8 @@ struct env_rcpt {
 	int attempts;
 	time_t next_attempt;
 	char reason[512];      /* last failure text (no CR/LF) */
+	int bounced;           /* the sender got a failure report about it */
+	int warned;            /* the sender got a delay warning about it */
 };
 
 struct envelope {
@@ -78,6 +82,10 @@ int envelope_mark_done(const char *queue_dir, const char *id, size_t idx);
 int envelope_mark_failed(const char *queue_dir, const char *id, size_t idx, const char *reason);
 int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
                            time_t next_attempt, const char *reason);
+/* Record that reports went out about recipients idx[0..n): failure reports
+ * ("B") or, with delayed, delay warnings ("W"). One append, one fsync. */
+int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *idx, size_t n,
+                           int delayed);
 /* Remove message and envelope (envelope first). 0 or -1 + errno. */
 int queue_remove(const char *queue_dir, const char *id);
 /* Path of queue/msg/ID into out. */

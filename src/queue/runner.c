@@ -1,38 +1,59 @@
 /*
- * runner: local delivery from the queue (see runner.h). A message id is
- * handled by at most one job at a time (the in-flight set); every
- * recipient result is appended to the envelope and fsynced before the
- * next step, so a crash repeats at most the delivery in progress.
+ * runner: the event-loop half of the queue runner (see runner.h and
+ * runner_int.h). A message id is handled by at most one job at a time
+ * (the in-flight set). A job goes: job_prepare on a worker (local
+ * deliveries, due remote recipients) -> one remote delivery per
+ * recipient domain on the loop, started as the connection limits allow
+ * -> job_record on a worker (results into the envelope, reports,
+ * removal). A timer wakes the runner for the earliest retry; a rescan
+ * every minute catches everything else.
  */
 #include "queue/runner.h"
+#include "queue/runner_int.h"
 #include "queue/queue.h"
 #include "daemon/server.h"
-#include "delivery/maildir.h"
-#include "store/store.h"
+#include "delivery/dns.h"
+#include "delivery/remote.h"
+#include "delivery/smtp_client.h"
 #include "util/log.h"
 #include "util/workers.h"
 #include <event2/event.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #define RESCAN_SECONDS 60
+
+/* The remote delivery of one job's recipients in one domain. */
+struct domain_run {
+	struct runner *r;
+	struct msg_job *j;
+	size_t first, n;                 /* slice of j->remote / j->res */
+	struct remote *rm;               /* while active */
+	TAILQ_ENTRY(domain_run) link;    /* waiting or active */
+};
+
+TAILQ_HEAD(run_list, domain_run);
 
 struct runner {
 	struct server *srv;
 	char (*inflight)[QUEUE_ID_LEN + 1];
 	size_t ninflight, cap;
-	struct event *timer;
+	struct event *timer;             /* periodic rescan */
+	struct event *wake;              /* the earliest retry */
+	time_t wake_at;
+	struct dns *dns;
+	SSL_CTX *tls;
+	struct run_list waiting, active;
+	int nactive;
+	LIST_HEAD(, msg_job) jobs;
 };
 
-struct deliver_job {
-	struct runner *r;
-	char id[QUEUE_ID_LEN + 1];
-};
+static void pump(struct runner *r);
 
 static int inflight_find(struct runner *r, const char *id)
 {
@@ -44,117 +65,185 @@ static int inflight_find(struct runner *r, const char *id)
 	return -1;
 }
 
-/* Local delivery retries: 1, 2, 4 ... minutes, at most the queue's last wait. */
-static time_t local_backoff(const struct config *cfg, int attempts)
+static void job_free(struct msg_job *j)
 {
-	long wait = 60L << (attempts < 10 ? attempts : 10);
-	long cap = cfg->retry_schedule[cfg->retry_schedule_n - 1];
-
-	return wait < cap ? wait : cap;
+	LIST_REMOVE(j, link);
+	free(j->remote);
+	free(j->res);
+	free(j);
 }
 
-static void split_addr(const char *addr, char *local, size_t ll, char *domain, size_t dl)
+/* The job is over: the message may be picked up again. */
+static void job_end(struct msg_job *j)
 {
-	const char *at = strrchr(addr, '@');
-	size_t n = at ? (size_t)(at - addr) : strlen(addr);
-	char *p;
-
-	snprintf(local, ll, "%.*s", (int)n, addr);
-	snprintf(domain, dl, "%s", at ? at + 1 : "");
-	for (p = local; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (p = domain; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-}
-
-static void deliver_local(struct server *srv, const struct envelope *env, size_t i, const char *msg)
-{
-	const struct env_rcpt *rc = &env->rcpt[i];
-	char local[320], domain[256];
-	int hosted = 0, exists = 0;
-	const char *qd = srv->queue_dir;
-
-	split_addr(rc->addr, local, sizeof local, domain, sizeof domain);
-	if (store_rcpt_lookup(srv->store, local, domain, &hosted, &exists) != 0) {
-		log_warn("%s: to=<%s>: deferred: account store unavailable", env->id, rc->addr);
-		envelope_mark_tempfail(qd, env->id, i, time(NULL) + local_backoff(&srv->cfg, rc->attempts),
-		                       "4.3.0 account store unavailable");
-		return;
-	}
-	if (!exists) {
-		log_warn("%s: to=<%s>: failed: 5.1.1 mailbox no longer exists", env->id, rc->addr);
-		envelope_mark_failed(qd, env->id, i, "5.1.1 mailbox no longer exists");
-		return;
-	}
-	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, msg) == 0) {
-		if (envelope_mark_done(qd, env->id, i) < 0)
-			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
-			         env->id, rc->addr, strerror(errno));
-		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
-	} else {
-		char reason[300];
-		snprintf(reason, sizeof reason, "4.3.0 maildir delivery failed: %s", strerror(errno));
-		log_warn("%s: to=<%s>: deferred: %s", env->id, rc->addr, reason);
-		envelope_mark_tempfail(qd, env->id, i, time(NULL) + local_backoff(&srv->cfg, rc->attempts), reason);
-	}
-}
-
-static void deliver_work(void *p)
-{
-	struct deliver_job *j = p;
-	struct server *srv = j->r->srv;
-	struct envelope env;
-	char msg[700];
-	int final = 1;
-	size_t i;
-	time_t now = time(NULL);
-
-	if (envelope_load(srv->queue_dir, j->id, &env) < 0) {
-		if (errno != ENOENT)
-			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
-		return;
-	}
-	queue_msg_path(srv->queue_dir, j->id, msg, sizeof msg);
-	for (i = 0; i < env.nrcpt; i++) {
-		if (env.rcpt[i].state != RCPT_PENDING)
-			continue;
-		if (!env.rcpt[i].local || env.rcpt[i].next_attempt > now) {
-			final = 0; /* remote: waits for outbound delivery */
-			continue;
-		}
-		deliver_local(srv, &env, i, msg);
-	}
-	envelope_free(&env);
-	if (final || envelope_load(srv->queue_dir, j->id, &env) < 0)
-		goto check_done;
-	final = 1;
-	for (i = 0; i < env.nrcpt; i++)
-		if (env.rcpt[i].state == RCPT_PENDING)
-			final = 0;
-	envelope_free(&env);
-check_done:
-	if (final) {
-		if (queue_remove(srv->queue_dir, j->id) == 0)
-			log_info("%s: removed", j->id);
-		else
-			log_warn("%s: cannot remove from queue: %s", j->id, strerror(errno));
-	}
-}
-
-static void deliver_done(void *p)
-{
-	struct deliver_job *j = p;
 	struct runner *r = j->r;
 	int k = inflight_find(r, j->id);
 
 	if (k >= 0)
 		memcpy(r->inflight[k], r->inflight[--r->ninflight], sizeof r->inflight[0]);
-	free(j);
+	job_free(j);
+}
+
+static void on_rescan(evutil_socket_t fd, short what, void *arg);
+
+/* Make sure the runner wakes up by time t. */
+static void wake_by(struct runner *r, time_t t)
+{
+	time_t now = time(NULL);
+	struct timeval tv = { 0, 0 };
+
+	if (t == 0 || (r->wake_at > now && r->wake_at <= t))
+		return;
+	r->wake_at = t;
+	tv.tv_sec = t > now ? t - now : 0;
+	evtimer_add(r->wake, &tv);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner *r = arg;
+
+	r->wake_at = 0;
+	on_rescan(fd, what, arg);
+}
+
+/* What a worker step leaves for the loop: reports to deliver, a wake-up. */
+static void after_work(struct msg_job *j)
+{
+	for (int i = 0; i < j->nnew; i++)
+		runner_schedule(j->r, j->new_ids[i]);
+	j->nnew = 0;
+	wake_by(j->r, j->wake);
+}
+
+static void record_done(void *arg)
+{
+	struct msg_job *j = arg;
+
+	after_work(j);
+	job_end(j);
+}
+
+static int domain_active(struct runner *r, const char *domain)
+{
+	struct domain_run *d;
+	int n = 0;
+
+	TAILQ_FOREACH(d, &r->active, link)
+		if (strcmp(d->j->remote[d->first].domain, domain) == 0)
+			n++;
+	return n;
+}
+
+/* One domain of a job is finished; the last one sends the job to record. */
+static void run_finished(struct domain_run *d)
+{
+	struct msg_job *j = d->j;
+
+	free(d);
+	if (--j->domains_left > 0)
+		return;
+	if (workers_submit(j->srv->workers, job_record, record_done, j) < 0) {
+		log_warn("%s: cannot record results (out of memory); will retry", j->id);
+		job_end(j);
+	}
+}
+
+static void on_run_done(void *arg)
+{
+	struct domain_run *d = arg;
+	struct runner *r = d->r;
+
+	d->rm = NULL;
+	TAILQ_REMOVE(&r->active, d, link);
+	r->nactive--;
+	run_finished(d);
+	pump(r);
+}
+
+/* Start waiting deliveries while the global and per-domain limits allow. */
+static void pump(struct runner *r)
+{
+	const struct config *cfg = &r->srv->cfg;
+	struct domain_run *d, *next;
+
+	for (d = TAILQ_FIRST(&r->waiting); d && r->nactive < cfg->delivery_max_connections; d = next) {
+		struct msg_job *j = d->j;
+		struct remote_params p;
+
+		next = TAILQ_NEXT(d, link);
+		if (domain_active(r, j->remote[d->first].domain) >= cfg->delivery_max_per_domain)
+			continue;
+		TAILQ_REMOVE(&r->waiting, d, link);
+		memset(&p, 0, sizeof p);
+		p.base = r->srv->base;
+		p.cfg = cfg;
+		p.dns = r->dns;
+		p.tls = r->tls;
+		p.queue_id = j->id;
+		p.helo = j->cfg.hostname;
+		p.domain = j->remote[d->first].domain;
+		p.sender = j->sender;
+		p.msg_path = j->msg_path;
+		p.msg_size = j->size;
+		p.rcpts = &j->res[d->first];
+		p.nrcpt = d->n;
+		if (!(d->rm = remote_start(&p, on_run_done, d))) {
+			for (size_t k = 0; k < d->n; k++)
+				snprintf(j->res[d->first + k].reason, sizeof j->res[0].reason, "4.3.0 out of memory");
+			run_finished(d);
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&r->active, d, link);
+		r->nactive++;
+	}
+}
+
+static void prepare_done(void *arg)
+{
+	struct msg_job *j = arg;
+	struct runner *r = j->r;
+	size_t k = 0;
+
+	after_work(j);
+	if (j->gone || j->nremote == 0) {
+		job_end(j);
+		return;
+	}
+	/* j->remote is sorted by domain: one run per slice */
+	j->domains_left = 1; /* held until every run is queued */
+	while (k < j->nremote) {
+		size_t end = k + 1;
+		struct domain_run *d;
+		while (end < j->nremote && strcmp(j->remote[end].domain, j->remote[k].domain) == 0)
+			end++;
+		if ((d = calloc(1, sizeof *d))) {
+			d->r = r;
+			d->j = j;
+			d->first = k;
+			d->n = end - k;
+			j->domains_left++;
+			TAILQ_INSERT_TAIL(&r->waiting, d, link);
+		} /* else its recipients stay without result: deferred by job_record */
+		k = end;
+	}
+	if (--j->domains_left == 0 && workers_submit(j->srv->workers, job_record, record_done, j) < 0)
+		job_end(j);
+	pump(r);
+}
+
+static void snapshot_cfg(struct job_cfg *jc, const struct config *c)
+{
+	memcpy(jc->retry_schedule, c->retry_schedule, sizeof jc->retry_schedule);
+	jc->retry_schedule_n = c->retry_schedule_n > 0 ? c->retry_schedule_n : 1;
+	jc->max_age = c->queue_max_age;
+	jc->delay_warning = c->queue_delay_warning;
+	snprintf(jc->hostname, sizeof jc->hostname, "%s", c->hostname);
 }
 
 void runner_schedule(struct runner *r, const char *id)
 {
-	struct deliver_job *j;
+	struct msg_job *j;
 
 	if (inflight_find(r, id) >= 0)
 		return;
@@ -169,9 +258,12 @@ void runner_schedule(struct runner *r, const char *id)
 	if (!(j = calloc(1, sizeof *j)))
 		return;
 	j->r = r;
+	j->srv = r->srv;
+	snapshot_cfg(&j->cfg, &r->srv->cfg);
 	snprintf(j->id, sizeof j->id, "%s", id);
-	if (workers_submit(r->srv->workers, deliver_work, deliver_done, j) < 0) {
-		free(j);
+	LIST_INSERT_HEAD(&r->jobs, j, link);
+	if (workers_submit(r->srv->workers, job_prepare, prepare_done, j) < 0) {
+		job_free(j);
 		return;
 	}
 	snprintf(r->inflight[r->ninflight++], sizeof r->inflight[0], "%s", id);
@@ -182,7 +274,7 @@ static void schedule_cb(const char *id, void *arg)
 	runner_schedule(arg, id);
 }
 
-/* Periodic: retry what is due. Listing env/ is cheap; each job checks times. */
+/* Retry what is due. Listing env/ is cheap; each job checks the times. */
 static void on_rescan(evutil_socket_t fd, short what, void *arg)
 {
 	struct runner *r = arg;
@@ -205,26 +297,53 @@ struct runner *runner_start(struct server *srv)
 {
 	struct runner *r = calloc(1, sizeof *r);
 	struct timeval tv = { RESCAN_SECONDS, 0 };
+	char err[600];
 	int n;
 
 	if (!r)
 		log_fatal("runner: out of memory");
 	r->srv = srv;
+	TAILQ_INIT(&r->waiting);
+	TAILQ_INIT(&r->active);
+	LIST_INIT(&r->jobs);
+	if (!(r->dns = dns_new(srv->base, srv->cfg.dns_servers, err, sizeof err)))
+		log_fatal("dns: %s", err);
+	if (!(r->tls = smtpc_tls_ctx_new()))
+		log_fatal("runner: cannot create the client TLS context");
 	n = queue_recover(srv->queue_dir, schedule_cb, r);
 	if (n < 0)
 		log_fatal("queue recovery failed in %s: %m", srv->queue_dir);
 	if (n > 0)
 		log_info("queue: %d message(s) recovered", n);
 	r->timer = event_new(srv->base, -1, EV_PERSIST, on_rescan, r);
+	r->wake = evtimer_new(srv->base, on_wake, r);
 	event_add(r->timer, &tv);
 	return r;
 }
 
+/* After workers_stop: no worker touches a job any more, so all can go. */
 void runner_stop(struct runner *r)
 {
+	struct domain_run *d;
+	struct msg_job *j;
+
 	if (!r)
 		return;
+	while ((d = TAILQ_FIRST(&r->active))) {
+		TAILQ_REMOVE(&r->active, d, link);
+		remote_abort(d->rm);
+		free(d);
+	}
+	while ((d = TAILQ_FIRST(&r->waiting))) {
+		TAILQ_REMOVE(&r->waiting, d, link);
+		free(d);
+	}
+	while ((j = LIST_FIRST(&r->jobs)))
+		job_free(j);
+	dns_free(r->dns);
+	SSL_CTX_free(r->tls);
 	event_free(r->timer);
+	event_free(r->wake);
 	free(r->inflight);
 	free(r);
 }

@@ -1,9 +1,11 @@
 /*
- * runner: moves accepted messages out of the queue. For now it delivers
- * to local Maildirs (remote recipients wait for the outbound-delivery
- * issue), records each recipient's result durably, retries temporary
- * failures, and removes a message once every recipient is final.
- * Runs on the event loop; the file work happens on workers.
+ * runner: moves accepted messages out of the queue: local recipients into
+ * their Maildirs, remote ones to their domains' MX hosts over SMTP (within
+ * [delivery] connection limits). Records each recipient's result durably,
+ * retries temporary failures per [queue] retry_schedule until max_age,
+ * sends the sender RFC 3464 reports (failures; a delay warning), and
+ * removes a message once every recipient is final. Runs on the event
+ * loop; the file work happens on workers. See docs/delivery.md.
  */
 #ifndef HM_RUNNER_H
 #define HM_RUNNER_H

@@ -18,6 +18,7 @@ void config_defaults(struct config *c)
 	snprintf(c->tls_sni_dir, sizeof c->tls_sni_dir, "/etc/hostmail/tls/sni");
 	c->pop_before_smtp_minutes = 90;
 	c->pop3_allow_plaintext_auth = 0;
+	c->pop3_timeout = 600;
 	c->message_size = 41943040;
 	c->max_recipients = 100;
 	c->recipients_per_hour = 500;
@@ -33,7 +34,16 @@ void config_defaults(struct config *c)
 	memcpy(c->retry_schedule, sched, sizeof sched);
 	c->retry_schedule_n = 7;
 	c->queue_max_age = 5 * 86400;
+	c->queue_delay_warning = 4 * 3600;
 	c->mx_port = 25;
+	c->delivery_max_connections = 100;
+	c->delivery_max_per_domain = 10;
+	c->delivery_connect_timeout = 30;
+	c->delivery_greeting_timeout = 300;
+	c->delivery_command_timeout = 300;
+	c->delivery_data_init_timeout = 120;
+	c->delivery_data_block_timeout = 180;
+	c->delivery_data_done_timeout = 600;
 	snprintf(c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern, "mail{server}.example.net");
 	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
@@ -140,6 +150,17 @@ static int parse_str(const char *v, char *dst, size_t n)
 	return snprintf(dst, n, "%s", v) >= (int)n ? -1 : 0;
 }
 
+/* A duration key: > 0, or also 0 when zero_ok. */
+static int parse_dur(const char *v, int zero_ok, int *out)
+{
+	long d = config_parse_duration(v);
+
+	if (d < 0 || (d == 0 && !zero_ok) || d > 0x7fffffffL)
+		return -1;
+	*out = (int)d;
+	return 0;
+}
+
 static int parse_schedule(const char *v, struct config *c)
 {
 	char tmp[512], *save = NULL, *tok;
@@ -190,6 +211,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
 	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_int(v, 0, 100000, &c->pop_before_smtp_minutes);
 	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
+	else if (KEY("pop3", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->pop3_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "message_size")) {
 		char *end;
 		errno = 0;
@@ -217,6 +239,15 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("queue", "max_age")) { d = config_parse_duration(v); r = d > 0 ? (c->queue_max_age = (int)d, 0) : -1; }
 	else if (KEY("delivery", "dns_servers")) r = parse_str(v, c->dns_servers, sizeof c->dns_servers);
 	else if (KEY("delivery", "mx_port")) r = parse_int(v, 1, 65535, &c->mx_port);
+	else if (KEY("queue", "delay_warning")) r = parse_dur(v, 1, &c->queue_delay_warning);
+	else if (KEY("delivery", "max_connections")) r = parse_int(v, 1, 10000, &c->delivery_max_connections);
+	else if (KEY("delivery", "max_per_domain")) r = parse_int(v, 1, 10000, &c->delivery_max_per_domain);
+	else if (KEY("delivery", "connect_timeout")) r = parse_dur(v, 0, &c->delivery_connect_timeout);
+	else if (KEY("delivery", "greeting_timeout")) r = parse_dur(v, 0, &c->delivery_greeting_timeout);
+	else if (KEY("delivery", "command_timeout")) r = parse_dur(v, 0, &c->delivery_command_timeout);
+	else if (KEY("delivery", "data_init_timeout")) r = parse_dur(v, 0, &c->delivery_data_init_timeout);
+	else if (KEY("delivery", "data_block_timeout")) r = parse_dur(v, 0, &c->delivery_data_block_timeout);
+	else if (KEY("delivery", "data_done_timeout")) r = parse_dur(v, 0, &c->delivery_data_done_timeout);
 	else if (KEY("hostnames", "legacy_pattern")) r = parse_str(v, c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern);
 	else if (KEY("hostnames", "pattern")) r = parse_str(v, c->hostname_pattern, sizeof c->hostname_pattern);
 	else if (KEY("hostnames", "legacy_cutover")) r = parse_str(v, c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover);

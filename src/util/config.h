@@ -36,6 +36,7 @@ struct config {
 	int pop_before_smtp_minutes;
 	/* [pop3] */
 	int pop3_allow_plaintext_auth;
+	int pop3_timeout;                /* seconds idle before a POP3 session is closed */
 	/* [limits] */
 	uint64_t message_size;
 	int max_recipients;
@@ -53,9 +54,18 @@ struct config {
 	int retry_schedule[16];         /* seconds */
 	int retry_schedule_n;
 	int queue_max_age;              /* seconds */
+	int queue_delay_warning;        /* seconds pending before a delay DSN; 0 = never */
 	/* [delivery] */
 	char dns_servers[256];
 	int mx_port;
+	int delivery_max_connections;   /* simultaneous outbound connections */
+	int delivery_max_per_domain;    /* ... to one recipient domain */
+	int delivery_connect_timeout;   /* seconds; the RFC 5321 4.5.3.2 timeouts follow */
+	int delivery_greeting_timeout;  /* 220 greeting; also EHLO/HELO, STARTTLS, QUIT */
+	int delivery_command_timeout;   /* MAIL and RCPT replies */
+	int delivery_data_init_timeout; /* the 354 reply to DATA */
+	int delivery_data_block_timeout;/* each block of message data written */
+	int delivery_data_done_timeout; /* the reply to the final "." */
 	/* [hostnames] */
 	char hostname_legacy_pattern[256];
 	char hostname_pattern[256];

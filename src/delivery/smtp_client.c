@@ -1,0 +1,595 @@
+/*
+ * smtp_client: the outbound session state machine (see smtp_client.h).
+ * Replies are parsed by smtp_client_parse.c; this file glues them to a
+ * bufferevent. One timer per session, re-armed with the RFC 5321
+ * 4.5.3.2 limit of the phase it is in. All results go to the caller's
+ * recipient array; finish() releases everything before calling back.
+ */
+#include "delivery/smtp_client.h"
+#include "delivery/smtp_client_parse.h"
+#include "tls/tls.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK        65536
+#define OUT_LOW      16384   /* refill the output below this */
+#define QUIT_WAIT    10      /* seconds to wait for the 221 */
+
+enum state {
+	S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_TLS,
+	S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_EMPTY_DOT, S_QUIT,
+};
+
+static const char *const state_what[] = {
+	"connecting", "waiting for the greeting", "in reply to EHLO", "in reply to HELO",
+	"in reply to STARTTLS", "in the TLS handshake", "in reply to MAIL FROM",
+	"in reply to RCPT TO", "in reply to DATA", "while sending the message",
+	"in reply to the end of data", "in reply to the end of data", "in reply to QUIT",
+};
+
+struct smtpc {
+	struct smtpc_params p;
+	smtpc_done_cb done;
+	void *arg;
+	char label[320];                /* host[address]:port */
+	struct bufferevent *bev;
+	struct event *timer;
+	enum state st;
+	struct smtpc_reply reply;
+	struct smtpc_ehlo ehlo;
+	int tls_on;
+	int pipelining;                 /* MAIL/RCPT/DATA sent in one go */
+	size_t next_rcpt;               /* RCPT replies received */
+	size_t accepted;
+	int decided;                    /* some recipient has a result */
+	int connect_failed;             /* bufferevent_socket_connect failed at once */
+	int fd;                         /* the queue file while sending it */
+	struct smtpc_stuffer stuffer;
+	struct buf out;
+};
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static void arm(struct smtpc *s, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+	evtimer_add(s->timer, &tv);
+}
+
+static void release(struct smtpc *s)
+{
+	if (s->bev)
+		bufferevent_free(s->bev);
+	if (s->timer)
+		event_free(s->timer);
+	if (s->fd >= 0)
+		close(s->fd);
+	buf_free(&s->out);
+	free(s);
+}
+
+void smtpc_abort(struct smtpc *s)
+{
+	if (s)
+		release(s);
+}
+
+/* The end: release everything, then tell the caller. */
+static void finish(struct smtpc *s, enum smtpc_outcome o, const char *err)
+{
+	char e[512];
+	smtpc_done_cb done = s->done;
+	void *arg = s->arg;
+
+	if (snprintf(e, sizeof e, "%s", err ? err : "") >= (int)sizeof e)
+		memcpy(e + sizeof e - 4, "...", 4); /* too long: cut, visibly */
+	release(s);
+	done(o, e, arg);
+}
+
+/* Give every recipient still without a result this one. */
+static void settle_rest(struct smtpc *s, enum smtpc_rcpt_result res, const char *reason)
+{
+	for (size_t i = 0; i < s->p.nrcpt; i++) {
+		struct smtpc_rcpt *r = &s->p.rcpts[i];
+		if (r->result == SMTPC_RCPT_NONE) {
+			r->result = res;
+			snprintf(r->reason, sizeof r->reason, "%s", reason);
+		}
+	}
+}
+
+/* The connection ended (error, EOF, timeout) before the session was done. */
+static void fail(struct smtpc *s, const char *why)
+{
+	char reason[512];
+	int before_rcpt = s->st <= S_MAIL && s->st != S_QUIT;
+
+	snprintf(reason, sizeof reason, "4.4.2 %s %s %s", why, s->label, state_what[s->st]);
+	if (s->st == S_QUIT) {
+		finish(s, SMTPC_FINISHED, NULL);
+		return;
+	}
+	if (s->st == S_TLS) {
+		finish(s, SMTPC_TLS_FAILED, reason);
+		return;
+	}
+	if (before_rcpt && !s->decided) {
+		finish(s, SMTPC_TRY_NEXT, reason);
+		return;
+	}
+	if (s->st == S_DOT)
+		strncat(reason, " (the message may arrive twice)", sizeof reason - strlen(reason) - 1);
+	/* accepted recipients whose DATA never completed are not delivered */
+	for (size_t i = 0; i < s->p.nrcpt; i++) {
+		struct smtpc_rcpt *r = &s->p.rcpts[i];
+		if (r->result == SMTPC_RCPT_NONE || r->result == SMTPC_RCPT_OK) {
+			r->result = SMTPC_RCPT_TEMP;
+			snprintf(r->reason, sizeof r->reason, "%s", reason);
+		}
+	}
+	finish(s, SMTPC_FINISHED, NULL);
+}
+
+static void send_line(struct smtpc *s, const char *fmt, const char *arg)
+{
+	evbuffer_add_printf(bufferevent_get_output(s->bev), fmt, arg);
+}
+
+static void send_str(struct smtpc *s, const char *str)
+{
+	evbuffer_add(bufferevent_get_output(s->bev), str, strlen(str));
+}
+
+static void quit(struct smtpc *s)
+{
+	s->st = S_QUIT;
+	send_str(s, "QUIT\r\n");
+	arm(s, QUIT_WAIT);
+}
+
+/* "5.1.1 host H[A] said: 550 5.1.1 text (in reply to RCPT TO)" */
+static void said(struct smtpc *s, char *out, size_t outlen)
+{
+	char status[16];
+
+	smtpc_reply_status(&s->reply, status, sizeof status);
+	if (snprintf(out, outlen, "%s host %s said: %s (%s)", status, s->label, s->reply.text,
+	             state_what[s->st]) >= (int)outlen && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
+}
+
+static enum smtpc_rcpt_result classify(int code)
+{
+	return code >= 200 && code < 300 ? SMTPC_RCPT_OK : code >= 500 ? SMTPC_RCPT_PERM : SMTPC_RCPT_TEMP;
+}
+
+static void send_ehlo(struct smtpc *s)
+{
+	memset(&s->ehlo, 0, sizeof s->ehlo);
+	s->st = S_EHLO;
+	send_line(s, "EHLO %s\r\n", s->p.helo);
+	arm(s, s->p.cfg->delivery_greeting_timeout);
+}
+
+static void send_rcpt(struct smtpc *s, size_t i)
+{
+	send_line(s, "RCPT TO:<%s>\r\n", s->p.rcpts[i].addr);
+}
+
+static void begin_mail(struct smtpc *s)
+{
+	struct evbuffer *o = bufferevent_get_output(s->bev);
+
+	if ((s->ehlo.ext & SMTPC_EXT_SIZE) && s->ehlo.size_max && s->p.msg_size > s->ehlo.size_max) {
+		char reason[512];
+		snprintf(reason, sizeof reason, "5.3.4 message too big for host %s (%llu bytes, it takes %llu)",
+		         s->label, (unsigned long long)s->p.msg_size, (unsigned long long)s->ehlo.size_max);
+		settle_rest(s, SMTPC_RCPT_PERM, reason);
+		s->decided = 1;
+		quit(s);
+		return;
+	}
+	evbuffer_add_printf(o, "MAIL FROM:<%s>", s->p.sender);
+	if (s->ehlo.ext & SMTPC_EXT_SIZE)
+		evbuffer_add_printf(o, " SIZE=%llu", (unsigned long long)s->p.msg_size);
+	if (s->ehlo.ext & SMTPC_EXT_8BITMIME)
+		evbuffer_add_printf(o, " BODY=8BITMIME");
+	evbuffer_add(o, "\r\n", 2);
+	s->pipelining = (s->ehlo.ext & SMTPC_EXT_PIPELINING) != 0;
+	if (s->pipelining) {
+		for (size_t i = 0; i < s->p.nrcpt; i++)
+			send_rcpt(s, i);
+		evbuffer_add(o, "DATA\r\n", 6);
+	}
+	s->st = S_MAIL;
+	arm(s, s->p.cfg->delivery_command_timeout);
+}
+
+static int start_tls(struct smtpc *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	size_t junk = evbuffer_get_length(in);
+	struct bufferevent *tb;
+	SSL *ssl;
+
+	if (junk > 0) {
+		/* a server (or a man in the middle) talking ahead of the handshake */
+		log_warn("%s: %s: discarded %zu byte(s) sent after the STARTTLS reply",
+		         s->p.queue_id, s->label, junk);
+		evbuffer_drain(in, junk);
+	}
+	if (!(ssl = SSL_new(s->p.tls))) {
+		fail(s, "cannot set up TLS with");
+		return 1;
+	}
+	SSL_set_tlsext_host_name(ssl, s->p.host);
+	SSL_set1_host(ssl, s->p.host);
+	tb = bufferevent_openssl_filter_new(bufferevent_get_base(s->bev), s->bev, ssl,
+	                                    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!tb) {
+		SSL_free(ssl);
+		fail(s, "cannot set up TLS with");
+		return 1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
+	s->bev = tb;
+	bufferevent_setcb(tb, on_read, on_write, on_event, s);
+	bufferevent_enable(tb, EV_READ | EV_WRITE);
+	s->st = S_TLS;
+	arm(s, s->p.cfg->delivery_greeting_timeout);
+	return 0;
+}
+
+static void tls_up(struct smtpc *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	char desc[200];
+	long v = SSL_get_verify_result(ssl);
+
+	tls_describe(ssl, desc, sizeof desc);
+	log_info("%s: TLS with %s: %s, certificate %s%s", s->p.queue_id, s->label, desc,
+	         v == X509_V_OK ? "verified" : "not verified: ",
+	         v == X509_V_OK ? "" : X509_verify_cert_error_string(v));
+	s->tls_on = 1;
+	send_ehlo(s);
+}
+
+/* Top up the output with the next chunks of the message; after the last,
+ * the final ".". 1 if the session ended (read error). */
+static int refill(struct smtpc *s)
+{
+	struct evbuffer *o = bufferevent_get_output(s->bev);
+	char chunk[8192];
+
+	while (s->st == S_BODY && evbuffer_get_length(o) < CHUNK) {
+		ssize_t got = read(s->fd, chunk, sizeof chunk);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			log_warn("%s: reading %s: %s", s->p.queue_id, s->p.msg_path, strerror(errno));
+			fail(s, "local read error while sending to"); /* no "." sent: nothing delivered */
+			return 1;
+		}
+		buf_reset(&s->out);
+		if (got == 0) {
+			smtpc_stuff_end(&s->stuffer, &s->out);
+			close(s->fd);
+			s->fd = -1;
+			s->st = S_DOT;
+			bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+			arm(s, s->p.cfg->delivery_data_done_timeout);
+		} else if (smtpc_stuff(&s->stuffer, chunk, (size_t)got, &s->out) < 0) {
+			fail(s, "out of memory while sending to");
+			return 1;
+		}
+		evbuffer_add(o, s->out.data, s->out.len);
+	}
+	if (s->st == S_BODY)
+		arm(s, s->p.cfg->delivery_data_block_timeout);
+	return 0;
+}
+
+/* Open the queue file and start streaming (the 354 arrived). */
+static int begin_body(struct smtpc *s)
+{
+	if ((s->fd = open(s->p.msg_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		char reason[512];
+		snprintf(reason, sizeof reason, "4.3.0 cannot read the queued message: %s", strerror(errno));
+		log_warn("%s: %s", s->p.queue_id, reason);
+		/* a connection closed without "." aborts the transaction */
+		for (size_t i = 0; i < s->p.nrcpt; i++)
+			if (s->p.rcpts[i].result == SMTPC_RCPT_OK || s->p.rcpts[i].result == SMTPC_RCPT_NONE) {
+				s->p.rcpts[i].result = SMTPC_RCPT_TEMP;
+				snprintf(s->p.rcpts[i].reason, sizeof s->p.rcpts[i].reason, "%s", reason);
+			}
+		finish(s, SMTPC_FINISHED, NULL);
+		return 1;
+	}
+	smtpc_stuff_init(&s->stuffer);
+	s->st = S_BODY;
+	bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW, 0);
+	return refill(s);
+}
+
+/* Replies after DATA: decide the accepted recipients. */
+static void settle_accepted(struct smtpc *s, enum smtpc_rcpt_result res, const char *reason)
+{
+	for (size_t i = 0; i < s->p.nrcpt; i++)
+		if (s->p.rcpts[i].result == SMTPC_RCPT_OK) {
+			s->p.rcpts[i].result = res;
+			snprintf(s->p.rcpts[i].reason, sizeof s->p.rcpts[i].reason, "%s", reason);
+		}
+}
+
+static void on_rcpt_reply(struct smtpc *s, const char *reason)
+{
+	struct smtpc_rcpt *r = &s->p.rcpts[s->next_rcpt++];
+	enum smtpc_rcpt_result res = classify(s->reply.code);
+
+	r->result = res;
+	snprintf(r->reason, sizeof r->reason, "%s", reason);
+	if (res == SMTPC_RCPT_OK)
+		s->accepted++;
+	if (s->next_rcpt < s->p.nrcpt) {
+		if (!s->pipelining)
+			send_rcpt(s, s->next_rcpt);
+		return;
+	}
+	if (s->pipelining) {
+		s->st = S_DATA;  /* its reply is next in line */
+		arm(s, s->p.cfg->delivery_data_init_timeout);
+	} else if (s->accepted > 0) {
+		send_str(s, "DATA\r\n");
+		s->st = S_DATA;
+		arm(s, s->p.cfg->delivery_data_init_timeout);
+	} else {
+		quit(s);
+	}
+}
+
+/* One complete reply in s->reply; act on it by state. 1 = the session ended. */
+static int on_reply(struct smtpc *s)
+{
+	int code = s->reply.code, ok = code >= 200 && code < 300;
+	char reason[512];
+
+	said(s, reason, sizeof reason);
+	switch (s->st) {
+	case S_GREETING:
+		if (!ok)
+			break;
+		send_ehlo(s);
+		return 0;
+	case S_EHLO:
+		if (ok && (s->ehlo.ext & SMTPC_EXT_STARTTLS) && s->p.tls && !s->tls_on) {
+			s->st = S_STARTTLS;
+			send_str(s, "STARTTLS\r\n");
+			arm(s, s->p.cfg->delivery_greeting_timeout);
+		} else if (ok) {
+			begin_mail(s);
+		} else if (code >= 500 && !s->tls_on) {
+			s->st = S_HELO;
+			send_line(s, "HELO %s\r\n", s->p.helo);
+		} else {
+			break;
+		}
+		return 0;
+	case S_HELO:
+		if (!ok)
+			break;
+		memset(&s->ehlo, 0, sizeof s->ehlo);
+		begin_mail(s);
+		return 0;
+	case S_STARTTLS:
+		if (code == 220)
+			return start_tls(s);
+		begin_mail(s); /* opportunistic: go on in plain text */
+		return 0;
+	case S_MAIL:
+		if (!ok) {
+			settle_rest(s, classify(code), reason);
+			s->decided = 1;
+			quit(s); /* pipelined RCPT/DATA replies are read and ignored before the 221 */
+			return 0;
+		}
+		s->st = S_RCPT;
+		if (!s->pipelining)
+			send_rcpt(s, 0);
+		return 0;
+	case S_RCPT:
+		s->decided = 1;
+		on_rcpt_reply(s, reason);
+		return 0;
+	case S_DATA:
+		if (code == 354 && s->accepted > 0)
+			return begin_body(s);
+		if (code == 354) {
+			/* pipelined, every RCPT refused, yet 354: end the empty message */
+			s->st = S_EMPTY_DOT;
+			send_str(s, ".\r\n");
+			arm(s, s->p.cfg->delivery_data_done_timeout);
+			return 0;
+		}
+		settle_accepted(s, code >= 500 ? SMTPC_RCPT_PERM : SMTPC_RCPT_TEMP, reason);
+		quit(s);
+		return 0;
+	case S_DOT:
+		settle_accepted(s, classify(code), reason);
+		quit(s);
+		return 0;
+	case S_EMPTY_DOT:
+		quit(s);
+		return 0;
+	case S_QUIT:
+		if (code != 221)
+			return 0; /* a late reply to a pipelined command */
+		finish(s, SMTPC_FINISHED, NULL);
+		return 1;
+	default:
+		fail(s, "unexpected reply from");
+		return 1;
+	}
+	/* greeting, EHLO or HELO refused: another host may do better */
+	finish(s, SMTPC_TRY_NEXT, reason);
+	return 1;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct smtpc *s = arg;
+	char line[SMTPC_LINE_MAX + 1];
+
+	(void)bev;
+	while (s->st != S_TLS && s->st != S_CONNECT) {
+		struct evbuffer *in = bufferevent_get_input(s->bev);
+		size_t eol_len = 0, n;
+		struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+		enum smtpc_feed f;
+
+		if (p.pos < 0) {
+			if (evbuffer_get_length(in) > SMTPC_LINE_MAX)
+				fail(s, "overlong reply line from");
+			return;
+		}
+		n = (size_t)p.pos < SMTPC_LINE_MAX ? (size_t)p.pos : SMTPC_LINE_MAX;
+		evbuffer_copyout(in, line, n);
+		evbuffer_drain(in, (size_t)p.pos + eol_len);
+		line[n] = '\0';
+		if (s->st == S_BODY) {
+			fail(s, "unexpected reply during DATA from");
+			return;
+		}
+		if ((f = smtpc_reply_feed(&s->reply, line, n)) == SMTPC_BAD) {
+			fail(s, "malformed reply from");
+			return;
+		}
+		if (s->st == S_EHLO && s->reply.nlines > 1 && n > 4)
+			smtpc_ehlo_line(&s->ehlo, line + 4, n - 4);
+		if (f == SMTPC_DONE && on_reply(s))
+			return;
+	}
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct smtpc *s = arg;
+
+	(void)bev;
+	if (s->st == S_BODY)
+		refill(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtpc *s = arg;
+	char why[700];
+	unsigned long e;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (s->st == S_TLS) {
+			tls_up(s);
+			return;
+		}
+		s->st = S_GREETING;
+		arm(s, s->p.cfg->delivery_greeting_timeout);
+		return;
+	}
+	if (s->st == S_CONNECT) {
+		int err = EVUTIL_SOCKET_ERROR();
+		snprintf(why, sizeof why, "4.4.1 connect to %s: %s", s->label,
+		         err ? evutil_socket_error_to_string(err) : "failed");
+		finish(s, SMTPC_TRY_NEXT, why);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && (e = bufferevent_get_openssl_error(s->bev)) != 0) {
+		char es[200];
+		ERR_error_string_n(e, es, sizeof es);
+		while (bufferevent_get_openssl_error(s->bev) != 0)
+			;
+		snprintf(why, sizeof why, "TLS error (%s) with", es);
+		fail(s, why);
+		return;
+	}
+	fail(s, (what & BEV_EVENT_EOF) ? "lost connection with" : "connection error with");
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpc *s = arg;
+	char why[700];
+
+	(void)fd;
+	(void)what;
+	if (s->connect_failed) {
+		snprintf(why, sizeof why, "4.4.1 connect to %s: %s", s->label, strerror(s->connect_failed));
+		finish(s, SMTPC_TRY_NEXT, why);
+		return;
+	}
+	fail(s, s->st == S_CONNECT ? "timed out connecting to" : "timeout with");
+}
+
+struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void *arg)
+{
+	struct smtpc *s = calloc(1, sizeof *s);
+	char ip[INET6_ADDRSTRLEN + 1] = "?", port[8] = "?";
+
+	if (!s)
+		return NULL;
+	s->p = *p;
+	s->done = done;
+	s->arg = arg;
+	s->fd = -1;
+	buf_init(&s->out, 0);
+	getnameinfo(p->addr, p->addrlen, ip, sizeof ip, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(s->label, sizeof s->label, "%s[%s]:%s", p->host, ip, port);
+	s->timer = evtimer_new(p->base, on_timer, s);
+	s->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!s->timer || !s->bev) {
+		release(s);
+		return NULL;
+	}
+	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	s->st = S_CONNECT;
+	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)p->addr, (int)p->addrlen) < 0) {
+		/* report from the loop, never from inside smtpc_start */
+		struct timeval now = { 0, 0 };
+		s->connect_failed = errno ? errno : ECONNREFUSED;
+		evtimer_add(s->timer, &now);
+		return s;
+	}
+	arm(s, p->cfg->delivery_connect_timeout);
+	return s;
+}
+
+SSL_CTX *smtpc_tls_ctx_new(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	/* opportunistic TLS (RFC 3207 4.1): the result is logged, not enforced */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_default_verify_paths(ctx);
+	return ctx;
+}

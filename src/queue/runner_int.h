@@ -1,0 +1,62 @@
+/*
+ * runner_int: what the two halves of the queue runner share (not a public
+ * API). runner.c is the event-loop half (scheduling, connection limits,
+ * remote deliveries); runner_work.c is the worker half (envelopes, local
+ * delivery, recording results, reports, removal).
+ */
+#ifndef HM_RUNNER_INT_H
+#define HM_RUNNER_INT_H
+#include "queue/queue.h"
+#include "delivery/smtp_client.h"
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+
+struct server;
+struct runner;
+
+/* The configuration a job needs, copied on the loop (a SIGHUP reload
+ * replaces srv->cfg there while workers may be reading). */
+struct job_cfg {
+	int retry_schedule[16];
+	int retry_schedule_n;
+	int max_age;
+	int delay_warning;
+	char hostname[256];
+};
+
+struct remote_rcpt {
+	size_t idx;                      /* in the envelope */
+	char addr[320];
+	char domain[256];                /* lower case */
+};
+
+/* One message on its way through the runner (it is "in flight"). */
+struct msg_job {
+	struct runner *r;
+	struct server *srv;
+	struct job_cfg cfg;
+	LIST_ENTRY(msg_job) link;        /* the runner's live jobs */
+	char id[QUEUE_ID_LEN + 1];
+	/* from job_prepare */
+	int gone;                        /* no envelope (delivered, deleted) */
+	char sender[320];
+	uint64_t size;
+	char msg_path[700];
+	size_t nremote;                  /* due remote recipients, sorted by domain */
+	struct remote_rcpt *remote;
+	struct smtpc_rcpt *res;          /* their results, same order */
+	int domains_left;                /* remote deliveries not finished */
+	/* from either worker step */
+	time_t wake;                     /* earliest later attempt; 0 = none */
+	int nnew;
+	char new_ids[2][QUEUE_ID_LEN + 1];  /* reports queued */
+};
+
+/* Worker steps (work_fn). prepare: local deliveries, due remote recipients
+ * into j->remote; record: j->res into the envelope. Both then send the
+ * reports that are due and remove the message once every recipient is final. */
+void job_prepare(void *job);
+void job_record(void *job);
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * runner_work: the worker-thread half of the queue runner (see
+ * runner_int.h). Everything here blocks (envelope reads, fsync, Maildir,
+ * SQLite); nothing here touches the event loop. Every result is appended
+ * to the envelope and fsynced before anything depends on it, so a crash
+ * repeats at most the delivery that was in progress.
+ */
+#include "queue/runner_int.h"
+#include "daemon/server.h"
+#include "delivery/bounce.h"
+#include "delivery/maildir.h"
+#include "store/store.h"
+#include "util/log.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void split_addr(const char *addr, char *local, size_t ll, char *domain, size_t dl)
+{
+	const char *at = strrchr(addr, '@');
+	size_t n = at ? (size_t)(at - addr) : strlen(addr);
+	char *p;
+
+	snprintf(local, ll, "%.*s", (int)n, addr);
+	snprintf(domain, dl, "%s", at ? at + 1 : "");
+	for (p = local; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (p = domain; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+static void log_rcpt(const struct envelope *env, size_t i, const char *what, const char *reason)
+{
+	char safe[1100];
+
+	log_info("%s: to=<%s>: %s: %s", env->id, env->rcpt[i].addr, what,
+	         log_safe(reason, strlen(reason), safe, sizeof safe));
+}
+
+/* A temporary failure: try again after the schedule's wait, or give up
+ * when the message has been queued for longer than max_age. */
+static void defer(const struct msg_job *j, const struct envelope *env, size_t i, const char *reason)
+{
+	const struct env_rcpt *rc = &env->rcpt[i];
+	time_t now = time(NULL);
+	int k = rc->attempts < j->cfg.retry_schedule_n ? rc->attempts : j->cfg.retry_schedule_n - 1;
+	char why[512];
+
+	if (now - env->arrival >= j->cfg.max_age) {
+		if (snprintf(why, sizeof why, "4.4.7 message expired after %ld seconds in the queue; last error: %s",
+		             (long)(now - env->arrival), reason) >= (int)sizeof why)
+			memcpy(why + sizeof why - 4, "...", 4);
+		log_rcpt(env, i, "failed", why);
+		if (envelope_mark_failed(j->srv->queue_dir, env->id, i, why) < 0)
+			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
+		return;
+	}
+	log_rcpt(env, i, "deferred", reason);
+	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
+		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
+}
+
+static void deliver_local(const struct msg_job *j, const struct envelope *env, size_t i)
+{
+	struct server *srv = j->srv;
+	const struct env_rcpt *rc = &env->rcpt[i];
+	char local[320], domain[256], reason[300];
+	int hosted = 0, exists = 0;
+
+	split_addr(rc->addr, local, sizeof local, domain, sizeof domain);
+	if (store_rcpt_lookup(srv->store, local, domain, &hosted, &exists) != 0) {
+		defer(j, env, i, "4.3.0 account store unavailable");
+		return;
+	}
+	if (!exists) {
+		log_rcpt(env, i, "failed", "5.1.1 mailbox no longer exists");
+		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
+		return;
+	}
+	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, j->msg_path) == 0) {
+		if (envelope_mark_done(srv->queue_dir, env->id, i) < 0)
+			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
+			         env->id, rc->addr, strerror(errno));
+		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
+		return;
+	}
+	snprintf(reason, sizeof reason, "4.3.0 maildir delivery failed: %s", strerror(errno));
+	defer(j, env, i, reason);
+}
+
+/* Would this address break the SMTP command it goes into? */
+static int bad_path(const char *a)
+{
+	for (; *a; a++)
+		if ((unsigned char)*a <= 0x20 || *a == 0x7f || *a == '<' || *a == '>')
+			return 1;
+	return 0;
+}
+
+static int cmp_domain(const void *a, const void *b)
+{
+	const struct remote_rcpt *x = a, *y = b;
+	int c = strcmp(x->domain, y->domain);
+
+	return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+/* Queue one report about recipients idx[0..n) and record it was sent. */
+static void report(struct msg_job *j, const struct envelope *env, const size_t *idx, size_t n, int delayed)
+{
+	struct dsn_rcpt *rr = calloc(n, sizeof *rr);
+	struct dsn d;
+	char id[QUEUE_ID_LEN + 1];
+
+	if (!rr)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		rr[k].addr = env->rcpt[idx[k]].addr;
+		rr[k].reason = env->rcpt[idx[k]].reason;
+	}
+	memset(&d, 0, sizeof d);
+	d.reporting_mta = j->cfg.hostname;
+	d.queue_id = env->id;
+	d.to = env->sender;
+	d.arrival = env->arrival;
+	d.now = time(NULL);
+	d.retry_until = env->arrival + j->cfg.max_age;
+	d.delayed = delayed;
+	d.rcpts = rr;
+	d.nrcpt = n;
+	if (bounce_queue(j->srv->queue_dir, j->srv->store, &d, j->msg_path, id, sizeof id) < 0) {
+		log_warn("%s: cannot queue a %s report for <%s>: %s (will try again)", env->id,
+		         delayed ? "delay" : "failure", env->sender, strerror(errno));
+	} else {
+		log_info("%s: sender <%s> notified (%s) in %s", env->id, env->sender,
+		         delayed ? "delayed" : "failed", id);
+		if (envelope_mark_notified(j->srv->queue_dir, env->id, idx, n, delayed) < 0)
+			log_warn("%s: cannot record the report %s: %s (it may be sent again)", env->id, id,
+			         strerror(errno));
+		if (j->nnew < 2)
+			memcpy(j->new_ids[j->nnew++], id, sizeof id);
+	}
+	free(rr);
+}
+
+/* After any step: send the reports that are due, remove the message once
+ * every recipient is final (and its sender told), else note when to wake. */
+static void settle(struct msg_job *j)
+{
+	struct envelope env;
+	size_t *fail_idx, *late_idx, nf = 0, nl = 0, i;
+	time_t now = time(NULL);
+	int pending = 0, unreported = 0;
+
+	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
+		if (errno != ENOENT)
+			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
+		j->gone = 1;
+		return;
+	}
+	fail_idx = calloc(env.nrcpt, sizeof *fail_idx);
+	late_idx = calloc(env.nrcpt, sizeof *late_idx);
+	if (!fail_idx || !late_idx)
+		goto out;
+	for (i = 0; i < env.nrcpt; i++) {
+		const struct env_rcpt *rc = &env.rcpt[i];
+		if (rc->state == RCPT_PENDING) {
+			pending = 1;
+			if (rc->next_attempt > now && (j->wake == 0 || rc->next_attempt < j->wake))
+				j->wake = rc->next_attempt;
+			if (j->cfg.delay_warning > 0 && now - env.arrival >= j->cfg.delay_warning &&
+			    !rc->warned && rc->attempts > 0)
+				late_idx[nl++] = i;
+		} else if (rc->state == RCPT_FAILED && !rc->bounced) {
+			fail_idx[nf++] = i;
+		}
+	}
+	if (env.sender[0] == '\0') {
+		if (nf > 0)
+			log_info("%s: no failure report: the sender is <>", j->id);
+		nf = nl = 0; /* never a report about a report: no loops */
+	}
+	if (nf > 0) {
+		report(j, &env, fail_idx, nf, 0);
+		envelope_free(&env);
+		if (envelope_load(j->srv->queue_dir, j->id, &env) < 0)
+			goto out;
+		for (i = 0; i < env.nrcpt; i++)
+			if (env.rcpt[i].state == RCPT_FAILED && !env.rcpt[i].bounced)
+				unreported = 1;
+	}
+	if (nl > 0)
+		report(j, &env, late_idx, nl, 1);
+	if (!pending && !unreported) {
+		if (queue_remove(j->srv->queue_dir, j->id) == 0)
+			log_info("%s: removed", j->id);
+		else
+			log_warn("%s: cannot remove from queue: %s", j->id, strerror(errno));
+		j->wake = 0;
+	} else if (unreported && (j->wake == 0 || j->wake > now + 60)) {
+		j->wake = now + 60;
+	}
+out:
+	free(fail_idx);
+	free(late_idx);
+	envelope_free(&env);
+}
+
+void job_prepare(void *arg)
+{
+	struct msg_job *j = arg;
+	struct envelope env;
+	time_t now = time(NULL);
+	size_t i, n = 0;
+
+	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
+		if (errno != ENOENT)
+			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
+		j->gone = 1;
+		return;
+	}
+	snprintf(j->sender, sizeof j->sender, "%s", env.sender);
+	j->size = env.size;
+	queue_msg_path(j->srv->queue_dir, j->id, j->msg_path, sizeof j->msg_path);
+	j->remote = calloc(env.nrcpt, sizeof *j->remote);
+	j->res = calloc(env.nrcpt, sizeof *j->res);
+	for (i = 0; i < env.nrcpt; i++) {
+		const struct env_rcpt *rc = &env.rcpt[i];
+		char local[320];
+		if (rc->state != RCPT_PENDING || rc->next_attempt > now)
+			continue;
+		if (rc->local) {
+			deliver_local(j, &env, i);
+		} else if (bad_path(env.sender) || bad_path(rc->addr) || !strchr(rc->addr, '@')) {
+			log_rcpt(&env, i, "failed", "5.1.3 bad address syntax");
+			envelope_mark_failed(j->srv->queue_dir, env.id, i, "5.1.3 bad address syntax");
+		} else if (j->remote && j->res) {
+			struct remote_rcpt *rr = &j->remote[n++];
+			rr->idx = i;
+			snprintf(rr->addr, sizeof rr->addr, "%s", rc->addr);
+			split_addr(rc->addr, local, sizeof local, rr->domain, sizeof rr->domain);
+		}
+	}
+	envelope_free(&env);
+	j->nremote = n;
+	if (n > 1)
+		qsort(j->remote, n, sizeof *j->remote, cmp_domain);
+	for (i = 0; i < n; i++)
+		j->res[i].addr = j->remote[i].addr;
+	settle(j);
+}
+
+void job_record(void *arg)
+{
+	struct msg_job *j = arg;
+	struct envelope env;
+	const char *qd = j->srv->queue_dir;
+
+	if (envelope_load(qd, j->id, &env) < 0) {
+		if (errno != ENOENT)
+			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
+		j->gone = 1;
+		return;
+	}
+	for (size_t k = 0; k < j->nremote; k++) {
+		size_t i = j->remote[k].idx;
+		const struct smtpc_rcpt *r = &j->res[k];
+		if (i >= env.nrcpt || env.rcpt[i].state != RCPT_PENDING)
+			continue;
+		switch (r->result) {
+		case SMTPC_RCPT_OK:
+			log_rcpt(&env, i, "delivered", r->reason);
+			if (envelope_mark_done(qd, j->id, i) < 0)
+				log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
+				         j->id, env.rcpt[i].addr, strerror(errno));
+			break;
+		case SMTPC_RCPT_PERM:
+			log_rcpt(&env, i, "failed", r->reason);
+			if (envelope_mark_failed(qd, j->id, i, r->reason) < 0)
+				log_warn("%s: cannot record a result: %s", j->id, strerror(errno));
+			break;
+		default:
+			defer(j, &env, i, r->reason[0] ? r->reason : "4.4.1 delivery not attempted");
+			break;
+		}
+	}
+	envelope_free(&env);
+	settle(j);
+}

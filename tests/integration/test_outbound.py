@@ -1,0 +1,512 @@
+"""Outbound delivery (issue 5): the queue delivers relayed mail to the MX
+hosts named in DNS. A real DNS server (dnsmasq on a loopback port) and a
+second, real hostmaild hosting remote.test play the rest of the world;
+a scripted raw-socket server plays the misbehaving ones. Customers'
+mail is submitted with SMTP AUTH over STARTTLS, as a mail program would."""
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import Hostmail, free_port, setup_demo
+
+ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
+DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(DNSMASQ), reason="dnsmasq not installed")
+
+
+# --- the world: DNS, a remote MX, the sending server -------------------------
+
+class DNS:
+    """dnsmasq answering only from its command line, authoritative for .test."""
+
+    def __init__(self, tmp_path):
+        self.port = free_port()
+        self.log = os.path.join(str(tmp_path), "dnsmasq.log")
+        self.proc = None
+
+    def start(self, *records):
+        self.stop()
+        args = [DNSMASQ, "--no-daemon", f"--port={self.port}", "--listen-address=127.0.0.1",
+                "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
+                "--log-queries", "--pid-file=", *records]
+        self.proc = subprocess.Popen(args, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:  # dnsmasq answers once it is up
+            if self.query_ok():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not start: " + open(self.log).read())
+
+    def query_ok(self):
+        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04test\x00\x00\x06\x00\x01"
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.2)
+        try:
+            s.sendto(q, ("127.0.0.1", self.port))
+            return len(s.recv(512)) > 0
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+STANDARD_DNS = [
+    "--mx-host=remote.test,mx.remote.test,10",
+    "--host-record=mx.remote.test,127.0.0.1",
+    "--host-record=amx.test,127.0.0.1",          # no MX: the A record is the mail host
+    "--mx-host=null.test,.,0",                   # RFC 7505 null MX
+    "--mx-host=down.test,mx.down.test,10",
+    "--host-record=mx.down.test,127.0.0.2",      # nothing listens there: refused
+]
+
+
+def make_remote(tmp_path):
+    d = tmp_path / "remote"
+    d.mkdir()
+    r = Hostmail(d)
+    r.ctl("account", "add", "remoteco")
+    for dom in ("remote.test", "amx.test", "down.test"):
+        r.ctl("domain", "add", "remoteco", dom)
+    for box in ("someone@remote.test", "other@remote.test", "someone@amx.test", "x@down.test"):
+        r.ctl("mailbox", "add", box, input="pw-secret-1\n")
+    return r
+
+
+def make_sender(tmp_path, dns, mx_port, extra="", queue=""):
+    d = tmp_path / "sender"
+    d.mkdir()
+    h = Hostmail(d, extra=f"""
+[queue]
+retry_schedule = 1s, 2s
+{queue or "max_age = 1h"}
+
+[delivery]
+dns_servers = 127.0.0.1:{dns.port}
+mx_port = {mx_port}
+connect_timeout = 5
+greeting_timeout = 10
+command_timeout = 10
+data_init_timeout = 10
+data_block_timeout = 10
+data_done_timeout = 10
+{extra}""")
+    setup_demo(h)
+    return h
+
+
+@pytest.fixture
+def world(tmp_path):
+    dns = DNS(tmp_path).start(*STANDARD_DNS)
+    remote = make_remote(tmp_path)
+    made = {"dns": dns, "remote": remote}
+
+    def sender(extra="", start=True, queue=""):
+        s = make_sender(tmp_path, dns, remote.smtp_port, extra, queue)
+        made["sender"] = s
+        return s.start() if start else s
+
+    made["make_sender"] = sender
+    yield made
+    for k in ("sender", "remote"):
+        if k in made:
+            made[k].stop()
+    dns.stop()
+
+
+# --- helpers -----------------------------------------------------------------
+
+def submit(h, rcpts, data, sender=ALICE):
+    """Relay through the sending server: STARTTLS, AUTH, then the message."""
+    c = ssl.create_default_context(cafile=h.pki["ca"])
+    s = smtplib.SMTP("127.0.0.1", h.submission_port, local_hostname="client.test", timeout=15)
+    s.starttls(context=c)
+    s.login(ALICE, ALICE_PW)
+    refused = s.sendmail(sender, rcpts, data)
+    s.quit()
+    return refused
+
+
+def message(to, subject="hello", body=None):
+    body = body if body is not None else (
+        "First line.\r\n"
+        ".a line that starts with a dot\r\n"
+        "..two dots\r\n"
+        ".\r\n"
+        " . not at the start\r\n"
+        "trailing spaces   \r\n"
+        "caf\u00e9 8-bit \u2713\r\n"
+        + "x" * 900 + "\r\n"
+        "last line\r\n")
+    return (f"From: Alice <{ALICE}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{subject.replace(' ', '-')}@acme.test>\r\n\r\n{body}").encode("utf-8")
+
+
+def wait_for(pred, timeout=20.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_log(h, pattern, timeout=20.0):
+    return wait_for(lambda: re.search(pattern, h.logtext()), timeout, f"log /{pattern}/:\n{h.logtext()[-3000:]}")
+
+
+def queue_empty(h):
+    d = os.path.join(h.data_dir, "queue", "env")
+    return os.path.isdir(d) and not os.listdir(d)
+
+
+def to_lf(b):
+    return b.replace(b"\r\n", b"\n")
+
+
+def bounces(h, address=ALICE, n=1, timeout=20.0):
+    msgs = h.wait_messages(address, n, timeout=timeout)
+    assert len(msgs) >= n, f"no bounce for {address}; log:\n{h.logtext()[-3000:]}"
+    return msgs
+
+
+def assert_dsn(b, rcpt, status, action="failed"):
+    t = b.decode("utf-8", "replace")
+    assert "Return-Path: <>" in t
+    assert re.search(r"^From: Mail Delivery System <MAILER-DAEMON@", t, re.M)
+    assert "multipart/report; report-type=delivery-status" in t
+    assert "Content-Type: message/delivery-status" in t
+    assert f"Final-Recipient: rfc822; {rcpt}" in t
+    assert f"Action: {action}" in t
+    assert f"Status: {status}" in t
+    assert "Content-Type: text/rfc822-headers" in t
+    return t
+
+
+# --- delivery ------------------------------------------------------------------
+
+def test_delivered_byte_exact_to_the_mx_in_dns_over_tls(world):
+    remote = world["remote"].start()
+    h = world["make_sender"]()
+    data = message("someone@remote.test", "exact bytes")
+    assert submit(h, ["someone@remote.test"], data) == {}
+    got = remote.wait_messages("someone@remote.test", 1)
+    assert len(got) == 1, h.logtext()[-3000:]
+    # the remote stores LF line ends; what follows its trace headers is our message, exactly
+    assert got[0].endswith(to_lf(data)), got[0][-600:]
+    assert got[0].count(b"\n.a line") == 1 and b"\n..a line" not in got[0]
+    assert b"Return-Path: <alice@acme.test>" in got[0]
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    log = h.logtext()
+    assert re.search(r"TLS with mx\.remote\.test\[127\.0\.0\.1\]:\d+: TLSv1\.[23]", log), log
+    assert re.search(r"to=<someone@remote\.test>: delivered: 2\.0\.0 host mx\.remote\.test\[127\.0\.0\.1\]", log)
+
+
+def test_several_recipients_one_transaction_mixed_results(world):
+    remote = world["remote"].start()
+    h = world["make_sender"]()
+    rcpts = ["someone@remote.test", "nobody@remote.test", "other@remote.test"]
+    submit(h, rcpts, message(rcpts[0], "mixed"))
+    assert len(remote.wait_messages("someone@remote.test", 1)) == 1
+    assert len(remote.wait_messages("other@remote.test", 1)) == 1
+    b = bounces(h)
+    t = assert_dsn(b[0], "nobody@remote.test", "5.1.1")
+    assert "someone@remote.test" not in t.split("text/rfc822-headers")[0].split("delivery-status")[1]
+    assert "Remote-MTA: dns; mx.remote.test" in t
+    assert re.search(r"Diagnostic-Code: smtp; 550 5\.1\.1 .*\(in reply to RCPT TO\)", t)
+    assert "Subject: mixed" in t.split("text/rfc822-headers")[1]   # the original headers
+    wait_for(lambda: queue_empty(h), what="queue empty")
+
+
+def test_mx_preference_order_and_fallback_to_next_mx(world, tmp_path):
+    world["dns"].start(*STANDARD_DNS,
+                       "--mx-host=pref.test,mx2.pref.test,20",    # listed first, tried second
+                       "--mx-host=pref.test,mx1.pref.test,10",
+                       "--host-record=mx1.pref.test,127.0.0.2",   # refuses connections
+                       "--host-record=mx2.pref.test,127.0.0.1")
+    remote = world["remote"]
+    remote.ctl("domain", "add", "remoteco", "pref.test")
+    remote.ctl("mailbox", "add", "someone@pref.test", input="pw-secret-1\n")
+    remote.start()
+    h = world["make_sender"]()
+    submit(h, ["someone@pref.test"], message("someone@pref.test", "pref"))
+    assert len(remote.wait_messages("someone@pref.test", 1)) == 1, h.logtext()[-3000:]
+    log = h.logtext()
+    first = log.index("mx1.pref.test[127.0.0.2]")
+    assert "refused" in log[first:first + 300].lower()
+    assert log.index("delivered: 2.0.0 host mx2.pref.test[127.0.0.1]") > first
+
+
+def test_implicit_mx_a_record_only(world):
+    remote = world["remote"].start()
+    h = world["make_sender"]()
+    submit(h, ["someone@amx.test"], message("someone@amx.test", "implicit"))
+    assert len(remote.wait_messages("someone@amx.test", 1)) == 1, h.logtext()[-3000:]
+    assert "delivered: 2.0.0 host amx.test[127.0.0.1]" in h.logtext()
+
+
+# --- permanent failures and bounces ----------------------------------------------
+
+def test_null_mx_bounces_5_1_10_to_hosted_sender(world):
+    h = world["make_sender"]()
+    submit(h, ["someone@null.test"], message("someone@null.test", "to null"))
+    b = bounces(h)
+    t = assert_dsn(b[0], "someone@null.test", "5.1.10")
+    assert "null MX" in t
+    assert "Subject: to null" in t
+    wait_for(lambda: queue_empty(h), what="queue empty")
+
+
+def test_remote_550_bounces_with_remote_text(world):
+    remote = world["remote"].start()
+    h = world["make_sender"]()
+    submit(h, ["nobody@remote.test"], message("nobody@remote.test", "unknown"))
+    t = assert_dsn(bounces(h)[0], "nobody@remote.test", "5.1.1")
+    m = re.search(r"Diagnostic-Code: smtp; (.*)", t)
+    assert m and m.group(1).startswith("550 5.1.1"), t
+    # the remote's own words, as its log or reply has them
+    assert "nobody@remote.test" in m.group(1) or "mailbox" in m.group(1).lower()
+    assert "\r" not in m.group(1)
+    assert remote.messages("nobody@remote.test") == []
+
+
+def test_no_bounce_for_a_null_sender_message(world, tmp_path):
+    h = world["make_sender"](start=False)
+    h.start()
+    h.stop()  # queue/ exists now; put a message from <> in it as the SMTP server would
+    qid = "0" * 8 + "NULLSENDER00"
+    qd = os.path.join(h.data_dir, "queue")
+    data = message("nobody@null.test", "from null sender")
+    with open(os.path.join(qd, "msg", qid), "wb") as f:
+        f.write(data)
+    with open(os.path.join(qd, "env", qid), "w") as f:
+        f.write(f"V 1\nI {qid}\nA {int(time.time())}\nS \nC 127.0.0.1\nH x\nU \n"
+                f"Z {len(data)}\nN 1\nR R nobody@null.test\nE\n")
+    h.start()
+    wait_log(h, rf"{qid}: no failure report: the sender is <>")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    time.sleep(0.5)
+    assert h.messages(ALICE) == []
+    assert "notified" not in h.logtext()
+
+
+# --- temporary failures ------------------------------------------------------------
+
+def test_retry_when_remote_is_down_then_delivered(world):
+    remote = world["remote"]
+    h = world["make_sender"]()
+    data = message("someone@remote.test", "retry")
+    submit(h, ["someone@remote.test"], data)
+    wait_log(h, r"to=<someone@remote\.test>: deferred: 4\.4\.1 connect to mx\.remote\.test\[127\.0\.0\.1\]")
+    assert not queue_empty(h)
+    remote.start()
+    got = remote.wait_messages("someone@remote.test", 1, timeout=20)
+    assert len(got) == 1 and got[0].endswith(to_lf(data))
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert h.messages(ALICE) == []    # no bounce, no delay warning
+
+
+def test_expiry_bounces_4_4_7(world):
+    h = world["make_sender"](queue="max_age = 3s")
+    submit(h, ["x@down.test"], message("x@down.test", "expires"))
+    t = assert_dsn(bounces(h, timeout=25)[0], "x@down.test", "4.4.7")
+    assert "expired" in t
+    assert "mx.down.test[127.0.0.2]" in t
+    wait_for(lambda: queue_empty(h), what="queue empty")
+
+
+def test_delay_warning_once(world):
+    h = world["make_sender"](queue="max_age = 1h\ndelay_warning = 2s")
+    submit(h, ["x@down.test"], message("x@down.test", "slow"))
+    t = assert_dsn(bounces(h, timeout=20)[0], "x@down.test", "4.4.1", action="delayed")
+    assert "Will-Retry-Until:" in t
+    time.sleep(4)  # more attempts fail; no second warning
+    assert len(h.messages(ALICE)) == 1
+    assert not queue_empty(h)
+
+
+# --- restart safety ------------------------------------------------------------------
+
+def test_kill9_then_restart_delivers_rest_and_never_repeats_a_done_recipient(world):
+    remote = world["remote"].start()
+    h = world["make_sender"]()
+    data = message("someone@remote.test", "two domains")
+    submit(h, ["someone@remote.test", "x@down.test", "bob@acme.test"], data)
+    assert len(remote.wait_messages("someone@remote.test", 1)) == 1
+    wait_log(h, r"to=<x@down\.test>: deferred")
+    assert len(h.wait_messages("bob@acme.test", 1)) == 1
+    h.kill9()
+    # down.test comes back: its MX now points at the remote server
+    world["dns"].start(*[r for r in STANDARD_DNS if "mx.down.test,127.0.0.2" not in r],
+                       "--host-record=mx.down.test,127.0.0.1")
+    h.start()
+    got = remote.wait_messages("x@down.test", 1, timeout=20)
+    assert len(got) == 1 and got[0].endswith(to_lf(data))
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    time.sleep(0.5)
+    assert len(remote.messages("someone@remote.test")) == 1
+    assert len(h.messages("bob@acme.test")) == 1
+
+
+def test_kill9_with_messages_queued_for_a_down_host_survives(world):
+    remote = world["remote"]
+    h = world["make_sender"]()
+    for i in range(3):
+        submit(h, ["someone@remote.test"], message("someone@remote.test", f"queued {i}"))
+    wait_log(h, r"deferred")
+    h.kill9()
+    remote.start()
+    h.start()
+    got = remote.wait_messages("someone@remote.test", 3, timeout=25)
+    assert len(got) == 3
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    time.sleep(0.5)
+    assert len(remote.messages("someone@remote.test")) == 3
+
+
+# --- a scripted remote: pipelining, STARTTLS injection, 4xx then 250 -------------------
+
+class Scripted:
+    """A raw-socket SMTP server on 127.0.0.5. Records every command line."""
+
+    def __init__(self, port, pki, starttls=True, inject=False, rcpt_replies=None):
+        self.commands = []
+        self.data = []
+        self.sessions = 0
+        self.rcpt_replies = rcpt_replies or {}  # session number -> reply for every RCPT
+        self.starttls, self.inject = starttls, inject
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(pki["crt"], pki["key"])
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.5", port))
+        self.sock.listen(5)
+        self.stopped = False
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while not self.stopped:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.sessions += 1
+            threading.Thread(target=self.session, args=(c, self.sessions), daemon=True).start()
+
+    def session(self, c, n):
+        f = c.makefile("rb")
+        w = c
+        try:
+            w.sendall(b"220 scripted ESMTP\r\n")
+            tls = False
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                cmd = line.rstrip(b"\r\n")
+                self.commands.append((n, tls, cmd))
+                verb = cmd.split(b" ")[0].upper()
+                if verb == b"EHLO":
+                    ext = [b"250-scripted", b"250-PIPELINING", b"250-SIZE 1000000", b"250-8BITMIME"]
+                    if self.starttls and not tls:
+                        ext.append(b"250-STARTTLS")
+                    w.sendall(b"\r\n".join(ext) + b"\r\n250 HELP\r\n")
+                elif verb == b"STARTTLS":
+                    extra = b"250 injected-before-tls\r\n" if self.inject else b""
+                    c.sendall(b"220 go ahead\r\n" + extra)
+                    w = self.ctx.wrap_socket(c, server_side=True)
+                    f = w.makefile("rb")
+                    tls = True
+                elif verb == b"MAIL":
+                    w.sendall(b"250 2.1.0 ok\r\n")
+                elif verb == b"RCPT":
+                    w.sendall(self.rcpt_replies.get(n, b"250 2.1.5 ok") + b"\r\n")
+                elif verb == b"DATA":
+                    w.sendall(b"354 go\r\n")
+                    buf = b""
+                    while not buf.endswith(b"\r\n.\r\n"):
+                        chunk = f.readline()
+                        if not chunk:
+                            return
+                        buf += chunk
+                    self.data.append(buf)
+                    w.sendall(b"250 2.0.0 scripted queued\r\n")
+                elif verb == b"QUIT":
+                    w.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    w.sendall(b"500 what\r\n")
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            c.close()
+
+    def close(self):
+        self.stopped = True
+        self.sock.close()
+
+
+@pytest.fixture
+def scripted_world(world):
+    world["dns"].start(*STANDARD_DNS, "--mx-host=script.test,mx.script.test,10",
+                       "--host-record=mx.script.test,127.0.0.5")
+    made = []
+
+    def make(**kw):
+        s = Scripted(world["remote"].smtp_port, world["remote"].pki, **kw)
+        made.append(s)
+        return s
+
+    world["scripted"] = make
+    yield world
+    for s in made:
+        s.close()
+
+
+def test_pipelining_starttls_injection_discarded_and_dot_stuffing(scripted_world):
+    srv = scripted_world["scripted"](inject=True)
+    h = scripted_world["make_sender"]()
+    data = message("a@script.test", "scripted")
+    submit(h, ["a@script.test", "b@script.test"], data)
+    wait_for(lambda: srv.data, what="DATA at the scripted server")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    cmds = [(tls, c) for (_, tls, c) in srv.commands]
+    # after STARTTLS the client started over with EHLO, in TLS, ignoring the injected 250
+    assert (False, b"STARTTLS") in cmds
+    assert cmds[cmds.index((False, b"STARTTLS")) + 1] == (True, b"EHLO mx.test.example")
+    assert re.search(r"discarded \d+ byte\(s\) sent after the STARTTLS reply", h.logtext())
+    mail = [c for (tls, c) in cmds if c.startswith(b"MAIL")][0]
+    assert re.fullmatch(rb"MAIL FROM:<alice@acme\.test> SIZE=\d+ BODY=8BITMIME", mail), mail
+    assert [c for (_, c) in cmds if c.startswith(b"RCPT")] == [b"RCPT TO:<a@script.test>", b"RCPT TO:<b@script.test>"]
+    body = srv.data[0]
+    assert b"\r\n..a line that starts with a dot\r\n...two dots\r\n..\r\n . not at" in body
+    # unstuffed, what arrived ends with exactly what was submitted
+    unstuffed = re.sub(rb"(?m)^\.", b"", body[:-3])
+    assert unstuffed.endswith(data)
+
+
+def test_4xx_then_accepted_on_retry(scripted_world):
+    srv = scripted_world["scripted"](starttls=False, rcpt_replies={1: b"451 4.3.0 try again later"})
+    h = scripted_world["make_sender"]()
+    submit(h, ["a@script.test"], message("a@script.test", "451"))
+    wait_log(h, r"to=<a@script\.test>: deferred: 4\.3\.0 host mx\.script\.test\[127\.0\.0\.5\]:\d+ said: 451 4\.3\.0 try again later")
+    wait_for(lambda: srv.data, timeout=20, what="the retry")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.sessions >= 2
+    assert h.messages(ALICE) == []
