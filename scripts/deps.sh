@@ -3,7 +3,8 @@
 # only those that are missing (checked with dpkg -s).
 set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
-libcrypt-dev libcmocka-dev libc-ares-dev openssl python3 python3-pytest swaks sqlite3 curl"
+libcrypt-dev libcmocka-dev libc-ares-dev openssl python3 python3-pytest swaks sqlite3 curl msmtp
+chromium chromium-driver fetchmail dnsmasq-base"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,19 +1,22 @@
 /*
  * hostmailctl: the administrator's tool. Works directly on the data
  * directory named by the configuration: the account store (accounts,
- * domains, mailboxes) and the queue. Each verb is one row of the command
- * table below. Exit status: 0 done, 1 error (one "hostmailctl: ..." line
- * on stderr, nothing changed), 2 wrong usage. Passwords come from standard
+ * domains, mailboxes, POP-before-SMTP relay authorizations) and the
+ * queue. Each verb is one row of the command table below. Exit status:
+ * 0 done, 1 error (one "hostmailctl: ..." line on stderr, nothing
+ * changed), 2 wrong usage. Passwords come from standard
  * input, one line, never from argv (which other users can read in ps).
  */
 #include "delivery/maildir.h"
 #include "policy/hostnames.h"
 #include "policy/mail_settings.h"
+#include "policy/relay_auth.h"
 #include "queue/queue.h"
 #include "store/store.h"
 #include "store/store_valid.h"
 #include "util/config.h"
 #include "util/password.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -50,6 +53,9 @@ static const char usage_text[] =
 	"  mailbox list [DOMAIN]    one address per line\n"
 	"  mailbox show ADDRESS     the settings for a mail program, key: value lines\n"
 	"  queue list               ID ARRIVAL(UTC) SIZE <SENDER> RCPT=STATE...; nothing if empty\n"
+	"  relay list               POP-before-SMTP authorizations in force:\n"
+	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
+	"  relay revoke IP          end every authorization of IP\n"
 	"\n"
 	"exit status: 0 success, 1 error, 2 wrong usage\n";
 
@@ -505,6 +511,50 @@ static int queue_list_cmd(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/* ---- relay (POP-before-SMTP) ---- */
+
+static int print_grant(const struct relay_grant *g, void *arg)
+{
+	char when[32];
+	struct tm tm;
+
+	(void)arg;
+	gmtime_r(&g->expires, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s %s %s %s\n", g->ip, g->account, g->mailbox, when);
+	return 0;
+}
+
+static int relay_list(struct ctl *c, int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	if (!store(c))
+		return 1;
+	return relay_auth_list(c->st, time(NULL), print_grant, NULL) ? fail("cannot list relay authorizations") : 0;
+}
+
+static int relay_revoke(struct ctl *c, int argc, char **argv)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char ip[INET6_ADDRSTRLEN];
+	int rc;
+
+	(void)argc;
+	/* the canonical form, as hostmaild records it */
+	if (inet_pton(AF_INET, argv[0], a) == 1)
+		inet_ntop(AF_INET, a, ip, sizeof ip);
+	else if (inet_pton(AF_INET6, argv[0], a) == 1)
+		inet_ntop(AF_INET6, a, ip, sizeof ip);
+	else
+		return fail("%s is not an IP address", argv[0]);
+	if (!store(c))
+		return 1;
+	rc = relay_auth_revoke(c->st, ip);
+	if (rc == STORE_ENOTFOUND)
+		return fail("no relay authorization for %s", ip);
+	return rc ? fail("cannot revoke the relay authorization of %s", ip) : 0;
+}
+
 /* ---- dispatch ---- */
 
 struct verb {
@@ -531,6 +581,8 @@ static const struct verb verbs[] = {
 	{ "mailbox", "list", 0, 1, mailbox_list },
 	{ "mailbox", "show", 1, 1, mailbox_show },
 	{ "queue", "list", 0, 0, queue_list_cmd },
+	{ "relay", "list", 0, 0, relay_list },
+	{ "relay", "revoke", 1, 1, relay_revoke },
 };
 
 int main(int argc, char **argv)

@@ -4,7 +4,9 @@
  * evconnlistener_new_bind) so IPv6 listeners are IPV6_V6ONLY and
  * "0.0.0.0:25, [::]:25" can coexist.
  */
+#include "acc/acc.h"
 #include "daemon/server.h"
+#include "pop3/pop3_session.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
 #include <event2/listener.h>
@@ -34,6 +36,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	case LISTEN_SUBMISSION:
 	case LISTEN_SUBMISSIONS:
 		smtp_session_start(c->srv, fd, sa, socklen, c->kind);
+		break;
+	case LISTEN_POP3:
+	case LISTEN_POP3S:
+		pop3_session_start(c->srv, fd, sa, socklen, c->kind);
 		break;
 	default:
 		evutil_closesocket(fd);
@@ -78,6 +84,11 @@ fail:
 	return -1;
 }
 
+int server_bind(const struct listen_addr *a)
+{
+	return bind_one(a);
+}
+
 static int listen_list(struct server *srv, const struct listen_list *ll, enum listener_kind kind,
                        const char *name)
 {
@@ -119,9 +130,14 @@ int server_listen(struct server *srv)
 	if (listen_list(srv, &c->submission, LISTEN_SUBMISSION, "submission") < 0 ||
 	    listen_list(srv, &c->submissions, LISTEN_SUBMISSIONS, "submissions") < 0)
 		return -1;
-	/* POP3 and the ACC are built by later issues: say so, don't pretend. */
-	if (c->pop3.n || c->pop3s.n || c->acc.n)
-		log_warn("[listen] pop3/pop3s/acc are not served by this version yet");
+	if (listen_list(srv, &c->pop3, LISTEN_POP3, "pop3") < 0 ||
+	    listen_list(srv, &c->pop3s, LISTEN_POP3S, "pop3s") < 0)
+		return -1;
+	/* also without POP3 listeners: it purges expired POP-before-SMTP grants */
+	if (pop3_service_start(srv) < 0)
+		return -1;
+	if (acc_start(srv) < 0)
+		return -1;
 	return 0;
 }
 
@@ -132,4 +148,6 @@ void server_close_listeners(struct server *srv)
 	for (i = 0; i < srv->nlisteners; i++)
 		evconnlistener_free(srv->listeners[i]);
 	srv->nlisteners = 0;
+	acc_stop(srv);
+	pop3_service_stop(srv);
 }

@@ -1,0 +1,127 @@
+/*
+ * acc_int: what the ACC's files share (not a public interface). One
+ * struct acc_req per HTTP request: filled on the event loop (session,
+ * form fields, a copy of the configuration), handed to a worker for the
+ * store work and the HTML, and back on the loop to be answered and freed.
+ * A worker touches only its acc_req and the (thread-safe) store.
+ */
+#ifndef HM_ACC_INT_H
+#define HM_ACC_INT_H
+#include <sys/queue.h>
+#include <time.h>
+#include <event2/keyvalq_struct.h>
+#include "acc/acc_csrf.h"
+#include "policy/mail_settings.h"
+#include "policy/rate.h"
+#include "policy/relay_auth.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/config.h"
+
+#define ACC_PASSWORD_MIN 8
+#define ACC_PASSWORD_MAX 1024
+#define ACC_MAX_DOMAINS  256
+#define ACC_MAX_MAILBOXES 2000
+#define ACC_MAX_GRANTS   200
+#define ACC_BODY_MAX     (1024 * 1024)   /* bytes of one rendered page */
+
+struct server;
+struct evhttp;
+struct evhttp_request;
+struct evhttp_bound_socket;
+struct acc_sessions;
+struct acc_req;
+
+struct acc {
+	struct server *srv;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound[16];
+	int nbound;
+	struct acc_sessions *sessions;
+	char csp[320];                      /* Content-Security-Policy value */
+};
+
+/* Route flags */
+#define R_LOGIN  1    /* needs a session */
+#define R_CHANGE 2    /* changes something: refused when suspended */
+#define R_HASH   4    /* hashes or checks a password: on srv->auth_workers */
+
+struct acc_route {
+	int method;                         /* EVHTTP_REQ_GET or EVHTTP_REQ_POST */
+	const char *path;
+	int flags;
+	void (*start)(struct acc_req *r);   /* on the loop; NULL = submit work */
+	void (*work)(struct acc_req *r);    /* on a worker */
+};
+
+struct acc_mailbox_view {
+	char address[320];
+	struct mail_settings ms;
+};
+
+struct acc_req {
+	struct acc *acc;
+	struct evhttp_request *req;
+	const struct acc_route *route;
+	struct config cfg;                  /* a copy: a SIGHUP may replace srv->cfg */
+	struct store *store;
+	char ip[64];
+	time_t now;
+
+	/* the session, copied (it may end while a worker runs) */
+	int logged_in;
+	char sid[ACC_TOKEN_LEN + 1], csrf[ACC_TOKEN_LEN + 1];
+	char account[STORE_NAME_MAX];
+	char flash[512];
+	int flash_error;
+
+	/* inputs, from the form or the query string */
+	struct evkeyvalq form;
+	char address[320], local[128], domain[256], confirm[8];
+	char password[ACC_PASSWORD_MAX + 1], password2[ACC_PASSWORD_MAX + 1];
+
+	/* what the worker found and decided */
+	struct account acct;
+	char smtp_host[256];
+	char (*domains)[256];
+	int ndomains;
+	struct acc_mailbox_view *mb;
+	int nmb;
+	struct relay_grant *grants;
+	int ngrants;
+	struct rate_use use;
+	int use_ok;
+
+	/* the answer */
+	int status;
+	struct buf body;
+	int body_err;                       /* an append to body failed: answer 500 */
+	char location[64];                  /* "" = send body, else 303 to it */
+	char cookies[2][200];               /* Set-Cookie values */
+	int ncookies;
+	char new_flash[512];                /* message for the next page */
+	int new_flash_set, new_flash_error;
+	int login_ok, login_failed, end_session;
+	int throttled;                      /* throttle_begin counted this attempt */
+	int input_bad;                      /* a field was too long to copy */
+};
+
+/* acc_actions.c: the routes' work, on a worker */
+void acc_work_overview(struct acc_req *r);
+void acc_work_mail(struct acc_req *r);
+void acc_work_remove_confirm(struct acc_req *r);
+void acc_work_relay(struct acc_req *r);
+void acc_work_budget(struct acc_req *r);
+void acc_work_mailbox_add(struct acc_req *r);
+void acc_work_mailbox_passwd(struct acc_req *r);
+void acc_work_mailbox_remove(struct acc_req *r);
+void acc_work_login(struct acc_req *r);
+/* Shared step: load r->account's record and host; 0, or -1 with the answer set. */
+int acc_load_account(struct acc_req *r);
+
+/* acc_server.c: answer helpers usable anywhere (they only fill r) */
+void acc_redirect(struct acc_req *r, const char *to);
+void acc_flash(struct acc_req *r, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void acc_add_cookie(struct acc_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * pop3_auth: the AUTHORIZATION state. STLS (RFC 2595: plaintext pipelined
+ * behind it is discarded, never executed), USER/PASS (RFC 1939) and AUTH
+ * PLAIN (RFC 5034), refused before TLS unless [pop3] allow_plaintext_auth.
+ * A login is: the password check on a worker; the mailbox lock ([IN-USE]);
+ * then, on a worker again, the Maildir snapshot and the POP-before-SMTP
+ * grant for the client's IP. Failures are answered after a delay, logged
+ * for fail2ban and counted per IP in the throttle shared with SMTP AUTH.
+ */
+#include "pop3/pop3_session_int.h"
+#include "auth/auth.h"
+#include "auth/sasl.h"
+#include "auth/throttle.h"
+#include "delivery/maildir.h"
+#include "policy/relay_auth.h"
+#include "tls/tls.h"
+#include "util/log.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define LOGIN_FAIL_DELAY 1   /* seconds before "-ERR [AUTH] authentication failed" */
+
+int p3_auth_allowed(const struct pop3_session *s)
+{
+	return s->tls || s->srv->cfg.pop3_allow_plaintext_auth;
+}
+
+static int refuse_plaintext(struct pop3_session *s)
+{
+	if (p3_auth_allowed(s))
+		return 0;
+	p3_error(s, "-ERR [AUTH] Plaintext authentication disallowed on non-secure connections: %s",
+	         s->srv->tls ? "use STLS first (or POP3S)" : "TLS is not available on this server");
+	return 1;
+}
+
+void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c)
+{
+	struct bufferevent *tb;
+	struct evbuffer *in;
+	size_t junk;
+	SSL *ssl;
+
+	(void)c;
+	if (s->tls) {
+		p3_error(s, "-ERR TLS already active");
+		return;
+	}
+	if (!s->srv->tls || !(ssl = tls_server_new_ssl(s->srv->tls))) {
+		p3_reply(s, "-ERR [SYS/TEMP] TLS not available");
+		return;
+	}
+	p3_reply(s, "+OK Begin TLS negotiation");
+	in = bufferevent_get_input(s->bev);
+	if ((junk = evbuffer_get_length(in)) > 0) {
+		log_warn("pop3[%llu] ip=%s: discarding %zu bytes pipelined after STLS", s->id, s->ip, junk);
+		evbuffer_drain(in, junk);
+	}
+	tb = bufferevent_openssl_filter_new(s->srv->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tb) {
+		SSL_free(ssl);
+		p3_close_after_reply(s);
+		return;
+	}
+	s->bev = tb;
+	s->tls = 1;
+	p3_attach(s);
+	/* forget what was said in the clear */
+	s->user_given = 0;
+	explicit_bzero(s->user, sizeof s->user);
+}
+
+struct login_job {
+	struct server *srv;
+	struct sasl_creds cr;
+	enum auth_result res;
+	char account[64], mailbox[320], ip[64];
+	/* the second step: Maildir snapshot and relay grant */
+	struct pop3_mailbox mb;
+	int open_errno;
+	int grant_rc;
+	time_t grant_until;
+};
+
+static void check_work(void *p)
+{
+	struct login_job *j = p;
+
+	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
+	                    j->mailbox, sizeof j->mailbox);
+	explicit_bzero(j->cr.password, sizeof j->cr.password);
+}
+
+static void open_work(void *p)
+{
+	struct login_job *j = p;
+	char local[320], path[PATH_MAX], *at;
+	int minutes = j->srv->cfg.pop_before_smtp_minutes;
+
+	snprintf(local, sizeof local, "%s", j->mailbox);
+	if (!(at = strrchr(local, '@'))) {
+		j->open_errno = EINVAL;
+		return;
+	}
+	*at = '\0';
+	if (maildir_create(j->srv->cfg.data_dir, local, at + 1, path, sizeof path) < 0 ||
+	    pop3_mailbox_open(path, &j->mb) < 0) {
+		j->open_errno = errno ? errno : EIO;
+		return;
+	}
+	if (minutes > 0) {
+		j->grant_until = time(NULL) + (time_t)minutes * 60;
+		j->grant_rc = relay_auth_grant(j->srv->store, j->ip, j->mailbox, j->grant_until);
+	}
+}
+
+static void open_done(struct pop3_session *s, void *p)
+{
+	struct login_job *j = p;
+	unsigned long long octets = 0;
+	size_t i;
+
+	if (!s) {
+		pop3_mailbox_free(&j->mb);
+		free(j);
+		return;
+	}
+	if (j->open_errno) {
+		log_warn("pop3[%llu] ip=%s: cannot open the mailbox of %s: %s", s->id, s->ip, j->mailbox,
+		         strerror(j->open_errno));
+		p3_lock_release(s->srv, s->lock);
+		s->lock = NULL;
+		p3_reply(s, "-ERR [SYS/TEMP] cannot open your mailbox, try again later");
+		free(j);
+		return;
+	}
+	s->mb = j->mb;
+	s->state = ST_TRANS;
+	s->errors = 0;
+	snprintf(s->mailbox, sizeof s->mailbox, "%s", j->mailbox);
+	snprintf(s->account, sizeof s->account, "%s", j->account);
+	for (i = 0; i < s->mb.n; i++)
+		octets += s->mb.msgs[i].size;
+	log_info("pop3[%llu] ip=%s: login user=%s account=%s messages=%zu", s->id, s->ip, s->mailbox,
+	         s->account, s->mb.n);
+	if (j->grant_until && j->grant_rc == 0)
+		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d minutes",
+		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg.pop_before_smtp_minutes);
+	else if (j->grant_until)
+		log_warn("pop3[%llu] ip=%s: POP-before-SMTP grant for %s failed (store error %d)", s->id, s->ip,
+		         s->mailbox, j->grant_rc);
+	p3_reply(s, "+OK Logged in, %zu messages (%llu octets)", s->mb.n, octets);
+	free(j);
+}
+
+static void on_fail_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->busy = 0;
+	if (s->dead) {
+		p3_free(s);
+		return;
+	}
+	p3_error(s, "-ERR [AUTH] Authentication failed");
+	p3_resume(s);
+}
+
+static void check_done(struct pop3_session *s, void *p)
+{
+	struct login_job *j = p;
+	struct timeval tv = { LOGIN_FAIL_DELAY, 0 };
+	char safe[200];
+
+	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
+	if (j->res == AUTH_FAIL) {
+		/* fail2ban: "pop3 authentication failed: ip=ADDR" */
+		log_warn("pop3 authentication failed: ip=%s user=%s", j->ip, safe);
+		if (throttle_failure(j->srv->auth_throttle, j->ip, time(NULL)))
+			log_warn("pop3: ip=%s blocked from authenticating after repeated failures", j->ip);
+		if (s && s->delay) {
+			s->busy = 1; /* hold pipelined input until the reply */
+			evtimer_add(s->delay, &tv);
+		}
+	} else if (!s) {
+		/* the client is gone: nothing to answer */
+	} else if (j->res == AUTH_SUSPENDED) {
+		log_warn("pop3[%llu] ip=%s: login refused: account %s suspended user=%s", s->id, s->ip,
+		         j->account, safe);
+		p3_error(s, "-ERR [AUTH] account not in good standing");
+	} else if (j->res == AUTH_TEMPFAIL) {
+		log_warn("pop3[%llu] ip=%s: login temporary failure user=%s", s->id, s->ip, safe);
+		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+	} else if (!(s->lock = p3_lock_take(s->srv, j->mailbox))) {
+		log_info("pop3[%llu] ip=%s: login refused: %s is in use by another session", s->id, s->ip,
+		         j->mailbox);
+		p3_reply(s, "-ERR [IN-USE] mailbox %s is in use by another POP3 session", j->mailbox);
+	} else if (p3_job(s, open_work, open_done, j) == 0) {
+		return; /* j goes on to the second step */
+	} else {
+		p3_lock_release(s->srv, s->lock);
+		s->lock = NULL;
+		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+	}
+	explicit_bzero(j, sizeof *j);
+	free(j);
+}
+
+static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
+{
+	struct login_job *j;
+	int wait;
+
+	if ((wait = throttle_blocked(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
+		log_warn("pop3[%llu] ip=%s: login refused: too many failures (blocked %ds more)", s->id, s->ip, wait);
+		p3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again in %d seconds", wait);
+		explicit_bzero(cr, sizeof *cr);
+		return;
+	}
+	if (!(j = calloc(1, sizeof *j))) {
+		explicit_bzero(cr, sizeof *cr);
+		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+		return;
+	}
+	j->srv = s->srv;
+	j->cr = *cr;
+	explicit_bzero(cr, sizeof *cr);
+	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
+	if (p3_job(s, check_work, check_done, j) < 0) {
+		explicit_bzero(j, sizeof *j);
+		free(j);
+		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+	}
+}
+
+void p3_cmd_user(struct pop3_session *s, const struct pop3_command *c)
+{
+	if (refuse_plaintext(s))
+		return;
+	if (strlen(c->arg) >= SASL_FIELD_MAX) {
+		p3_error(s, "-ERR user name too long");
+		return;
+	}
+	snprintf(s->user, sizeof s->user, "%s", c->arg);
+	s->user_given = 1;
+	/* the same answer for every name: no probing for mailboxes */
+	p3_reply(s, "+OK send your password");
+}
+
+void p3_cmd_pass(struct pop3_session *s, const struct pop3_command *c)
+{
+	struct sasl_creds cr;
+
+	if (refuse_plaintext(s))
+		return;
+	if (!s->user_given) {
+		p3_error(s, "-ERR send USER first");
+		return;
+	}
+	s->user_given = 0;
+	if (strlen(c->arg) >= sizeof cr.password) {
+		p3_error(s, "-ERR [AUTH] Authentication failed");
+		return;
+	}
+	memset(&cr, 0, sizeof cr);
+	memcpy(cr.authcid, s->user, strlen(s->user) + 1);    /* < SASL_FIELD_MAX: p3_cmd_user */
+	memcpy(cr.password, c->arg, strlen(c->arg) + 1);
+	explicit_bzero(s->user, sizeof s->user);
+	login_submit(s, &cr);
+}
+
+void p3_cmd_auth(struct pop3_session *s, const struct pop3_command *c)
+{
+	struct sasl_creds cr;
+
+	if (refuse_plaintext(s))
+		return;
+	if (c->nargs == 0) {
+		/* RFC 1734 style: list the mechanisms */
+		p3_reply(s, "+OK\r\nPLAIN\r\n.");
+		return;
+	}
+	if (strcasecmp(c->arg, "PLAIN") != 0) {
+		p3_error(s, "-ERR unsupported authentication mechanism");
+		return;
+	}
+	s->user_given = 0;
+	if (c->nargs == 1) {
+		s->auth_wait = 1;
+		p3_reply(s, "+ ");
+		return;
+	}
+	if (sasl_plain_decode(c->arg2, strlen(c->arg2), &cr) < 0) {
+		p3_error(s, "-ERR malformed authentication data");
+		return;
+	}
+	login_submit(s, &cr);
+}
+
+void p3_auth_continue(struct pop3_session *s, const char *line)
+{
+	struct sasl_creds cr;
+
+	s->auth_wait = 0;
+	if (strcmp(line, "*") == 0) {
+		p3_error(s, "-ERR authentication cancelled");
+		return;
+	}
+	if (sasl_plain_decode(line, strlen(line), &cr) < 0) {
+		p3_error(s, "-ERR malformed authentication data");
+		return;
+	}
+	login_submit(s, &cr);
+}
+
+void p3_init_delay(struct pop3_session *s)
+{
+	s->delay = evtimer_new(s->srv->base, on_fail_delay, s);
+}

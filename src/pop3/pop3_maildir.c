@@ -1,0 +1,290 @@
+/*
+ * pop3_maildir: snapshot, sizes, unique ids and deletion of one Maildir
+ * for a POP3 session (see pop3_maildir.h). Runs on a worker thread.
+ */
+#include "pop3/pop3_maildir.h"
+#include "util/fsutil.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEASURE_CHUNK 65536
+
+static int add_msg(struct pop3_mailbox *mb, size_t *cap, const char *name)
+{
+	struct pop3_msg *m;
+
+	if (mb->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		if (!(m = realloc(mb->msgs, nc * sizeof *m)))
+			return -1;
+		mb->msgs = m;
+		*cap = nc;
+	}
+	m = &mb->msgs[mb->n];
+	if (!(m->name = strdup(name)))
+		return -1;
+	m->size = 0;
+	m->deleted = 0;
+	mb->n++;
+	return 0;
+}
+
+static int skip_entry(const struct dirent *de)
+{
+	return de->d_name[0] == '.' || de->d_type == DT_DIR;
+}
+
+static int list_cur(const char *cur, struct pop3_mailbox *mb, size_t *cap)
+{
+	DIR *d = opendir(cur);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (!skip_entry(de) && (r = add_msg(mb, cap, de->d_name)) < 0)
+			break;
+	closedir(d);
+	return r;
+}
+
+/* Move every message of new/ into cur/ as NAME:2, (kept as is if it has
+ * an info part already). Returns how many moved, or -1. */
+static int move_new(const char *newdir, const char *cur, struct pop3_mailbox *mb, size_t *cap)
+{
+	DIR *d = opendir(newdir);
+	struct dirent *de;
+	char from[PATH_MAX], to[PATH_MAX], name[NAME_MAX + 8];
+	int moved = 0, e;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (skip_entry(de))
+			continue;
+		snprintf(name, sizeof name, "%s%s", de->d_name, strchr(de->d_name, ':') ? "" : ":2,");
+		if (snprintf(from, sizeof from, "%s/%s", newdir, de->d_name) >= (int)sizeof from ||
+		    snprintf(to, sizeof to, "%s/%s", cur, name) >= (int)sizeof to)
+			continue;
+		if (rename(from, to) < 0) {
+			if (errno == ENOENT)
+				continue; /* taken by another Maildir reader */
+			goto fail;
+		}
+		moved++;
+		if (add_msg(mb, cap, name) < 0)
+			goto fail;
+	}
+	closedir(d);
+	return moved;
+fail:
+	e = errno;
+	closedir(d);
+	errno = e;
+	return -1;
+}
+
+int pop3_name_wsize(const char *name, uint64_t *size)
+{
+	const char *colon = strchr(name, ':');
+	size_t blen = colon ? (size_t)(colon - name) : strlen(name);
+	const char *p = name, *end = name + blen;
+	uint64_t v = 0;
+	int digits = 0;
+
+	/* the last ",W=" of the base name */
+	for (const char *q = name; q + 3 <= end; q++)
+		if (q[0] == ',' && q[1] == 'W' && q[2] == '=')
+			p = q + 3;
+	if (p == name)
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (digits == 0 || (p < end && *p != ','))
+		return -1;
+	*size = v;
+	return 0;
+}
+
+/* The RETR size of a file without W=: its bytes plus one per LF. */
+static int measure(const char *path, uint64_t *size)
+{
+	char *b = malloc(MEASURE_CHUNK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	uint64_t n = 0;
+	ssize_t r;
+
+	if (!b || fd < 0) {
+		e = b ? errno : ENOMEM;
+		free(b);
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	while ((r = read(fd, b, MEASURE_CHUNK)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n += (uint64_t)r;
+		for (const char *p = b, *pe = b + r; (p = memchr(p, '\n', (size_t)(pe - p))) != NULL; p++)
+			n++;
+	}
+	e = errno;
+	free(b);
+	close(fd);
+	errno = e;
+	if (r < 0)
+		return -1;
+	*size = n;
+	return 0;
+}
+
+/* Delivery order: "<sec>.M<usec>..." numerically, then by name. */
+static int cmp_msg(const void *a, const void *b)
+{
+	const char *x = ((const struct pop3_msg *)a)->name, *y = ((const struct pop3_msg *)b)->name;
+	char *ex, *ey;
+	unsigned long long sx = strtoull(x, &ex, 10), sy = strtoull(y, &ey, 10), ux = 0, uy = 0;
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (ex[0] == '.' && ex[1] == 'M')
+		ux = strtoull(ex + 2, NULL, 10);
+	if (ey[0] == '.' && ey[1] == 'M')
+		uy = strtoull(ey + 2, NULL, 10);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* Fill sizes. A message that cannot be measured (it vanished meanwhile,
+ * or cannot be read) is left out: RETR could not send it either. */
+static void fill_sizes(struct pop3_mailbox *mb)
+{
+	char path[PATH_MAX];
+	size_t i, o = 0;
+
+	for (i = 0; i < mb->n; i++) {
+		struct pop3_msg *m = &mb->msgs[i];
+
+		if (pop3_name_wsize(m->name, &m->size) < 0 &&
+		    (pop3_msg_path(mb, m, path, sizeof path) < 0 || measure(path, &m->size) < 0)) {
+			free(m->name);
+			continue;
+		}
+		mb->msgs[o++] = *m;
+	}
+	mb->n = o;
+}
+
+int pop3_mailbox_open(const char *path, struct pop3_mailbox *mb)
+{
+	char cur[PATH_MAX], newdir[PATH_MAX];
+	size_t cap = 0;
+	int moved, e;
+
+	memset(mb, 0, sizeof *mb);
+	if (snprintf(cur, sizeof cur, "%s/cur", path) >= (int)sizeof cur ||
+	    snprintf(newdir, sizeof newdir, "%s/new", path) >= (int)sizeof newdir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!(mb->path = strdup(path)))
+		return -1;
+	if (list_cur(cur, mb, &cap) < 0 || (moved = move_new(newdir, cur, mb, &cap)) < 0)
+		goto fail;
+	/* the moves must survive a crash, or a message could be fetched twice */
+	if (moved > 0 && (fsync_dir(cur) < 0 || fsync_dir(newdir) < 0))
+		goto fail;
+	fill_sizes(mb);
+	if (mb->n > 1)
+		qsort(mb->msgs, mb->n, sizeof *mb->msgs, cmp_msg);
+	return 0;
+fail:
+	e = errno;
+	pop3_mailbox_free(mb);
+	errno = e;
+	return -1;
+}
+
+int pop3_mailbox_commit(struct pop3_mailbox *mb)
+{
+	char path[PATH_MAX], cur[PATH_MAX];
+	size_t i;
+	int failed = 0, removed = 0;
+
+	for (i = 0; i < mb->n; i++) {
+		if (!mb->msgs[i].deleted)
+			continue;
+		if (pop3_msg_path(mb, &mb->msgs[i], path, sizeof path) < 0 ||
+		    (unlink(path) < 0 && errno != ENOENT))
+			failed++;
+		else
+			removed++;
+	}
+	snprintf(cur, sizeof cur, "%s/cur", mb->path);
+	if (removed > 0 && fsync_dir(cur) < 0 && failed == 0)
+		failed = 1;
+	return failed;
+}
+
+void pop3_mailbox_free(struct pop3_mailbox *mb)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		free(mb->msgs[i].name);
+	free(mb->msgs);
+	free(mb->path);
+	memset(mb, 0, sizeof *mb);
+}
+
+int pop3_msg_path(const struct pop3_mailbox *mb, const struct pop3_msg *m, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/cur/%s", mb->path, m->name);
+
+	if (n < 0 || (size_t)n >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+void pop3_uidl(const char *name, char out[POP3_UIDL_MAX + 1])
+{
+	const char *colon = strchr(name, ':');
+	size_t blen = colon ? (size_t)(colon - name) : strlen(name), i;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	static const char hex[] = "0123456789abcdef";
+
+	for (i = 0; i < blen; i++)
+		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+			break;
+	if (blen > 0 && blen <= POP3_UIDL_MAX && i == blen) {
+		memcpy(out, name, blen);
+		out[blen] = '\0';
+		return;
+	}
+	/* too long or unprintable: a stable digest of the same base name */
+	EVP_Digest(name, blen, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 20 && i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * i] = '\0';
+}

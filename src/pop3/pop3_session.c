@@ -1,0 +1,445 @@
+/*
+ * pop3_session: connection lifecycle, input loop, worker jobs and message
+ * streaming of a POP3 session. Commands are read one line at a time
+ * (bounded by POP3_LINE_MAX) and answered in order (PIPELINING): while a
+ * worker job runs or a message is being sent, further input stays
+ * buffered. RETR and TOP read the file in POP3_CHUNK pieces and stop
+ * whenever POP3_OUT_HIGH bytes wait to be sent, going on from the write
+ * callback below POP3_OUT_LOW, so a 40 MiB message never sits in memory.
+ * A session is freed only from a timer or a libevent callback of its
+ * own, never from inside its input loop.
+ */
+#include "pop3/pop3_session_int.h"
+#include "tls/tls.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/workers.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void stream_end(struct pop3_session *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->streaming = 0;
+}
+
+void p3_free(struct pop3_session *s)
+{
+	log_info("pop3[%llu] ip=%s: disconnect", s->id, s->ip);
+	stream_end(s);
+	if (s->lock)
+		p3_lock_release(s->srv, s->lock);
+	if (s->bev)
+		bufferevent_free(s->bev);
+	if (s->delay)
+		event_free(s->delay);
+	if (s->reaper)
+		event_free(s->reaper);
+	pop3_mailbox_free(&s->mb);
+	s->srv->nsessions--;
+	free(s->ibuf);
+	free(s->obuf);
+	explicit_bzero(s->line, sizeof s->line);
+	free(s);
+}
+
+void p3_write(struct pop3_session *s, const void *p, size_t n)
+{
+	if (s->bev)
+		bufferevent_write(s->bev, p, n);
+}
+
+static void p3_vreply(struct pop3_session *s, const char *fmt, va_list ap)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	if (buf_vprintf(&b, fmt, ap) < 0) {
+		buf_reset(&b);
+		buf_puts(&b, "-ERR (reply too long)");
+	}
+	buf_puts(&b, "\r\n");
+	p3_write(s, b.data, b.len);
+	buf_free(&b);
+}
+
+void p3_reply(struct pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	p3_vreply(s, fmt, ap);
+	va_end(ap);
+}
+
+void p3_error(struct pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	p3_vreply(s, fmt, ap);
+	va_end(ap);
+	if (++s->errors >= POP3_MAX_ERRORS && !s->closing) {
+		log_warn("pop3[%llu] ip=%s: too many errors (%d), disconnecting", s->id, s->ip, s->errors);
+		p3_reply(s, "-ERR too many errors, closing connection");
+		p3_close_after_reply(s);
+	}
+}
+
+static size_t output_pending(struct pop3_session *s)
+{
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(s->bev));
+
+	if (under)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+/* Bytes the kernel still holds unsent: a client slowly draining the tail
+ * of a large RETR is reading, not idle. */
+static int kernel_unsent(struct pop3_session *s)
+{
+	int n = 0;
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	evutil_socket_t fd = bufferevent_getfd(under ? under : s->bev);
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) < 0)
+		return 0;
+	return n;
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+	struct timeval tv = { 0, 20000 };
+
+	(void)fd;
+	(void)what;
+	if (s->busy)
+		return; /* job_done reaps */
+	if (!s->bev || output_pending(s) == 0 || time(NULL) > s->close_deadline) {
+		p3_free(s);
+		return;
+	}
+	evtimer_add(s->reaper, &tv);
+}
+
+static void reap_soon(struct pop3_session *s)
+{
+	struct timeval zero = { 0, 0 };
+
+	evtimer_add(s->reaper, &zero);
+}
+
+void p3_close_after_reply(struct pop3_session *s)
+{
+	if (s->closing)
+		return;
+	s->closing = 1;
+	s->close_deadline = time(NULL) + 30;
+	stream_end(s);
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ);
+	reap_soon(s);
+}
+
+/* One command line from input; 0 when no complete line is buffered. */
+static int cmd_step(struct pop3_session *s, struct evbuffer *in)
+{
+	struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+	size_t avail = evbuffer_get_length(in), linelen, len;
+
+	if (p.pos < 0) {
+		if (avail > POP3_LINE_MAX) {
+			evbuffer_drain(in, avail);
+			s->discarding = 1;
+		}
+		return 0;
+	}
+	linelen = (size_t)p.pos + 1;
+	if (s->discarding || linelen > POP3_LINE_MAX) {
+		evbuffer_drain(in, linelen);
+		s->discarding = 0;
+		s->auth_wait = 0;
+		p3_error(s, "-ERR line too long");
+		return 1;
+	}
+	evbuffer_remove(in, s->line, linelen);
+	len = linelen - 1;
+	if (len > 0 && s->line[len - 1] == '\r')
+		len--;
+	s->line[len] = '\0';
+	if (s->auth_wait)
+		p3_auth_continue(s, s->line);
+	else
+		p3_dispatch(s, s->line, len);
+	explicit_bzero(s->line, linelen);
+	return 1;
+}
+
+/* Commands wait while a job runs, a message is being sent, or replies pile
+ * up unread (a client pipelining LISTs without reading): on_write goes on. */
+static int can_process(struct pop3_session *s)
+{
+	return !s->busy && !s->closing && !s->streaming && s->bev &&
+	       evbuffer_get_length(bufferevent_get_output(s->bev)) < POP3_OUT_HIGH;
+}
+
+static void p3_process(struct pop3_session *s)
+{
+	/* the input buffer is fetched each time: STLS replaces the bufferevent */
+	while (can_process(s))
+		if (!cmd_step(s, bufferevent_get_input(s->bev)))
+			break;
+}
+
+void p3_resume(struct pop3_session *s)
+{
+	if (s->bev)
+		p3_process(s);
+}
+
+/* Queue message bytes until POP3_OUT_HIGH waits or the message is done. */
+static void stream_fill(struct pop3_session *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	while (s->streaming && evbuffer_get_length(out) < POP3_OUT_HIGH) {
+		ssize_t n = s->enc.done ? 0 : read(s->fd, s->ibuf, POP3_CHUNK);
+		size_t o;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* the +OK is out: all we can do is stop short, and the client sees it */
+			log_warn("pop3[%llu] ip=%s: reading a message of %s: %s", s->id, s->ip, s->mailbox,
+			         strerror(errno));
+			p3_close_after_reply(s);
+			return;
+		}
+		if (n == 0) {
+			o = pop3_enc_finish(&s->enc, s->obuf);
+			p3_write(s, s->obuf, o);
+			stream_end(s);
+			return;
+		}
+		o = pop3_enc_step(&s->enc, s->ibuf, (size_t)n, s->obuf);
+		p3_write(s, s->obuf, o);
+	}
+}
+
+void p3_send_message(struct pop3_session *s, size_t i, long body_lines)
+{
+	char path[4096];
+	struct pop3_msg *m = &s->mb.msgs[i];
+
+	if (!s->ibuf && (!(s->ibuf = malloc(POP3_CHUNK)) || !(s->obuf = malloc(2 * POP3_CHUNK + 8)))) {
+		p3_reply(s, "-ERR [SYS/TEMP] out of memory, try again later");
+		return;
+	}
+	if (pop3_msg_path(&s->mb, m, path, sizeof path) < 0 ||
+	    (s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		int e = errno;
+		s->fd = -1;
+		if (e == ENOENT) {
+			p3_error(s, "-ERR message %zu was removed by another program", i + 1);
+		} else {
+			log_warn("pop3[%llu] ip=%s: open %s: %s", s->id, s->ip, path, strerror(e));
+			p3_reply(s, "-ERR [SYS/TEMP] cannot read message %zu, try again later", i + 1);
+		}
+		return;
+	}
+	if (body_lines < 0)
+		p3_reply(s, "+OK %llu octets", (unsigned long long)m->size);
+	else
+		p3_reply(s, "+OK top of message follows");
+	pop3_enc_init(&s->enc, body_lines);
+	s->streaming = 1;
+	stream_fill(s);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	p3_process(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct pop3_session *s = arg;
+
+	(void)bev;
+	if (s->streaming)
+		stream_fill(s);
+	p3_process(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+	unsigned long e;
+
+	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing &&
+	    (s->streaming || output_pending(s) > 0 || kernel_unsent(s) > 0)) {
+		/* not idle: a long RETR is still being sent (the write timeout
+		 * catches a client that stopped reading) */
+		bufferevent_enable(s->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		/* RFC 1939 section 3: close without a reply and without UPDATE */
+		if (!s->closing)
+			log_info("pop3[%llu] ip=%s: idle timeout", s->id, s->ip);
+	} else if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+		return;
+	}
+	while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
+		char eb[256];
+		ERR_error_string_n(e, eb, sizeof eb);
+		log_info("pop3[%llu] ip=%s: TLS error: %s", s->id, s->ip, eb);
+	}
+	if (s->busy) {
+		s->dead = 1;
+		stream_end(s);
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		return;
+	}
+	p3_free(s);
+}
+
+struct p3_job_ctx {
+	struct pop3_session *s;
+	void (*work)(void *);
+	void (*done)(struct pop3_session *, void *);
+	void *arg;
+};
+
+static void job_work(void *p)
+{
+	struct p3_job_ctx *j = p;
+
+	j->work(j->arg);
+}
+
+static void job_done(void *p)
+{
+	struct p3_job_ctx *j = p;
+	struct pop3_session *s = j->s;
+
+	s->busy = 0;
+	if (s->dead) {
+		j->done(NULL, j->arg);
+		p3_free(s);
+	} else {
+		j->done(s, j->arg);
+		if (s->closing)
+			reap_soon(s);
+		else if (!s->busy)
+			p3_resume(s);
+	}
+	free(j);
+}
+
+int p3_job(struct pop3_session *s, void (*work)(void *),
+           void (*done)(struct pop3_session *, void *), void *arg)
+{
+	struct p3_job_ctx *j = malloc(sizeof *j);
+
+	if (!j)
+		return -1;
+	j->s = s;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	if (workers_submit(s->srv->workers, job_work, job_done, j) < 0) {
+		free(j);
+		return -1;
+	}
+	s->busy = 1;
+	return 0;
+}
+
+void p3_attach(struct pop3_session *s)
+{
+	struct timeval tv = { s->srv->cfg.pop3_timeout, 0 };
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+
+	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, POP3_INPUT_HIGH);
+	bufferevent_setwatermark(s->bev, EV_WRITE, POP3_OUT_LOW, 0);
+	/* under STLS the TLS filter stops encrypting above this, so the
+	 * filter's own output is what stream_fill sees grow */
+	if (under)
+		bufferevent_setwatermark(under, EV_WRITE, 0, POP3_OUT_HIGH);
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+static void peer_ip(const struct sockaddr *sa, char *ip, size_t iplen)
+{
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const void *)sa;
+		inet_ntop(AF_INET6, &a6->sin6_addr, ip, (socklen_t)iplen);
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, (socklen_t)iplen);
+	}
+}
+
+void pop3_session_start(struct server *srv, evutil_socket_t fd,
+                        const struct sockaddr *sa, int socklen, enum listener_kind kind)
+{
+	struct pop3_session *s = calloc(1, sizeof *s);
+
+	(void)socklen;
+	if (!s) {
+		evutil_closesocket(fd);
+		return;
+	}
+	s->srv = srv;
+	s->kind = kind;
+	s->fd = -1;
+	s->state = ST_AUTH;
+	s->id = ++srv->next_session_id;
+	peer_ip(sa, s->ip, sizeof s->ip);
+	if (kind == LISTEN_POP3S) {
+		SSL *ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
+		if (ssl)
+			s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+			                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		s->tls = 1;
+	} else {
+		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (!s->bev) {
+		evutil_closesocket(fd);
+		free(s);
+		return;
+	}
+	srv->nsessions++;
+	p3_init_delay(s);
+	s->reaper = evtimer_new(srv->base, on_reap, s);
+	p3_attach(s);
+	log_info("pop3[%llu] ip=%s: connect%s", s->id, s->ip, s->tls ? " (TLS)" : "");
+	p3_reply(s, "+OK %s POP3 server ready", srv->cfg.hostname);
+}

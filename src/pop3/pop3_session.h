@@ -1,0 +1,21 @@
+/*
+ * pop3_session: the POP3 service of hostmaild (RFC 1939, CAPA RFC 2449,
+ * AUTH PLAIN RFC 5034, STLS RFC 2595, and POP3S). pop3_service_start()
+ * sets up what the sessions share (the set of mailboxes in use, the
+ * periodic purge of expired POP-before-SMTP grants); pop3_session_start()
+ * serves one accepted connection.
+ */
+#ifndef HM_POP3_SESSION_H
+#define HM_POP3_SESSION_H
+#include <event2/util.h>
+#include "daemon/server.h"
+
+struct sockaddr;
+
+/* Once, before the event loop runs. 0 or -1. */
+int pop3_service_start(struct server *srv);
+void pop3_service_stop(struct server *srv);
+void pop3_session_start(struct server *srv, evutil_socket_t fd,
+                        const struct sockaddr *sa, int socklen, enum listener_kind kind);
+
+#endif

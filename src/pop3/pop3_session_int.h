@@ -1,0 +1,98 @@
+/*
+ * pop3_session_int: the session struct shared by the files of the POP3
+ * server (pop3_session.c: I/O, lifecycle, worker jobs, message streaming;
+ * pop3_cmds.c: the command table and transaction commands; pop3_auth.c:
+ * STLS, USER/PASS, AUTH PLAIN and the login; pop3_service.c: the mailbox
+ * locks and the grant purge).
+ */
+#ifndef HM_POP3_SESSION_INT_H
+#define HM_POP3_SESSION_INT_H
+#include <netinet/in.h>
+#include <sys/queue.h>
+#include <time.h>
+#include "pop3/pop3_session.h"
+#include "pop3/pop3_parse.h"
+#include "pop3/pop3_maildir.h"
+
+#define POP3_CHUNK 65536
+#define POP3_OUT_HIGH (256 * 1024)   /* stop reading the message file above this */
+#define POP3_OUT_LOW (64 * 1024)     /* and go on below this */
+#define POP3_INPUT_HIGH (64 * 1024)
+#define POP3_MAX_ERRORS 20
+
+enum pop3_state { ST_AUTH = 1, ST_TRANS = 2 };
+
+struct bufferevent;
+struct event;
+struct pop3_lock;
+
+struct pop3_session {
+	struct server *srv;
+	struct bufferevent *bev;
+	enum listener_kind kind;
+	unsigned long long id;
+	char ip[INET6_ADDRSTRLEN];
+	enum pop3_state state;
+	int tls;
+	int errors;
+
+	/* authorization */
+	char user[POP3_ARG_MAX];     /* from USER, until PASS */
+	int user_given;
+	int auth_wait;               /* AUTH PLAIN: waiting for the response line */
+	char mailbox[320];           /* logged in as */
+	char account[64];
+	struct pop3_lock *lock;      /* the mailbox, held while logged in */
+	struct event *delay;         /* delayed failure reply */
+
+	/* transaction */
+	struct pop3_mailbox mb;
+	int mb_open;
+
+	/* RETR/TOP in progress */
+	int streaming;
+	int fd;
+	struct pop3_enc enc;
+	char *ibuf, *obuf;           /* POP3_CHUNK, 2 * POP3_CHUNK + 8 */
+
+	int busy;        /* a worker job (or a failure delay) is in flight */
+	int closing;     /* final reply sent, close once flushed */
+	int dead;        /* peer gone while busy: free when the job returns */
+	struct event *reaper;
+	time_t close_deadline;
+	int discarding;  /* inside an overlong line */
+	char line[POP3_LINE_MAX + 2];
+};
+
+/* pop3_session.c */
+void p3_free(struct pop3_session *s);
+void p3_attach(struct pop3_session *s);
+void p3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A -ERR that counts toward POP3_MAX_ERRORS. */
+void p3_error(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void p3_write(struct pop3_session *s, const void *p, size_t n);
+void p3_close_after_reply(struct pop3_session *s);
+void p3_resume(struct pop3_session *s);
+/* Run work on a worker; done runs on the loop (s NULL if the session died). */
+int p3_job(struct pop3_session *s, void (*work)(void *), void (*done)(struct pop3_session *, void *), void *arg);
+/* Send message i (0-based): everything (body_lines -1) or TOP's part. */
+void p3_send_message(struct pop3_session *s, size_t i, long body_lines);
+
+/* pop3_cmds.c */
+void p3_dispatch(struct pop3_session *s, const char *line, size_t len);
+
+/* pop3_auth.c */
+void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c);
+void p3_cmd_user(struct pop3_session *s, const struct pop3_command *c);
+void p3_cmd_pass(struct pop3_session *s, const struct pop3_command *c);
+void p3_cmd_auth(struct pop3_session *s, const struct pop3_command *c);
+void p3_auth_continue(struct pop3_session *s, const char *line);
+/* May USER/PASS/AUTH be used now (TLS, or plaintext allowed)? */
+int p3_auth_allowed(const struct pop3_session *s);
+void p3_init_delay(struct pop3_session *s);
+
+/* pop3_service.c: one session per mailbox (in-memory, one daemon owns the data dir) */
+struct pop3_lock *p3_lock_take(struct server *srv, const char *mailbox);  /* NULL: in use */
+void p3_lock_release(struct server *srv, struct pop3_lock *l);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * test_pop3_maildir: the POP3 snapshot of a Maildir. new/ moves to cur/
+ * with ":2,", cur/ is kept, dot files and directories are ignored, the
+ * order is delivery order, sizes come from W= (or are measured), UIDLs
+ * are the base names (stable across flag changes, hashed when too long),
+ * and commit unlinks only the messages marked deleted.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "pop3/pop3_maildir.h"
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int setup(void **state)
+{
+	char *d = strdup("/tmp/hm-pop3md-XXXXXX"), p[PATH_MAX];
+
+	assert_non_null(d);
+	assert_non_null(mkdtemp(d));
+	for (const char *const *s = (const char *const[]){ "tmp", "new", "cur", NULL }; *s; s++) {
+		snprintf(p, sizeof p, "%s/%s", d, *s);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	*state = d;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+	assert_int_equal(system(cmd), 0);
+	free(*state);
+	return 0;
+}
+
+static void put(const char *md, const char *sub, const char *name, const char *content)
+{
+	char p[PATH_MAX];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/%s/%s", md, sub, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int exists(const char *md, const char *sub, const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s/%s", md, sub, name);
+	return stat(p, &st) == 0;
+}
+
+static int count(const char *md, const char *sub)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof p, "%s/%s", md, sub);
+	assert_non_null(d = opendir(p));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void test_snapshot(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char uid[POP3_UIDL_MAX + 1];
+
+	/* W= sizes are trusted (deliberately not the real size here) */
+	put(md, "new", "1700000002.M5P9Q1.host,S=10,W=12", "0123456789");
+	put(md, "new", "1700000001.M900000P9Q0.host,S=5,W=6", "abcd\n");
+	put(md, "cur", "1700000001.M10P9Q0.host,S=3,W=4:2,S", "ab\n");
+	put(md, "cur", ".hidden", "x");
+	/* no W=: measured, every LF counted twice */
+	put(md, "new", "1700000003.M1P9Q2.other", "a\nb\n\n");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 4);
+	assert_int_equal(count(md, "new"), 0);
+	assert_int_equal(count(md, "cur"), 4);
+	assert_true(exists(md, "cur", "1700000002.M5P9Q1.host,S=10,W=12:2,"));
+	/* delivery order: seconds, then microseconds */
+	assert_string_equal(mb.msgs[0].name, "1700000001.M10P9Q0.host,S=3,W=4:2,S");
+	assert_string_equal(mb.msgs[1].name, "1700000001.M900000P9Q0.host,S=5,W=6:2,");
+	assert_string_equal(mb.msgs[2].name, "1700000002.M5P9Q1.host,S=10,W=12:2,");
+	assert_string_equal(mb.msgs[3].name, "1700000003.M1P9Q2.other:2,");
+	assert_int_equal(mb.msgs[0].size, 4);
+	assert_int_equal(mb.msgs[1].size, 6);
+	assert_int_equal(mb.msgs[2].size, 12);
+	assert_int_equal(mb.msgs[3].size, 8);
+	pop3_uidl(mb.msgs[0].name, uid);
+	assert_string_equal(uid, "1700000001.M10P9Q0.host,S=3,W=4");
+	pop3_mailbox_free(&mb);
+
+	/* a second snapshot: same messages, same order and UIDLs */
+	put(md, "new", "1700000004.M1P9Q3.host,S=1,W=1", "x");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 5);
+	assert_string_equal(mb.msgs[2].name, "1700000002.M5P9Q1.host,S=10,W=12:2,");
+	assert_string_equal(mb.msgs[4].name, "1700000004.M1P9Q3.host,S=1,W=1:2,");
+	pop3_mailbox_free(&mb);
+}
+
+static void test_commit(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char path[PATH_MAX];
+
+	put(md, "new", "1.M1P1Q1.h,S=1,W=1", "a");
+	put(md, "new", "2.M1P1Q1.h,S=1,W=1", "b");
+	put(md, "new", "3.M1P1Q1.h,S=1,W=1", "c");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 3);
+	assert_int_equal(pop3_mailbox_commit(&mb), 0);   /* nothing marked: nothing removed */
+	assert_int_equal(count(md, "cur"), 3);
+	mb.msgs[0].deleted = 1;
+	mb.msgs[2].deleted = 1;
+	/* one of them vanished meanwhile (another client): still a success */
+	assert_int_equal(pop3_msg_path(&mb, &mb.msgs[2], path, sizeof path), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(pop3_mailbox_commit(&mb), 0);
+	assert_int_equal(count(md, "cur"), 1);
+	assert_true(exists(md, "cur", "2.M1P1Q1.h,S=1,W=1:2,"));
+	pop3_mailbox_free(&mb);
+}
+
+static void test_missing_maildir(void **state)
+{
+	struct pop3_mailbox mb;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof p, "%s/nonexistent", (char *)*state);
+	assert_int_equal(pop3_mailbox_open(p, &mb), -1);
+	assert_null(mb.msgs);
+	assert_null(mb.path);
+}
+
+static void test_uidl(void **state)
+{
+	char uid[POP3_UIDL_MAX + 1], uid2[POP3_UIDL_MAX + 1], name[300];
+
+	(void)state;
+	pop3_uidl("123.M4P5Q6.host,S=1,W=2:2,S", uid);
+	assert_string_equal(uid, "123.M4P5Q6.host,S=1,W=2");
+	pop3_uidl("123.M4P5Q6.host,S=1,W=2", uid2);
+	assert_string_equal(uid, uid2);
+	/* too long: a 40-character hex digest, the same whatever the flags */
+	memset(name, 'h', 100);
+	snprintf(name + 100, sizeof name - 100, ":2,S");
+	pop3_uidl(name, uid);
+	assert_int_equal(strlen(uid), 40);
+	name[100] = '\0';
+	pop3_uidl(name, uid2);
+	assert_string_equal(uid, uid2);
+	/* exactly 70 characters is still the name itself */
+	memset(name, 'x', 70);
+	name[70] = '\0';
+	pop3_uidl(name, uid);
+	assert_string_equal(uid, name);
+	/* not printable (a space, a high byte): hashed */
+	pop3_uidl("a b", uid);
+	assert_int_equal(strlen(uid), 40);
+	pop3_uidl("caf\xc3\xa9", uid);
+	assert_int_equal(strlen(uid), 40);
+	for (size_t i = 0; uid[i]; i++)
+		assert_true(uid[i] > 0x20 && uid[i] < 0x7f);
+}
+
+static void test_wsize(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h,S=10,W=12", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h,W=7,S=5:2,S", &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h,S=10", &v), -1);
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h,W=", &v), -1);
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h,W=12x", &v), -1);
+	/* W= only counts in the base name, not in the flags */
+	assert_int_equal(pop3_name_wsize("1.M1P1Q1.h:2,W=5", &v), -1);
+	assert_int_equal(pop3_name_wsize("1.h,W=99999999999999999999999", &v), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_maildir, setup, teardown),
+		cmocka_unit_test(test_uidl),
+		cmocka_unit_test(test_wsize),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
