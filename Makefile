@@ -77,7 +77,7 @@ test-tls: all
 	@bash tests/tls_scan.sh $(BUILD)
 
 integration: all
-	cd tests/integration && /usr/bin/python3 -m pytest -q -x -p no:cacheprovider
+	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider
 
 test: deps
 	$(MAKE) all
