@@ -50,6 +50,7 @@ ctl() { "$HOSTMAILCTL" -c "$CFG" "$@"; }
 
 if ! ctl account show demo >/dev/null 2>&1; then
 	ctl account add demo
+	printf 'demo-password\n' | ctl account passwd demo
 fi
 if ! ctl domain list demo 2>/dev/null | grep -qw 'demo\.test'; then
 	ctl domain add demo demo.test
@@ -63,16 +64,28 @@ cat <<TXT
 hostmail demo
   configuration  $CFG
   data           $DEMO/data
+  account        demo       (Account Control Center password: demo-password)
   mailbox        user@demo.test  (password: demo-password)
+  certificate    self-signed for localhost: clients must trust or ignore it
 
-Send it a message (from another terminal):
+Receive (port 25's role, no login; from another terminal):
   swaks --server 127.0.0.1:2525 --to user@demo.test
-It lands in the Maildir:
   ls $DEMO/data/mail/demo.test/user/new/
-Manage accounts, domains, mailboxes and the queue:
+Send as the customer (submission, STARTTLS + AUTH; 5465 is implicit TLS):
+  swaks --server 127.0.0.1:5587 --tls --auth-user user@demo.test \\
+        --auth-password demo-password --from user@demo.test --to user@demo.test
+Check mail over POP3 (STLS on 5110, implicit TLS on 5995):
+  curl -k --ssl-reqd pop3://127.0.0.1:5110/ -u user@demo.test:demo-password
+  openssl s_client -quiet -connect 127.0.0.1:5995
+Account Control Center (log in as demo / demo-password):
+  https://127.0.0.1:8443/
+The settings a mail program needs, as the ACC shows them:
+  build/hostmailctl -c demo/hostmail.ini mailbox show user@demo.test
+Accounts, domains, mailboxes, the queue, POP-before-SMTP authorizations:
   build/hostmailctl -c demo/hostmail.ini account list
   build/hostmailctl -c demo/hostmail.ini queue list
-Relaying to other domains is refused (554 5.7.1), as on the real service.
+  build/hostmailctl -c demo/hostmail.ini relay list
+Without login, relaying to other domains is refused (554 5.7.1).
 The daemon logs one line per event below. Stop it with Ctrl-C.
 
 TXT
