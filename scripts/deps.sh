@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
 libcrypt-dev libcmocka-dev libc-ares-dev openssl python3 python3-pytest swaks sqlite3 curl msmtp
-chromium chromium-driver fetchmail dnsmasq-base"
+chromium chromium-driver fetchmail dnsmasq-base testssl.sh"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
