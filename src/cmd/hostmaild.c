@@ -157,6 +157,14 @@ int main(int argc, char **argv)
 		log_fatal("account store: %s", err);
 	if (!(srv.base = event_base_new()))
 		log_fatal("cannot create the event loop");
+	/* Handlers before the listeners: a client may see the port open and
+	 * signal at once (a reload must never kill a starting daemon). */
+	ev_term = evsignal_new(srv.base, SIGTERM, on_stop, &srv);
+	ev_int = evsignal_new(srv.base, SIGINT, on_stop, &srv);
+	ev_hup = evsignal_new(srv.base, SIGHUP, on_reload, &srv);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
 	load_tls(&srv, 1);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()))
 		log_fatal("out of memory");
@@ -167,12 +175,6 @@ int main(int argc, char **argv)
 	srv.auth_workers = workers_start(srv.base, 2);
 	srv.runner = runner_start(&srv);
 
-	ev_term = evsignal_new(srv.base, SIGTERM, on_stop, &srv);
-	ev_int = evsignal_new(srv.base, SIGINT, on_stop, &srv);
-	ev_hup = evsignal_new(srv.base, SIGHUP, on_reload, &srv);
-	event_add(ev_term, NULL);
-	event_add(ev_int, NULL);
-	event_add(ev_hup, NULL);
 	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg.hostname, srv.cfg.data_dir);
 	event_base_dispatch(srv.base);
 
