@@ -4,11 +4,14 @@
 set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
 libcrypt-dev libcmocka-dev libc-ares-dev openssl python3 python3-pytest swaks sqlite3 curl msmtp
-chromium chromium-driver fetchmail dnsmasq-base testssl.sh"
+chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# Node.js and npm for the ACC's browser test (Playwright, tests/browser/):
+# a Node.js already on the machine (some bundle npm) counts; else Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

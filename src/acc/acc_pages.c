@@ -282,6 +282,14 @@ done:
 void acc_page_remove_confirm(struct acc_req *r)
 {
 	begin(r, 200, "Remove a mailbox");
+	if (r->acct.suspended) {        /* the banner says why; no form to send */
+		out(r, "<section><p>The mailbox <b id=\"address\">");
+		esc(r, r->address);
+		out(r, "</b> cannot be removed while the account is suspended.</p>"
+		       "<p><a href=\"/mail\">Back</a></p></section>");
+		end(r);
+		return;
+	}
 	out(r, "<section><p>Remove the mailbox <b id=\"address\">");
 	esc(r, r->address);
 	out(r, "</b>? Nobody can log in to it any more and mail to it is refused. The mail already "

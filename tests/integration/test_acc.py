@@ -4,6 +4,7 @@ re-passwording and removing mailboxes (checked with hostmailctl and by
 logging in to SMTP AUTH and POP3), isolation between accounts, suspended
 accounts, login throttling, and the settings against `mailbox show`."""
 import poplib
+import re
 import smtplib
 import sqlite3
 import ssl
@@ -124,6 +125,30 @@ def test_logout_ends_the_session(acc):
     assert "hm_session" not in c.cookies
     c.cookies["hm_session"] = sid     # the old id is dead on the server too
     assert c.get("/overview").status == 303
+    assert "acc: account=acme ip=127.0.0.1 logged out" in acc.logtext()
+
+
+def test_every_login_gets_a_new_random_session_id(acc):
+    """A planted (fixated) id is replaced at login and ended; ids differ."""
+    first = logged_in(acc)
+    planted = first.cookies["hm_session"]
+    victim = AccClient(acc)
+    page = victim.get("/login")
+    login_cookie = [x for x in page.set_cookies() if x.startswith("hm_login=")]
+    assert len(login_cookie) == 1
+    attrs = [a.strip().lower() for a in login_cookie[0].split(";")]
+    for flag in ("httponly", "secure", "samesite=strict", "path=/"):
+        assert flag in attrs, login_cookie
+    assert any(a.startswith("max-age=") for a in attrs)
+    victim.cookies["hm_session"] = planted
+    r = victim.post("/login", {"csrf": page.csrf(), "account": "acme", "password": ACME_PW})
+    assert r.status == 303
+    fresh = victim.cookies["hm_session"]
+    assert fresh != planted and len(fresh) == 64
+    assert first.get("/overview").status == 303          # the planted id no longer works
+    assert victim.get("/overview").status == 200
+    ids = {fresh} | {logged_in(acc).cookies["hm_session"] for _ in range(3)}
+    assert len(ids) == 4
 
 
 # --- CSRF --------------------------------------------------------------------
@@ -142,6 +167,51 @@ def test_csrf_missing_or_wrong_is_refused(acc):
     assert r.status == 403
     assert "mallory@acme.test" not in mailboxes(acc)
     assert "missing or wrong CSRF token" in acc.logtext()
+
+
+FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S)
+
+
+def test_every_form_carries_the_sessions_token(acc):
+    c = logged_in(acc)
+    token = c.csrf()
+    assert re.fullmatch(r"[0-9a-f]{64}", token) and token != c.cookies["hm_session"]
+    pages = ["/overview", "/mail", "/relay", "/budget", "/mail/remove?address=alice%40acme.test"]
+    nforms = 0
+    for path in pages:
+        r = c.get(path)
+        assert r.status == 200, path
+        forms = FORM.findall(r.text)
+        assert forms, path                       # at least the logout form
+        for f in forms:
+            assert 'method="post"' in f, (path, f)
+            assert f'<input type="hidden" name="csrf" value="{token}">' in f, (path, f)
+            nforms += 1
+    assert nforms >= 5 + 4                       # the mail page: logout, 2 passwords, add
+    login = AccClient(acc).get("/login")
+    (f,) = FORM.findall(login.text)
+    assert re.search(r'name="csrf" value="[0-9a-f]{64}"', f)
+
+
+def test_every_change_needs_the_token(acc):
+    c = logged_in(acc)
+    changes = [
+        ("/mail/add", {"local": "mallory", "domain": "acme.test",
+                       "password": "mallory-pw-1", "password2": "mallory-pw-1"}),
+        ("/mail/passwd", {"address": "alice@acme.test", "password": "stolen-pw-1", "password2": "stolen-pw-1"}),
+        ("/mail/remove", {"address": "bob@acme.test", "confirm": "yes"}),
+        ("/logout", {}),
+    ]
+    for path, form in changes:
+        for bad in (None, "", "0" * 64, "x"):
+            f = dict(form) if bad is None else dict(form, csrf=bad)
+            r = c.post(path, f)
+            assert r.status == 403 and "did not come from this site" in r.text, (path, bad, r)
+    assert mailboxes(acc) == ["alice@acme.test", "bob@acme.test"]
+    assert smtp_auth_ok(acc, "alice@acme.test", "alice-secret")
+    assert c.get("/overview").status == 200          # still logged in
+    for path, _ in changes:
+        assert f"acc: account=acme ip=127.0.0.1 {path} refused: missing or wrong CSRF token" in acc.logtext()
 
 
 def test_login_form_needs_its_token(acc):
@@ -198,6 +268,8 @@ def test_add_change_password_and_remove_a_mailbox(acc):
     assert "The mailbox carol@acme.test was removed." in c.get("/mail").text
     assert "carol@acme.test" not in mailboxes(acc)
     assert "acc: account=acme ip=127.0.0.1 removed mailbox carol@acme.test" in acc.logtext()
+    for secret in ("carol-pw-1", "carol-pw-2", "carol-pw-9", ACME_PW):
+        assert secret not in acc.logtext()
 
 
 def test_settings_on_the_page_equal_mailbox_show(acc):
@@ -300,7 +372,11 @@ def test_suspended_account_sees_its_status_but_changes_nothing(acc):
     r = c.post("/mail/remove", {"csrf": token, "address": "bob@acme.test", "confirm": "yes"})
     assert r.status == 403
     assert mailboxes(acc) == ["alice@acme.test", "bob@acme.test"]
-    assert "refused /mail/add: account suspended" in acc.logtext()
+    for path in ("/mail/add", "/mail/passwd", "/mail/remove"):
+        assert f"acc: account=acme ip=127.0.0.1 refused {path}: account suspended" in acc.logtext()
+    r = c.get("/mail/remove?address=bob%40acme.test")
+    assert r.status == 200 and "cannot be removed while the account is suspended" in r.text
+    assert 'action="/mail/remove"' not in r.text
 
     # a fresh login works too: the account holder may still look
     assert logged_in(acc).get("/overview").status == 200
