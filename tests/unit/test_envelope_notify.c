@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "tmpdir.h"
 
 #include "queue/queue.h"
 #include <errno.h>
@@ -20,10 +21,8 @@
 
 static int setup(void **state)
 {
-	char *d = strdup("/tmp/hm-envn-XXXXXX");
+	char *d = tmpdir_make("envn");
 
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
 	assert_int_equal(queue_init(d), 0);
 	*state = d;
 	return 0;
@@ -31,12 +30,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-	assert_int_equal(system(cmd), 0);
-	free(*state);
-	return 0;
+	return tmpdir_teardown(state);
 }
 
 /* A committed message with three remote recipients; its id into id. */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "tmpdir.h"
 
 #include "delivery/maildir.h"
 #include <dirent.h>
@@ -21,22 +22,15 @@
 
 static int setup(void **state)
 {
-	char *d = strdup("/tmp/hm-maildir-XXXXXX");
+	char *d = tmpdir_make("maildir");
 
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
 	*state = d;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-	assert_int_equal(system(cmd), 0);
-	free(*state);
-	return 0;
+	return tmpdir_teardown(state);
 }
 
 static void write_file(const char *path, const char *p, size_t n)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "tmpdir.h"
 
 #include "queue/queue.h"
 #include <dirent.h>
@@ -23,10 +24,8 @@ static const char MSG[] = "Received: from x\r\nSubject: hi\r\n\r\nbody\r\n";
 
 static int setup(void **state)
 {
-	char *d = strdup("/tmp/hm-queue-XXXXXX");
+	char *d = tmpdir_make("queue");
 
-	assert_non_null(d);
-	assert_non_null(mkdtemp(d));
 	assert_int_equal(queue_init(d), 0);
 	*state = d;
 	return 0;
@@ -34,12 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-	assert_int_equal(system(cmd), 0);
-	free(*state);
-	return 0;
+	return tmpdir_teardown(state);
 }
 
 static void path_of(char *out, const char *q, const char *sub, const char *name)
