@@ -73,7 +73,7 @@ void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c)
 		return;
 	}
 	s->bev = tb;
-	s->tls = 1;
+	s->tls = s->handshaking = 1;
 	p3_attach(s);
 	/* forget what was said in the clear */
 	s->user_given = 0;
@@ -105,7 +105,7 @@ static void open_work(void *p)
 {
 	struct login_job *j = p;
 	char local[320], path[PATH_MAX], *at;
-	int minutes = j->srv->cfg.pop_before_smtp_minutes;
+	int seconds = j->srv->cfg.pop_before_smtp_seconds;
 
 	snprintf(local, sizeof local, "%s", j->mailbox);
 	if (!(at = strrchr(local, '@'))) {
@@ -118,8 +118,8 @@ static void open_work(void *p)
 		j->open_errno = errno ? errno : EIO;
 		return;
 	}
-	if (minutes > 0) {
-		j->grant_until = time(NULL) + (time_t)minutes * 60;
+	if (seconds > 0) {
+		j->grant_until = time(NULL) + (time_t)seconds;
 		j->grant_rc = relay_auth_grant(j->srv->store, j->ip, j->mailbox, j->grant_until);
 	}
 }
@@ -153,9 +153,12 @@ static void open_done(struct pop3_session *s, void *p)
 		octets += s->mb.msgs[i].size;
 	log_info("pop3[%llu] ip=%s: login user=%s account=%s messages=%zu", s->id, s->ip, s->mailbox,
 	         s->account, s->mb.n);
+	if (s->mb.unmoved > 0)
+		log_warn("pop3[%llu] ip=%s: %s: %zu message(s) could not be moved from new/ to cur/,"
+		         " served from new/", s->id, s->ip, s->mailbox, s->mb.unmoved);
 	if (j->grant_until && j->grant_rc == 0)
-		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d minutes",
-		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg.pop_before_smtp_minutes);
+		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d seconds",
+		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg.pop_before_smtp_seconds);
 	else if (j->grant_until)
 		log_warn("pop3[%llu] ip=%s: POP-before-SMTP grant for %s failed (store error %d)", s->id, s->ip,
 		         s->mailbox, j->grant_rc);
@@ -185,10 +188,12 @@ static void check_done(struct pop3_session *s, void *p)
 	char safe[200];
 
 	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
+	if (j->res != AUTH_FAIL)
+		throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 0);
 	if (j->res == AUTH_FAIL) {
 		/* fail2ban: "pop3 authentication failed: ip=ADDR" */
 		log_warn("pop3 authentication failed: ip=%s user=%s", j->ip, safe);
-		if (throttle_failure(j->srv->auth_throttle, j->ip, time(NULL)))
+		if (throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 1))
 			log_warn("pop3: ip=%s blocked from authenticating after repeated failures", j->ip);
 		if (s && s->delay) {
 			s->busy = 1; /* hold pipelined input until the reply */
@@ -223,13 +228,16 @@ static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 	struct login_job *j;
 	int wait;
 
-	if ((wait = throttle_blocked(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
+	/* counted while in flight: guesses sent in parallel on many
+	 * connections get no more verdicts than the limit */
+	if ((wait = throttle_begin(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
 		log_warn("pop3[%llu] ip=%s: login refused: too many failures (blocked %ds more)", s->id, s->ip, wait);
 		p3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again in %d seconds", wait);
 		explicit_bzero(cr, sizeof *cr);
 		return;
 	}
 	if (!(j = calloc(1, sizeof *j))) {
+		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
 		explicit_bzero(cr, sizeof *cr);
 		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
 		return;
@@ -239,6 +247,7 @@ static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
 	if (p3_job(s, check_work, check_done, j) < 0) {
+		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
 		explicit_bzero(j, sizeof *j);
 		free(j);
 		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");

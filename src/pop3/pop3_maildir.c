@@ -2,6 +2,7 @@
  * pop3_maildir: snapshot, sizes, unique ids and deletion of one Maildir
  * for a POP3 session (see pop3_maildir.h). Runs on a worker thread.
  */
+#define _GNU_SOURCE   /* renameat2 */
 #include "pop3/pop3_maildir.h"
 #include "util/fsutil.h"
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MEASURE_CHUNK 65536
@@ -32,6 +34,7 @@ static int add_msg(struct pop3_mailbox *mb, size_t *cap, const char *name)
 		return -1;
 	m->size = 0;
 	m->deleted = 0;
+	m->in_new = 0;
 	mb->n++;
 	return 0;
 }
@@ -56,8 +59,25 @@ static int list_cur(const char *cur, struct pop3_mailbox *mb, size_t *cap)
 	return r;
 }
 
+/* rename, but never over an existing file (a broken delivery agent
+ * reusing a unique name must not make us lose the older message). */
+static int rename_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* a file system without RENAME_NOREPLACE: check, then rename */
+	if (access(to, F_OK) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
 /* Move every message of new/ into cur/ as NAME:2, (kept as is if it has
- * an info part already). Returns how many moved, or -1. */
+ * an info part already, or if the longer name would not fit). A message
+ * that cannot be moved is served from new/. Returns how many moved, or -1. */
 static int move_new(const char *newdir, const char *cur, struct pop3_mailbox *mb, size_t *cap)
 {
 	DIR *d = opendir(newdir);
@@ -68,20 +88,29 @@ static int move_new(const char *newdir, const char *cur, struct pop3_mailbox *mb
 	if (!d)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
+		int stay = 0;
+
 		if (skip_entry(de))
 			continue;
-		snprintf(name, sizeof name, "%s%s", de->d_name, strchr(de->d_name, ':') ? "" : ":2,");
+		if (!strchr(de->d_name, ':') && strlen(de->d_name) + 3 <= NAME_MAX)
+			snprintf(name, sizeof name, "%s:2,", de->d_name);
+		else
+			snprintf(name, sizeof name, "%s", de->d_name);
 		if (snprintf(from, sizeof from, "%s/%s", newdir, de->d_name) >= (int)sizeof from ||
-		    snprintf(to, sizeof to, "%s/%s", cur, name) >= (int)sizeof to)
-			continue;
-		if (rename(from, to) < 0) {
+		    snprintf(to, sizeof to, "%s/%s", cur, name) >= (int)sizeof to) {
+			stay = 1;
+		} else if (rename_noreplace(from, to) < 0) {
 			if (errno == ENOENT)
 				continue; /* taken by another Maildir reader */
-			goto fail;
+			stay = 1;
 		}
-		moved++;
-		if (add_msg(mb, cap, name) < 0)
+		if (stay)
+			mb->unmoved++;
+		else
+			moved++;
+		if (add_msg(mb, cap, stay ? de->d_name : name) < 0)
 			goto fail;
+		mb->msgs[mb->n - 1].in_new = stay;
 	}
 	closedir(d);
 	return moved;
@@ -121,10 +150,17 @@ int pop3_name_wsize(const char *name, uint64_t *size)
 static int measure(const char *path, uint64_t *size)
 {
 	char *b = malloc(MEASURE_CHUNK);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	/* O_NONBLOCK: a FIFO in the Maildir must not hang a worker */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), e;
 	uint64_t n = 0;
-	ssize_t r;
+	ssize_t r = 0;
+	struct stat st;
 
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+		errno = EINVAL;
+	}
 	if (!b || fd < 0) {
 		e = b ? errno : ENOMEM;
 		free(b);
@@ -221,25 +257,83 @@ fail:
 	return -1;
 }
 
+/* Unlink message m; a message renamed meanwhile (a flag change by
+ * another client) is found by its base name. 0 (also if it was gone
+ * already) or -1. */
+static int remove_msg(const struct pop3_mailbox *mb, const struct pop3_msg *m)
+{
+	char path[PATH_MAX], *found = NULL;
+	struct pop3_msg moved;
+	int r;
+
+	if (pop3_msg_path(mb, m, path, sizeof path) < 0)
+		return -1;
+	if (unlink(path) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	if (pop3_msg_find(mb, m, &found) < 0)
+		return errno == ENOENT ? 0 : -1;
+	moved = *m;
+	moved.name = found;
+	moved.in_new = 0;
+	r = pop3_msg_path(mb, &moved, path, sizeof path) < 0 || (unlink(path) < 0 && errno != ENOENT) ? -1 : 0;
+	free(found);
+	return r;
+}
+
 int pop3_mailbox_commit(struct pop3_mailbox *mb)
 {
-	char path[PATH_MAX], cur[PATH_MAX];
+	char dir[PATH_MAX];
 	size_t i;
-	int failed = 0, removed = 0;
+	int failed = 0, removed = 0, removed_new = 0;
 
 	for (i = 0; i < mb->n; i++) {
 		if (!mb->msgs[i].deleted)
 			continue;
-		if (pop3_msg_path(mb, &mb->msgs[i], path, sizeof path) < 0 ||
-		    (unlink(path) < 0 && errno != ENOENT))
+		if (remove_msg(mb, &mb->msgs[i]) < 0) {
 			failed++;
-		else
+		} else {
 			removed++;
+			removed_new += mb->msgs[i].in_new;
+		}
 	}
-	snprintf(cur, sizeof cur, "%s/cur", mb->path);
-	if (removed > 0 && fsync_dir(cur) < 0 && failed == 0)
+	snprintf(dir, sizeof dir, "%s/cur", mb->path);
+	if (removed > 0 && fsync_dir(dir) < 0 && failed == 0)
+		failed = 1;
+	snprintf(dir, sizeof dir, "%s/new", mb->path);
+	if (removed_new > 0 && fsync_dir(dir) < 0 && failed == 0)
 		failed = 1;
 	return failed;
+}
+
+int pop3_msg_find(const struct pop3_mailbox *mb, const struct pop3_msg *m, char **found)
+{
+	const char *colon = strchr(m->name, ':');
+	size_t blen = colon ? (size_t)(colon - m->name) : strlen(m->name);
+	char cur[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int e;
+
+	*found = NULL;
+	if (snprintf(cur, sizeof cur, "%s/cur", mb->path) >= (int)sizeof cur) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!(d = opendir(cur)))
+		return -1;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, m->name, blen) == 0 && (de->d_name[blen] == ':' || de->d_name[blen] == '\0')) {
+			*found = strdup(de->d_name);
+			break;
+		}
+	}
+	e = de ? (*found ? 0 : ENOMEM) : errno ? errno : ENOENT;
+	closedir(d);
+	errno = e;
+	return e ? -1 : 0;
 }
 
 void pop3_mailbox_free(struct pop3_mailbox *mb)
@@ -255,7 +349,7 @@ void pop3_mailbox_free(struct pop3_mailbox *mb)
 
 int pop3_msg_path(const struct pop3_mailbox *mb, const struct pop3_msg *m, char *out, size_t outlen)
 {
-	int n = snprintf(out, outlen, "%s/cur/%s", mb->path, m->name);
+	int n = snprintf(out, outlen, "%s/%s/%s", mb->path, m->in_new ? "new" : "cur", m->name);
 
 	if (n < 0 || (size_t)n >= outlen) {
 		errno = ENAMETOOLONG;

@@ -3,7 +3,9 @@
  * snapshotted: every message of new/ moves to cur/ (":2," appended, as
  * Dovecot and mutt do), cur/ is listed, and that list, in delivery order,
  * is the maildrop for the whole session (mail delivered meanwhile waits for
- * the next one). Sizes come from the W= field of the file name (the size
+ * the next one). A message that cannot be moved (a name too long for the
+ * info part is moved without it; a failing rename leaves it in new/) is
+ * still served, from where it is. Sizes come from the W= field of the file name (the size
  * with CRLF line ends), so STAT and LIST read no file; a name without W=
  * is measured once. The UIDL is the Maildir unique name (the base name
  * before ':'), so it survives sessions, flag changes and restarts.
@@ -21,12 +23,14 @@ struct pop3_msg {
 	char *name;        /* file name in cur/ */
 	uint64_t size;     /* octets as sent by RETR (CRLF line ends) */
 	int deleted;       /* marked by DELE */
+	int in_new;        /* could not be moved: still in new/ */
 };
 
 struct pop3_mailbox {
 	char *path;        /* the Maildir (holding tmp/ new/ cur/) */
 	struct pop3_msg *msgs;
 	size_t n;
+	size_t unmoved;    /* messages left in new/ because rename failed */
 };
 
 /* Snapshot the Maildir at path (new/ -> cur/, durably). 0, or -1 with errno. */
@@ -38,6 +42,10 @@ void pop3_mailbox_free(struct pop3_mailbox *mb);
 
 /* The full path of message m into out; 0 or -1 if it does not fit. */
 int pop3_msg_path(const struct pop3_mailbox *mb, const struct pop3_msg *m, char *out, size_t outlen);
+/* Another Maildir client renamed message m (a flag change: same base
+ * name, another info part): find it in cur/ again. 0 and *found set to
+ * the new name (malloc'd), or -1 with errno (ENOENT: really gone). */
+int pop3_msg_find(const struct pop3_mailbox *mb, const struct pop3_msg *m, char **found);
 /* The unique-id listing of a file name: its base name (before ':') when
  * it is 1..70 printable characters, else a SHA-256-derived hex string. */
 void pop3_uidl(const char *name, char out[POP3_UIDL_MAX + 1]);

@@ -3,7 +3,8 @@
  * mailboxes in use (one POP3 session per mailbox: a second login gets
  * [IN-USE]; one daemon owns the data directory, so memory is enough), and
  * a timer that purges expired POP-before-SMTP grants on a worker, once at
- * start and then every PURGE_INTERVAL seconds. Loop thread only.
+ * start and then every PURGE_INTERVAL seconds (or the grant lifetime, if
+ * shorter). Loop thread only.
  */
 #include "pop3/pop3_session_int.h"
 #include "policy/relay_auth.h"
@@ -81,6 +82,8 @@ static void on_purge(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (srv->cfg.pop_before_smtp_seconds > 0 && srv->cfg.pop_before_smtp_seconds < PURGE_INTERVAL)
+		tv.tv_sec = srv->cfg.pop_before_smtp_seconds;
 	evtimer_add(srv->pop3->purge, &tv);
 	if (!srv->workers || srv->pop3->purging || !(j = calloc(1, sizeof *j)))
 		return;

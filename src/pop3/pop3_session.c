@@ -7,9 +7,12 @@
  * whenever POP3_OUT_HIGH bytes wait to be sent, going on from the write
  * callback below POP3_OUT_LOW, so a 40 MiB message never sits in memory.
  * A session is freed only from a timer or a libevent callback of its
- * own, never from inside its input loop.
+ * own, never from inside its input loop. Sessions count toward the
+ * connection limits shared with SMTP; a TLS handshake has the TLS
+ * deadline, then the idle timeout applies.
  */
 #include "pop3/pop3_session_int.h"
+#include "daemon/connlimit.h"
 #include "tls/tls.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -29,6 +32,7 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void stream_end(struct pop3_session *s)
@@ -52,6 +56,7 @@ void p3_free(struct pop3_session *s)
 	if (s->reaper)
 		event_free(s->reaper);
 	pop3_mailbox_free(&s->mb);
+	connlimit_release(s->srv->conns, s->ip);
 	s->srv->nsessions--;
 	free(s->ibuf);
 	free(s->obuf);
@@ -245,21 +250,91 @@ static void stream_fill(struct pop3_session *s)
 	}
 }
 
-void p3_send_message(struct pop3_session *s, size_t i, long body_lines)
+struct find_job {
+	struct pop3_mailbox *mb;
+	size_t i;
+	long body_lines;
+	char *found;
+	int err;
+};
+
+static void send_message(struct pop3_session *s, size_t i, long body_lines, int may_search);
+
+static void find_work(void *arg)
+{
+	struct find_job *j = arg;
+
+	j->err = pop3_msg_find(j->mb, &j->mb->msgs[j->i], &j->found) < 0 ? errno : 0;
+}
+
+static void find_done(struct pop3_session *s, void *arg)
+{
+	struct find_job *j = arg;
+
+	if (s && j->err == 0) {
+		struct pop3_msg *m = &s->mb.msgs[j->i];
+		log_info("pop3[%llu] ip=%s: message %zu was renamed by another program: %s", s->id, s->ip,
+		         j->i + 1, j->found);
+		free(m->name);
+		m->name = j->found;
+		m->in_new = 0;
+		j->found = NULL;
+		send_message(s, j->i, j->body_lines, 0);
+	} else if (s) {
+		log_info("pop3[%llu] ip=%s: message %zu of %s was removed by another program", s->id, s->ip,
+		         j->i + 1, s->mailbox);
+		p3_error(s, "-ERR message %zu was removed by another program", j->i + 1);
+	}
+	free(j->found);
+	free(j);
+}
+
+/* The message file is gone: renamed (another client changed its flags)
+ * or removed. Look for it by its base name on a worker. */
+static void search_message(struct pop3_session *s, size_t i, long body_lines)
+{
+	struct find_job *j = calloc(1, sizeof *j);
+
+	if (j) {
+		j->mb = &s->mb;
+		j->i = i;
+		j->body_lines = body_lines;
+		if (p3_job(s, find_work, find_done, j) == 0)
+			return;
+		free(j);
+	}
+	p3_reply(s, "-ERR [SYS/TEMP] cannot read message %zu, try again later", i + 1);
+}
+
+static void send_message(struct pop3_session *s, size_t i, long body_lines, int may_search)
 {
 	char path[4096];
 	struct pop3_msg *m = &s->mb.msgs[i];
+	struct stat st;
+	int e = 0;
 
 	if (!s->ibuf && (!(s->ibuf = malloc(POP3_CHUNK)) || !(s->obuf = malloc(2 * POP3_CHUNK + 8)))) {
 		p3_reply(s, "-ERR [SYS/TEMP] out of memory, try again later");
 		return;
 	}
+	/* O_NONBLOCK: never hang on a FIFO; a regular file reads as usual */
 	if (pop3_msg_path(&s->mb, m, path, sizeof path) < 0 ||
-	    (s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		int e = errno;
+	    (s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
+		e = errno;
+	else if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		e = EINVAL;
+	if (e != 0) {
+		if (s->fd >= 0)
+			close(s->fd);
 		s->fd = -1;
-		if (e == ENOENT) {
+		if (e == ENOENT && may_search) {
+			search_message(s, i, body_lines);
+		} else if (e == ENOENT) {
 			p3_error(s, "-ERR message %zu was removed by another program", i + 1);
+		} else if (e == EINVAL || e == ELOOP || e == EACCES || e == EPERM) {
+			log_warn("pop3[%llu] ip=%s: open %s: %s", s->id, s->ip, path,
+			         e == EINVAL ? "not a regular file" : strerror(e));
+			p3_error(s, "-ERR cannot read message %zu", i + 1);
 		} else {
 			log_warn("pop3[%llu] ip=%s: open %s: %s", s->id, s->ip, path, strerror(e));
 			p3_reply(s, "-ERR [SYS/TEMP] cannot read message %zu, try again later", i + 1);
@@ -273,6 +348,11 @@ void p3_send_message(struct pop3_session *s, size_t i, long body_lines)
 	pop3_enc_init(&s->enc, body_lines);
 	s->streaming = 1;
 	stream_fill(s);
+}
+
+void p3_send_message(struct pop3_session *s, size_t i, long body_lines)
+{
+	send_message(s, i, body_lines, 1);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -297,14 +377,21 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	unsigned long e;
 
 	(void)bev;
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing &&
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS handshake finished: from now on the idle timeout */
+		s->handshaking = 0;
+		p3_set_timeout(s, s->srv->cfg.pop3_timeout);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && s->handshaking) {
+		log_info("pop3[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
+	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing &&
 	    (s->streaming || output_pending(s) > 0 || kernel_unsent(s) > 0)) {
 		/* not idle: a long RETR is still being sent (the write timeout
 		 * catches a client that stopped reading) */
 		bufferevent_enable(s->bev, EV_READ);
 		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	} else if (what & BEV_EVENT_TIMEOUT) {
 		/* RFC 1939 section 3: close without a reply and without UPDATE */
 		if (!s->closing)
 			log_info("pop3[%llu] ip=%s: idle timeout", s->id, s->ip);
@@ -378,9 +465,15 @@ int p3_job(struct pop3_session *s, void (*work)(void *),
 	return 0;
 }
 
+void p3_set_timeout(struct pop3_session *s, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
 void p3_attach(struct pop3_session *s)
 {
-	struct timeval tv = { s->srv->cfg.pop3_timeout, 0 };
 	struct bufferevent *under = bufferevent_get_underlying(s->bev);
 
 	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
@@ -388,9 +481,14 @@ void p3_attach(struct pop3_session *s)
 	bufferevent_setwatermark(s->bev, EV_WRITE, POP3_OUT_LOW, 0);
 	/* under STLS the TLS filter stops encrypting above this, so the
 	 * filter's own output is what stream_fill sees grow */
-	if (under)
+	if (under) {
 		bufferevent_setwatermark(under, EV_WRITE, 0, POP3_OUT_HIGH);
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
+		/* the timeouts are the filter's: a timeout of the socket below
+		 * would disable its reading behind the filter's back, and a
+		 * session kept alive by a long RETR would never read again */
+		bufferevent_set_timeouts(under, NULL, NULL);
+	}
+	p3_set_timeout(s, s->handshaking ? s->srv->cfg.tls_handshake_timeout : s->srv->cfg.pop3_timeout);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -406,13 +504,39 @@ static void peer_ip(const struct sockaddr *sa, char *ip, size_t iplen)
 	}
 }
 
+/* Over a connection limit: one -ERR, written without waiting, and close. */
+static void refuse_connection(struct server *srv, evutil_socket_t fd, const char *ip, int why,
+                              enum listener_kind kind)
+{
+	char line[300];
+	int n = snprintf(line, sizeof line, "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n",
+	                 srv->cfg.hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
+
+	log_warn("pop3: ip=%s refused: too many connections%s", ip,
+	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
+	/* POP3S: the client expects a TLS handshake, a clear-text line would only confuse it */
+	if (kind != LISTEN_POP3S && send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the client is gone or not reading: nothing more to do */
+	}
+	evutil_closesocket(fd);
+}
+
 void pop3_session_start(struct server *srv, evutil_socket_t fd,
                         const struct sockaddr *sa, int socklen, enum listener_kind kind)
 {
-	struct pop3_session *s = calloc(1, sizeof *s);
+	struct pop3_session *s;
+	char ip[INET6_ADDRSTRLEN];
+	int lim;
 
 	(void)socklen;
-	if (!s) {
+	peer_ip(sa, ip, sizeof ip);
+	lim = connlimit_acquire(srv->conns, ip, srv->cfg.max_connections, srv->cfg.max_connections_per_ip);
+	if (lim != CONN_OK) {
+		refuse_connection(srv, fd, ip, lim, kind);
+		return;
+	}
+	if (!(s = calloc(1, sizeof *s))) {
+		connlimit_release(srv->conns, ip);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -421,18 +545,19 @@ void pop3_session_start(struct server *srv, evutil_socket_t fd,
 	s->fd = -1;
 	s->state = ST_AUTH;
 	s->id = ++srv->next_session_id;
-	peer_ip(sa, s->ip, sizeof s->ip);
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
 	if (kind == LISTEN_POP3S) {
 		SSL *ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
 		if (ssl)
 			s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 			                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		s->tls = 1;
+		s->tls = s->handshaking = 1;
 	} else {
 		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (!s->bev) {
 		evutil_closesocket(fd);
+		connlimit_release(srv->conns, ip);
 		free(s);
 		return;
 	}

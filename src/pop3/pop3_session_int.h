@@ -34,6 +34,7 @@ struct pop3_session {
 	char ip[INET6_ADDRSTRLEN];
 	enum pop3_state state;
 	int tls;
+	int handshaking;               /* TLS handshake not finished yet */
 	int errors;
 
 	/* authorization */
@@ -67,6 +68,8 @@ struct pop3_session {
 /* pop3_session.c */
 void p3_free(struct pop3_session *s);
 void p3_attach(struct pop3_session *s);
+/* The read and write timeouts of the connection. */
+void p3_set_timeout(struct pop3_session *s, int seconds);
 void p3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A -ERR that counts toward POP3_MAX_ERRORS. */
 void p3_error(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,6 +17,7 @@ void config_defaults(struct config *c)
 	snprintf(c->tls_key, sizeof c->tls_key, "/etc/hostmail/tls/default.key");
 	snprintf(c->tls_sni_dir, sizeof c->tls_sni_dir, "/etc/hostmail/tls/sni");
 	c->pop_before_smtp_minutes = 90;
+	c->pop_before_smtp_seconds = 90 * 60;
 	c->pop3_allow_plaintext_auth = 0;
 	c->pop3_timeout = 600;
 	c->message_size = 41943040;
@@ -150,6 +151,27 @@ static int parse_str(const char *v, char *dst, size_t n)
 	return snprintf(dst, n, "%s", v) >= (int)n ? -1 : 0;
 }
 
+/* [relay] pop_before_smtp_minutes: a number of minutes (0-100000), or a
+ * duration with a unit ("30s", "2h"), so a test can use a few seconds. */
+static int parse_pop_before_smtp(const char *v, struct config *c)
+{
+	size_t n = strlen(v);
+	int minutes;
+	long d;
+
+	if (n > 0 && isdigit((unsigned char)v[n - 1])) {
+		/* a plain number: minutes */
+		if (parse_int(v, 0, 100000, &minutes) < 0)
+			return -1;
+		d = (long)minutes * 60;
+	} else if ((d = config_parse_duration(v)) < 0 || d > 100000L * 60) {
+		return -1;
+	}
+	c->pop_before_smtp_seconds = (int)d;
+	c->pop_before_smtp_minutes = (int)((d + 59) / 60);
+	return 0;
+}
+
 /* A duration key: > 0, or also 0 when zero_ok. */
 static int parse_dur(const char *v, int zero_ok, int *out)
 {
@@ -209,7 +231,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
 	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
-	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_int(v, 0, 100000, &c->pop_before_smtp_minutes);
+	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_pop_before_smtp(v, c);
 	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
 	else if (KEY("pop3", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->pop3_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "message_size")) {

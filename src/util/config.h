@@ -33,7 +33,8 @@ struct config {
 	char tls_key[512];
 	char tls_sni_dir[512];
 	/* [relay] */
-	int pop_before_smtp_minutes;
+	int pop_before_smtp_minutes;     /* rounded up, for display; 0 = off */
+	int pop_before_smtp_seconds;     /* the grant's lifetime (a unit may be given: 30s) */
 	/* [pop3] */
 	int pop3_allow_plaintext_auth;
 	int pop3_timeout;                /* seconds idle before a POP3 session is closed */

@@ -447,28 +447,69 @@ def test_large_message_streams_without_buffering(server):
 
 
 def test_stat_list_many_messages(server):
-    n = 3000
+    n = 10000
     sizes = []
     for i in range(n):
         content = b"Subject: m%d\n\n%s\n" % (i, b"x" * (i % 50))
         drop(server, ALICE, wname(i, content), content)
         sizes.append(len(content) + content.count(b"\n"))
+    # sizes come from the names (W=): the files are not opened at login. Ten
+    # of the messages are dangling links; they are listed all the same.
+    cur = os.path.join(server.maildir(ALICE), "cur")
+    for i in range(n, n + 10):
+        os.symlink("/nonexistent", os.path.join(cur, f"{1600000000 + i}.M{i}P1Q{i}.ghost,S=5,W=6:2,"))
+        sizes.append(6)
     c = greeted(server, port=server.pop3s_port, tls=True)
     t = time.time()
     c.login()
-    assert c.cmd("STAT") == f"+OK {n} {sum(sizes)}"
-    assert c.cmd("LIST").startswith(f"+OK {n} messages")
+    assert c.cmd("STAT") == f"+OK {n + 10} {sum(sizes)}"
+    assert c.cmd("LIST").startswith(f"+OK {n + 10} messages")
     listing = c.lines()
     assert listing == [f"{i + 1} {s}" for i, s in enumerate(sizes)]
     assert c.cmd("UIDL").startswith("+OK")
     uidls = c.lines()
-    assert len(set(u.split()[1] for u in uidls)) == n
-    assert time.time() - t < 10
+    assert len(set(u.split()[1] for u in uidls)) == n + 10
+    print(f"login + STAT + LIST + UIDL of {n} messages: {time.time() - t:.2f} s")
     assert c.cmd("LIST 2999") == f"+OK 2999 {sizes[2998]}"
+    # the dangling one cannot be read: an -ERR, and the session goes on
+    r = c.cmd(f"RETR {n + 1}")
+    assert r.startswith("-ERR") and "[SYS/TEMP]" not in r, r
+    assert c.cmd(f"RETR {n}").startswith("+OK")
+    assert b"Subject: m9999" in c.until_dot()
     c.cmd("QUIT")
     # everything moved from new/ to cur/ with the ":2," info
     assert os.listdir(os.path.join(server.maildir(ALICE), "new")) == []
     assert all(f.endswith(":2,") for f in os.listdir(os.path.join(server.maildir(ALICE), "cur")))
+
+
+def test_message_removed_or_renamed_by_another_program(server):
+    for i in range(3):
+        deliver(server, subject=f"r{i}", body=f"body {i}\r\n")
+    c = greeted(server, port=server.pop3s_port, tls=True)
+    c.login()
+    uidls = [l.split()[1] for l in (c.cmd("UIDL") and c.lines())]
+    cur = os.path.join(server.maildir(ALICE), "cur")
+    files = {f.split(":")[0]: f for f in os.listdir(cur)}
+    # another program (a second mail client, an operator) removes message 1 ...
+    os.unlink(os.path.join(cur, files[uidls[0]]))
+    r = c.cmd("RETR 1")
+    assert r.startswith("-ERR") and "removed" in r, r
+    assert c.cmd("NOOP") == "+OK"                      # the session goes on
+    # ... and marks message 2 as read (mutt renames it to ...:2,S)
+    os.rename(os.path.join(cur, files[uidls[1]]), os.path.join(cur, uidls[1] + ":2,S"))
+    assert c.cmd("RETR 2").startswith("+OK")
+    assert b"body 1" in c.until_dot()
+    assert c.cmd("TOP 2 0").startswith("+OK")
+    c.until_dot()
+    assert c.cmd("UIDL 2") == f"+OK 2 {uidls[1]}"
+    assert c.cmd("DELE 1").startswith("+OK")
+    assert c.cmd("DELE 2").startswith("+OK")
+    r = c.cmd("QUIT")
+    assert r.startswith("+OK") and "1 messages left" in r, r
+    # the renamed message was deleted under its new name
+    left = os.listdir(cur)
+    assert [f.split(":")[0] for f in left] == [uidls[2]], left
+    assert "renamed by another program" in server.logtext()
 
 
 # --- Maildir semantics -------------------------------------------------------------
@@ -603,6 +644,26 @@ def test_wrong_password_delay_log_and_throttle(server):
     assert [r[0] for r in relay_rows(server)] == ["127.0.0.1"]
 
 
+def test_parallel_guesses_get_no_more_verdicts_than_the_limit(server):
+    src = "127.0.0.7"
+    conns = [greeted(server, port=server.pop3s_port, tls=True, source=src) for _ in range(12)]
+    for c in conns:
+        c.send(f"USER {ALICE}\r\nPASS wrong-password\r\n")
+    replies = []
+    for c in conns:
+        assert c.line().startswith("+OK")
+        replies.append(c.line())
+        c.close()
+    failed = [r for r in replies if r.startswith("-ERR [AUTH]")]
+    refused = [r for r in replies if "try again" in r]
+    assert len(failed) <= 5 and len(failed) + len(refused) == 12, replies
+    # and the right password is refused from there now
+    c = greeted(server, port=server.pop3s_port, tls=True, source=src)
+    assert c.cmd(f"USER {ALICE}").startswith("+OK")
+    assert "try again" in c.cmd(f"PASS {ALICE_PW}")
+    c.close()
+
+
 def test_unknown_user_fails_like_wrong_password(server):
     c = greeted(server, port=server.pop3s_port, tls=True, source="127.0.0.6")
     assert c.cmd("USER nobody@acme.test").startswith("+OK")
@@ -639,6 +700,13 @@ def test_idle_timeout(make_server):
     # no UPDATE happened and the lock is free again
     p = pop3s_login(hm)
     p.quit()
+    # the same after STLS
+    c = greeted(hm)
+    c.stls()
+    c.login()
+    assert c.closed(timeout=10)
+    p = pop3s_login(hm)
+    p.quit()
 
 
 def test_slow_retr_is_not_idle(make_server):
@@ -662,6 +730,159 @@ def test_slow_retr_is_not_idle(make_server):
     assert got == crlf_size(content) + 3
     assert c.cmd("NOOP") == "+OK"
     c.cmd("QUIT")
+
+
+def test_40mib_retr_over_stls_to_a_slow_reader(make_server):
+    """The largest message (40 MiB) over STLS to a client reading slowly, for
+    much longer than the idle timeout; exact bytes, then the session goes on
+    (a command pipelined behind the RETR, and one sent after it)."""
+    hm = make_server("[pop3]\ntimeout = 2\n")
+    line = b"z" * 76 + b"\n"
+    content = b"Subject: forty\n\n" + line * (40 * 1024 * 1024 // len(line))
+    drop(hm, ALICE, wname(1, content), content)
+    raw = socket.socket()
+    # a small receive buffer: what the client has not read waits on the server
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", hm.pop3_port))
+    c = RawPOP.__new__(RawPOP)
+    c.hm, c.sock, c.buf = hm, raw, b""
+    assert c.line().startswith("+OK")
+    c.stls()
+    c.login()
+    c.send("RETR 1\r\nNOOP\r\n")
+    assert c.line() == f"+OK {crlf_size(content)} octets"
+    h, t = hashlib.sha256(), time.time()
+    data, c.buf = c.buf, b""
+    end = b"\r\n.\r\n"
+    got = 0
+    while True:
+        i = data.find(end)
+        if i >= 0:
+            h.update(data[:i + 5])
+            got += i + 5
+            c.buf = data[i + 5:]
+            break
+        keep = data[-4:]
+        h.update(data[:-4] if len(data) > 4 else b"")
+        got += max(len(data) - 4, 0)
+        chunk = c.sock.recv(1 << 16)
+        assert chunk, f"closed during a slow RETR after {got} bytes"
+        data = (keep if len(data) > 4 else data) + chunk
+        time.sleep(0.004)
+    elapsed = time.time() - t
+    print(f"40 MiB RETR over STLS to a slow reader: {elapsed:.1f} s")
+    assert elapsed > 4                  # slower than the idle timeout, or the test proves nothing
+    assert got == crlf_size(content) + 3
+    assert h.digest() == hashlib.sha256(expected_wire(content)).digest()
+    assert c.line() == "+OK"            # the pipelined NOOP
+    assert c.cmd("NOOP") == "+OK"
+    assert c.cmd("QUIT").startswith("+OK")
+
+
+def test_pipelined_commands_over_stls(server):
+    content = b"Subject: pipe\n\n.dot line\nend\n"
+    for i in range(5):
+        drop(server, ALICE, wname(i, content), content)
+    c = greeted(server)
+    c.stls()
+    c.login()
+    cmds = []
+    for i in range(400):
+        k = i % 5 + 1
+        cmds += [f"LIST {k}", f"UIDL {k}", "STAT", f"RETR {k}", "NOOP"]
+    c.send("".join(x + "\r\n" for x in cmds) + "QUIT\r\n")
+    for x in cmds:
+        r = c.line()
+        assert r.startswith("+OK"), (x, r)
+        if x.startswith("RETR"):
+            assert c.until_dot() == expected_wire(content)
+    assert c.line().startswith("+OK")
+    assert c.closed()
+
+
+def wait_login(hm, timeout=10.0):
+    """Log in as soon as the mailbox is free again (the lock of a vanished
+    session goes when the server notices)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return pop3s_login(hm)
+        except poplib.error_proto as e:
+            if b"[IN-USE]" not in e.args[0] or time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_lock_released_on_every_kind_of_disconnect(server):
+    line = b"w" * 99 + b"\n"
+    content = b"Subject: big\n\n" + line * (8 * 1024 * 1024 // len(line))
+    drop(server, ALICE, wname(1, content), content)
+    # gone in the middle of a RETR
+    c = greeted(server, port=server.pop3s_port, tls=True)
+    c.login()
+    c.send("RETR 1\r\n")
+    assert c.line().startswith("+OK")
+    c.sock.recv(65536)
+    c.close()
+    wait_login(server).quit()
+    # gone while the password is being checked (USER, PASS, close at once)
+    for _ in range(3):
+        c = greeted(server, port=server.pop3s_port, tls=True)
+        c.send(f"USER {ALICE}\r\nPASS {ALICE_PW}\r\n")
+        c.close()
+    wait_login(server).quit()
+    # gone right after QUIT was sent, with deletions pending: they happen
+    c = greeted(server, port=server.pop3s_port, tls=True)
+    c.login()
+    c.send("DELE 1\r\nQUIT\r\n")
+    c.close()
+    p = wait_login(server)
+    assert p.stat()[0] == 0
+    p.quit()
+    # a TCP reset in the AUTHORIZATION state after STLS
+    c = greeted(server)
+    c.stls()
+    c.login()
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    c.close()
+    wait_login(server).quit()
+
+
+def test_connection_limits_apply_to_pop3(make_server):
+    hm = make_server("[limits]\nmax_connections_per_ip = 2\n")
+    src = "127.0.0.8"          # not the address the start-up probe came from
+    a = greeted(hm, source=src)
+    b = greeted(hm, port=hm.pop3s_port, tls=True, source=src)
+    c = RawPOP(hm, source=src)
+    r = c.line()
+    assert r.startswith("-ERR [SYS/TEMP]") and "too many connections from your address" in r, r
+    assert c.closed()
+    # another address is not affected; a freed slot is usable again
+    greeted(hm, source="127.0.0.4").close()
+    a.cmd("QUIT")
+    assert a.closed()
+    d = greeted(hm, source=src)
+    d.close()
+    b.close()
+    assert f"pop3: ip={src} refused: too many connections from this address" in hm.logtext()
+
+
+def test_pop3s_tls_handshake_deadline(make_server):
+    hm = make_server("[smtp]\ntls_handshake_timeout = 1\n")
+    s = socket.create_connection(("127.0.0.1", hm.pop3s_port), timeout=10)
+    s.settimeout(10)
+    t = time.time()
+    assert s.recv(100) == b""           # no handshake: closed by the server
+    assert time.time() - t < 8
+    s.close()
+    assert "TLS handshake timeout" in hm.logtext()
+    # after a handshake, the (longer) idle timeout applies
+    c = greeted(hm, port=hm.pop3s_port, tls=True)
+    time.sleep(1.5)
+    assert c.cmd("CAPA").startswith("+OK")
+    c.lines()
+    c.close()
 
 
 def test_pipelined_replies_larger_than_the_output_buffer(server):
@@ -829,6 +1050,47 @@ def test_expired_grants_purged(server):
     assert "purged 1 expired POP-before-SMTP authorization" in server.logtext()
 
 
+def test_short_configured_lifetime_expires_and_is_purged(make_server):
+    hm = make_server("[relay]\npop_before_smtp_minutes = 3s\n")
+    t = time.time()
+    p = pop_login(hm, source="127.0.0.2")
+    p.quit()
+    rows = relay_rows(hm)
+    assert [r[0] for r in rows] == ["127.0.0.2"]
+    exp = datetime.strptime(rows[0][3], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    assert t - 1 <= exp <= time.time() + 4
+    assert relay_attempt(hm, "127.0.0.2")[1][0] == 250
+    # once the time is over: no relaying, not listed, and purged from the store
+    while time.time() < exp + 1:
+        time.sleep(0.2)
+    mail, rcpt = relay_attempt(hm, "127.0.0.2")
+    assert rcpt[0] == 554 and rcpt[1].startswith(b"5.7.1"), rcpt
+    assert relay_rows(hm) == []
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        with db(hm) as con:
+            n = con.execute("SELECT count(*) FROM relay_auth").fetchone()[0]
+        if n == 0:
+            break
+        time.sleep(0.2)
+    assert n == 0
+    assert "purged 1 expired POP-before-SMTP authorization" in hm.logtext()
+
+
+def test_pop_before_smtp_minutes_syntax(hm):
+    for good in ("0", "90", "100000", "30s", "2h"):
+        hm.write_config()
+        with open(hm.config, "a") as f:
+            f.write(f"[relay]\npop_before_smtp_minutes = {good}\n")
+        assert hm.ctl("relay", "list", check=False).returncode == 0, good
+    for bad in ("-1", "100001", "soon", "1x", "70d"):
+        hm.write_config()
+        with open(hm.config, "a") as f:
+            f.write(f"[relay]\npop_before_smtp_minutes = {bad}\n")
+        r = hm.ctl("relay", "list", check=False)
+        assert r.returncode == 1 and "pop_before_smtp_minutes" in r.stderr, (bad, r.stderr)
+
+
 def test_no_grant_when_disabled(make_server):
     hm = make_server("[relay]\npop_before_smtp_minutes = 0\n")
     p = pop_login(hm, source="127.0.0.2")
@@ -884,6 +1146,29 @@ def test_pop_before_smtp_sender_affiliation(server):
         if code == 250:
             code, text = s.rcpt("friend@remote.example")
         assert code == 553 and text.startswith(b"5.7.1"), (code, text)
+
+
+def test_pop_before_smtp_header_from_and_recipient_budget(make_server):
+    """A POP-before-SMTP session obeys the rules of an authenticated one: the
+    header From: in the account's domains, and the account's hourly budget."""
+    hm = make_server("[limits]\nrecipients_per_hour = 2\n")
+    p = pop_login(hm, source="127.0.0.2")
+    p.quit()
+    with smtp_from(hm, "127.0.0.2") as s:
+        assert s.mail(ALICE)[0] == 250
+        assert s.rcpt("friend@remote.example")[0] == 250
+        code, text = s.data(b"From: Carol <carol@foreign.example>\r\nTo: friend@remote.example\r\n"
+                            b"Subject: spoof\r\n\r\nbody\r\n")
+        assert code == 550 and text.startswith(b"5.7.1"), (code, text)
+        assert s.mail(ALICE)[0] == 250
+        assert s.rcpt("one@remote.example")[0] == 250
+        assert s.rcpt("two@remote.example")[0] == 250
+        code, _ = s.data(b"From: Alice <alice@acme.test>\r\nTo: one@remote.example\r\n"
+                         b"Subject: ok\r\n\r\nbody\r\n")
+        assert code == 250
+        assert s.mail(ALICE)[0] == 250
+        code, text = s.rcpt("three@remote.example")
+        assert code == 450 and text.startswith(b"4.7.1") and b"acme" in text, (code, text)
 
 
 def test_pop_before_smtp_survives_restart(server):

@@ -3,7 +3,9 @@
  * with ":2,", cur/ is kept, dot files and directories are ignored, the
  * order is delivery order, sizes come from W= (or are measured), UIDLs
  * are the base names (stable across flag changes, hashed when too long),
- * and commit unlinks only the messages marked deleted.
+ * and commit unlinks only the messages marked deleted. Sized names are
+ * never opened; odd names, unmovable files and messages renamed by
+ * another client still work.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 
 #include "pop3/pop3_maildir.h"
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +205,133 @@ static void test_wsize(void **state)
 	assert_int_equal(pop3_name_wsize("1.h,W=99999999999999999999999", &v), -1);
 }
 
+/* Sizes in the name are trusted without opening (or even stat'ing) the
+ * file: dangling symlinks with W= names are listed with those sizes. */
+static void test_sized_names_not_opened(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof p, "%s/cur/1.M1P1Q1.h,S=10,W=11:2,S", md);
+	assert_int_equal(symlink("/nonexistent/a", p), 0);
+	snprintf(p, sizeof p, "%s/new/2.M1P1Q1.h,S=20,W=22", md);
+	assert_int_equal(symlink("/nonexistent/b", p), 0);
+	/* a FIFO without a size: measuring it must not hang; it is left out */
+	snprintf(p, sizeof p, "%s/cur/3.M1P1Q1.fifo:2,", md);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 2);
+	assert_string_equal(mb.msgs[0].name, "1.M1P1Q1.h,S=10,W=11:2,S");
+	assert_int_equal(mb.msgs[0].size, 11);
+	assert_string_equal(mb.msgs[1].name, "2.M1P1Q1.h,S=20,W=22:2,");
+	assert_int_equal(mb.msgs[1].size, 22);
+	pop3_mailbox_free(&mb);
+}
+
+/* Names no delivery agent should write still give a usable maildrop. */
+static void test_malformed_names(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char name[NAME_MAX + 1], uid[POP3_UIDL_MAX + 1], p[PATH_MAX];
+
+	put(md, "new", "garbage", "a\n");
+	put(md, "new", "no digits here,W=x", "bb\n");
+	put(md, "cur", ",W=5:2,S", "ccccc");
+	put(md, "cur", "1.M1P1Q1.h,W=99999999999999999999999:2,", "d\n");
+	put(md, "new", "with space,S=1", "e");
+	/* 254 characters: no room for ":2,", moved as it is */
+	memset(name, 'n', 254);
+	name[254] = '\0';
+	memcpy(name, "5.M1P1Q1.h,W=3,", 15);
+	put(md, "new", name, "abc");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 6);
+	assert_int_equal(mb.unmoved, 0);
+	assert_int_equal(count(md, "new"), 0);
+	assert_true(exists(md, "cur", name));
+	for (size_t i = 0; i < mb.n; i++) {
+		pop3_uidl(mb.msgs[i].name, uid);
+		assert_true(strlen(uid) >= 1 && strlen(uid) <= POP3_UIDL_MAX);
+		for (size_t k = 0; uid[k]; k++)
+			assert_true(uid[k] > 0x20 && uid[k] < 0x7f);
+		assert_int_equal(pop3_msg_path(&mb, &mb.msgs[i], p, sizeof p), 0);
+		if (strcmp(mb.msgs[i].name, ",W=5:2,S") == 0)
+			assert_int_equal(mb.msgs[i].size, 5);          /* W= trusted */
+		else if (strcmp(mb.msgs[i].name, name) == 0)
+			assert_int_equal(mb.msgs[i].size, 3);
+		else if (strncmp(mb.msgs[i].name, "garbage", 7) == 0)
+			assert_int_equal(mb.msgs[i].size, 3);          /* measured */
+		else if (strncmp(mb.msgs[i].name, "1.M1P1Q1.h,W=9", 14) == 0)
+			assert_int_equal(mb.msgs[i].size, 3);          /* W= overflows: measured */
+	}
+	pop3_mailbox_free(&mb);
+}
+
+/* A message that cannot be moved to cur/ is served from new/. */
+static void test_unmovable_served_from_new(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char p[PATH_MAX];
+
+	put(md, "new", "1.M1P1Q1.h,S=2,W=3", "x\n");
+	/* a directory in the way of the rename */
+	snprintf(p, sizeof p, "%s/cur/1.M1P1Q1.h,S=2,W=3:2,", md);
+	assert_int_equal(mkdir(p, 0700), 0);
+	put(p, "", "block", "x");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 1);
+	assert_int_equal(mb.unmoved, 1);
+	assert_true(mb.msgs[0].in_new);
+	assert_int_equal(pop3_msg_path(&mb, &mb.msgs[0], p, sizeof p), 0);
+	assert_non_null(strstr(p, "/new/1.M1P1Q1.h,S=2,W=3"));
+	mb.msgs[0].deleted = 1;
+	assert_int_equal(pop3_mailbox_commit(&mb), 0);
+	assert_int_equal(count(md, "new"), 0);
+	pop3_mailbox_free(&mb);
+
+	/* a file already there is never overwritten: both messages stay */
+	put(md, "cur", "2.M1P1Q1.h,S=4,W=5:2,", "old\n");
+	put(md, "new", "2.M1P1Q1.h,S=4,W=5:2,", "new\n");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 2);
+	assert_int_equal(mb.unmoved, 1);
+	assert_int_equal(count(md, "new"), 1);
+	pop3_mailbox_free(&mb);
+}
+
+/* Another client changed a message's flags (renamed it) during the
+ * session: it is found again by its base name, and DELE still removes it. */
+static void test_renamed_by_another_client(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char from[PATH_MAX], to[PATH_MAX], *found;
+
+	put(md, "new", "1.M1P1Q1.h,S=1,W=1", "a");
+	put(md, "new", "1.M1P1Q10.h,S=1,W=1", "b");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 2);
+	assert_string_equal(mb.msgs[0].name, "1.M1P1Q1.h,S=1,W=1:2,");
+	snprintf(from, sizeof from, "%s/cur/1.M1P1Q1.h,S=1,W=1:2,", md);
+	snprintf(to, sizeof to, "%s/cur/1.M1P1Q1.h,S=1,W=1:2,RS", md);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(pop3_msg_find(&mb, &mb.msgs[0], &found), 0);
+	assert_string_equal(found, "1.M1P1Q1.h,S=1,W=1:2,RS");
+	free(found);
+	mb.msgs[0].deleted = 1;
+	assert_int_equal(pop3_mailbox_commit(&mb), 0);
+	assert_int_equal(count(md, "cur"), 1);
+	assert_true(exists(md, "cur", "1.M1P1Q10.h,S=1,W=1:2,"));
+	/* really gone: ENOENT */
+	assert_int_equal(pop3_msg_find(&mb, &mb.msgs[0], &found), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_null(found);
+	pop3_mailbox_free(&mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +340,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_maildir, setup, teardown),
 		cmocka_unit_test(test_uidl),
 		cmocka_unit_test(test_wsize),
+		cmocka_unit_test_setup_teardown(test_sized_names_not_opened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmovable_served_from_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renamed_by_another_client, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
