@@ -80,19 +80,21 @@ class Hostmail:
     def __init__(self, tmp_path, extra=""):
         self.dir = str(tmp_path)
         self.data_dir = os.path.join(self.dir, "data")
-        self.smtp_port = free_port()
-        self.smtp_port2 = free_port()
-        self.submission_port = free_port()
-        self.submissions_port = free_port()
-        self.pop3_port = free_port()
-        self.pop3s_port = free_port()
-        self.acc_port = free_port()
+        self.pick_ports()
+        self.started_once = False
         self.pki = pki()
         self.config = os.path.join(self.dir, "hostmail.ini")
         self.log_path = os.path.join(self.dir, "hostmaild.log")
         self.extra = extra
         self.proc = None
         self.write_config()
+
+    PORTS = ("smtp_port", "smtp_port2", "submission_port", "submissions_port",
+             "pop3_port", "pop3s_port", "acc_port")
+
+    def pick_ports(self):
+        for name in self.PORTS:
+            setattr(self, name, free_port())
 
     def write_config(self):
         with open(self.config, "w") as f:
@@ -133,10 +135,39 @@ message_size = 1048576
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(self.smtp_port)
-        return self
+        for attempt in range(5):
+            start = os.path.getsize(self.log_path)
+            self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config],
+                                         stdout=self.log, stderr=subprocess.STDOUT)
+            if self._wait_up():
+                self.started_once = True
+                return self
+            # free_port() only found ports free a moment ago: another
+            # process on the machine may have taken one since. Before the
+            # first start nothing depends on the numbers, so pick again.
+            self.proc.wait()
+            self.log.flush()
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                why = f.read().decode("utf-8", "replace")
+            if self.started_once or "Address already in use" not in why:
+                raise RuntimeError(f"hostmaild did not start: {why}")
+            self.pick_ports()
+            self.write_config()
+        raise RuntimeError("hostmaild: no free ports after 5 tries")
+
+    def _wait_up(self, timeout=20.0):
+        """True once the SMTP port answers; False if the daemon exited."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.5).close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"hostmaild: port {self.smtp_port} not listening after {timeout} s")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
