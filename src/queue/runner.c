@@ -6,11 +6,16 @@
  * recipient domain on the loop, started as the connection limits allow
  * -> job_record on a worker (results into the envelope, reports,
  * removal). A timer wakes the runner for the earliest retry; a rescan
- * every minute catches everything else.
+ * every minute catches everything else. The administrator's requests
+ * arrive through the control socket (control.c): a flush makes a job
+ * that ignores the retry times; a delete or bounce stops the message's
+ * job wherever it is (aborting its SMTP sessions before the final dot)
+ * and, on a worker, removes the message or fails what is pending.
  */
 #include "queue/runner.h"
 #include "queue/runner_int.h"
 #include "queue/queue.h"
+#include "queue/control.h"
 #include "daemon/server.h"
 #include "delivery/dns.h"
 #include "delivery/remote.h"
@@ -24,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define RESCAN_SECONDS 60
@@ -41,8 +47,6 @@ TAILQ_HEAD(run_list, domain_run);
 
 struct runner {
 	struct server *srv;
-	char (*inflight)[QUEUE_ID_LEN + 1];
-	size_t ninflight, cap;
 	struct event *timer;             /* periodic rescan */
 	struct event *wake;              /* the earliest retry */
 	time_t wake_at;
@@ -50,19 +54,22 @@ struct runner {
 	SSL_CTX *tls;
 	struct run_list waiting, active;
 	int nactive;
-	LIST_HEAD(, msg_job) jobs;
+	LIST_HEAD(, msg_job) jobs;       /* the messages in flight */
+	struct ctl_server *ctl;          /* the control socket, NULL if none */
 };
 
 static void pump(struct runner *r);
+static void schedule(struct runner *r, const char *id, int force);
+static void submit_admin(struct msg_job *j);
 
-static int inflight_find(struct runner *r, const char *id)
+static struct msg_job *job_find(struct runner *r, const char *id)
 {
-	size_t i;
+	struct msg_job *j;
 
-	for (i = 0; i < r->ninflight; i++)
-		if (strcmp(r->inflight[i], id) == 0)
-			return (int)i;
-	return -1;
+	LIST_FOREACH(j, &r->jobs, link)
+		if (strcmp(j->id, id) == 0)
+			return j;
+	return NULL;
 }
 
 static void job_free(struct msg_job *j)
@@ -73,15 +80,28 @@ static void job_free(struct msg_job *j)
 	free(j);
 }
 
-/* The job is over: the message may be picked up again. */
+/* The job is over: the message may be picked up again (at once if it
+ * was flushed meanwhile). */
 static void job_end(struct msg_job *j)
 {
 	struct runner *r = j->r;
-	int k = inflight_find(r, j->id);
+	char id[QUEUE_ID_LEN + 1];
+	int again = j->reflush && !j->admin;
 
-	if (k >= 0)
-		memcpy(r->inflight[k], r->inflight[--r->ninflight], sizeof r->inflight[0]);
+	memcpy(id, j->id, sizeof id);
 	job_free(j);
+	if (again)
+		schedule(r, id, 1);
+}
+
+/* Run a worker step of j; 0, or -1 (out of memory: nothing will run). */
+static int job_submit(struct msg_job *j, work_fn work, done_fn done)
+{
+	j->on_worker = 1;
+	if (workers_submit(j->srv->workers, work, done, j) == 0)
+		return 0;
+	j->on_worker = 0;
+	return -1;
 }
 
 static void on_rescan(evutil_socket_t fd, short what, void *arg);
@@ -120,8 +140,12 @@ static void record_done(void *arg)
 {
 	struct msg_job *j = arg;
 
+	j->on_worker = 0;
 	after_work(j);
-	job_end(j);
+	if (j->admin)
+		submit_admin(j);
+	else
+		job_end(j);
 }
 
 static int domain_active(struct runner *r, const char *domain)
@@ -143,7 +167,11 @@ static void run_finished(struct domain_run *d)
 	free(d);
 	if (--j->domains_left > 0)
 		return;
-	if (workers_submit(j->srv->workers, job_record, record_done, j) < 0) {
+	if (j->admin) {
+		submit_admin(j);
+		return;
+	}
+	if (job_submit(j, job_record, record_done) < 0) {
 		log_warn("%s: cannot record results (out of memory); will retry", j->id);
 		job_end(j);
 	}
@@ -205,7 +233,12 @@ static void prepare_done(void *arg)
 	struct runner *r = j->r;
 	size_t k = 0;
 
+	j->on_worker = 0;
 	after_work(j);
+	if (j->admin) {
+		submit_admin(j);
+		return;
+	}
 	if (j->gone || j->nremote == 0) {
 		job_end(j);
 		return;
@@ -227,7 +260,7 @@ static void prepare_done(void *arg)
 		} /* else its recipients stay without result: deferred by job_record */
 		k = end;
 	}
-	if (--j->domains_left == 0 && workers_submit(j->srv->workers, job_record, record_done, j) < 0)
+	if (--j->domains_left == 0 && job_submit(j, job_record, record_done) < 0)
 		job_end(j);
 	pump(r);
 }
@@ -241,37 +274,178 @@ static void snapshot_cfg(struct job_cfg *jc, const struct config *c)
 	snprintf(jc->hostname, sizeof jc->hostname, "%s", c->hostname);
 }
 
-void runner_schedule(struct runner *r, const char *id)
+/* A new job for message id, in flight from now on; NULL if out of memory
+ * (the periodic rescan will pick the message up). */
+static struct msg_job *job_new(struct runner *r, const char *id)
 {
-	struct msg_job *j;
+	struct msg_job *j = calloc(1, sizeof *j);
 
-	if (inflight_find(r, id) >= 0)
-		return;
-	if (r->ninflight == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 64;
-		void *n = realloc(r->inflight, ncap * sizeof r->inflight[0]);
-		if (!n)
-			return; /* the periodic rescan will pick it up */
-		r->inflight = n;
-		r->cap = ncap;
-	}
-	if (!(j = calloc(1, sizeof *j)))
-		return;
+	if (!j)
+		return NULL;
 	j->r = r;
 	j->srv = r->srv;
 	snapshot_cfg(&j->cfg, &r->srv->cfg);
 	snprintf(j->id, sizeof j->id, "%s", id);
 	LIST_INSERT_HEAD(&r->jobs, j, link);
-	if (workers_submit(r->srv->workers, job_prepare, prepare_done, j) < 0) {
-		job_free(j);
+	return j;
+}
+
+/* Start a job for id unless one is in flight; force: try every pending
+ * recipient now, whatever its retry time. */
+static void schedule(struct runner *r, const char *id, int force)
+{
+	struct msg_job *j = job_find(r, id);
+
+	if (j) {
+		if (force)
+			j->reflush = 1;
 		return;
 	}
-	snprintf(r->inflight[r->ninflight++], sizeof r->inflight[0], "%s", id);
+	if (!(j = job_new(r, id)))
+		return;
+	j->force = force;
+	if (job_submit(j, job_prepare, prepare_done) < 0)
+		job_free(j);
+}
+
+void runner_schedule(struct runner *r, const char *id)
+{
+	schedule(r, id, 0);
 }
 
 static void schedule_cb(const char *id, void *arg)
 {
 	runner_schedule(arg, id);
+}
+
+int runner_flush(struct runner *r, const char *id)
+{
+	char path[700];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int n = 0;
+
+	if (id) {
+		if (!queue_id_valid(id)) {
+			errno = EINVAL;
+			return -1;
+		}
+		snprintf(path, sizeof path, "%s/env/%s", r->srv->queue_dir, id);
+		if (stat(path, &st) < 0)
+			return -1;
+		schedule(r, id, 1);
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/env", r->srv->queue_dir);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (queue_id_valid(de->d_name)) {
+			schedule(r, de->d_name, 1);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void admin_finished(void *arg)
+{
+	struct msg_job *j = arg;
+	const char *what = j->admin == ADMIN_BOUNCE ? "bounce" : "delete";
+
+	j->on_worker = 0;
+	after_work(j); /* a bounce's report goes out */
+	if (j->admin_err == 0 && j->admin == ADMIN_DELETE)
+		log_info("%s: deleted from the queue by the administrator (no delivery, no report)", j->id);
+	else if (j->admin_err != 0 && j->admin_err != ENOENT)
+		log_warn("%s: cannot %s: %s", j->id, what, strerror(j->admin_err));
+	if (j->admin_done)
+		j->admin_done(j->admin_arg, j->admin_err);
+	job_end(j);
+}
+
+static void submit_admin(struct msg_job *j)
+{
+	if (job_submit(j, j->admin == ADMIN_BOUNCE ? job_bounce : job_delete, admin_finished) < 0) {
+		j->admin_err = ENOMEM;
+		admin_finished(j);
+	}
+}
+
+/* Stop the remote deliveries of a job the administrator takes over. An
+ * SMTP session closed before the final dot delivers nothing. */
+static void cancel_runs(struct runner *r, struct msg_job *j)
+{
+	struct domain_run *d, *next;
+
+	for (d = TAILQ_FIRST(&r->waiting); d; d = next) {
+		next = TAILQ_NEXT(d, link);
+		if (d->j != j)
+			continue;
+		TAILQ_REMOVE(&r->waiting, d, link);
+		free(d);
+		j->domains_left--;
+	}
+	for (d = TAILQ_FIRST(&r->active); d; d = next) {
+		next = TAILQ_NEXT(d, link);
+		if (d->j != j)
+			continue;
+		TAILQ_REMOVE(&r->active, d, link);
+		remote_abort(d->rm);
+		r->nactive--;
+		free(d);
+		j->domains_left--;
+	}
+}
+
+/* Take message id over for the administrator (see runner_int.h). */
+static int take_over(struct runner *r, const char *id, int admin, void (*done)(void *, int), void *arg)
+{
+	struct msg_job *j;
+
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((j = job_find(r, id)) && j->admin) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (!j && !(j = job_new(r, id))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	j->admin = admin;
+	j->admin_done = done;
+	j->admin_arg = arg;
+	if (j->on_worker)
+		return 0; /* its done callback goes on to the administrator's step */
+	cancel_runs(r, j);
+	if (j->domains_left <= 0)
+		submit_admin(j);
+	pump(r);
+	return 0;
+}
+
+int runner_delete(struct runner *r, const char *id, void (*done)(void *arg, int err), void *arg)
+{
+	return take_over(r, id, ADMIN_DELETE, done, arg);
+}
+
+int runner_bounce(struct runner *r, const char *id, void (*done)(void *arg, int err), void *arg)
+{
+	return take_over(r, id, ADMIN_BOUNCE, done, arg);
+}
+
+void runner_forget(struct runner *r, void *arg)
+{
+	struct msg_job *j;
+
+	LIST_FOREACH(j, &r->jobs, link)
+		if (j->admin_arg == arg)
+			j->admin_done = NULL;
 }
 
 /* Retry what is due. Listing env/ is cheap; each job checks the times. */
@@ -318,6 +492,7 @@ struct runner *runner_start(struct server *srv)
 	r->timer = event_new(srv->base, -1, EV_PERSIST, on_rescan, r);
 	r->wake = evtimer_new(srv->base, on_wake, r);
 	event_add(r->timer, &tv);
+	r->ctl = ctl_start(r, srv->base, srv->queue_dir);
 	return r;
 }
 
@@ -329,6 +504,7 @@ void runner_stop(struct runner *r)
 
 	if (!r)
 		return;
+	ctl_stop(r->ctl);
 	while ((d = TAILQ_FIRST(&r->active))) {
 		TAILQ_REMOVE(&r->active, d, link);
 		remote_abort(d->rm);
@@ -344,6 +520,5 @@ void runner_stop(struct runner *r)
 	SSL_CTX_free(r->tls);
 	event_free(r->timer);
 	event_free(r->wake);
-	free(r->inflight);
 	free(r);
 }

@@ -15,6 +15,8 @@
 struct server;
 struct runner;
 
+enum { ADMIN_NONE = 0, ADMIN_DELETE, ADMIN_BOUNCE };
+
 /* The configuration a job needs, copied on the loop (a SIGHUP reload
  * replaces srv->cfg there while workers may be reading). */
 struct job_cfg {
@@ -38,6 +40,14 @@ struct msg_job {
 	struct job_cfg cfg;
 	LIST_ENTRY(msg_job) link;        /* the runner's live jobs */
 	char id[QUEUE_ID_LEN + 1];
+	int force;                       /* flushed: ignore the retry times */
+	/* loop side only */
+	int on_worker;                   /* a worker step is running */
+	int reflush;                     /* flushed while in flight: go again */
+	int admin;                       /* taken over: ADMIN_DELETE or ADMIN_BOUNCE */
+	void (*admin_done)(void *arg, int err);
+	void *admin_arg;
+	int admin_err;                   /* from job_delete / job_bounce: 0 or errno */
 	/* from job_prepare */
 	int gone;                        /* no envelope (delivered, deleted) */
 	char sender[320];
@@ -58,5 +68,11 @@ struct msg_job {
  * reports that are due and remove the message once every recipient is final. */
 void job_prepare(void *job);
 void job_record(void *job);
+/* The administrator's steps (hostmailctl queue delete / bounce), result in
+ * j->admin_err (ENOENT: not queued). delete: remove the message, no report.
+ * bounce: every pending recipient fails ("returned by the administrator"),
+ * then the usual report to the sender and removal. */
+void job_delete(void *job);
+void job_bounce(void *job);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void split_addr(const char *addr, char *local, size_t ll, char *domain, size_t dl)
@@ -230,7 +231,7 @@ void job_prepare(void *arg)
 	for (i = 0; i < env.nrcpt; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];
 		char local[320];
-		if (rc->state != RCPT_PENDING || rc->next_attempt > now)
+		if (rc->state != RCPT_PENDING || (rc->next_attempt > now && !j->force))
 			continue;
 		if (rc->local) {
 			deliver_local(j, &env, i);
@@ -289,4 +290,47 @@ void job_record(void *arg)
 	}
 	envelope_free(&env);
 	settle(j);
+}
+
+void job_delete(void *arg)
+{
+	struct msg_job *j = arg;
+	char path[700];
+	struct stat st;
+
+	j->admin_err = 0;
+	if (snprintf(path, sizeof path, "%s/env/%s", j->srv->queue_dir, j->id) >= (int)sizeof path)
+		j->admin_err = ENAMETOOLONG;
+	else if (stat(path, &st) < 0)
+		j->admin_err = errno;
+	else if (queue_remove(j->srv->queue_dir, j->id) < 0)
+		j->admin_err = errno;
+}
+
+void job_bounce(void *arg)
+{
+	struct msg_job *j = arg;
+	struct envelope env;
+	char why[512];
+
+	j->admin_err = 0;
+	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
+		j->admin_err = errno;
+		return;
+	}
+	queue_msg_path(j->srv->queue_dir, j->id, j->msg_path, sizeof j->msg_path); /* for the report */
+	log_info("%s: returned to the sender <%s> by the administrator", j->id, env.sender);
+	for (size_t i = 0; i < env.nrcpt && j->admin_err == 0; i++) {
+		const struct env_rcpt *rc = &env.rcpt[i];
+		if (rc->state != RCPT_PENDING)
+			continue;
+		if (snprintf(why, sizeof why, "5.0.0 returned to the sender by the mail administrator%s%s",
+		             rc->reason[0] ? "; last error: " : "", rc->reason) >= (int)sizeof why)
+			memcpy(why + sizeof why - 4, "...", 4);
+		log_rcpt(&env, i, "failed", why);
+		if (envelope_mark_failed(j->srv->queue_dir, env.id, i, why) < 0)
+			j->admin_err = errno;
+	}
+	envelope_free(&env);
+	settle(j); /* the report, then removal */
 }

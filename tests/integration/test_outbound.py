@@ -88,12 +88,12 @@ def make_remote(tmp_path):
     return r
 
 
-def make_sender(tmp_path, dns, mx_port, extra="", queue=""):
+def make_sender(tmp_path, dns, mx_port, extra="", queue="", retry="1s, 2s"):
     d = tmp_path / "sender"
     d.mkdir()
     h = Hostmail(d, extra=f"""
 [queue]
-retry_schedule = 1s, 2s
+retry_schedule = {retry}
 {queue or "max_age = 1h"}
 
 [delivery]
@@ -116,8 +116,8 @@ def world(tmp_path):
     remote = make_remote(tmp_path)
     made = {"dns": dns, "remote": remote}
 
-    def sender(extra="", start=True, queue=""):
-        s = make_sender(tmp_path, dns, remote.smtp_port, extra, queue)
+    def sender(extra="", start=True, queue="", retry="1s, 2s"):
+        s = make_sender(tmp_path, dns, remote.smtp_port, extra, queue, retry)
         made["sender"] = s
         return s.start() if start else s
 
@@ -247,6 +247,7 @@ def test_mx_preference_order_and_fallback_to_next_mx(world, tmp_path):
     h = world["make_sender"]()
     submit(h, ["someone@pref.test"], message("someone@pref.test", "pref"))
     assert len(remote.wait_messages("someone@pref.test", 1)) == 1, h.logtext()[-3000:]
+    wait_log(h, r"delivered: 2\.0\.0 host mx2\.pref\.test")   # logged once recorded, after the remote's 250
     log = h.logtext()
     first = log.index("mx1.pref.test[127.0.0.2]")
     assert "refused" in log[first:first + 300].lower()
@@ -258,7 +259,7 @@ def test_implicit_mx_a_record_only(world):
     h = world["make_sender"]()
     submit(h, ["someone@amx.test"], message("someone@amx.test", "implicit"))
     assert len(remote.wait_messages("someone@amx.test", 1)) == 1, h.logtext()[-3000:]
-    assert "delivered: 2.0.0 host amx.test[127.0.0.1]" in h.logtext()
+    wait_log(h, r"delivered: 2\.0\.0 host amx\.test\[127\.0\.0\.1\]")
 
 
 # --- permanent failures and bounces ----------------------------------------------
@@ -385,12 +386,19 @@ def test_kill9_with_messages_queued_for_a_down_host_survives(world):
 class Scripted:
     """A raw-socket SMTP server on 127.0.0.5. Records every command line."""
 
-    def __init__(self, port, pki, starttls=True, inject=False, rcpt_replies=None):
+    def __init__(self, port, pki, starttls=True, inject=False, rcpt_replies=None,
+                 drop_at_data=(), stall_data=False, hold=0):
         self.commands = []
         self.data = []
         self.sessions = 0
         self.rcpt_replies = rcpt_replies or {}  # session number -> reply for every RCPT
         self.starttls, self.inject = starttls, inject
+        self.drop_at_data = drop_at_data        # sessions that hang up when DATA comes
+        self.stall_data = stall_data            # never answer DATA (until the client leaves)
+        self.hold = hold                        # seconds to wait for company before "250" to "."
+        self.lock = threading.Lock()
+        self.open = self.max_open = 0
+        self.closed = []                        # session numbers the client closed
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(pki["crt"], pki["key"])
         self.sock = socket.socket()
@@ -410,6 +418,16 @@ class Scripted:
             threading.Thread(target=self.session, args=(c, self.sessions), daemon=True).start()
 
     def session(self, c, n):
+        with self.lock:
+            self.open += 1
+            self.max_open = max(self.max_open, self.open)
+        try:
+            self.converse(c, n)
+        finally:
+            with self.lock:
+                self.open -= 1
+
+    def converse(self, c, n):
         f = c.makefile("rb")
         w = c
         try:
@@ -437,6 +455,14 @@ class Scripted:
                     w.sendall(b"250 2.1.0 ok\r\n")
                 elif verb == b"RCPT":
                     w.sendall(self.rcpt_replies.get(n, b"250 2.1.5 ok") + b"\r\n")
+                elif verb == b"DATA" and n in self.drop_at_data:
+                    c.shutdown(socket.SHUT_RDWR)        # hang up mid-transaction
+                    return
+                elif verb == b"DATA" and self.stall_data:
+                    while f.readline():
+                        pass
+                    self.closed.append(n)
+                    return
                 elif verb == b"DATA":
                     w.sendall(b"354 go\r\n")
                     buf = b""
@@ -445,6 +471,9 @@ class Scripted:
                         if not chunk:
                             return
                         buf += chunk
+                    deadline = time.time() + self.hold   # another session may come meanwhile
+                    while time.time() < deadline and self.open < 2:
+                        time.sleep(0.05)
                     self.data.append(buf)
                     w.sendall(b"250 2.0.0 scripted queued\r\n")
                 elif verb == b"QUIT":
@@ -459,6 +488,10 @@ class Scripted:
 
     def close(self):
         self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the accept() (Linux): the port is free again
+        except OSError:
+            pass
         self.sock.close()
 
 
@@ -510,3 +543,194 @@ def test_4xx_then_accepted_on_retry(scripted_world):
     wait_for(lambda: queue_empty(h), what="queue empty")
     assert srv.sessions >= 2
     assert h.messages(ALICE) == []
+
+
+def test_remote_without_starttls_still_gets_the_mail(scripted_world):
+    srv = scripted_world["scripted"](starttls=False)
+    h = scripted_world["make_sender"]()
+    data = message("a@script.test", "plain")
+    submit(h, ["a@script.test"], data)
+    wait_for(lambda: srv.data, what="DATA at the scripted server")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert all(not tls for (_, tls, _) in srv.commands)          # in clear, as offered
+    assert b"STARTTLS" not in [c for (_, _, c) in srv.commands]
+    assert srv.sessions == 1                                     # at the first try
+    assert re.sub(rb"(?m)^\.", b"", srv.data[0][:-3]).endswith(data)
+    assert re.search(r"to=<a@script\.test>: delivered: 2\.0\.0 host mx\.script\.test\[127\.0\.0\.5\]", h.logtext())
+    assert h.messages(ALICE) == []
+
+
+def test_connection_dropped_mid_transaction_is_retried_not_lost(scripted_world):
+    srv = scripted_world["scripted"](starttls=False, drop_at_data={1})
+    h = scripted_world["make_sender"]()
+    data = message("a@script.test", "dropped")
+    submit(h, ["a@script.test", "b@script.test"], data)
+    wait_log(h, r"to=<a@script\.test>: deferred: 4\.4\.2 lost connection with mx\.script\.test\[127\.0\.0\.5\]:\d+ in reply to DATA")
+    wait_for(lambda: srv.data, timeout=20, what="the retry")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.sessions >= 2 and len(srv.data) == 1             # both recipients, once
+    assert [c for (n, _, c) in srv.commands if n == 2 and c.startswith(b"RCPT")] == \
+        [b"RCPT TO:<a@script.test>", b"RCPT TO:<b@script.test>"]
+    assert re.sub(rb"(?m)^\.", b"", srv.data[0][:-3]).endswith(data)
+    assert h.messages(ALICE) == []                               # no bounce
+
+
+def test_per_domain_connection_limit_is_honoured(scripted_world):
+    # three messages wait for a host that is down; once it is up, a flush
+    # makes all three due at once, and max_per_domain = 1 lets one through at a time
+    h = scripted_world["make_sender"](extra="max_per_domain = 1", retry="1h")
+    for i in range(3):
+        submit(h, [f"a{i}@script.test"], message(f"a{i}@script.test", f"limited {i}"))
+    for i in range(3):
+        wait_log(h, rf"to=<a{i}@script\.test>: deferred: 4\.4\.1 connect to mx\.script\.test")
+    srv = scripted_world["scripted"](starttls=False, hold=1.0)
+    assert h.ctl("queue", "flush").stdout.strip() == "3 message(s) to be tried now"
+    wait_for(lambda: len(srv.data) == 3, timeout=30, what="three deliveries")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.max_open == 1
+
+
+
+def test_kill9_in_the_middle_of_an_smtp_transaction_loses_nothing(scripted_world):
+    # the remote has the envelope and DATA when the sender dies: nothing was
+    # delivered (no final dot), so after the restart the message goes out, once
+    srv = scripted_world["scripted"](starttls=False, stall_data=True)
+    h = scripted_world["make_sender"]()
+    data = message("a@script.test", "killed mid-transaction")
+    submit(h, ["a@script.test"], data)
+    wait_for(lambda: any(c == b"DATA" for (_, _, c) in srv.commands), what="DATA sent")
+    h.kill9()
+    wait_for(lambda: srv.closed, what="the connection to close")
+    srv.close()
+    srv2 = scripted_world["scripted"](starttls=False)
+    h.start()
+    wait_for(lambda: srv2.data, timeout=20, what="delivery after the restart")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.data == [] and len(srv2.data) == 1
+    assert re.sub(rb"(?m)^\.", b"", srv2.data[0][:-3]).endswith(data)
+    assert h.messages(ALICE) == []
+
+# --- hostmailctl queue flush / delete ----------------------------------------------------
+
+def queue_ids(h):
+    return [line.split()[0] for line in h.ctl("queue", "list").stdout.splitlines()]
+
+
+def test_queue_flush_sends_a_deferred_message_at_once_when_the_remote_is_back(world):
+    remote = world["remote"]
+    h = world["make_sender"](retry="1h")      # on its own, the next try is an hour away
+    data = message("someone@remote.test", "flushed")
+    submit(h, ["someone@remote.test"], data)
+    wait_log(h, r"to=<someone@remote\.test>: deferred: 4\.4\.1 connect to")
+    [qid] = queue_ids(h)
+    remote.start()
+    r = h.ctl("queue", "flush")
+    assert r.stdout.strip() == "1 message(s) to be tried now"
+    got = remote.wait_messages("someone@remote.test", 1, timeout=20)
+    assert len(got) == 1 and got[0].endswith(to_lf(data))
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert queue_ids(h) == []
+    assert re.search(r"queue: flush requested by the administrator: whole queue, 1 message\(s\)", h.logtext())
+    assert re.search(rf"{qid}: to=<someone@remote\.test>: delivered", h.logtext())
+
+
+def test_queue_flush_one_id_and_errors(world):
+    remote = world["remote"]
+    h = world["make_sender"](retry="1h")
+    submit(h, ["someone@remote.test"], message("someone@remote.test", "first"))
+    submit(h, ["other@remote.test"], message("other@remote.test", "second"))
+    wait_log(h, r"to=<other@remote\.test>: deferred")
+    first, second = queue_ids(h)
+    remote.start()
+    assert h.ctl("queue", "flush", second).stdout.strip() == "1 message(s) to be tried now"
+    assert len(remote.wait_messages("other@remote.test", 1, timeout=20)) == 1
+    wait_for(lambda: queue_ids(h) == [first], what="only the first message left")
+    assert remote.messages("someone@remote.test") == []        # not flushed: still waiting
+    r = h.ctl("queue", "flush", second, check=False)            # gone now
+    assert r.returncode == 1 and "no such message" in r.stderr
+    r = h.ctl("queue", "flush", "../../etc/passwd", check=False)
+    assert r.returncode == 1 and "not a queue id" in r.stderr
+    h.stop()
+    r = h.ctl("queue", "flush", check=False)
+    assert r.returncode == 1 and "hostmaild is not running" in r.stderr
+
+
+def test_queue_delete_removes_a_message_that_is_then_never_delivered(world):
+    remote = world["remote"]
+    h = world["make_sender"](retry="1h")
+    submit(h, ["someone@remote.test"], message("someone@remote.test", "unwanted"))
+    submit(h, ["other@remote.test"], message("other@remote.test", "wanted"))
+    wait_log(h, r"to=<other@remote\.test>: deferred")
+    unwanted, wanted = queue_ids(h)
+    r = h.ctl("queue", "delete", unwanted)
+    assert r.stdout.strip() == f"{unwanted} deleted"
+    assert queue_ids(h) == [wanted]
+    assert not os.path.exists(os.path.join(h.data_dir, "queue", "msg", unwanted))
+    wait_log(h, rf"{unwanted}: deleted from the queue by the administrator")
+    remote.start()
+    h.ctl("queue", "flush")
+    assert len(remote.wait_messages("other@remote.test", 1, timeout=20)) == 1
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert remote.messages("someone@remote.test") == []
+    assert h.messages(ALICE) == []                              # no bounce for a deletion
+    r = h.ctl("queue", "delete", unwanted, check=False)
+    assert r.returncode == 1 and "no such message" in r.stderr
+    # it stays deleted across a restart
+    h.stop()
+    h.start()
+    time.sleep(1)
+    assert remote.messages("someone@remote.test") == []
+
+
+def test_queue_delete_stops_a_delivery_in_progress(scripted_world):
+    srv = scripted_world["scripted"](starttls=False, stall_data=True)
+    h = scripted_world["make_sender"]()
+    submit(h, ["a@script.test"], message("a@script.test", "stalled"))
+    wait_for(lambda: any(c == b"DATA" for (_, _, c) in srv.commands), what="DATA sent")
+    [qid] = queue_ids(h)
+    assert h.ctl("queue", "delete", qid).stdout.strip() == f"{qid} deleted"
+    wait_for(lambda: srv.closed, what="the client to hang up")   # no final dot: nothing delivered
+    assert queue_empty(h) and srv.data == []
+    wait_log(h, rf"{qid}: deleted from the queue by the administrator")
+    time.sleep(2)                                               # past the 1s retry: no new try
+    assert srv.sessions == 1
+    assert h.messages(ALICE) == []
+
+
+def test_queue_delete_without_a_running_daemon(world):
+    h = world["make_sender"](retry="1h")
+    submit(h, ["someone@remote.test"], message("someone@remote.test", "offline delete"))
+    wait_log(h, r"deferred")
+    [qid] = queue_ids(h)
+    h.stop()
+    r = h.ctl("queue", "delete", qid)
+    assert r.stdout.strip() == f"{qid} deleted (hostmaild is not running)"
+    assert queue_ids(h) == []
+    remote = world["remote"].start()
+    h.start()
+    time.sleep(1)
+    assert remote.messages("someone@remote.test") == []
+
+
+def test_queue_show_then_bounce_returns_the_message_to_its_sender(world):
+    h = world["make_sender"](retry="1h")
+    submit(h, ["someone@remote.test", "bob@acme.test"], message("someone@remote.test", "returned"))
+    wait_log(h, r"to=<someone@remote\.test>: deferred")
+    [qid] = queue_ids(h)
+    show = h.ctl("queue", "show", qid).stdout
+    assert f"id: {qid}\n" in show and "sender: <alice@acme.test>\n" in show
+    assert "account: acme\n" in show
+    assert "rcpt: <bob@acme.test> local done attempts=1\n" in show
+    assert re.search(r"^rcpt: <someone@remote\.test> remote pending attempts=1 next=\S+Z "
+                     r"error=4\.4\.1 connect to mx\.remote\.test\[127\.0\.0\.1\]", show, re.M), show
+    assert h.ctl("queue", "bounce", qid).stdout.strip() == f"{qid} returned to its sender"
+    t = assert_dsn(bounces(h)[0], "someone@remote.test", "5.0.0")
+    assert "returned to the sender by the mail administrator" in t
+    assert "Final-Recipient: rfc822; bob@acme.test" not in t       # that one was delivered
+    assert "Subject: returned" in t
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert len(h.messages("bob@acme.test")) == 1
+    r = h.ctl("queue", "show", qid, check=False)
+    assert r.returncode == 1 and "no such message" in r.stderr
+    r = h.ctl("queue", "bounce", qid, check=False)
+    assert r.returncode == 1 and "no such message" in r.stderr
