@@ -1,0 +1,31 @@
+/*
+ * ctl.h: what the verbs of hostmailctl share. hostmailctl.c has the
+ * account, domain and mailbox verbs and the dispatch table; ctl_queue.c
+ * the queue and relay (POP-before-SMTP) verbs.
+ */
+#ifndef HOSTMAIL_CMD_CTL_H
+#define HOSTMAIL_CMD_CTL_H
+
+#include "store/store.h"
+#include "util/config.h"
+
+struct ctl {
+	struct config cfg;
+	struct store *st;       /* opened on first use by store() */
+};
+
+/* "hostmailctl: ..." on stderr; returns 1 (the error exit status). */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The account store, opened on first use; NULL (reported) on error. */
+struct store *store(struct ctl *c);
+
+/* Verbs: argc/argv are the arguments after NOUN VERB; return the exit status. */
+int queue_list_cmd(struct ctl *c, int argc, char **argv);
+int queue_flush_cmd(struct ctl *c, int argc, char **argv);
+int queue_show_cmd(struct ctl *c, int argc, char **argv);
+int queue_delete_cmd(struct ctl *c, int argc, char **argv);
+int queue_bounce_cmd(struct ctl *c, int argc, char **argv);
+int relay_list(struct ctl *c, int argc, char **argv);
+int relay_revoke(struct ctl *c, int argc, char **argv);
+
+#endif
