@@ -76,7 +76,13 @@ fuzz-regress: fuzz-build
 test-tls: all
 	@bash tests/tls_scan.sh $(BUILD)
 
-integration: all
+# The fault-injection shim (LD_PRELOAD) of tests/integration/test_faults.py;
+# plain flags, never sanitizers: it is preloaded ahead of everything.
+$(BUILD)/faultfs.so: tests/faults/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl -pthread
+
+integration: all $(BUILD)/faultfs.so
 	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider
 
 test: deps

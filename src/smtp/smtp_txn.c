@@ -55,7 +55,9 @@ static int open_spool(struct smtp_session *s)
 {
 	s->spool = spool_begin(s->srv->queue_dir);
 	if (!s->spool) {
-		log_warn("smtp[%llu] ip=%s: cannot create queue file: %s", s->id, s->ip, strerror(errno));
+		int e = errno;
+		log_warn("smtp[%llu] ip=%s: cannot create queue file: %s", s->id, s->ip, strerror(e));
+		errno = e;
 		return -1;
 	}
 	s->data_bytes = 0;
@@ -71,7 +73,10 @@ static int open_spool(struct smtp_session *s)
 void txn_start_data(struct smtp_session *s)
 {
 	if (open_spool(s) < 0) {
-		session_reply(s, 451, "4.3.0", "Error: local error in processing");
+		if (errno == ENOSPC || errno == EDQUOT)
+			session_reply(s, 452, "4.3.1", "Insufficient system storage");
+		else
+			session_reply(s, 451, "4.3.0", "Error: local error in processing");
 		return;
 	}
 	data_decoder_init(&s->dec);
@@ -155,7 +160,7 @@ static void commit_done(struct smtp_session *s, void *p)
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", c->env.id);
 	} else {
 		log_warn("smtp[%llu] ip=%s: queue commit failed: %s", c->sid, c->env.client_ip, strerror(c->err));
-		if (s && c->err == ENOSPC)
+		if (s && (c->err == ENOSPC || c->err == EDQUOT))
 			session_reply(s, 452, "4.3.1", "Insufficient system storage");
 		else if (s)
 			session_reply(s, 451, "4.3.0", "Error: local error in processing");
@@ -217,7 +222,7 @@ static void txn_finish(struct smtp_session *s)
 	}
 	if (s->write_failed) {
 		log_warn("smtp[%llu] ip=%s: queue write failed: %s", s->id, s->ip, strerror(s->write_errno));
-		if (s->write_errno == ENOSPC)
+		if (s->write_errno == ENOSPC || s->write_errno == EDQUOT)
 			session_reply(s, 452, "4.3.1", "Insufficient system storage");
 		else
 			session_reply(s, 451, "4.3.0", "Error: local error in processing");
@@ -291,8 +296,9 @@ void txn_start_bdat(struct smtp_session *s, uint64_t size, int last)
 		s->bdat_discard = 554;
 		s->bdat_code_enh = "Error: no valid recipients";
 	} else if (!s->spool && open_spool(s) < 0) {
-		s->bdat_discard = 451;
-		s->bdat_code_enh = "Error: local error in processing";
+		int full = errno == ENOSPC || errno == EDQUOT;
+		s->bdat_discard = full ? 452 : 451;
+		s->bdat_code_enh = full ? "Insufficient system storage" : "Error: local error in processing";
 	}
 	s->used_bdat = 1;
 	s->mode = MODE_BDAT;
@@ -306,9 +312,9 @@ static void bdat_chunk_end(struct smtp_session *s)
 	s->mode = MODE_CMD;
 	session_set_timeout(s, s->srv->cfg.smtp_timeout);
 	if (s->bdat_discard) {
-		const char *enh = s->bdat_discard == 451 ? "4.3.0" : "5.5.1";
-		if (s->bdat_discard == 451)
-			session_reply(s, 451, enh, "%s", s->bdat_code_enh);
+		const char *enh = s->bdat_discard == 451 ? "4.3.0" : s->bdat_discard == 452 ? "4.3.1" : "5.5.1";
+		if (s->bdat_discard == 451 || s->bdat_discard == 452)
+			session_reply(s, s->bdat_discard, enh, "%s", s->bdat_code_enh);
 		else
 			session_error(s, s->bdat_discard, enh, "%s", s->bdat_code_enh);
 		if (s->in_tx)
