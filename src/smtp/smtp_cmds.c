@@ -33,6 +33,10 @@ void txn_reset(struct smtp_session *s)
 	s->too_big = s->write_failed = s->write_errno = 0;
 	s->used_bdat = 0;
 	s->mode = MODE_CMD;
+	if (s->tx_as_mx) {
+		s->tx_as_mx = 0;
+		s->authorized = 1;
+	}
 }
 
 static int no_arg(struct smtp_session *s, const char *arg)
@@ -133,11 +137,23 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 	if (s->authorized && (s->mail.from.null || !session_owns_domain(s, s->mail.from.domain))) {
 		char safe[400];
 		addr_format(&s->mail.from, safe, sizeof safe);
+		if (!s->authenticated && s->kind == LISTEN_SMTP) {
+			/* POP-before-SMTP authorizes an IP, which other senders may
+			 * share (NAT, a mail server beside the customer): their mail
+			 * to hosted mailboxes is ordinary MX traffic. Only relaying
+			 * needs the account's own sender (refused at RCPT). */
+			s->authorized = 0;
+			s->tx_as_mx = 1;
+			log_info("smtp[%llu] ip=%s: sender <%s> not owned by account %s: POP-before-SMTP "
+			         "authorization not used for this transaction", s->id, s->ip, safe, s->account);
+			goto accept;
+		}
 		log_warn("smtp[%llu] ip=%s: reject MAIL: 553 5.7.1 sender <%s> not owned by account %s user=%s",
 		         s->id, s->ip, safe, s->account, s->auth_user);
 		session_error(s, 553, "5.7.1", "Sender address <%s> not owned by your account %s", safe, s->account);
 		return;
 	}
+accept:
 	addr_format(&s->mail.from, s->sender, sizeof s->sender);
 	s->in_tx = 1;
 	s->nrcpt = 0;
@@ -200,6 +216,11 @@ static void rcpt_lookup_done(struct smtp_session *s, void *p)
 			         r->addr, s->account);
 			session_reply(s, 250, "2.1.5", "Ok");
 		}
+	} else if (!r->hosted && s->tx_as_mx) {
+		log_warn("smtp[%llu] ip=%s: reject RCPT: 553 5.7.1 sender <%s> not owned by account %s "
+		         "(POP-before-SMTP) to=<%s>", s->id, s->ip, s->sender, s->account, r->addr);
+		session_error(s, 553, "5.7.1", "<%s>: Relay refused: sender <%s> not owned by your account %s",
+		              r->addr, s->sender, s->account);
 	} else if (!r->hosted) {
 		log_info("smtp[%llu] ip=%s: reject RCPT: 554 5.7.1 relay access denied from=<%s> to=<%s>",
 		         s->id, s->ip, s->sender, r->addr);

@@ -50,6 +50,9 @@ struct smtp_session {
 	char tls_desc[160];      /* for Received: */
 	int authorized;          /* may relay: SMTP AUTH (or POP-before-SMTP) */
 	int authenticated;       /* by SMTP AUTH */
+	int tx_as_mx;            /* POP-before-SMTP client, foreign sender: this
+	                          * transaction is an MX-role one (authorized = 0
+	                          * until txn_reset) */
 	char account[64];        /* the authorized hosting account */
 	char auth_user[320];     /* mailbox that authenticated */
 	char (*domains)[256];    /* the account's domains (sender affiliation) */

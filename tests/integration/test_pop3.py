@@ -1148,6 +1148,30 @@ def test_pop_before_smtp_sender_affiliation(server):
         assert code == 553 and text.startswith(b"5.7.1"), (code, text)
 
 
+def test_pop_before_smtp_ip_still_receives_mx_mail_from_foreign_senders(server):
+    """The grant authorizes an IP, which a mail server or other users may
+    share: mail from a foreign sender to a hosted mailbox is accepted as on
+    any MX, relaying it is refused (553 5.7.1, naming the account), and the
+    next transaction with the account's own sender relays again."""
+    p = pop_login(server, source="127.0.0.2")
+    p.quit()
+    before = len(server.messages(BOB))
+    with smtp_from(server, "127.0.0.2") as s:
+        assert s.mail("news@foreign.example")[0] == 250
+        code, text = s.rcpt("friend@remote.example")
+        assert code == 553 and text.startswith(b"5.7.1") and b"acme" in text, (code, text)
+        assert s.rcpt(BOB)[0] == 250
+        code, _ = s.data(b"From: News <news@foreign.example>\r\nTo: bob@acme.test\r\n"
+                         b"Subject: newsletter\r\n\r\nhello\r\n")
+        assert code == 250
+        assert s.mail(ALICE)[0] == 250
+        assert s.rcpt("friend@remote.example")[0] == 250
+        s.rset()
+    server.wait_messages(BOB, before + 1)
+    assert b"Subject: newsletter" in server.messages(BOB)[-1]
+    assert "POP-before-SMTP authorization not used for this transaction" in server.logtext()
+
+
 def test_pop_before_smtp_header_from_and_recipient_budget(make_server):
     """A POP-before-SMTP session obeys the rules of an authenticated one: the
     header From: in the account's domains, and the account's hourly budget."""
