@@ -156,6 +156,9 @@ static void open_done(struct pop3_session *s, void *p)
 	if (s->mb.unmoved > 0)
 		log_warn("pop3[%llu] ip=%s: %s: %zu message(s) could not be moved from new/ to cur/,"
 		         " served from new/", s->id, s->ip, s->mailbox, s->mb.unmoved);
+	if (s->mb.tmp_removed > 0)
+		log_info("pop3[%llu] ip=%s: %s: removed %d stale file(s) from tmp/ (older than 36 hours)",
+		         s->id, s->ip, s->mailbox, s->mb.tmp_removed);
 	if (j->grant_until && j->grant_rc == 0)
 		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d seconds",
 		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg.pop_before_smtp_seconds);

@@ -14,9 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MEASURE_CHUNK 65536
+/* Maildir: a file left in tmp/ this long was a delivery that died
+ * (crash, kill -9, full disk) and is never finished: remove it. */
+#define TMP_MAX_AGE (36 * 3600)
 
 static int add_msg(struct pop3_mailbox *mb, size_t *cap, const char *name)
 {
@@ -227,6 +231,30 @@ static void fill_sizes(struct pop3_mailbox *mb)
 	mb->n = o;
 }
 
+/* Remove regular files older than TMP_MAX_AGE from tmp/ (best effort:
+ * a failure only leaves litter). Returns how many were removed. */
+static int clean_tmp(const char *path, time_t now)
+{
+	char tmp[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, n = 0;
+
+	if (snprintf(tmp, sizeof tmp, "%s/tmp", path) >= (int)sizeof tmp || !(d = opendir(tmp)))
+		return 0;
+	fd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < TMP_MAX_AGE)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int pop3_mailbox_open(const char *path, struct pop3_mailbox *mb)
 {
 	char cur[PATH_MAX], newdir[PATH_MAX];
@@ -241,6 +269,7 @@ int pop3_mailbox_open(const char *path, struct pop3_mailbox *mb)
 	}
 	if (!(mb->path = strdup(path)))
 		return -1;
+	mb->tmp_removed = clean_tmp(path, time(NULL));
 	if (list_cur(cur, mb, &cap) < 0 || (moved = move_new(newdir, cur, mb, &cap)) < 0)
 		goto fail;
 	/* the moves must survive a crash, or a message could be fetched twice */

@@ -9,6 +9,8 @@
  * with CRLF line ends), so STAT and LIST read no file; a name without W=
  * is measured once. The UIDL is the Maildir unique name (the base name
  * before ':'), so it survives sessions, flag changes and restarts.
+ * Files left in tmp/ for 36 hours (deliveries that died) are removed at
+ * login, as the Maildir convention asks of readers.
  * Deletions are applied at QUIT by pop3_mailbox_commit. Blocking: call
  * open and commit on a worker thread.
  */
@@ -31,6 +33,7 @@ struct pop3_mailbox {
 	struct pop3_msg *msgs;
 	size_t n;
 	size_t unmoved;    /* messages left in new/ because rename failed */
+	int tmp_removed;   /* stale files removed from tmp/ at open */
 };
 
 /* Snapshot the Maildir at path (new/ -> cur/, durably). 0, or -1 with errno. */

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static int setup(void **state)
@@ -332,6 +334,28 @@ static void test_renamed_by_another_client(void **state)
 	pop3_mailbox_free(&mb);
 }
 
+/* A file in tmp/ older than 36 hours is a delivery that died: removed at
+ * login; a younger one may be a delivery in progress: kept. */
+static void test_stale_tmp_removed(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	struct timeval old[2] = { { time(NULL) - 37 * 3600, 0 }, { time(NULL) - 37 * 3600, 0 } };
+	char p[PATH_MAX];
+
+	put(md, "tmp", "1.dead.host", "half a mess");
+	put(md, "tmp", "2.writing.host", "in progress");
+	snprintf(p, sizeof p, "%s/tmp/1.dead.host", md);
+	assert_int_equal(utimes(p, old), 0);
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.tmp_removed, 1);
+	assert_int_equal(mb.n, 0);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof p, "%s/tmp/2.writing.host", md);
+	assert_int_equal(access(p, F_OK), 0);
+	pop3_mailbox_free(&mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmovable_served_from_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed_by_another_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
