@@ -57,6 +57,14 @@ static const char *schema =
 	" expires INTEGER NOT NULL,"
 	" PRIMARY KEY (ip, mailbox));"
 	"CREATE INDEX IF NOT EXISTS relay_auth_expires ON relay_auth(expires);"
+	/* a grant belongs to a mailbox's login: it ends when the mailbox goes
+	 * (also by a domain or account removal, which cascade) or its password
+	 * changes (the old password may be what someone else logged in with) */
+	"CREATE TRIGGER IF NOT EXISTS relay_auth_mailbox_gone AFTER DELETE ON mailboxes"
+	" BEGIN DELETE FROM relay_auth WHERE mailbox = OLD.address; END;"
+	"CREATE TRIGGER IF NOT EXISTS relay_auth_mailbox_password AFTER UPDATE OF password_hash ON mailboxes"
+	" WHEN NEW.password_hash IS NOT OLD.password_hash"
+	" BEGIN DELETE FROM relay_auth WHERE mailbox = OLD.address; END;"
 	/* recipient budgets: one row per account and window kind ('h', 'd') */
 	"CREATE TABLE IF NOT EXISTS rate_counters ("
 	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"

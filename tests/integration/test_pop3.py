@@ -1106,6 +1106,21 @@ def test_suspension_ends_grants(server):
     assert relay_rows(server) == []
 
 
+def test_password_change_and_mailbox_removal_end_grants(server):
+    """A grant ends with the login that made it: the mailbox's new password
+    (a leaked one stops relaying) or its removal; other mailboxes' stay."""
+    for user, pw, ip in ((ALICE, ALICE_PW, "127.0.0.2"), (BOB, BOB_PW, "127.0.0.3")):
+        p = pop_login(server, user=user, password=pw, source=ip)
+        p.quit()
+    assert len(relay_rows(server)) == 2
+    server.ctl("mailbox", "passwd", ALICE, input="a-new-secret\n")
+    assert relay_attempt(server, "127.0.0.2")[1][0] == 554
+    assert relay_attempt(server, "127.0.0.3", sender=BOB)[1][0] == 250
+    server.ctl("mailbox", "remove", BOB)
+    assert relay_rows(server) == []
+    assert relay_attempt(server, "127.0.0.3", sender=BOB)[1][0] == 554
+
+
 # --- POP-before-SMTP: the SMTP side -------------------------------------------------
 
 def smtp_from(hm, source):

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
+#include "policy/relay_auth.h"
+#include <time.h>
 
 static char dir[64];
 
@@ -182,6 +184,31 @@ static void test_threads(void **state)
 	assert_int_equal(count, 101);
 }
 
+/* A POP-before-SMTP grant ends with its mailbox: removed, removed with
+ * its domain, or given a new password; other mailboxes' grants stay. */
+static void test_relay_grant_follows_mailbox(void **state)
+{
+	struct store *st = *state;
+	struct relay_grant g;
+	char err[256];
+	time_t now = time(NULL);
+
+	assert_int_equal(store_mailbox_add(st, "bob@acme.test", "$y$fake", err, sizeof err), 0);
+	assert_int_equal(relay_auth_grant(st, "192.0.2.1", "alice@acme.test", now + 600), 0);
+	assert_int_equal(relay_auth_grant(st, "192.0.2.2", "bob@acme.test", now + 600), 0);
+	assert_int_equal(store_mailbox_set_password(st, "alice@acme.test", "$y$fake", err, sizeof err), 0);
+	assert_int_equal(relay_auth_lookup(st, "192.0.2.1", now, &g), 0);   /* same hash: kept */
+	assert_int_equal(store_mailbox_set_password(st, "alice@acme.test", "$y$new", err, sizeof err), 0);
+	assert_int_equal(relay_auth_lookup(st, "192.0.2.1", now, &g), STORE_ENOTFOUND);
+	assert_int_equal(relay_auth_lookup(st, "192.0.2.2", now, &g), 0);
+	assert_string_equal(g.account, "acme");
+	assert_int_equal(store_mailbox_remove(st, "bob@acme.test", err, sizeof err), 0);
+	assert_int_equal(relay_auth_lookup(st, "192.0.2.2", now, &g), STORE_ENOTFOUND);
+	assert_int_equal(relay_auth_grant(st, "192.0.2.1", "alice@acme.test", now + 600), 0);
+	assert_int_equal(store_domain_remove(st, "acme.test", err, sizeof err), 0);
+	assert_int_equal(relay_auth_lookup(st, "192.0.2.1", now, &g), STORE_ENOTFOUND);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +218,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_and_cascade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_grant_follows_mailbox, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
