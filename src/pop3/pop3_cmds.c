@@ -63,7 +63,7 @@ static void list_common(struct pop3_session *s, const struct pop3_command *c, in
 		if ((k = msg_index(s, c->num[0])) < 0)
 			return;
 		if (uidl) {
-			pop3_uidl(s->mb.msgs[k].name, uid);
+			pop3_msg_uidl(&s->mb.msgs[k], uid);
 			p3_reply(s, "+OK %ld %s", k + 1, uid);
 		} else {
 			p3_reply(s, "+OK %ld %llu", k + 1, (unsigned long long)s->mb.msgs[k].size);
@@ -81,7 +81,7 @@ static void list_common(struct pop3_session *s, const struct pop3_command *c, in
 		if (s->mb.msgs[i].deleted)
 			continue;
 		if (uidl) {
-			pop3_uidl(s->mb.msgs[i].name, uid);
+			pop3_msg_uidl(&s->mb.msgs[i], uid);
 			len = snprintf(line, sizeof line, "%zu %s\r\n", i + 1, uid);
 		} else {
 			len = snprintf(line, sizeof line, "%zu %llu\r\n", i + 1,

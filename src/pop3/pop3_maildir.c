@@ -39,6 +39,7 @@ static int add_msg(struct pop3_mailbox *mb, size_t *cap, const char *name)
 	m->size = 0;
 	m->deleted = 0;
 	m->in_new = 0;
+	m->uidl_whole_name = 0;
 	mb->n++;
 	return 0;
 }
@@ -255,6 +256,45 @@ static int clean_tmp(const char *path, time_t now)
 	return n;
 }
 
+struct uid_ix {
+	char uid[POP3_UIDL_MAX + 1];
+	size_t ix;
+};
+
+static int cmp_uid_ix(const void *a, const void *b)
+{
+	const struct uid_ix *x = a, *y = b;
+	int c = strcmp(x->uid, y->uid);
+
+	return c ? c : x->ix < y->ix ? -1 : x->ix > y->ix;
+}
+
+/* RFC 1939: a unique-id is unique within the maildrop. Two files with one
+ * base name (a copy by another program, a message that could not move
+ * because cur/ holds its name) would share one, and a client keeping
+ * UIDLs would never fetch the second: every one after the first in
+ * delivery order gets a digest of its whole file name instead. */
+static int mark_duplicate_uidls(struct pop3_mailbox *mb)
+{
+	struct uid_ix *v;
+	size_t i;
+
+	if (mb->n < 2)
+		return 0;
+	if (!(v = malloc(mb->n * sizeof *v)))
+		return -1;
+	for (i = 0; i < mb->n; i++) {
+		pop3_uidl(mb->msgs[i].name, v[i].uid);
+		v[i].ix = i;
+	}
+	qsort(v, mb->n, sizeof *v, cmp_uid_ix);
+	for (i = 1; i < mb->n; i++)
+		if (strcmp(v[i].uid, v[i - 1].uid) == 0)
+			mb->msgs[v[i].ix].uidl_whole_name = 1;
+	free(v);
+	return 0;
+}
+
 int pop3_mailbox_open(const char *path, struct pop3_mailbox *mb)
 {
 	char cur[PATH_MAX], newdir[PATH_MAX];
@@ -278,6 +318,8 @@ int pop3_mailbox_open(const char *path, struct pop3_mailbox *mb)
 	fill_sizes(mb);
 	if (mb->n > 1)
 		qsort(mb->msgs, mb->n, sizeof *mb->msgs, cmp_msg);
+	if (mark_duplicate_uidls(mb) < 0)
+		goto fail;
 	return 0;
 fail:
 	e = errno;
@@ -387,13 +429,25 @@ int pop3_msg_path(const struct pop3_mailbox *mb, const struct pop3_msg *m, char 
 	return 0;
 }
 
+/* 40 hex digits of the SHA-256 of len bytes of name */
+static void uidl_digest(const char *name, size_t len, char out[POP3_UIDL_MAX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	static const char hex[] = "0123456789abcdef";
+
+	EVP_Digest(name, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 20 && i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * i] = '\0';
+}
+
 void pop3_uidl(const char *name, char out[POP3_UIDL_MAX + 1])
 {
 	const char *colon = strchr(name, ':');
 	size_t blen = colon ? (size_t)(colon - name) : strlen(name), i;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	static const char hex[] = "0123456789abcdef";
 
 	for (i = 0; i < blen; i++)
 		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
@@ -404,10 +458,13 @@ void pop3_uidl(const char *name, char out[POP3_UIDL_MAX + 1])
 		return;
 	}
 	/* too long or unprintable: a stable digest of the same base name */
-	EVP_Digest(name, blen, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 20 && i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * i] = '\0';
+	uidl_digest(name, blen, out);
+}
+
+void pop3_msg_uidl(const struct pop3_msg *m, char out[POP3_UIDL_MAX + 1])
+{
+	if (m->uidl_whole_name)
+		uidl_digest(m->name, strlen(m->name), out);
+	else
+		pop3_uidl(m->name, out);
 }

@@ -8,7 +8,8 @@
  * still served, from where it is. Sizes come from the W= field of the file name (the size
  * with CRLF line ends), so STAT and LIST read no file; a name without W=
  * is measured once. The UIDL is the Maildir unique name (the base name
- * before ':'), so it survives sessions, flag changes and restarts.
+ * before ':'), so it survives sessions, flag changes and restarts (two
+ * files with one base name: the later one's UIDL is a digest of its whole name).
  * Files left in tmp/ for 36 hours (deliveries that died) are removed at
  * login, as the Maildir convention asks of readers.
  * Deletions are applied at QUIT by pop3_mailbox_commit. Blocking: call
@@ -26,6 +27,7 @@ struct pop3_msg {
 	uint64_t size;     /* octets as sent by RETR (CRLF line ends) */
 	int deleted;       /* marked by DELE */
 	int in_new;        /* could not be moved: still in new/ */
+	int uidl_whole_name; /* its base name is another message's: UIDL from the whole name */
 };
 
 struct pop3_mailbox {
@@ -52,6 +54,10 @@ int pop3_msg_find(const struct pop3_mailbox *mb, const struct pop3_msg *m, char 
 /* The unique-id listing of a file name: its base name (before ':') when
  * it is 1..70 printable characters, else a SHA-256-derived hex string. */
 void pop3_uidl(const char *name, char out[POP3_UIDL_MAX + 1]);
+/* The UIDL of message m of a snapshot: pop3_uidl of its name, unique in
+ * the snapshot (a base name shared with an earlier message gives a digest
+ * of the whole file name). */
+void pop3_msg_uidl(const struct pop3_msg *m, char out[POP3_UIDL_MAX + 1]);
 /* The W= value of a file name's base name: 0 and *size set, or -1. */
 int pop3_name_wsize(const char *name, uint64_t *size);
 

@@ -356,6 +356,36 @@ static void test_stale_tmp_removed(void **state)
 	pop3_mailbox_free(&mb);
 }
 
+/* RFC 1939: unique-ids are unique in the maildrop, even when two files
+ * share a base name (a copy with other flags; a new/ message whose name
+ * cur/ already holds). The earlier keeps its base name, every later one
+ * gets a digest of its whole name, and both are served. */
+static void test_duplicate_base_names_get_distinct_uidls(void **state)
+{
+	const char *md = *state;
+	struct pop3_mailbox mb;
+	char u[3][POP3_UIDL_MAX + 1];
+
+	put(md, "cur", "100.M1P1.h,S=2,W=3:2,", "a\n");
+	put(md, "cur", "100.M1P1.h,S=2,W=3:2,S", "b\n");
+	put(md, "cur", "200.M1P1.h,S=2,W=3:2,", "c\n");
+	put(md, "new", "200.M1P1.h,S=2,W=3", "d\n");
+	assert_int_equal(pop3_mailbox_open(md, &mb), 0);
+	assert_int_equal(mb.n, 4);
+	assert_int_equal(mb.unmoved, 1);
+	pop3_msg_uidl(&mb.msgs[0], u[0]);
+	pop3_msg_uidl(&mb.msgs[1], u[1]);
+	assert_string_equal(u[0], "100.M1P1.h,S=2,W=3");
+	assert_int_equal(strlen(u[1]), 40);
+	pop3_msg_uidl(&mb.msgs[2], u[0]);
+	pop3_msg_uidl(&mb.msgs[3], u[2]);
+	assert_string_not_equal(u[0], u[2]);
+	assert_true(strcmp(u[0], "200.M1P1.h,S=2,W=3") == 0 || strcmp(u[2], "200.M1P1.h,S=2,W=3") == 0);
+	assert_string_not_equal(u[1], u[0]);
+	assert_string_not_equal(u[1], u[2]);
+	pop3_mailbox_free(&mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unmovable_served_from_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed_by_another_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_base_names_get_distinct_uidls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
