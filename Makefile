@@ -43,11 +43,13 @@ unit-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
 
 # Fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, ASan + UBSan),
-# one per parser of untrusted bytes; see docs/security.md. The library is
+# one per parser of untrusted bytes; see docs/fuzzing.md. The library is
 # rebuilt with clang into $(BUILD)/fuzz. `make fuzz` runs each harness for
-# FUZZ_SECONDS, `make fuzz-quick` for 20 s; `make fuzz-regress` replays the
-# seed corpora and every kept crash in tests/fuzz/regressions/.
+# FUZZ_SECONDS, `make fuzz-quick` (part of `make test`) for 20 s, FUZZ_JOBS
+# at a time; both replay every kept crash in tests/fuzz/regressions/ first,
+# and fail on any crash. `make fuzz-regress` only replays seeds and crashes.
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
 FUZZ_CC      ?= clang
 FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES    = $(FUZZ_SRC:tests/fuzz/%.c=%)
@@ -64,13 +66,13 @@ fuzz-build:
 	$(MAKE) BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" fuzz-bins
 
 fuzz: fuzz-build
-	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 fuzz-quick: fuzz-build
-	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 20 $(FUZZ_NAMES)
+	@FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 20 $(FUZZ_NAMES)
 
 fuzz-regress: fuzz-build
-	@bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 0 $(FUZZ_NAMES)
+	@FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers 0 $(FUZZ_NAMES)
 
 # testssl.sh against every TLS listener of a daemon the script starts (slow).
 test-tls: all
@@ -89,6 +91,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-quick
 	$(MAKE) integration
 
 run: deps

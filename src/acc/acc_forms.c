@@ -16,6 +16,8 @@ int acc_form_parse(const char *body, size_t len, struct evkeyvalq *q)
 	int rc;
 
 	TAILQ_INIT(q);
+	if (len == 0)
+		body = "";          /* an empty POST body comes as NULL (evbuffer_pullup) */
 	if (len > ACC_FORM_MAX || memchr(body, '\0', len))
 		return -1;
 	for (i = 0; i + 2 < len; i++)

@@ -10,7 +10,7 @@
 
 #define ACC_FORM_MAX 8192            /* bytes of a form body */
 
-/* Parse body (len bytes, not NUL-terminated) into q. A body over
+/* Parse body (len bytes, not NUL-terminated; NULL if len is 0) into q. A body over
  * ACC_FORM_MAX, with a NUL byte or an encoded one (%00), or not
  * urlencoded is refused: -1 (q is empty). Free q with evhttp_clear_headers. */
 int acc_form_parse(const char *body, size_t len, struct evkeyvalq *q);

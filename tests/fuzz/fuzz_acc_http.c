@@ -1,0 +1,235 @@
+/*
+ * fuzz_acc_http: the whole Account Control Center as a browser meets it.
+ * One real ACC (acc_start on 127.0.0.1, an ephemeral port, libevent's
+ * evhttp over TLS with a throw-away self-signed certificate, the account
+ * store on a scratch data directory with account "acme", its domain and a
+ * mailbox, the worker pools) lives for the whole run; each input is one
+ * HTTPS connection: the client does the TLS handshake, writes the input
+ * as the decrypted request stream (one or more pipelined HTTP requests)
+ * and reads the answers until the server closes or everything is quiet:
+ * no worker job left, no event active, nothing new read for a few turns
+ * of the loop. Then it closes, as a browser leaving a keep-alive
+ * connection does. (Not a half-close right after the request: libevent's
+ * TLS bufferevent reports that EOF before the data read with it, so
+ * evhttp would drop every request unanswered.)
+ *
+ * A session of account acme with a fixed id and CSRF token (SID, CSRF;
+ * the seeds carry them in "Cookie: hm_session=" and "csrf=") is made
+ * again before any input that finds it gone (logout, expiry), so inputs
+ * reach every logged-in page and form. Checks (besides the sanitizers):
+ * the answer, if any, starts with an HTTP/x.y status line, and is never
+ * a 500 (our handlers' internal error).
+ */
+#define _GNU_SOURCE
+#include "acc/acc.h"
+#include "acc/acc_int.h"
+#include "acc/acc_session.h"
+#include "auth/throttle.h"
+#include "daemon/connlimit.h"
+#include "daemon/server.h"
+#include "store/store.h"
+#include "tls/tls.h"
+#include "util/config.h"
+#include "util/password.h"
+#include "util/workers.h"
+#include "fuzz_common.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SID  "5e551015e551015e551015e551015e551015e551015e551015e551015e551015"
+#define CSRF "c5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5afc5af"
+
+static struct server srv;
+static SSL_CTX *cctx;
+static struct sockaddr_in acc_sin;
+
+static void setup(void)
+{
+	char err[512], hash[256], cmd[1600];
+	const char *dir = fuzz_scratch_dir();
+	evutil_socket_t lfd;
+	socklen_t sl = sizeof acc_sin;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!getenv("HM_FUZZ_LOG"))
+		CHECK((stderr = fopen("/dev/null", "w")) != NULL);
+	config_defaults(&srv.cfg);
+	snprintf(srv.cfg.hostname, sizeof srv.cfg.hostname, "mx.fuzz.example");
+	snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s/data", dir);
+	snprintf(srv.cfg.tls_certificate, sizeof srv.cfg.tls_certificate, "%s/acc.crt", dir);
+	snprintf(srv.cfg.tls_key, sizeof srv.cfg.tls_key, "%s/acc.key", dir);
+	srv.cfg.tls_sni_dir[0] = '\0';
+	srv.cfg.acc.n = 1;
+	snprintf(srv.cfg.acc.a[0].host, sizeof srv.cfg.acc.a[0].host, "127.0.0.1");
+	snprintf(srv.cfg.acc.a[0].port, sizeof srv.cfg.acc.a[0].port, "0");
+	snprintf(cmd, sizeof cmd,
+	         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
+	         "-subj /CN=acc.fuzz.example -keyout '%s' -out '%s' >/dev/null 2>&1",
+	         srv.cfg.tls_key, srv.cfg.tls_certificate);
+	CHECK(system(cmd) == 0);
+	CHECK(mkdir(srv.cfg.data_dir, 0700) == 0);
+	CHECK((srv.store = store_open(srv.cfg.data_dir, err, sizeof err)) != NULL);
+	CHECK(store_account_add(srv.store, "acme", NULL, 7, err, sizeof err) == 0);
+	CHECK(store_domain_add(srv.store, "acme", "acme.test", err, sizeof err) == 0);
+	CHECK(password_hash("secret-password", hash, sizeof hash) == 0);
+	CHECK(store_account_set_password(srv.store, "acme", hash, err, sizeof err) == 0);
+	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
+	CHECK((srv.base = event_base_new()) != NULL);
+	CHECK((srv.auth_throttle = throttle_new(5, 600, 600)) != NULL);
+	CHECK((srv.conns = connlimit_new()) != NULL);
+	CHECK((srv.tls = tls_server_load(&srv.cfg, err, sizeof err)) != NULL);
+	srv.workers = workers_start(srv.base, 2);
+	srv.auth_workers = workers_start(srv.base, 1);
+	CHECK(acc_start(&srv) == 0 && srv.acc && srv.acc->nbound == 1);
+	lfd = evhttp_bound_socket_get_fd(srv.acc->bound[0]);
+	CHECK(getsockname(lfd, (struct sockaddr *)&acc_sin, &sl) == 0);
+	CHECK((cctx = SSL_CTX_new(TLS_client_method())) != NULL);
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
+	/* TLS 1.2: no session tickets after the handshake, which Nagle would
+	 * make the answer wait behind (the TLS layer is not what is fuzzed) */
+	CHECK(SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION) == 1);
+}
+
+/* The fixed session, made again if an input ended it. */
+static void ensure_session(void)
+{
+	struct acc_session *s;
+	time_t now = time(NULL);
+
+	if (acc_session_find(srv.acc->sessions, SID, now))
+		return;
+	CHECK((s = acc_session_create(srv.acc->sessions, "acme", now)) != NULL);
+	memcpy(s->id, SID, sizeof s->id);
+	memcpy(s->csrf, CSRF, sizeof s->csrf);
+}
+
+struct client {
+	struct bufferevent *bev;
+	int done, wrote;
+	char head[64];                /* the answer's first bytes */
+	size_t nhead, total;
+};
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n;
+
+	c->total += evbuffer_get_length(in);
+	if (c->nhead < sizeof c->head) {
+		n = evbuffer_remove(in, c->head + c->nhead, sizeof c->head - c->nhead);
+		if (n != (size_t)-1)
+			c->nhead += n;
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		c->wrote = 1;         /* all of the input is on the wire */
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		on_write(bev, arg);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		c->done = 1;
+}
+
+/* Run the loop until the server closed, or nothing is left to happen:
+ * the input written, no job on a worker, no event active, and nothing
+ * new read, for QUIET turns in a row. */
+#define QUIET 4
+static void quiesce(struct client *c)
+{
+	int quiet = 0;
+	size_t seen;
+
+	while (!c->done && quiet < QUIET) {
+		if (workers_pending(srv.workers) || workers_pending(srv.auth_workers)) {
+			event_base_loop(srv.base, EVLOOP_ONCE);     /* wait for the job */
+			quiet = 0;
+			continue;
+		}
+		seen = c->total;
+		event_base_loop(srv.base, EVLOOP_NONBLOCK);
+		if (c->wrote && c->total == seen &&
+		    event_base_get_num_events(srv.base, EVENT_BASE_COUNT_ACTIVE) == 0)
+			quiet++;
+		else
+			quiet = 0;
+	}
+}
+
+static void check_answer(const struct client *c)
+{
+	const char *sp;
+
+	if (c->nhead == 0)
+		return;               /* closed without an answer (a torn request) */
+	/* evhttp answers in the request's version, "HTTP/0.1" or
+	 * "HTTP/1.6666661" included: only the status is ours */
+	CHECK(c->nhead >= 12 && memcmp(c->head, "HTTP/", 5) == 0);
+	sp = memchr(c->head, ' ', c->nhead);
+	CHECK(sp && sp + 4 <= c->head + c->nhead);
+	CHECK(sp[1] >= '1' && sp[1] <= '5' && sp[2] >= '0' && sp[2] <= '9' && sp[3] >= '0' && sp[3] <= '9');
+	CHECK(memcmp(sp + 1, "500", 3) != 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct client c;
+	SSL *ssl;
+	int fd, one = 1;
+
+	if (!srv.base)
+		setup();
+	ensure_session();
+	memset(&c, 0, sizeof c);
+	CHECK((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	CHECK(connect(fd, (struct sockaddr *)&acc_sin, sizeof acc_sin) == 0);
+	/* no Nagle: each small TLS record leaves at once */
+	CHECK(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0);
+	CHECK(evutil_make_socket_nonblocking(fd) == 0);
+	CHECK((ssl = SSL_new(cctx)) != NULL);
+	SSL_set_tlsext_host_name(ssl, "acc.fuzz.example");
+	c.bev = bufferevent_openssl_socket_new(srv.base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
+	                                       BEV_OPT_CLOSE_ON_FREE);
+	CHECK(c.bev != NULL);
+	bufferevent_openssl_set_allow_dirty_shutdown(c.bev, 1);
+	bufferevent_setcb(c.bev, on_read, on_write, on_event, &c);
+	if (size)
+		CHECK(bufferevent_write(c.bev, data, size) == 0);
+	CHECK(bufferevent_enable(c.bev, EV_READ | EV_WRITE) == 0);
+	quiesce(&c);
+	check_answer(&c);
+	bufferevent_free(c.bev);
+	/* let the server see the close and free its side */
+	for (int i = 0; i < 4; i++)
+		event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	return 0;
+}

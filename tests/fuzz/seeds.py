@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Write the seed corpora tests/fuzz/corpus/<harness>/ : real transcripts
+and the attack classes of the issues (relay tricks, SMTP smuggling end-of-
+data variants, shell metacharacters, CR/LF/NUL in parameters, overlong
+lines, huge BDAT sizes, bad base64). Run again after editing; files are
+named by content so reruns are stable."""
+import base64
+import hashlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "corpus")
+
+
+def put(harness, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    d = os.path.join(OUT, harness)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+PATHS = [
+    "<alice@acme.test>", "<>", "<postmaster>", "<Postmaster@acme.test>",
+    "<user%other.example@acme.test>", "<@a.example:b@c.example>", "<@a,@b:u@d.example>",
+    '<"u@d.example"@acme.test>', '<"a b\\"c"@acme.test>', "<host!user@acme.test>",
+    "<host!user>", "<user@[192.0.2.1]>", "<user@[IPv6:2001:db8::1]>", "<user@[300.1.1.1]>",
+    "<;sleep 66;>", "<`id`@acme.test>", "<$(reboot)@acme.test>", "<a|b@acme.test>",
+    "<a\r\nRCPT TO:<x@evil.example>@acme.test>", "<a\x00b@acme.test>", "<a@acme.test\r>",
+    "<" + "a" * 65 + "@acme.test>", "<a@" + "b" * 64 + ".test>", "<a@" + ("x." * 130) + "test>",
+    "<ünïcode@acme.test>", "<a@bücher.example>", "<a..b@acme.test>", "<.a@acme.test>",
+    "<a@-acme.test>", "<a@acme.test.>", "<a@@acme.test>", "<a@acme.test", "a@acme.test",
+    "<<a@acme.test>>", "<a@acme.test> trailing", "< a@acme.test >",
+]
+
+MAIL_PARAMS = ["", " SIZE=1000", " SIZE=99999999999999999999999", " SIZE=-1", " SIZE=",
+               " BODY=8BITMIME", " BODY=BINARYMIME", " BODY=junk", " SMTPUTF8", " AUTH=<>",
+               " AUTH=alice@acme.test", " SIZE=10 SIZE=20", " X-UNKNOWN=1", " =x", " SIZE=1\x00",
+               " SIZE=1\r", " RET=FULL ENVID=abc", " " + "P" * 600 + "=1"]
+
+
+def smtp_cmd():
+    h = "fuzz_smtp_cmd"
+    for v in ["HELO mx.example", "EHLO mx.example", "EHLO [192.0.2.1]", "EHLO [IPv6:::1]",
+              "HELO", "EHLO a b", "ehlo MX.Example", "DATA", "RSET", "NOOP", "NOOP x", "QUIT",
+              "VRFY alice", "EXPN list", "HELP", "STARTTLS", "AUTH PLAIN", "AUTH LOGIN",
+              "AUTH PLAIN " + base64.b64encode(b"\0alice@acme.test\0pw").decode(),
+              "BDAT 0 LAST", "BDAT 100", "BDAT 18446744073709551615 LAST",
+              "BDAT 18446744073709551616", "BDAT 99999999999999999999999999 LAST", "BDAT -1",
+              "BDAT 10 LASTX", "BDAT  10", "BDAT 10 LAST extra", "MAIL", "RCPT", "XYZZY",
+              "MAIL FROM:<a@b.example> " + "x" * 4000, "\x00MAIL FROM:<>", "MA\x01IL FROM:<>",
+              "MAIL\tFROM:<>", "mail from:<>", "MAIL FROM: <a@b.example>", "RCPT TO:<postmaster>"]:
+        put(h, v)
+    for p in PATHS:
+        for prm in ("", " SIZE=100", " BODY=8BITMIME SMTPUTF8"):
+            put(h, "MAIL FROM:" + p + prm)
+        put(h, "RCPT TO:" + p)
+    for prm in MAIL_PARAMS:
+        put(h, "MAIL FROM:<a@b.example>" + prm)
+
+
+def addr():
+    for p in PATHS:
+        put("fuzz_addr", p)
+        put("fuzz_addr", p.strip("<>"))
+
+
+CRLF = "\r\n"
+BODY = ("From: Alice <alice@acme.test>\r\nTo: bob@acme.test\r\nSubject: hi\r\n"
+        "Message-Id: <1@acme.test>\r\n\r\nHello\r\n..stuffed line\r\n.\r\n")
+
+
+def data_decode():
+    h = "fuzz_data_decode"
+    for prefix in (b"\x00\x00", b"\x10\x30", b"\xff\x07"):
+        for body in [BODY, "\r\n.\r\n", ".\r\n", "a\n.\nb\r\n.\r\n", "a\r.\rb\r\n.\r\n",
+                     "a\n.\r\nb\r\n.\r\n", "a\r\n.\nb\r\n.\r\n", "a\r\n.\rb\r\n.\r\n",
+                     "a\r\n..\r\n.\r\n", "a\r\n.x\r\n", "\r\r\n.\r\n", "a\r\n.\r", "a\r\n.",
+                     "a\r\n.\r\nMAIL FROM:<x@evil.example>\r\n", "x" * 300 + "\r\n.\r\n",
+                     "\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", ".\r\r\n.\r\n", "\x00.\r\n\r\n.\r\n"]:
+            put(h, prefix + body.encode())
+
+
+def sasl():
+    h = "fuzz_sasl"
+    for raw in [b"\0alice@acme.test\0secret", b"alice@acme.test\0alice@acme.test\0pw",
+                b"bob@acme.test\0alice@acme.test\0pw", b"\0\0", b"\0alice\0", b"alice",
+                b"\0" + b"a" * 300 + b"\0pw", b"\0a\0" + b"p" * 300, b"\0a\0p\0extra", b""]:
+        put(h, base64.b64encode(raw))
+    for s in ["=", "====", "QQ", "QQ=", "QQ==", "QR==", "QUJD", "QUJ=RA==", "Q===", "Q\r\nQ==",
+              "*", "QUJD\x00", "QU JD", "-_-_", "YWxpY2U=\n", "A" * 8191]:
+        put(h, s)
+
+
+def header_from():
+    h = "fuzz_header_from"
+    for hdr in [
+        "From: alice@acme.test\r\n\r\n",
+        "From: Alice <alice@acme.test>\r\nTo: x@y\r\n\r\n",
+        'From: "Doe, John" <john@acme.test>, bob@other.example\r\n\r\n',
+        "From: (comment) alice@acme.test (another)\r\n\r\n",
+        "From: group: a@acme.test, b@acme.test;\r\n\r\n",
+        "From: Alice\r\n <alice@acme.test>\r\n\r\n",
+        "From: alice@acme.test\r\nFrom: evil@evil.example\r\n\r\n",
+        "FROM: alice@ACME.TEST\n\n",
+        "From: <alice@acme.test\r\n\r\n",
+        "From: alice\r\n\r\n",
+        "From: \"a@evil.example\" <alice@acme.test>\r\n\r\n",
+        "From: alice@[192.0.2.1]\r\n\r\n",
+        "From: =?utf-8?q?x?= <alice@acme.test>\r\n\r\n",
+        "Subject: no from\r\n\r\n",
+        "From: " + ", ".join(f"u{i}@d{i}.example" for i in range(20)) + "\r\n\r\n",
+        "From: a@b\rc.example\r\n\r\n", "From: a@acme.test\x00.evil\r\n\r\n",
+        "From:" + " " * 5000 + "a@acme.test\r\n\r\n",
+    ]:
+        put(h, hdr)
+
+
+ENV = ("V 1\nI {id}\nA 1700000000\nS alice@acme.test\nC 192.0.2.1\nH client.example\n"
+       "U acme\nZ 1234\nN 2\nR L bob@acme.test\nR R carol@remote.example\nE\n")
+
+
+def envelope():
+    h = "fuzz_envelope"
+    e = ENV.format(id="0000000000000000ABCD")
+    put(h, e)
+    put(h, e + "D 0\n")
+    put(h, e + "D 0\nT 1 1700000300 4.4.1%20connection%20refused\n")
+    put(h, e + "F 1 5.1.1%20no%20such%20user\nD 0\n")
+    put(h, e + "D 1")              # torn last record
+    put(h, e + "D 99\n")           # index out of range
+    put(h, e + "D 18446744073709551616\n")
+    put(h, e.replace("N 2", "N 100000"))
+    put(h, e.replace("N 2", "N 99999999999"))
+    put(h, e.replace("V 1", "V 2"))
+    put(h, e.replace("S alice@acme.test", "S "))
+    put(h, e.replace("S alice@acme.test", "S %0D%0AX-Injected%3A%201"))
+    put(h, e.replace("S alice@acme.test", "S %zz"))
+    put(h, e.replace("Z 1234", "Z -5"))
+    put(h, e[:40])
+    put(h, e.replace("\n", "\r\n"))
+    put(h, e.replace("R L bob", "R X bob"))
+    put(h, e.replace("bob@acme.test", "b" * 5000))
+
+
+CONFIG = """[server]
+hostname = mail.example.net
+data_dir = /var/lib/hostmail
+user = hostmail
+
+[listen]
+smtp = 0.0.0.0:25, 0.0.0.0:2525
+submission = 0.0.0.0:587
+submissions = 0.0.0.0:465
+pop3 = 0.0.0.0:110
+pop3s = 0.0.0.0:995
+acc = 127.0.0.1:8443
+
+[tls]
+certificate = /etc/hostmail/tls/default.crt
+key = /etc/hostmail/tls/default.key
+sni_dir = /etc/hostmail/tls/sni
+
+[relay]
+pop_before_smtp_minutes = 90
+
+[pop3]
+allow_plaintext_auth = no
+
+[limits]
+message_size = 41943040
+max_recipients = 100
+recipients_per_hour = 500
+recipients_per_day = 2000
+
+[queue]
+retry_schedule = 5m, 10m, 20m, 40m, 1h, 2h, 4h
+max_age = 5d
+
+[delivery]
+dns_servers =
+mx_port = 25
+
+[hostnames]
+legacy_pattern = mail{server}.example.net
+pattern = {user}.mail.example.net
+legacy_cutover = 2011-06-01
+"""
+
+
+def config():
+    h = "fuzz_config"
+    put(h, CONFIG)
+    put(h, "")
+    put(h, "[server]\nhostname = " + "h" * 400 + "\n")
+    put(h, "[listen]\nsmtp = [::1]:25, 127.0.0.1:2525, [fe80::1%eth0]:25\n")
+    put(h, "[listen]\nsmtp = " + ", ".join(f"127.0.0.{i}:25" for i in range(20)) + "\n")
+    put(h, "[listen]\nsmtp = 127.0.0.1:99999\n")
+    put(h, "[queue]\nretry_schedule = " + ", ".join(["1s"] * 20) + "\nmax_age = 99999999999d\n")
+    put(h, "[limits]\nmessage_size = 18446744073709551616\nmax_recipients = -1\n")
+    put(h, "[nosuch]\nx = 1\n")
+    put(h, "[server\nhostname\n= x\n;comment\n#c\n")
+    put(h, "[hostnames]\nlegacy_cutover = 2011-13-45\npattern = {user}{user}{server}\n")
+
+
+def session():
+    h = "fuzz_smtp_session"
+    base = "EHLO client.example\r\n"
+    msgs = []
+    msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:<alice@acme.test>\r\nDATA\r\n" + BODY + "QUIT\r\n")
+    msgs.append("HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob@acme.test>\r\nRCPT TO:<alice@acme.test>\r\nDATA\r\n"
+                "Subject: x\r\n\r\nbody\r\n.\r\nRSET\r\nQUIT\r\n")
+    # pipelined with BDAT (CHUNKING)
+    msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:<alice@acme.test>\r\nBDAT 12\r\n"
+                "Subject: a\r\nBDAT 8 LAST\r\n\r\nbody\r\nQUIT\r\n")
+    msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:<alice@acme.test>\r\nBDAT 18446744073709551615 LAST\r\nxx")
+    msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:<alice@acme.test>\r\nBDAT 99999999999 LAST\r\n" + "x" * 9000)
+    msgs.append(base + "BDAT 5 LAST\r\nhello")
+    # relay tricks, unauthorized
+    for p in ["<user%other.example@acme.test>", "<@a.example:b@c.example>", '<"u@d.example"@acme.test>',
+              "<host!user@acme.test>", "<carol@remote.example>", "<alice@ACME.TEST>", "<postmaster>"]:
+        msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:" + p + "\r\nDATA\r\nSubject: r\r\n\r\nx\r\n.\r\nQUIT\r\n")
+    # smuggling end-of-data variants: the smuggled MAIL must stay message text
+    for eod in ["\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r\n.\r"]:
+        msgs.append(base + "MAIL FROM:<x@remote.example>\r\nRCPT TO:<alice@acme.test>\r\nDATA\r\nSubject: s\r\n\r\nx"
+                    + eod + "MAIL FROM:<admin@acme.test>\r\nRCPT TO:<bob@acme.test>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n")
+    msgs.append(base + "MAIL FROM:<;sleep 66;>\r\nMAIL FROM:<`reboot`@x.example>\r\nQUIT\r\n")
+    msgs.append(base + "MAIL FROM:<a@b.example> SIZE=1\x00\r\nMAIL FROM:<a@b.example>\rRCPT TO:<alice@acme.test>\r\n")
+    msgs.append(base + "MAIL FROM:<a@b.example>\nRCPT TO:<alice@acme.test>\nDATA\nx\n.\n")
+    msgs.append(base + "A" * 5000 + "\r\nNOOP\r\n")
+    msgs.append(base + "MAIL FROM:<a@b.example> SIZE=99999999999\r\nQUIT\r\n")
+    msgs.append(base + "DATA\r\nSubject: early\r\n\r\n.\r\n")   # DATA before MAIL
+    msgs.append("MAIL FROM:<a@b.example>\r\n")                  # before EHLO
+    msgs.append(base + "AUTH PLAIN " + base64.b64encode(b"\0alice@acme.test\0secret-password").decode() + "\r\n")
+    msgs.append(base + "AUTH PLAIN\r\n!!!notbase64\r\nAUTH LOGIN\r\nYWxpY2U=\r\n*\r\n")
+    msgs.append(base + "STARTTLS\r\nEHLO x\r\n")
+    msgs.append(base + "VRFY alice\r\nEXPN all\r\nHELP\r\nNOOP\r\nRSET\r\nQUIT\r\n")
+    # authorized client (first byte bit 0): affiliation and From: checks
+    auth = [base + "MAIL FROM:<alice@acme.test>\r\nRCPT TO:<carol@remote.example>\r\nDATA\r\n"
+            "From: Alice <alice@acme.test>\r\nSubject: out\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+            base + "MAIL FROM:<alice@acme.test>\r\nRCPT TO:<carol@remote.example>\r\nDATA\r\n"
+            "From: evil@evil.example\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+            base + "MAIL FROM:<mallory@evil.example>\r\nRCPT TO:<carol@remote.example>\r\nQUIT\r\n",
+            base + "MAIL FROM:<alice@acme.test>\r\n" + "".join(f"RCPT TO:<r{i}@remote.example>\r\n" for i in range(8))
+            + "DATA\r\nFrom: alice@acme.test\r\n\r\n.\r\n"]
+    for m in msgs:
+        for mode in (b"\x00", b"\x02"):
+            put(h, mode + m.encode("utf-8", "surrogateescape"))
+    for m in auth:
+        for mode in (b"\x01", b"\x03"):
+            put(h, mode + m.encode())
+
+
+def pop3():
+    h = "fuzz_pop3_cmd"
+    for l in ["USER alice@acme.test", "PASS secret", "PASS pass with spaces", "APOP alice 0123456789abcdef",
+              "AUTH", "AUTH PLAIN", "AUTH PLAIN " + base64.b64encode(b"\0alice@acme.test\0pw").decode(),
+              "AUTH PLAIN =", "STLS", "CAPA", "QUIT", "STAT", "LIST", "LIST 1", "LIST 0", "LIST -1",
+              "LIST 99999999999999999999", "RETR 1", "RETR", "RETR 1 2", "DELE 1", "NOOP", "RSET",
+              "TOP 1 10", "TOP 1", "TOP 1 -1", "TOP 1 99999999999999999999", "UIDL", "UIDL 3",
+              "user alice", "USER", "USER " + "a" * 600, "PASS " + "p" * 600, "RETR 1\x00", "XTND",
+              "LIST 1 ", "LIST  1", "\x00", "RETR 0x10", "RETR +1"]:
+        put(h, l)
+    # encoder inputs: first byte is the TOP line limit selector
+    for msg in ["Subject: a\n\nbody\n.dot\n..two\nlast", "Subject: a\n\n", "no header end", ".\n.\n", "\r\n.\r\n"]:
+        put(h, "\x00" + msg)
+
+
+def smtp_reply():
+    h = "fuzz_smtp_reply"
+    for r in ["220 mx.example ESMTP", "250-mx.example\n250-PIPELINING\n250-SIZE 10240000\n250-STARTTLS\n250-8BITMIME\n250 SMTPUTF8",
+              "250", "250-", "553", "550 5.1.1 <x@y>: user unknown", "250-a\n251 b", "250-a\n250-b\n250",
+              "421 4.7.0 try later", "2500 x", "25", "abc", "250 " + "x" * 5000, "250-SIZE\n250 SIZE 99999999999999999999999",
+              "250-x\r\n250 y", "354 go ahead", "250-\x00\x01\xff\n250 ok", "\n".join(["250-x"] * 120) + "\n250 y",
+              "452 4.5.3 too many", "250 2.0.0 ok"]:
+        put(h, r)
+
+
+def acc_form():
+    h = "fuzz_acc_form"
+    for b in ["csrf=abc&password=x&password2=x", "a=1&a=2&b=", "=", "&&&", "a=%00", "a=%zz", "a=%2",
+              "a=b+c%20d", "x" * 9000, "address=alice%40acme.test&confirm=yes", "a=\x00", "a=b;c=d",
+              "a=%C3%A9", "%=%"]:
+        put(h, "hm_session=0123456789abcdef; other=1\n" + b)
+    # the harness's one session (fuzz_acc_form.c SID, CSRF): logged-in forms
+    sid = "5e551015" * 8
+    csrf = "c5afc5af" * 8
+    for ck in ["hm_session=" + sid, "other=1; hm_session=" + sid + " ; x=2", "hm_session=" + sid[:-1],
+               "hm_session=" + sid + "0", "hm_login=" + csrf, "hm_login=" + csrf.upper(), "hm_session=" + sid.upper()]:
+        for b in ["csrf=" + csrf + "&address=a%40acme.test", "csrf=" + csrf[:-1], "csrf=" + csrf + "&csrf=x",
+                  "csrf=%63" + csrf[1:], "account=acme&password=pw&csrf=" + csrf, "csrf="]:
+            put(h, ck + "\n" + b)
+    put(h, "hm_session=\n")
+    put(h, "a=1;hm_session=" + "z" * 300 + "\nx=1")
+    put(h, ";;; hm_session ; =\n")
+
+
+def acc_http():
+    h = "fuzz_acc_http"
+    sid = "5e551015" * 8
+    csrf = "c5afc5af" * 8
+    host = "Host: acc.fuzz.example\r\n"
+    ck = "Cookie: hm_session=" + sid + "\r\n"
+
+    def post(path, body, cookie=ck, ctype="application/x-www-form-urlencoded", extra=""):
+        return ("POST " + path + " HTTP/1.1\r\n" + host + cookie + "Content-Type: " + ctype + "\r\n"
+                + extra + "Content-Length: " + str(len(body.encode())) + "\r\n\r\n" + body)
+
+    reqs = ["GET / HTTP/1.1\r\n" + host + "\r\n",
+            "GET /login HTTP/1.1\r\n" + host + "\r\n",
+            "GET /overview HTTP/1.1\r\n" + host + "\r\n",            # not logged in: redirect
+            "HEAD / HTTP/1.1\r\n" + host + "\r\n", "PUT / HTTP/1.1\r\n" + host + "\r\n",
+            "GET /nosuch HTTP/1.1\r\n" + host + "\r\n", "GET /login HTTP/1.0\r\n\r\n",
+            "GET http://acc.fuzz.example/overview HTTP/1.1\r\n" + host + ck + "\r\n",
+            "GET /%2e%2e/etc/passwd HTTP/1.1\r\n" + host + "\r\n", "GET //overview HTTP/1.1\r\n\r\n",
+            "GET /mail?x=%00 HTTP/1.1\r\n" + host + ck + "\r\n",
+            "GET / HTTP/1.1\r\n" + host + "X-Long: " + "a" * 9000 + "\r\n\r\n",
+            "garbage\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            post("/login", "account=acme&password=secret-password&csrf=" + csrf, cookie="Cookie: hm_login=" + csrf + "\r\n"),
+            post("/login", "account=acme&password=wrong&csrf=" + csrf, cookie="Cookie: hm_login=" + csrf + "\r\n"),
+            post("/login", "account=acme&password=x&csrf=bad", cookie=""),
+            post("/login", "account=acme", ctype="text/plain"),
+            post("/logout", "csrf=" + csrf),
+            post("/mail/add", "csrf=" + csrf + "&local=new&domain=acme.test&password=longenough1&password2=longenough1"),
+            post("/mail/add", "csrf=" + csrf + "&local=a%0D%0Ab&domain=evil.example&password=x&password2=y"),
+            post("/mail/passwd", "csrf=" + csrf + "&address=alice%40acme.test&password=longenough2&password2=longenough2"),
+            post("/mail/remove", "csrf=" + csrf + "&address=nobody%40acme.test&confirm=yes"),
+            post("/mail/remove", "csrf=wrong&address=alice%40acme.test&confirm=yes"),
+            post("/mail/add", "csrf=" + csrf + "&" + "a=b&" * 3000),
+            post("/mail/add", "csrf=" + csrf, extra="Content-Length: 5\r\n"),
+            "POST /mail/add HTTP/1.1\r\n" + host + ck + "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 99999999999999999999\r\n\r\nx",
+            "POST /mail/add HTTP/1.1\r\n" + host + ck + "Content-Length: 100\r\n\r\ntorn",
+            ]
+    for path in ("/overview", "/mail", "/mail/remove?address=alice%40acme.test", "/relay", "/budget",
+                 "/mail/remove?address=" + "%41" * 400):
+        reqs.append("GET " + path + " HTTP/1.1\r\n" + host + ck + "\r\n")
+    for r in reqs:
+        put(h, r)
+    # pipelined: a page, then a change, then the page again
+    put(h, "GET /mail HTTP/1.1\r\n" + host + ck + "\r\n" + post("/mail/remove", "csrf=" + csrf + "&address=x%40acme.test&confirm=yes")
+        + "GET /overview HTTP/1.1\r\n" + host + ck + "Connection: close\r\n\r\n")
+    put(h, "")
+
+
+def main():
+    for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, smtp_reply, acc_form,
+              acc_http):
+        f()
+
+
+if __name__ == "__main__":
+    main()
