@@ -38,9 +38,15 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+# (with LeakSanitizer); integration-asan runs the whole integration suite
+# against daemons built so: any report in a daemon's log fails its test.
+ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 unit-asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" unit
+
+integration-asan:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" integration
 
 # Fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, ASan + UBSan),
 # one per parser of untrusted bytes; see docs/fuzzing.md. The library is
@@ -84,8 +90,11 @@ $(BUILD)/faultfs.so: tests/faults/faultfs.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl -pthread
 
+# TEST_JOBS tests at a time (pytest-xdist): most of a test is waiting for
+# a daemon's timers and replies, so 4 fit on 2 cores.
+TEST_JOBS ?= 4
 integration: all $(BUILD)/faultfs.so
-	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider
+	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider -n $(TEST_JOBS)
 
 test: deps
 	$(MAKE) all
@@ -93,6 +102,7 @@ test: deps
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
+	$(MAKE) integration-asan
 
 run: deps
 	$(MAKE) all
@@ -101,5 +111,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls
+.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls integration-asan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

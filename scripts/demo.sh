@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make run`: a demo hostmaild in the foreground on unprivileged loopback
-# ports, with its own data directory in ./demo/ (gitignored), a self-signed
+# ports, with its own data directory in ./demo/ (gitignored; see below for
+# root), a self-signed
 # certificate and a demo account/mailbox. Safe to run again: the
 # certificate, the account and the mailbox are created only when missing.
 set -euo pipefail
@@ -15,6 +16,19 @@ for b in "$HOSTMAILD" "$HOSTMAILCTL"; do
 	[ -x "$b" ] || { echo "demo: $b is missing; run 'make' first" >&2; exit 1; }
 done
 
+# Started as root, hostmaild switches to the system user hostmail (added by
+# scripts/deps.sh), which must reach the data directory: when this checkout
+# is not reachable for it (say under /root), the demo lives in /var/lib.
+USER_LINE=""
+if [ "$(id -u)" -eq 0 ]; then
+	USER_LINE="user = hostmail"
+	if ! runuser -u hostmail -- test -x "$ROOT"; then
+		DEMO=/var/lib/hostmail-demo
+		CFG="$DEMO/hostmail.ini"
+		echo "demo: $ROOT is not reachable for the user hostmail; the demo lives in $DEMO"
+	fi
+fi
+
 mkdir -p "$DEMO/data" "$DEMO/tls/sni"
 
 # The configuration is rewritten every time (it holds no state).
@@ -23,6 +37,7 @@ cat > "$CFG" <<INI
 [server]
 hostname = localhost
 data_dir = $DEMO/data
+$USER_LINE
 
 [listen]
 smtp = 127.0.0.1:2525

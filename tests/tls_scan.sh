@@ -43,10 +43,14 @@ import socket
 ss = [socket.socket() for _ in range(5)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
+# as root, the daemon runs as hostmail (scripts/deps.sh), which must reach $WORK
+RUN_AS=""
+if [ "$(id -u)" -eq 0 ]; then RUN_AS="user = hostmail"; chmod 711 "$WORK"; fi
 cat >"$WORK/hostmail.ini" <<EOF
 [server]
 hostname = mx.test.example
 data_dir = $WORK/data
+$RUN_AS
 
 [listen]
 smtp = 127.0.0.1:$P_SMTP

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "store/store_valid.h"
 #include "util/config.h"
+#include "util/privdrop.h"
 #include "util/password.h"
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -535,6 +537,9 @@ int main(int argc, char **argv)
 	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max))
 		return usage("wrong number of arguments");
 	if (config_load(cfgpath, &c.cfg, err, sizeof err) < 0)
+		return fail("%s", err);
+	/* root works as the daemon's user: what it creates stays the daemon's */
+	if (geteuid() == 0 && c.cfg.user[0] && priv_drop_top(c.cfg.user, c.cfg.data_dir, err, sizeof err) < 0)
 		return fail("%s", err);
 	rc = verbs[i].run(&c, n, argv + ai + 2);
 	store_close(c.st);

@@ -12,15 +12,13 @@
 #include "util/config.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 #include "util/workers.h"
 #include "auth/throttle.h"
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
 #include <event2/event.h>
 #include <errno.h>
-#include <ftw.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,35 +34,16 @@ static void usage(FILE *f)
 	           "Runs in the foreground and logs to stderr. SIGTERM stops, SIGHUP reloads.\n");
 }
 
-static uid_t chown_uid;
-static gid_t chown_gid;
-
-static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (lchown(path, chown_uid, chown_gid) < 0)
-		log_warn("chown %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/* Started as root: give the data directory to [server] user and become it. */
+/* Started as root: give the data directory to [server] user and become it
+ * (the ports are bound and the keys loaded by now). */
 static void drop_privileges(const struct config *cfg)
 {
-	struct passwd *pw;
+	char err[512];
 
-	if (getuid() != 0 || cfg->user[0] == '\0')
+	if (geteuid() != 0)
 		return;
-	if (!(pw = getpwnam(cfg->user)))
-		log_fatal("[server] user %s: no such user", cfg->user);
-	chown_uid = pw->pw_uid;
-	chown_gid = pw->pw_gid;
-	nftw(cfg->data_dir, chown_one, 32, FTW_PHYS);
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		log_fatal("cannot drop privileges to %s: %m", cfg->user);
-	if (setuid(0) == 0)
-		log_fatal("privileges were not dropped");
+	if (priv_drop_tree(cfg->user, cfg->data_dir, err, sizeof err) < 0)
+		log_fatal("%s", err);
 	log_info("running as user %s", cfg->user);
 }
 
@@ -148,6 +127,8 @@ int main(int argc, char **argv)
 	}
 	if (config_load(cfgpath, &srv.cfg, err, sizeof err) < 0)
 		log_fatal("%s", err);
+	if (geteuid() == 0 && priv_check(srv.cfg.user, err, sizeof err) < 0)
+		log_fatal("%s", err);          /* before anything is created as root */
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg.data_dir);

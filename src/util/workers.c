@@ -130,9 +130,9 @@ struct workers *workers_start(struct event_base *base, int nthreads)
 
 int workers_submit(struct workers *w, work_fn work, done_fn done, void *arg)
 {
-	struct job *j = malloc(sizeof *j);
+	struct job *j;
 
-	if (!j)
+	if (w->stopping || !(j = malloc(sizeof *j)))
 		return -1;
 	j->work = work;
 	j->done = done;
@@ -163,10 +163,22 @@ void workers_stop(struct workers *w)
 	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
-	while ((j = jobq_pop(&w->todo)) != NULL)
+	/* What is left still owns what its submitter gave it: finish it here,
+	 * on the (stopped) loop's thread, so every done() releases its arg.
+	 * New submissions are refused from now on. */
+	while ((j = jobq_pop(&w->finished)) != NULL) {
+		w->pending--;
+		if (j->done)
+			j->done(j->arg);
 		free(j);
-	while ((j = jobq_pop(&w->finished)) != NULL)
+	}
+	while ((j = jobq_pop(&w->todo)) != NULL) {
+		w->pending--;
+		j->work(j->arg);
+		if (j->done)
+			j->done(j->arg);
 		free(j);
+	}
 	event_free(w->ev);
 	close(w->efd);
 	pthread_cond_destroy(&w->cv);

@@ -14,6 +14,22 @@ HOSTMAILD = os.path.join(BUILD, "hostmaild")
 HOSTMAILCTL = os.path.join(BUILD, "hostmailctl")
 
 
+# Started by root (as on CI), hostmaild must switch to an unprivileged user,
+# as in production: the tests give it hostmail (scripts/deps.sh adds it).
+RUN_AS = "hostmail" if os.geteuid() == 0 else ""
+
+
+def let_daemon_reach(path):
+    """Search permission for others on path and every parent, so that the
+    daemon's user can reach a directory made by root (pytest's are 0700)."""
+    path = os.path.abspath(path)
+    while path != "/":
+        mode = os.stat(path).st_mode
+        if not mode & 0o001:
+            os.chmod(path, (mode & 0o7777) | 0o011)
+        path = os.path.dirname(path)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -68,6 +84,11 @@ def pki():
          ["DNS:mx.test.example", "DNS:localhost", "IP:127.0.0.1", "IP:::1"])
     leaf(os.path.join(sni, "mail007.example.net"), "mail007.example.net", ["DNS:mail007.example.net"])
     leaf(os.path.join(sni, "_wildcard.mail.example.net"), "*.mail.example.net", ["DNS:*.mail.example.net"])
+    # test keys only: readable by the daemon's user, which reloads them on SIGHUP
+    for root, dirs, files in os.walk(d):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
     _PKI.update(dir=d, ca=ca_crt, crt=os.path.join(d, "default.crt"),
                 key=os.path.join(d, "default.key"), sni=sni)
     return _PKI
@@ -79,6 +100,7 @@ class Hostmail:
 
     def __init__(self, tmp_path, extra=""):
         self.dir = str(tmp_path)
+        let_daemon_reach(self.dir)
         self.data_dir = os.path.join(self.dir, "data")
         self.pick_ports()
         self.started_once = False
@@ -101,6 +123,7 @@ class Hostmail:
             f.write(f"""[server]
 hostname = mx.test.example
 data_dir = {self.data_dir}
+{"user = " + RUN_AS if RUN_AS else ""}
 
 [listen]
 smtp = 127.0.0.1:{self.smtp_port}, [::1]:{self.smtp_port2}
@@ -133,11 +156,11 @@ message_size = 1048576
             raise AssertionError(f"hostmailctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
         return r
 
-    def start(self):
+    def start(self, env=None):
         self.log = open(self.log_path, "ab")
         for attempt in range(5):
             start = os.path.getsize(self.log_path)
-            self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config],
+            self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config], env=env,
                                          stdout=self.log, stderr=subprocess.STDOUT)
             if self._wait_up():
                 self.started_once = True
@@ -178,6 +201,21 @@ message_size = 1048576
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        self.check_sanitizers()
+
+    SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                         "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
+    def check_sanitizers(self):
+        """A daemon built with sanitizers (make integration-asan) reports to
+        its log; any report fails the test that ran it."""
+        if not os.path.exists(self.log_path):
+            return
+        text = self.logtext()
+        for marker in self.SANITIZER_REPORTS:
+            at = text.find(marker)
+            if at >= 0:
+                raise AssertionError(f"sanitizer report in {self.log_path}:\n" + text[max(0, at - 200):at + 4000])
 
     def kill9(self):
         self.stop(signal.SIGKILL)

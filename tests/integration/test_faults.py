@@ -5,6 +5,7 @@ client gets a 4xx (never a 250 for something not on disk), no partial file
 is left in the queue or a Maildir, nothing acknowledged is lost, and the
 server goes on serving once the fault is gone."""
 import os
+import pwd
 import re
 import smtplib
 import subprocess
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, HOSTMAILD, ROOT, Hostmail, RawSMTP, queue_files, setup_demo, wait_port
+from conftest import BUILD, ROOT, RUN_AS, Hostmail, RawSMTP, queue_files, setup_demo
 
 SHIM = os.path.join(BUILD, "faultfs.so")
 ALICE, BOB = "alice@acme.test", "bob@acme.test"
@@ -34,11 +35,12 @@ class FaultyHostmail(Hostmail):
         env = dict(os.environ, LD_PRELOAD=SHIM, HOSTMAIL_FAULTS=self.ctl_path,
                    HOSTMAIL_FAULTS_LOG=self.hits_path,
                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        wait_port(self.smtp_port)
-        return self
+        # the daemon appends to the hits log as its own user
+        open(self.hits_path, "a").close()
+        if RUN_AS:
+            pw = pwd.getpwnam(RUN_AS)
+            os.chown(self.hits_path, pw.pw_uid, pw.pw_gid)
+        return super().start(env=env)
 
     def fault(self, *rules):
         """Replace the rules: ("op", "pattern", "ERRNO", count[, skip])."""
@@ -59,7 +61,7 @@ class FaultyHostmail(Hostmail):
 
     def reset_hits(self):
         if os.path.exists(self.hits_path):
-            os.unlink(self.hits_path)
+            os.truncate(self.hits_path, 0)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Python's smtplib and ssl, openssl s_client, and raw sockets for the
 protocol edge cases (pipelined plaintext behind STARTTLS)."""
 import base64
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import Hostmail, RawSMTP, setup_demo
+from conftest import RUN_AS, Hostmail, RawSMTP, setup_demo
 
 ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
 BOB = "bob@acme.test"
@@ -915,6 +916,11 @@ def test_sighup_reloads_certificates(tmp_path):
             ossl("x509", "-req", "-in", path + ".csr", "-CA", os.path.join(d, "ca.crt"),
                  "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "3",
                  "-extfile", ext, "-out", path + ".crt.new")
+            # the daemon reloads as its own user: a key it may read, as an
+            # operator would give it (root:hostmail 0640)
+            if RUN_AS:
+                os.chown(path + ".key.new", 0, pwd.getpwnam(RUN_AS).pw_gid)
+                os.chmod(path + ".key.new", 0o640)
             os.rename(path + ".key.new", path + ".key")
             os.rename(path + ".crt.new", path + ".crt")
 
