@@ -213,7 +213,7 @@ static void on_fail_delay(evutil_socket_t fd, short what, void *arg)
 		session_free(s);
 		return;
 	}
-	session_error(s, 535, "5.7.8", "Error: authentication failed");
+	session_error_logged(s, 535, "5.7.8", "Error: authentication failed");
 	session_resume(s);
 }
 
@@ -240,7 +240,7 @@ static void auth_done(struct smtp_session *s, void *p)
 		log_warn("smtp[%llu] ip=%s: authentication refused: account %s suspended user=%s",
 		         s ? s->id : 0, j->ip, j->account, safe);
 		if (s)
-			session_error(s, 535, "5.7.8", "Authentication refused: account %s is suspended (not in good standing)",
+			session_error_logged(s, 535, "5.7.8", "Authentication refused: account %s is suspended (not in good standing)",
 			              j->account);
 		break;
 	case AUTH_TEMPFAIL:

@@ -108,7 +108,7 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 	if (s->kind != LISTEN_SMTP && !s->authorized) {
 		log_info("smtp[%llu] ip=%s: reject MAIL: 530 5.7.0 authentication required on submission port",
 		         s->id, s->ip);
-		session_error(s, 530, "5.7.0", "Authentication required");
+		session_error_logged(s, 530, "5.7.0", "Authentication required");
 		return;
 	}
 	if (smtp_parse_mail(arg, &s->mail, &code, &enh, &why) < 0) {
@@ -128,7 +128,8 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 		return;
 	}
 	if (s->mail.has_size && s->mail.size > s->srv->cfg.message_size) {
-		log_info("smtp[%llu] ip=%s: reject MAIL: SIZE=%llu over limit", s->id, s->ip,
+		log_info("smtp[%llu] ip=%s%s%s: reject MAIL: 552 5.3.4 SIZE=%llu over limit", s->id, s->ip,
+		         s->authorized ? " account=" : "", s->authorized ? s->account : "",
 		         (unsigned long long)s->mail.size);
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->srv->cfg.message_size);
@@ -150,7 +151,7 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 		}
 		log_warn("smtp[%llu] ip=%s: reject MAIL: 553 5.7.1 sender <%s> not owned by account %s user=%s",
 		         s->id, s->ip, safe, s->account, s->auth_user);
-		session_error(s, 553, "5.7.1", "Sender address <%s> not owned by your account %s", safe, s->account);
+		session_error_logged(s, 553, "5.7.1", "Sender address <%s> not owned by your account %s", safe, s->account);
 		return;
 	}
 accept:
@@ -219,16 +220,16 @@ static void rcpt_lookup_done(struct smtp_session *s, void *p)
 	} else if (!r->hosted && s->tx_as_mx) {
 		log_warn("smtp[%llu] ip=%s: reject RCPT: 553 5.7.1 sender <%s> not owned by account %s "
 		         "(POP-before-SMTP) to=<%s>", s->id, s->ip, s->sender, s->account, r->addr);
-		session_error(s, 553, "5.7.1", "<%s>: Relay refused: sender <%s> not owned by your account %s",
+		session_error_logged(s, 553, "5.7.1", "<%s>: Relay refused: sender <%s> not owned by your account %s",
 		              r->addr, s->sender, s->account);
 	} else if (!r->hosted) {
 		log_info("smtp[%llu] ip=%s: reject RCPT: 554 5.7.1 relay access denied from=<%s> to=<%s>",
 		         s->id, s->ip, s->sender, r->addr);
-		session_error(s, 554, "5.7.1", "<%s>: Relay access denied", r->addr);
+		session_error_logged(s, 554, "5.7.1", "<%s>: Relay access denied", r->addr);
 	} else if (!r->exists) {
 		log_info("smtp[%llu] ip=%s: reject RCPT: 550 5.1.1 no such mailbox from=<%s> to=<%s>",
 		         s->id, s->ip, s->sender, r->addr);
-		session_error(s, 550, "5.1.1", "<%s>: Recipient address rejected: no such mailbox", r->addr);
+		session_error_logged(s, 550, "5.1.1", "<%s>: Recipient address rejected: no such mailbox", r->addr);
 	} else if (s->in_tx) {
 		if (add_rcpt(s, r->addr, 1) == 0)
 			session_reply(s, 250, "2.1.5", "Ok");

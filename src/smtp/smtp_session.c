@@ -71,18 +71,41 @@ void session_reply(struct smtp_session *s, int code, const char *enh, const char
 	va_end(ap);
 }
 
+/* The reply to an error, and the count that ends a session of too many. */
+static void count_error(struct smtp_session *s)
+{
+	if (++s->errors >= s->srv->cfg.smtp_max_errors && !s->closing) {
+		log_warn("smtp[%llu] ip=%s%s%s: too many errors (%d), disconnecting", s->id, s->ip,
+		         s->authorized ? " account=" : "", s->authorized ? s->account : "", s->errors);
+		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg.hostname);
+		session_close_after_reply(s);
+	}
+}
+
 void session_error(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
+{
+	char text[512], safe[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	/* every refusal, one line with the IP (and account): what fail2ban reads */
+	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip,
+	         s->authorized ? " account=" : "", s->authorized ? s->account : "", code, enh,
+	         log_safe(text, strlen(text), safe, sizeof safe));
+	session_reply(s, code, enh, "%s", text);
+	count_error(s);
+}
+
+void session_error_logged(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	session_vreply(s, code, enh, fmt, ap);
 	va_end(ap);
-	if (++s->errors >= s->srv->cfg.smtp_max_errors && !s->closing) {
-		log_warn("smtp[%llu] ip=%s: too many errors (%d), disconnecting", s->id, s->ip, s->errors);
-		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg.hostname);
-		session_close_after_reply(s);
-	}
+	count_error(s);
 }
 
 void session_set_timeout(struct smtp_session *s, int seconds)

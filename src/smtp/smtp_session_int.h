@@ -100,8 +100,12 @@ void session_free(struct smtp_session *s);
 void session_attach(struct smtp_session *s);
 void session_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* A reply that counts as a client error (5xx for syntax/sequence). */
+/* A reply that counts as a client error (5xx for syntax/sequence), logged
+ * as "refused:" with the IP and account (text escaped). */
 void session_error(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same, for a refusal the caller has logged with more detail. */
+void session_error_logged(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void session_close_after_reply(struct smtp_session *s);
 void session_resume(struct smtp_session *s);   /* after a worker job */

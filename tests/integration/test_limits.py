@@ -209,5 +209,8 @@ def test_hostile_parameters(make_server, line, code):
     r = c.cmd(line.encode("latin-1"))
     assert r.code == code
     assert queue_files(hm, "env") == []
+    # refused in one log line with the IP and the code, the bytes escaped
     log = hm.logtext()
     assert "\x00" not in log and "a\rb" not in log
+    refused = [l for l in log.splitlines() if f"ip=127.0.0.1: refused: {code} 5." in l]
+    assert refused, log[-2000:]
