@@ -55,6 +55,8 @@ void p3_free(struct pop3_session *s)
 		event_free(s->delay);
 	if (s->reaper)
 		event_free(s->reaper);
+	if (s->hs_deadline)
+		event_free(s->hs_deadline);
 	pop3_mailbox_free(&s->mb);
 	connlimit_release(s->srv->conns, s->ip);
 	s->srv->nsessions--;
@@ -371,6 +373,33 @@ static void on_write(struct bufferevent *bev, void *arg)
 	p3_process(s);
 }
 
+/* End s now; a worker job holding it frees it when done. */
+static void p3_abort(struct pop3_session *s)
+{
+	if (s->busy) {
+		s->dead = 1;
+		stream_end(s);
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		return;
+	}
+	p3_free(s);
+}
+
+/* The handshake deadline, from its start (the idle timeout restarts with
+ * every byte, so a trickled ClientHello would outlive it). */
+static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct pop3_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->handshaking)
+		return;
+	log_info("pop3[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
+	p3_abort(s);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct pop3_session *s = arg;
@@ -380,6 +409,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		/* TLS handshake finished: from now on the idle timeout */
 		s->handshaking = 0;
+		if (s->hs_deadline)
+			evtimer_del(s->hs_deadline);
 		p3_set_timeout(s, s->srv->cfg.pop3_timeout);
 		return;
 	}
@@ -403,14 +434,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		ERR_error_string_n(e, eb, sizeof eb);
 		log_info("pop3[%llu] ip=%s: TLS error: %s", s->id, s->ip, eb);
 	}
-	if (s->busy) {
-		s->dead = 1;
-		stream_end(s);
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		return;
-	}
-	p3_free(s);
+	p3_abort(s);
 }
 
 struct p3_job_ctx {
@@ -489,6 +513,12 @@ void p3_attach(struct pop3_session *s)
 		bufferevent_set_timeouts(under, NULL, NULL);
 	}
 	p3_set_timeout(s, s->handshaking ? s->srv->cfg.tls_handshake_timeout : s->srv->cfg.pop3_timeout);
+	if (s->handshaking) {
+		struct timeval tv = { s->srv->cfg.tls_handshake_timeout, 0 };
+
+		if (s->hs_deadline || (s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
+			evtimer_add(s->hs_deadline, &tv);
+	}
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 

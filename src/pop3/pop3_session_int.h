@@ -35,6 +35,7 @@ struct pop3_session {
 	enum pop3_state state;
 	int tls;
 	int handshaking;               /* TLS handshake not finished yet */
+	struct event *hs_deadline;     /* ends the session if it does not finish in time */
 	int errors;
 
 	/* authorization */

@@ -63,8 +63,7 @@ void cmd_starttls(struct smtp_session *s, const char *arg)
 	}
 	s->bev = tb;
 	session_attach(s);
-	s->tls_handshaking = 1;
-	session_set_timeout(s, s->srv->cfg.tls_handshake_timeout);
+	session_tls_deadline(s);
 	/* RFC 3207 4.2: forget everything learned before TLS. */
 	txn_reset(s);
 	s->helo_seen = 0;

@@ -37,6 +37,8 @@ void session_free(struct smtp_session *s)
 		event_free(s->delay);
 	if (s->reaper)
 		event_free(s->reaper);
+	if (s->hs_deadline)
+		event_free(s->hs_deadline);
 	s->srv->nsessions--;
 	connlimit_release(s->srv->conns, s->ip);
 	buf_free(&s->hdr);
@@ -234,6 +236,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		/* TLS handshake finished */
 		s->tls_handshaking = 0;
+		if (s->hs_deadline)
+			evtimer_del(s->hs_deadline);
 		session_set_timeout(s, s->mode == MODE_CMD ? s->srv->cfg.smtp_timeout : s->srv->cfg.smtp_data_timeout);
 		return;
 	}
@@ -371,6 +375,38 @@ static void refuse_connection(struct server *srv, evutil_socket_t fd, const char
 	evutil_closesocket(fd);
 }
 
+/* The handshake deadline: counted from its start, not from the last byte
+ * read (the idle timeout is restarted by every byte, so a client trickling
+ * its ClientHello could hold a connection slot for an hour). */
+static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->tls_handshaking)
+		return;
+	log_info("smtp[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
+	if (s->busy) {            /* a worker job holds s: it frees it when done */
+		s->dead = 1;
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		return;
+	}
+	session_free(s);
+}
+
+void session_tls_deadline(struct smtp_session *s)
+{
+	struct timeval tv = { s->srv->cfg.tls_handshake_timeout, 0 };
+
+	s->tls_handshaking = 1;
+	session_set_timeout(s, s->srv->cfg.tls_handshake_timeout);
+	if (!s->hs_deadline && !(s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
+		return;             /* out of memory: the idle timeout still applies */
+	evtimer_add(s->hs_deadline, &tv);
+}
+
 void smtp_session_start(struct server *srv, evutil_socket_t fd,
                         const struct sockaddr *sa, int socklen, enum listener_kind kind)
 {
@@ -421,7 +457,7 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 	s->reaper = evtimer_new(srv->base, on_reap, s);
 	session_attach(s);
 	if (s->tls)
-		session_set_timeout(s, srv->cfg.tls_handshake_timeout);
+		session_tls_deadline(s);
 	log_info("smtp[%llu] ip=%s: connect", s->id, s->ip);
 	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg.hostname);
 	if (srv->cfg.pop_before_smtp_minutes > 0)

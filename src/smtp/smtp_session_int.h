@@ -47,6 +47,7 @@ struct smtp_session {
 	/* TLS and authorization */
 	int tls;                 /* TLS is active on bev */
 	int tls_handshaking;     /* under the handshake deadline */
+	struct event *hs_deadline; /* ends the session if the handshake is not done */
 	char tls_desc[160];      /* for Received: */
 	int authorized;          /* may relay: SMTP AUTH (or POP-before-SMTP) */
 	int authenticated;       /* by SMTP AUTH */
@@ -110,6 +111,8 @@ void session_error_logged(struct smtp_session *s, int code, const char *enh, con
 void session_close_after_reply(struct smtp_session *s);
 void session_resume(struct smtp_session *s);   /* after a worker job */
 void session_set_timeout(struct smtp_session *s, int seconds);
+/* A TLS handshake starts: it must finish within [limits] tls_handshake_timeout. */
+void session_tls_deadline(struct smtp_session *s);
 /* Run work on a worker; done runs on the loop unless the session died. */
 int session_job(struct smtp_session *s, void (*work)(void *), void (*done)(struct smtp_session *, void *), void *arg);
 /* The same on another pool (password checks use srv->auth_workers). */

@@ -2,6 +2,7 @@
 connection limits, TLS handshake deadline, protocol abuse. Real hostmaild,
 real clients (smtplib, raw sockets); every refusal checked by its reply
 code and its log line."""
+import select
 import smtplib
 import socket
 import ssl
@@ -155,6 +156,64 @@ def test_tls_handshake_deadline(make_server):
     start = time.time()
     assert sock.recv(100) == b""        # closed without a byte from us
     assert time.time() - start < 8
+    assert "TLS handshake timeout" in hm.logtext()
+
+
+def client_hello():
+    """The first flight of a real TLS client (Python's ssl), as bytes."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def seconds_until_closed_while_trickling(sock, data, every=0.4, limit=15.0):
+    """Send data a byte at a time; how long until the server closes."""
+    start = time.time()
+    for b in data:
+        try:
+            sock.sendall(bytes([b]))
+        except OSError:
+            return time.time() - start
+        r, _, _ = select.select([sock], [], [], every)
+        if r:
+            try:
+                if sock.recv(4096) == b"":
+                    return time.time() - start
+            except OSError:
+                return time.time() - start
+        if time.time() - start > limit:
+            break
+    return None
+
+
+@pytest.mark.parametrize("port", ["submissions_port", "pop3s_port", "starttls"])
+def test_tls_handshake_deadline_holds_against_a_trickling_client(make_server, port):
+    """A ClientHello sent a byte every 0.4 s restarts any idle timer; the
+    deadline counts from the start of the handshake and still ends it."""
+    hm = make_server("[smtp]\ntls_handshake_timeout = 2\n")
+    hello = client_hello()
+    assert len(hello) > 100           # would take 40 s and more at this pace
+    if port == "starttls":
+        sock = socket.create_connection(("127.0.0.1", hm.smtp_port), timeout=10)
+        f = sock.makefile("rb")
+        f.readline()
+        sock.sendall(b"EHLO client.test\r\n")
+        while f.readline()[3:4] == b"-":
+            pass
+        sock.sendall(b"STARTTLS\r\n")
+        assert f.readline().startswith(b"220")
+    else:
+        sock = socket.create_connection(("127.0.0.1", getattr(hm, port)), timeout=10)
+    took = seconds_until_closed_while_trickling(sock, hello)
+    sock.close()
+    assert took is not None and took < 8, took
     assert "TLS handshake timeout" in hm.logtext()
 
 
