@@ -16,20 +16,74 @@
 #include <sys/stat.h>
 #include <time.h>
 
+static void put_clean(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void put_time(const char *key, time_t t)
+{
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s%s", key, when);
+}
+
+/* 45s, 12m05s, 3h07m, 2d04h: how long a message has waited */
+static void put_age(time_t secs)
+{
+	long s = secs > 0 ? (long)secs : 0;
+
+	if (s < 60)
+		printf("%lds", s);
+	else if (s < 3600)
+		printf("%ldm%02lds", s / 60, s % 60);
+	else if (s < 86400)
+		printf("%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else
+		printf("%ldd%02ldh", s / 86400, s % 86400 / 3600);
+}
+
+/* One line a message: ID ARRIVAL AGE SIZE <SENDER> RCPT=STATE..., then for
+ * a message still waiting its next try and its latest error. */
 static int print_envelope(const struct envelope *e, void *arg)
 {
 	static const char *state[] = { "pending", "done", "failed" };
-	char when[32];
-	struct tm tm;
+	const struct env_rcpt *err = NULL;
+	time_t now = time(NULL), next = 0;
 	size_t i;
 
 	(void)arg;
-	gmtime_r(&e->arrival, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s %s %llu <%s>", e->id, when, (unsigned long long)e->size, e->sender);
-	for (i = 0; i < e->nrcpt; i++)
-		printf(" %s=%s", e->rcpt[i].addr,
-		       (unsigned)e->rcpt[i].state < 3 ? state[e->rcpt[i].state] : "unknown");
+	printf("%s ", e->id);
+	put_time("", e->arrival);
+	putchar(' ');
+	put_age(now - e->arrival);
+	printf(" %llu <", (unsigned long long)e->size);
+	put_clean(e->sender);
+	putchar('>');
+	for (i = 0; i < e->nrcpt; i++) {
+		const struct env_rcpt *r = &e->rcpt[i];
+
+		putchar(' ');
+		put_clean(r->addr);
+		printf("=%s", (unsigned)r->state < 3 ? state[r->state] : "unknown");
+		if (r->state != RCPT_PENDING)
+			continue;
+		if (!next || r->next_attempt < next)
+			next = r->next_attempt;
+		if (r->reason[0] && (!err || r->attempts > err->attempts))
+			err = r;
+	}
+	if (next)
+		put_time(" next=", next > now ? next : now);
+	if (err) {
+		printf(" error=\"");
+		put_clean(err->reason);
+		putchar('"');
+	}
 	putchar('\n');
 	return 0;
 }
@@ -141,22 +195,6 @@ int queue_bounce_cmd(struct ctl *c, int argc, char **argv)
 }
 
 /* Text from the envelope (a remote server's words) printed on one line. */
-static void put_clean(const char *s)
-{
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
-}
-
-static void put_time(const char *key, time_t t)
-{
-	char when[32];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s%s", key, when);
-}
-
 int queue_show_cmd(struct ctl *c, int argc, char **argv)
 {
 	static const char *state[] = { "pending", "done", "failed" };

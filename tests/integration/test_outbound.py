@@ -4,6 +4,7 @@ second, real hostmaild hosting remote.test play the rest of the world;
 a scripted raw-socket server plays the misbehaving ones. Customers'
 mail is submitted with SMTP AUTH over STARTTLS, as a mail program would."""
 import os
+import calendar
 import re
 import shutil
 import signal
@@ -623,6 +624,13 @@ def test_queue_flush_sends_a_deferred_message_at_once_when_the_remote_is_back(wo
     submit(h, ["someone@remote.test"], data)
     wait_log(h, r"to=<someone@remote\.test>: deferred: 4\.4\.1 connect to")
     [qid] = queue_ids(h)
+    # the operator's view: id, arrival, age, size, sender, recipients, next try, last error
+    [line] = h.ctl("queue", "list").stdout.splitlines()
+    m = re.fullmatch(r"(\S+) (\S+Z) (\d+s|\d+m\d\ds) (\d+) <(\S+)> someone@remote\.test=pending "
+                     r"next=(\S+Z) error=\"(4\.4\.1 connect to .*)\"", line)
+    assert m and m.group(1) == qid and m.group(5) == ALICE, line
+    next_try = calendar.timegm(time.strptime(m.group(6), "%Y-%m-%dT%H:%M:%SZ"))
+    assert 3000 < next_try - time.time() <= 3600, line          # retry_schedule = 1h
     remote.start()
     r = h.ctl("queue", "flush")
     assert r.stdout.strip() == "1 message(s) to be tried now"
