@@ -273,3 +273,115 @@ def test_hostile_parameters(make_server, line, code):
     assert "\x00" not in log and "a\rb" not in log
     refused = [l for l in log.splitlines() if f"ip=127.0.0.1: refused: {code} 5." in l]
     assert refused, log[-2000:]
+
+
+# --- more of the issue's named cases -------------------------------------------------
+
+def vm_hwm_kb(pid):
+    """The daemon's peak resident memory (VmHWM), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def under_asan(pid):
+    """ASan keeps freed memory in quarantine: peak memory says little there."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
+def send_big(sock, total, chunk=b"a" * 65536):
+    left = total
+    while left > 0:
+        n = min(left, len(chunk))
+        sock.sendall(chunk[:n])
+        left -= n
+
+
+def test_huge_lines_without_crlf_use_bounded_memory(make_server):
+    """A 20 MB command line, and a 20 MB line inside a message, both without
+    a line end for all that time: the first gets 500 5.5.6 and the session
+    goes on, the second is stored as it streams; the daemon's peak memory
+    does not grow with them, and it serves the next client."""
+    hm = make_server("[limits]\nmessage_size = 41943040\n")
+    pid = hm.proc.pid
+    before = vm_hwm_kb(pid)
+    c = RawSMTP(hm.smtp_port, timeout=60)
+    c.reply()
+    c.cmd("EHLO client.test")
+    c.send(b"MAIL FROM:<")
+    send_big(c.sock, 20 * 1024 * 1024)
+    c.send(b">\r\n")
+    r = c.reply()
+    assert (r.code, r.enh) == (500, "5.5.6"), r
+    assert c.cmd("NOOP").code == 250
+    assert c.cmd("MAIL FROM:<x@client.test>").code == 250
+    assert c.cmd("RCPT TO:<alice@acme.test>").code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(b"Subject: long line\r\n\r\n")
+    send_big(c.sock, 20 * 1024 * 1024, b"b" * 65536)
+    c.send(b"\r\n.\r\n")
+    assert c.reply().code == 250
+    c.cmd("QUIT")
+    msgs = hm.wait_messages("alice@acme.test", 1, timeout=60)
+    assert len(msgs) == 1 and b"\n" + b"b" * (20 * 1024 * 1024) + b"\n" in msgs[0]
+    if not under_asan(pid):
+        grew = vm_hwm_kb(pid) - before
+        assert grew < 16 * 1024, f"peak memory grew by {grew} KiB for 40 MB of long lines"
+    with smtplib.SMTP("127.0.0.1", hm.smtp_port, timeout=15) as s:
+        assert s.noop()[0] == 250
+
+
+def test_bdat_over_the_size_limit(make_server):
+    """CHUNKING: chunks that together pass message_size are read to the end
+    (the session stays in step) and refused with 552 5.3.4; nothing queued."""
+    hm = make_server()                       # message_size = 1 MiB
+    c = RawSMTP(hm.smtp_port, timeout=30)
+    c.reply()
+    c.cmd("EHLO client.test")
+    assert c.cmd("MAIL FROM:<x@client.test>").code == 250
+    assert c.cmd("RCPT TO:<alice@acme.test>").code == 250
+    chunk = b"Subject: big\r\n\r\n" + b"x" * (700 * 1024 - 16)
+    c.send(b"BDAT %d\r\n" % len(chunk) + chunk)
+    first = c.reply()
+    c.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+    last = c.reply()
+    codes = (first.code, last.code)
+    assert codes in ((250, 552), (552, 552)), (first, last)
+    assert last.enh == "5.3.4" and "size" in last.text.lower()
+    assert c.cmd("NOOP").code == 250            # still in step
+    assert queue_files(hm, "env") == [] and message_files(hm, "alice@acme.test") == []
+
+
+def test_hourly_budget_shared_by_auth_and_pop_before_smtp(make_server):
+    """One account, two ways in: recipients relayed after SMTP AUTH and
+    after POP-before-SMTP count against the same hourly budget."""
+    from test_pop3 import pop_login
+    hm = make_server()
+    hm.ctl("account", "limits", "acme", "--per-hour", "3")
+    s = auth_session(hm)
+    s.sendmail("alice@acme.test", ["a@remote.test", "b@remote.test"],
+               "From: alice@acme.test\r\nSubject: one\r\n\r\nbody\r\n")
+    s.quit()
+    p = pop_login(hm, source="127.0.0.2")
+    p.quit()
+    with smtplib.SMTP("127.0.0.1", hm.smtp_port, timeout=15, source_address=("127.0.0.2", 0)) as s:
+        s.ehlo("client.test")
+        assert s.mail("alice@acme.test")[0] == 250
+        assert s.rcpt("c@remote.test")[0] == 250
+        code, text = s.rcpt("d@remote.test")
+        assert code == 450 and b"hourly limit of 3 recipients reached" in text, (code, text)
+    assert "450 4.7.1 account=acme" in hm.logtext()
+
+
+def test_account_override_of_the_daily_budget(make_server):
+    """hostmailctl account limits --per-day takes effect on the next RCPT."""
+    hm = make_server()
+    hm.ctl("account", "limits", "acme", "--per-day", "2")
+    s = auth_session(hm)
+    codes = rcpt_codes(s, ["a@remote.test", "b@remote.test", "c@remote.test"])
+    assert [c for c, _ in codes] == [250, 250, 450]
+    assert b"daily limit of 2 recipients" in codes[2][1]
+    s.quit()

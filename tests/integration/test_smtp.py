@@ -685,3 +685,29 @@ def test_sigterm_exits_zero_promptly(server):
     c.close()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.smtp_port), timeout=1).close()
+
+
+def test_smtputf8_end_to_end(server):
+    """RFC 6531: a UTF-8 sender with SMTPUTF8 is accepted and delivered
+    (Return-Path keeps it); without the parameter, a UTF-8 address in MAIL
+    or RCPT gets 553 5.6.7."""
+    c = RawSMTP(server.smtp_port)
+    c.reply()
+    ehlo = c.cmd("EHLO client.test")
+    assert "SMTPUTF8" in ehlo.lines
+    sender = "jörg@bücher.test"
+    r = c.cmd(f"MAIL FROM:<{sender}>".encode())
+    assert (r.code, r.enh) == (553, "5.6.7"), r
+    assert c.cmd("MAIL FROM:<x@client.test>").code == 250
+    r = c.cmd("RCPT TO:<jörg@acme.test>".encode())
+    assert (r.code, r.enh) == (553, "5.6.7"), r
+    c.cmd("RSET")
+    assert c.cmd(f"MAIL FROM:<{sender}> SMTPUTF8".encode()).code == 250
+    assert c.cmd("RCPT TO:<alice@acme.test>").code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(f"From: Jörg <{sender}>\r\nSubject: Grüße\r\n\r\nÄpfel\r\n.\r\n".encode())
+    assert c.reply().code == 250
+    c.cmd("QUIT")
+    [msg] = server.wait_messages("alice@acme.test", 1)
+    assert f"Return-Path: <{sender}>".encode() in msg
+    assert "Subject: Grüße\nÄpfel".encode() in msg.replace(b"\n\n", b"\n")
