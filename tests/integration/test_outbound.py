@@ -388,7 +388,7 @@ class Scripted:
     """A raw-socket SMTP server on 127.0.0.5. Records every command line."""
 
     def __init__(self, port, pki, starttls=True, inject=False, rcpt_replies=None,
-                 drop_at_data=(), stall_data=False, hold=0):
+                 drop_at_data=(), stall_data=False, hold=0, ehlo_refused=False):
         self.commands = []
         self.data = []
         self.sessions = 0
@@ -397,6 +397,7 @@ class Scripted:
         self.drop_at_data = drop_at_data        # sessions that hang up when DATA comes
         self.stall_data = stall_data            # never answer DATA (until the client leaves)
         self.hold = hold                        # seconds to wait for company before "250" to "."
+        self.ehlo_refused = ehlo_refused        # an old server: 502 to EHLO, HELO only
         self.lock = threading.Lock()
         self.open = self.max_open = 0
         self.closed = []                        # session numbers the client closed
@@ -441,7 +442,11 @@ class Scripted:
                 cmd = line.rstrip(b"\r\n")
                 self.commands.append((n, tls, cmd))
                 verb = cmd.split(b" ")[0].upper()
-                if verb == b"EHLO":
+                if verb == b"EHLO" and self.ehlo_refused:
+                    w.sendall(b"502 5.5.1 EHLO not implemented\r\n")
+                elif verb == b"HELO":
+                    w.sendall(b"250 scripted\r\n")
+                elif verb == b"EHLO":
                     ext = [b"250-scripted", b"250-PIPELINING", b"250-SIZE 1000000", b"250-8BITMIME"]
                     if self.starttls and not tls:
                         ext.append(b"250-STARTTLS")
@@ -499,6 +504,7 @@ class Scripted:
 @pytest.fixture
 def scripted_world(world):
     world["dns"].start(*STANDARD_DNS, "--mx-host=script.test,mx.script.test,10",
+                       "--mx-host=script2.test,mx.script.test,10",
                        "--host-record=mx.script.test,127.0.0.5")
     made = []
 
@@ -742,3 +748,67 @@ def test_queue_show_then_bounce_returns_the_message_to_its_sender(world):
     assert r.returncode == 1 and "no such message" in r.stderr
     r = h.ctl("queue", "bounce", qid, check=False)
     assert r.returncode == 1 and "no such message" in r.stderr
+
+
+def test_helo_fallback_when_ehlo_is_refused(scripted_world):
+    """RFC 5321 3.2: a server that refuses EHLO gets HELO, and then no
+    ESMTP parameters (no SIZE, no BODY) and no STARTTLS."""
+    srv = scripted_world["scripted"](starttls=True, ehlo_refused=True)
+    h = scripted_world["make_sender"]()
+    data = message("a@script.test", "helo only")
+    submit(h, ["a@script.test"], data)
+    wait_for(lambda: srv.data, what="DATA at the scripted server")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    cmds = [c for (_, _, c) in srv.commands]
+    assert cmds[:3] == [b"EHLO mx.test.example", b"HELO mx.test.example", b"MAIL FROM:<alice@acme.test>"], cmds
+    assert b"STARTTLS" not in cmds
+    assert re.sub(rb"(?m)^\.", b"", srv.data[0][:-3]).endswith(data)
+
+
+def test_unknown_domain_bounces_at_once(world):
+    """A domain that does not exist (NXDOMAIN) is a permanent failure:
+    5.1.2, a bounce to the sender, nothing left queued."""
+    h = world["make_sender"](retry="1h")
+    submit(h, ["x@nowhere.test"], message("x@nowhere.test", "nxdomain"))
+    [b] = bounces(h)
+    assert_dsn(b, "x@nowhere.test", "5.1.2")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+
+
+def test_dns_server_down_is_a_temporary_failure(world):
+    """No answer from the name server is temporary: 4.4.3, the message
+    stays queued (next try and error in queue list), no bounce."""
+    world["dns"].stop()
+    h = world["make_sender"](retry="1h")
+    submit(h, ["someone@remote.test"], message("someone@remote.test", "no dns"))
+    wait_log(h, r"to=<someone@remote\.test>: deferred: 4\.4\.3 MX lookup for remote\.test failed")
+    [line] = h.ctl("queue", "list").stdout.splitlines()
+    assert "someone@remote.test=pending" in line and 'error="4.4.3' in line, line
+    assert h.messages(ALICE) == []
+
+
+def test_global_connection_limit(scripted_world):
+    """[delivery] max_connections bounds the connections of all domains
+    together: two domains on one MX, limit 1, one connection at a time."""
+    h = scripted_world["make_sender"](extra="max_connections = 1", retry="1h")
+    submit(h, ["a@script.test"], message("a@script.test", "one"))
+    submit(h, ["b@script2.test"], message("b@script2.test", "two"))
+    wait_log(h, r"to=<b@script2\.test>: deferred: 4\.4\.1 connect to mx\.script\.test")
+    wait_log(h, r"to=<a@script\.test>: deferred: 4\.4\.1 connect to mx\.script\.test")
+    srv = scripted_world["scripted"](starttls=False, hold=1.0)   # waits for company before its 250
+    assert h.ctl("queue", "flush").stdout.strip() == "2 message(s) to be tried now"
+    wait_for(lambda: len(srv.data) == 2, timeout=30, what="two deliveries")
+    assert srv.max_open == 1
+
+
+def test_remote_that_stalls_is_timed_out_and_retried(scripted_world):
+    """A remote that never answers DATA: the client gives up after
+    data_init_timeout, hangs up, and keeps the message for a retry."""
+    srv = scripted_world["scripted"](starttls=False, stall_data=True)
+    h = scripted_world["make_sender"](extra="data_init_timeout = 1", retry="1h")
+    submit(h, ["a@script.test"], message("a@script.test", "stalled"))
+    wait_log(h, r"to=<a@script\.test>: deferred: 4\.4\.2 timeout with mx\.script\.test\[127\.0\.0\.5\]")
+    wait_for(lambda: srv.closed, what="the client to hang up")
+    [line] = h.ctl("queue", "list").stdout.splitlines()
+    assert "a@script.test=pending" in line and "timeout" in line, line
+    assert srv.data == [] and h.messages(ALICE) == []
