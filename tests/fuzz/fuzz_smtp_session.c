@@ -3,18 +3,12 @@
  * fuzz-smtp-server does it. One real struct server (event loop, account
  * store on a scratch data directory with one account, domain and two
  * mailboxes, worker pools, queue runner) lives for the whole run; each
- * input is one client connection: a socketpair, smtp_session_start() on
- * one end, the input written to the other end; once the server is quiet
- * (no worker job, no active event, no new reply for a few turns of the
- * loop) the client shuts its side down, and the loop runs until the
- * session is gone. (Shutting down right after the input would end the
- * session at the first command that waits for a worker, MAIL or RCPT:
- * the session drops what is still buffered when the peer is gone, and
- * pipelined inputs would never reach DATA.) As a real client, it waits
- * the same way after each "DATA" line before sending on: the server
- * refuses message text sent before its 354 (RFC 2920, and SMTP
- * smuggling). Replies are read and
- * checked: every line is "DDD" followed by ' ' or '-' and ends in CRLF.
+ * input is one client connection (fuzz_client.h: a socketpair,
+ * smtp_session_start() on one end, the input written to the other end,
+ * pausing after each "DATA" line until the server is quiet, as a real
+ * client waits for the 354: the server refuses message text sent before
+ * it, RFC 2920 and SMTP smuggling). Replies are read and checked: every
+ * line is "DDD" followed by ' ' or '-' and ends in CRLF.
  * And the product's first promise, relaying is refused by default: after
  * every input, each queued message from a client (not a bounce, which
  * comes from 127.0.0.1) with a recipient outside the hosted domains
@@ -37,7 +31,7 @@
 #include "util/config.h"
 #include "util/password.h"
 #include "util/workers.h"
-#include "fuzz_common.h"
+#include "fuzz_client.h"
 #include <event2/event.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -96,73 +90,18 @@ static void setup(void)
 	srv.runner = runner_start(&srv);
 }
 
-struct client {
-	int fd;
-	const uint8_t *out;
-	size_t outlen, sent;
-	int closed;
-	char in[512];              /* the reply line being read */
-	size_t inlen, got;
-	size_t limit;              /* write up to here, then wait for quiet */
-	int shut;
-	struct event *ev_r, *ev_w;
-};
-
 static void check_reply_line(const char *l, size_t n)
 {
-	/* n counts the CRLF */
-	CHECK(n >= 5 && l[n - 2] == '\r');
+	/* n counts the CRLF; replies are short */
+	CHECK(n >= 5 && n <= 512 && l[n - 2] == '\r');
 	CHECK(l[0] >= '2' && l[0] <= '5' && l[1] >= '0' && l[1] <= '9' && l[2] >= '0' && l[2] <= '9');
 	CHECK(n == 5 || l[3] == ' ' || l[3] == '-');
 	CHECK(memchr(l, '\r', n - 2) == NULL);
 }
 
-static void on_client_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct client *c = arg;
-	char b[4096];
-	ssize_t n = read(fd, b, sizeof b);
-
-	(void)what;
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		c->closed = 1;
-		event_del(c->ev_r);
-		event_del(c->ev_w);
-		return;
-	}
-	c->got += (size_t)n;
-	for (ssize_t i = 0; i < n; i++) {
-		CHECK(c->inlen < sizeof c->in);   /* replies are short lines */
-		c->in[c->inlen++] = b[i];
-		if (b[i] == '\n') {
-			check_reply_line(c->in, c->inlen);
-			c->inlen = 0;
-		}
-	}
-}
-
-static void on_client_write(evutil_socket_t fd, short what, void *arg)
-{
-	struct client *c = arg;
-	ssize_t n;
-
-	(void)what;
-	if (c->sent < c->limit) {
-		n = write(fd, c->out + c->sent, c->limit - c->sent);
-		if (n > 0)
-			c->sent += (size_t)n;
-		else if (n < 0 && errno != EAGAIN && errno != EINTR)
-			c->sent = c->limit = c->outlen;   /* the server closed: stop writing */
-	}
-	if (c->sent >= c->limit)
-		event_del(c->ev_w);
-}
-
 /* The end of the next "DATA" command line after from (any case, CR
- * optional), or the end of the input. */
-static size_t next_limit(const struct client *c, size_t from)
+ * optional), or the end of the input: a real client waits for the 354. */
+static size_t next_limit(const struct fuzz_client *c, size_t from)
 {
 	size_t i = from, e;
 
@@ -177,39 +116,6 @@ static size_t next_limit(const struct client *c, size_t from)
 		i = e + 1;
 	}
 	return c->outlen;
-}
-
-/* Run the loop until the session is gone; shut the client's side down
- * once the input is written and the server has been quiet QUIET turns. */
-#define QUIET 4
-static void run_session(struct client *c)
-{
-	int quiet = 0;
-	size_t seen;
-
-	while (!c->closed || srv.nsessions > 0) {
-		if (c->closed || c->shut || workers_pending(srv.workers) || workers_pending(srv.auth_workers)) {
-			event_base_loop(srv.base, EVLOOP_ONCE);
-			quiet = 0;
-			continue;
-		}
-		if (quiet >= QUIET && c->sent < c->outlen) {
-			c->limit = next_limit(c, c->sent);   /* the 354 (or not) is in */
-			event_add(c->ev_w, NULL);
-			quiet = 0;
-		} else if (quiet >= QUIET) {
-			shutdown(c->fd, SHUT_WR);
-			c->shut = 1;
-			continue;
-		}
-		seen = c->got;
-		event_base_loop(srv.base, EVLOOP_NONBLOCK);
-		if (c->sent >= c->limit && c->got == seen &&
-		    event_base_get_num_events(srv.base, EVENT_BASE_COUNT_ACTIVE) == 0)
-			quiet++;
-		else
-			quiet = 0;
-	}
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -253,8 +159,8 @@ static void wipe(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sockaddr_in sin;
-	struct client c;
-	int sv[2];
+	struct fuzz_client c;
+	int fd;
 	uint8_t mode;
 
 	if (!srv.base)
@@ -266,26 +172,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(40000);
 	inet_pton(AF_INET, mode & 1 ? "192.0.2.7" : "198.51.100.1", &sin.sin_addr);
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	CHECK(evutil_make_socket_nonblocking(sv[0]) == 0 && evutil_make_socket_nonblocking(sv[1]) == 0);
-
-	memset(&c, 0, sizeof c);
-	c.fd = sv[1];
-	c.out = data + 1;
-	c.outlen = size - 1;
-	c.limit = next_limit(&c, 0);
-	c.ev_r = event_new(srv.base, c.fd, EV_READ | EV_PERSIST, on_client_read, &c);
-	c.ev_w = event_new(srv.base, c.fd, EV_WRITE | EV_PERSIST, on_client_write, &c);
-	event_add(c.ev_r, NULL);
-	event_add(c.ev_w, NULL);
-
-	smtp_session_start(&srv, sv[0], (struct sockaddr *)&sin, sizeof sin,
+	fuzz_client_open(&c, &srv, &fd, data + 1, size - 1, check_reply_line, next_limit);
+	smtp_session_start(&srv, fd, (struct sockaddr *)&sin, sizeof sin,
 	                   mode & 2 ? LISTEN_SUBMISSION : LISTEN_SMTP);
-	run_session(&c);
-	CHECK(c.inlen == 0);                  /* no half reply line at the close */
-	event_free(c.ev_r);
-	event_free(c.ev_w);
-	close(c.fd);
+	fuzz_client_run(&c, &srv);
+	fuzz_client_close(&c);
 	CHECK(queue_list(srv.queue_dir, check_relay, NULL) >= 0);
 	if (++runs % 64 == 0)
 		wipe();

@@ -269,6 +269,29 @@ def pop3():
         put(h, "\x00" + msg)
 
 
+def pop3_session():
+    """Whole POP3 sessions (fuzz_pop3_session): alice@acme.test, "secret"."""
+    h = "fuzz_pop3_session"
+    login = "USER alice@acme.test\r\nPASS secret\r\n"
+    plain = "AUTH PLAIN " + base64.b64encode(b"\0alice@acme.test\0secret").decode() + "\r\n"
+    for s in [
+        login + "STAT\r\nLIST\r\nUIDL\r\nRETR 1\r\nTOP 2 1\r\nDELE 1\r\nQUIT\r\n",
+        login + "DELE 1\r\nDELE 2\r\nRSET\r\nDELE 3\r\nLIST\r\nNOOP\r\n",       # no QUIT: nothing deleted
+        login + "DELE 1\r\nRETR 1\r\nLIST 1\r\nUIDL 1\r\nDELE 1\r\nQUIT\r\n",
+        plain + "STAT\r\nRETR 2\r\nRETR 3\r\nQUIT\r\n",
+        "AUTH PLAIN\r\n" + base64.b64encode(b"\0alice@acme.test\0secret").decode() + "\r\nLIST\r\nQUIT\r\n",
+        "AUTH PLAIN\r\n*\r\nCAPA\r\n",
+        "CAPA\r\nUSER alice@acme.test\r\nPASS wrong\r\nUSER alice@acme.test\r\nPASS secret\r\nSTAT\r\n",
+        "PASS secret\r\nSTAT\r\nRETR 1\r\nSTLS\r\nQUIT\r\n",
+        login + "TOP 1 0\r\nTOP 2 99999999999\r\nTOP 3 -1\r\nRETR 4\r\nLIST 0\r\nQUIT\r\n",
+        login + "STLS\r\nAPOP alice 0123\r\nXTND\r\n\x00\r\nRETR 1\r\n" + "NOOP\r\n" * 20 + "QUIT\r\n",
+        login.replace("\r\n", "\n") + "LIST\nRETR 2\nQUIT\n",                    # LF only
+        "USER " + "a" * 5000 + "\r\n" + login + "STAT\r\n",
+        login + "RETR 1\r\n" * 50 + "QUIT\r\n",
+    ]:
+        put(h, s)
+
+
 def smtp_reply():
     h = "fuzz_smtp_reply"
     for r in ["220 mx.example ESMTP", "250-mx.example\n250-PIPELINING\n250-SIZE 10240000\n250-STARTTLS\n250-8BITMIME\n250 SMTPUTF8",
@@ -348,8 +371,8 @@ def acc_http():
 
 
 def main():
-    for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, smtp_reply, acc_form,
-              acc_http):
+    for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
+              smtp_reply, acc_form, acc_http):
         f()
 
 
