@@ -106,7 +106,9 @@ static int listen_list(struct server *srv, const struct listen_list *ll, enum li
 		c = &ctxs[srv->nlisteners];
 		c->srv = srv;
 		c->kind = kind;
-		l = evconnlistener_new(srv->base, on_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		/* backlog 0: bind_one has called listen(fd, 1024) already; -1
+		 * would make libevent listen again with its own 128 */
+		l = evconnlistener_new(srv->base, on_accept, c, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 		if (!l) {
 			close(fd);
 			return -1;

@@ -6,6 +6,7 @@ import select
 import smtplib
 import socket
 import ssl
+import subprocess
 import time
 
 import pytest
@@ -385,3 +386,17 @@ def test_account_override_of_the_daily_budget(make_server):
     assert [c for c, _ in codes] == [250, 250, 450]
     assert b"daily limit of 2 recipients" in codes[2][1]
     s.quit()
+
+
+def test_listen_backlog_holds_a_burst_of_connections(server):
+    """Every listener keeps 1024 connections waiting to be accepted (or the
+    kernel's somaxconn, if lower), not libevent's default 128: a burst of
+    clients is not dropped before the daemon gets to them. The backlog of
+    a listening socket is what ss shows as Send-Q."""
+    with open("/proc/sys/net/core/somaxconn") as f:
+        want = min(1024, int(f.read()))
+    for name in ("smtp_port", "submission_port", "submissions_port", "pop3_port", "pop3s_port", "acc_port"):
+        port = getattr(server, name)
+        out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
+                             check=True).stdout.split()
+        assert out and int(out[2]) == want, (name, out)
