@@ -97,6 +97,15 @@ TEST_JOBS ?= 4
 integration: all $(BUILD)/faultfs.so
 	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider -n $(TEST_JOBS)
 
+# Benchmarks against Postfix (bench/run installs Postfix, a private instance
+# on loopback high ports); see docs/performance.md. `make test` runs only the
+# smoke variant: every scenario tiny, checking that it all works.
+bench: all
+	HOSTMAIL_BUILD=$(abspath $(BUILD)) bench/run
+
+bench-smoke: all
+	HOSTMAIL_BUILD=$(abspath $(BUILD)) bench/run --smoke
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -104,6 +113,7 @@ test: deps
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) bench-smoke
 
 run: deps
 	$(MAKE) all
@@ -112,5 +122,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls integration-asan
+.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -124,10 +124,12 @@ def world(tmp_path):
 
     made["make_sender"] = sender
     yield made
-    for k in ("sender", "remote"):
-        if k in made:
-            made[k].stop()
-    dns.stop()
+    try:
+        for k in ("sender", "remote"):
+            if k in made:
+                made[k].stop()      # may raise: a sanitizer report
+    finally:
+        dns.stop()
 
 
 # --- helpers -----------------------------------------------------------------
