@@ -387,7 +387,7 @@ static int drop_torn_tail(int fd)
 }
 
 /* Append one record to env/ID and fsync it before returning. */
-static int env_append(const char *queue_dir, const char *id, const struct buf *rec)
+static int env_append(const char *queue_dir, const char *id, const struct buf *rec, int sync)
 {
 	char path[PATH_MAX];
 	int fd, r, e;
@@ -407,7 +407,7 @@ static int env_append(const char *queue_dir, const char *id, const struct buf *r
 		r = drop_torn_tail(fd);
 	if (r == 0)
 		r = write_all(fd, rec->data, rec->len);
-	if (r == 0)
+	if (r == 0 && sync)
 		r = fsync(fd);
 	e = errno;
 	close(fd); /* releases the lock */
@@ -417,7 +417,7 @@ static int env_append(const char *queue_dir, const char *id, const struct buf *r
 
 /* Build "T idx [next ]reason\n"; the reason loses CR/LF (see env_rcpt). */
 static int mark(const char *queue_dir, const char *id, char type, size_t idx,
-                const long long *next, const char *reason)
+                const long long *next, const char *reason, int sync)
 {
 	char clean[sizeof ((struct env_rcpt *)0)->reason];
 	struct buf b;
@@ -443,26 +443,31 @@ static int mark(const char *queue_dir, const char *id, char type, size_t idx,
 		errno = ENOMEM;
 		return -1;
 	}
-	r = env_append(queue_dir, id, &b);
+	r = env_append(queue_dir, id, &b, sync);
 	buf_free(&b);
 	return r;
 }
 
 int envelope_mark_done(const char *queue_dir, const char *id, size_t idx)
 {
-	return mark(queue_dir, id, 'D', idx, NULL, NULL);
+	return mark(queue_dir, id, 'D', idx, NULL, NULL, 1);
+}
+
+int envelope_mark_last_done(const char *queue_dir, const char *id, size_t idx)
+{
+	return mark(queue_dir, id, 'D', idx, NULL, NULL, 0);
 }
 
 int envelope_mark_failed(const char *queue_dir, const char *id, size_t idx, const char *reason)
 {
-	return mark(queue_dir, id, 'F', idx, NULL, reason ? reason : "");
+	return mark(queue_dir, id, 'F', idx, NULL, reason ? reason : "", 1);
 }
 
 int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
                            time_t next_attempt, const char *reason)
 {
 	long long next = (long long)next_attempt;
-	return mark(queue_dir, id, 'T', idx, &next, reason ? reason : "");
+	return mark(queue_dir, id, 'T', idx, &next, reason ? reason : "", 1);
 }
 
 int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *idx, size_t n,
@@ -481,7 +486,7 @@ int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *
 		errno = ENOMEM;
 		return -1;
 	}
-	r = env_append(queue_dir, id, &b);
+	r = env_append(queue_dir, id, &b, 1);
 	buf_free(&b);
 	return r;
 }

@@ -79,6 +79,13 @@ int envelope_load(const char *queue_dir, const char *id, struct envelope *out);
 void envelope_free(struct envelope *env);
 /* Append a progress record for recipient idx and fsync. 0 or -1 + errno. */
 int envelope_mark_done(const char *queue_dir, const char *id, size_t idx);
+/* The same without the fsync, for the recipient that makes the message
+ * final when queue_remove follows at once: its unlink and directory fsync
+ * make the record moot. A killed daemon loses nothing unsynced (the page
+ * cache stays); only a power loss in between can drop the record, and then
+ * the message is delivered again, as after a power loss just before an
+ * fsynced record: the window is one fsync long either way. */
+int envelope_mark_last_done(const char *queue_dir, const char *id, size_t idx);
 int envelope_mark_failed(const char *queue_dir, const char *id, size_t idx, const char *reason);
 int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
                            time_t next_attempt, const char *reason);

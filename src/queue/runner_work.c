@@ -64,6 +64,23 @@ static void defer(const struct msg_job *j, const struct envelope *env, size_t i,
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 }
 
+/* Is every recipient but i delivered? Then marking i done makes the
+ * message final and settle() removes it next (no report is owed). */
+static int others_done(const struct envelope *env, size_t i)
+{
+	for (size_t k = 0; k < env->nrcpt; k++)
+		if (k != i && env->rcpt[k].state != RCPT_DONE)
+			return 0;
+	return 1;
+}
+
+/* Record recipient i delivered; fsynced unless the message is removed next. */
+static int mark_delivered(const char *queue_dir, const struct envelope *env, size_t i)
+{
+	return others_done(env, i) ? envelope_mark_last_done(queue_dir, env->id, i)
+	                           : envelope_mark_done(queue_dir, env->id, i);
+}
+
 static void deliver_local(const struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
@@ -82,7 +99,7 @@ static void deliver_local(const struct msg_job *j, const struct envelope *env, s
 		return;
 	}
 	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, j->msg_path) == 0) {
-		if (envelope_mark_done(srv->queue_dir, env->id, i) < 0)
+		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 			         env->id, rc->addr, strerror(errno));
 		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
@@ -274,7 +291,7 @@ void job_record(void *arg)
 		switch (r->result) {
 		case SMTPC_RCPT_OK:
 			log_rcpt(&env, i, "delivered", r->reason);
-			if (envelope_mark_done(qd, j->id, i) < 0)
+			if (mark_delivered(qd, &env, i) < 0)
 				log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 				         j->id, env.rcpt[i].addr, strerror(errno));
 			break;
