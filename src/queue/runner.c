@@ -87,11 +87,12 @@ static void job_end(struct msg_job *j)
 	struct runner *r = j->r;
 	char id[QUEUE_ID_LEN + 1];
 	int again = j->reflush && !j->admin;
+	int due = j->due_again && !j->admin && !j->gone;
 
 	memcpy(id, j->id, sizeof id);
 	job_free(j);
-	if (again)
-		schedule(r, id, 1);
+	if (again || due)
+		schedule(r, id, again);
 }
 
 /* Run a worker step of j; 0, or -1 (out of memory: nothing will run). */

@@ -44,6 +44,8 @@ struct msg_job {
 	/* loop side only */
 	int on_worker;                   /* a worker step is running */
 	int reflush;                     /* flushed while in flight: go again */
+	int due_again;                   /* a retry came due while it ran: go again */
+	time_t deferred_until;           /* earliest retry this step scheduled; 0 = none */
 	int admin;                       /* taken over: ADMIN_DELETE or ADMIN_BOUNCE */
 	void (*admin_done)(void *arg, int err);
 	void *admin_arg;

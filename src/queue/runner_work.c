@@ -43,7 +43,7 @@ static void log_rcpt(const struct envelope *env, size_t i, const char *what, con
 
 /* A temporary failure: try again after the schedule's wait, or give up
  * when the message has been queued for longer than max_age. */
-static void defer(const struct msg_job *j, const struct envelope *env, size_t i, const char *reason)
+static void defer(struct msg_job *j, const struct envelope *env, size_t i, const char *reason)
 {
 	const struct env_rcpt *rc = &env->rcpt[i];
 	time_t now = time(NULL);
@@ -62,6 +62,8 @@ static void defer(const struct msg_job *j, const struct envelope *env, size_t i,
 	log_rcpt(env, i, "deferred", reason);
 	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
+	else if (!j->deferred_until || now + j->cfg.retry_schedule[k] < j->deferred_until)
+		j->deferred_until = now + j->cfg.retry_schedule[k];
 }
 
 /* Is every recipient but i delivered? Then marking i done makes the
@@ -81,7 +83,7 @@ static int mark_delivered(const char *queue_dir, const struct envelope *env, siz
 	                           : envelope_mark_done(queue_dir, env->id, i);
 }
 
-static void deliver_local(const struct msg_job *j, const struct envelope *env, size_t i)
+static void deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
 	const struct env_rcpt *rc = &env->rcpt[i];
@@ -189,6 +191,7 @@ static void settle(struct msg_job *j)
 			pending = 1;
 			if (rc->next_attempt > now && (j->wake == 0 || rc->next_attempt < j->wake))
 				j->wake = rc->next_attempt;
+
 			if (j->cfg.delay_warning > 0 && now - env.arrival >= j->cfg.delay_warning &&
 			    !rc->warned && rc->attempts > 0)
 				late_idx[nl++] = i;
@@ -212,6 +215,11 @@ static void settle(struct msg_job *j)
 	}
 	if (nl > 0)
 		report(j, &env, late_idx, nl, 1);
+	/* a retry this step scheduled came due while it ran (a slow step, a
+	 * short schedule): no timer would fire for it, so go again at once */
+	if (pending && j->deferred_until && j->deferred_until <= now)
+		j->due_again = 1;
+	j->deferred_until = 0;
 	if (!pending && !unreported) {
 		if (queue_remove(j->srv->queue_dir, j->id) == 0)
 			log_info("%s: removed", j->id);

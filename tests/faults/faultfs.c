@@ -19,6 +19,8 @@
  *            ENOSPC:short) a write or pwrite first stores half its bytes and
  *            returns that short count, as a filling disk does, and the next
  *            matching call fails with ERRNO (the pair counts as one failure).
+ *            "DELAY:MS" fails nothing: the call waits MS milliseconds, then
+ *            runs (a slow disk; logged as "delay").
  *   COUNT    how many matching calls fail (default 1, -1 = all of them).
  *   SKIP     how many matching calls succeed first (default 0).
  *
@@ -54,6 +56,7 @@ struct rule {
 	long skip;    /* matching calls to let through first */
 	int shortw;   /* ":short": a short write before the failure */
 	int half;     /* the short write was done; the failure is next */
+	long delay_ms; /* "DELAY:MS": wait, do not fail */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -147,6 +150,7 @@ static void reload(void)
 		rules[nrules].ops = parse_ops(op);
 		snprintf(rules[nrules].pattern, sizeof rules[nrules].pattern, "%s", pat);
 		rules[nrules].shortw = strstr(err, ":short") != NULL;
+		rules[nrules].delay_ms = strncmp(err, "DELAY:", 6) == 0 ? atol(err + 6) : 0;
 		rules[nrules].half = 0;
 		if (strchr(err, ':'))
 			*strchr(err, ':') = '\0';
@@ -179,6 +183,7 @@ static void log_hit(const char *opname, int err, const char *path)
 static int decide(unsigned op, const char *opname, const char *path, const char *path2, int *half)
 {
 	int err = 0;
+	long delay = 0;
 
 	if (getenv("HOSTMAIL_FAULTS") == NULL)
 		return 0;
@@ -194,6 +199,12 @@ static int decide(unsigned op, const char *opname, const char *path, const char 
 			r->skip--;
 			continue;
 		}
+		if (r->delay_ms > 0) {
+			delay = r->delay_ms;
+			if (r->count > 0)
+				r->count--;
+			continue;
+		}
 		err = r->err;
 		if (half && r->shortw && !r->half) {
 			r->half = *half = 1;
@@ -204,6 +215,10 @@ static int decide(unsigned op, const char *opname, const char *path, const char 
 			r->count--;
 	}
 	pthread_mutex_unlock(&mu);
+	if (delay > 0) {
+		log_hit("delay", 0, path);
+		usleep((useconds_t)delay * 1000);
+	}
 	if (err)
 		log_hit(half && *half ? "short-write" : opname, err, path);
 	return err;

@@ -225,6 +225,24 @@ def test_fault_in_maildir_delivery_keeps_message_queued_until_it_works(fs, op, p
     assert_still_serving(fs, "m-after")
 
 
+def test_retry_that_comes_due_during_a_slow_step_is_not_stranded(fs):
+    """alice's copy fails (1 s retry) while bob's delivery in the same step
+    takes 1.5 s (a slow disk): alice's retry time has passed when the step
+    ends, so no timer is left to fire for it. It must be retried at once,
+    not at the next full queue scan a minute later."""
+    fs.fault(("write", "*/mail/acme.test/alice/tmp/*", "ENOSPC", -1),
+             ("rename", "*/mail/acme.test/bob/new/*", "DELAY:1500", 1))
+    code, _ = send(fs, "s-1", (ALICE, BOB))
+    assert code == 250
+    wait_for(lambda: delivered(fs, BOB, "s-1"), what="bob's copy")
+    assert any(h[0] == "delay" for h in fs.hits()), fs.hits()
+    wait_for(lambda: len(re.findall(r"to=<alice@acme\.test>: deferred", fs.logtext())) >= 2,
+             timeout=10, what="alice's retry, well before the minute's scan")
+    fs.clear()
+    wait_for(lambda: delivered(fs, ALICE, "s-1"), what="delivery once the disk is back")
+    wait_for(lambda: queue_clean(fs), what="queue drained")
+
+
 def test_fault_recording_a_delivery_never_loses_it(fs):
     """EIO when the queue appends "delivered" to the envelope: the message is
     in the Maildir, and stays queued (it may come twice, never zero times)."""
