@@ -63,7 +63,7 @@ FUZZ_BIN      = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 FUZZ_FLAGS    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 
-$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_client.h $(BUILD)/libhostmail.a
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_client.h tests/fuzz/fuzz_server.h $(BUILD)/libhostmail.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(BUILD)/libhostmail.a $(LDLIBS)
 

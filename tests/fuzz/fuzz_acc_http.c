@@ -32,7 +32,7 @@
 #include "util/config.h"
 #include "util/password.h"
 #include "util/workers.h"
-#include "fuzz_common.h"
+#include "fuzz_server.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -65,12 +65,7 @@ static void setup(void)
 	evutil_socket_t lfd;
 	socklen_t sl = sizeof acc_sin;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!getenv("HM_FUZZ_LOG"))
-		CHECK((stderr = fopen("/dev/null", "w")) != NULL);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.hostname, sizeof srv.cfg.hostname, "mx.fuzz.example");
-	snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s/data", dir);
+	fuzz_server_config(&srv, "mx.fuzz.example");
 	snprintf(srv.cfg.tls_certificate, sizeof srv.cfg.tls_certificate, "%s/acc.crt", dir);
 	snprintf(srv.cfg.tls_key, sizeof srv.cfg.tls_key, "%s/acc.key", dir);
 	srv.cfg.tls_sni_dir[0] = '\0';
@@ -82,19 +77,12 @@ static void setup(void)
 	         "-subj /CN=acc.fuzz.example -keyout '%s' -out '%s' >/dev/null 2>&1",
 	         srv.cfg.tls_key, srv.cfg.tls_certificate);
 	CHECK(system(cmd) == 0);
-	CHECK(mkdir(srv.cfg.data_dir, 0700) == 0);
-	CHECK((srv.store = store_open(srv.cfg.data_dir, err, sizeof err)) != NULL);
-	CHECK(store_account_add(srv.store, "acme", NULL, 7, err, sizeof err) == 0);
-	CHECK(store_domain_add(srv.store, "acme", "acme.test", err, sizeof err) == 0);
+	fuzz_server_store(&srv);
 	CHECK(password_hash("secret-password", hash, sizeof hash) == 0);
 	CHECK(store_account_set_password(srv.store, "acme", hash, err, sizeof err) == 0);
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
-	CHECK((srv.base = event_base_new()) != NULL);
-	CHECK((srv.auth_throttle = throttle_new(5, 600, 600)) != NULL);
-	CHECK((srv.conns = connlimit_new()) != NULL);
+	fuzz_server_loop(&srv);
 	CHECK((srv.tls = tls_server_load(&srv.cfg, err, sizeof err)) != NULL);
-	srv.workers = workers_start(srv.base, 2);
-	srv.auth_workers = workers_start(srv.base, 1);
 	CHECK(acc_start(&srv) == 0 && srv.acc && srv.acc->nbound == 1);
 	lfd = evhttp_bound_socket_get_fd(srv.acc->bound[0]);
 	CHECK(getsockname(lfd, (struct sockaddr *)&acc_sin, &sl) == 0);

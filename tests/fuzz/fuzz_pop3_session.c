@@ -31,6 +31,7 @@
 #include "util/config.h"
 #include "util/workers.h"
 #include "fuzz_client.h"
+#include "fuzz_server.h"
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <dirent.h>
@@ -53,31 +54,18 @@ static unsigned long runs;
 static void setup(void)
 {
 	char err[512];
-	const char *dir = fuzz_scratch_dir();
 	struct crypt_data cd;
 	const char *hash;
 
-	signal(SIGPIPE, SIG_IGN);
-	if (!getenv("HM_FUZZ_LOG"))
-		CHECK((stderr = fopen("/dev/null", "w")) != NULL);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.hostname, sizeof srv.cfg.hostname, "pop.fuzz.example");
-	snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s/data", dir);
+	fuzz_server_config(&srv, "pop.fuzz.example");
 	srv.cfg.pop3_allow_plaintext_auth = 1;
-	CHECK(mkdir(srv.cfg.data_dir, 0700) == 0);
-	CHECK((srv.store = store_open(srv.cfg.data_dir, err, sizeof err)) != NULL);
-	CHECK(store_account_add(srv.store, "acme", NULL, 7, err, sizeof err) == 0);
-	CHECK(store_domain_add(srv.store, "acme", "acme.test", err, sizeof err) == 0);
+	fuzz_server_store(&srv);
 	/* SHA-crypt at its fewest rounds: a login costs well under a millisecond */
 	memset(&cd, 0, sizeof cd);
 	CHECK((hash = crypt_r("secret", "$6$rounds=1000$fuzzsalt$", &cd)) != NULL && hash[0] == '$');
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
 	CHECK(maildir_create(srv.cfg.data_dir, "alice", "acme.test", maildir, sizeof maildir) == 0);
-	CHECK((srv.base = event_base_new()) != NULL);
-	CHECK((srv.auth_throttle = throttle_new(5, 600, 600)) != NULL);
-	CHECK((srv.conns = connlimit_new()) != NULL);
-	srv.workers = workers_start(srv.base, 2);
-	srv.auth_workers = workers_start(srv.base, 1);
+	fuzz_server_loop(&srv);
 	CHECK(pop3_service_start(&srv) == 0);
 }
 

@@ -32,6 +32,7 @@
 #include "util/password.h"
 #include "util/workers.h"
 #include "fuzz_client.h"
+#include "fuzz_server.h"
 #include <event2/event.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,17 +54,8 @@ static unsigned long runs;
 static void setup(void)
 {
 	char err[512], hash[256];
-	const char *dir = fuzz_scratch_dir();
 
-	signal(SIGPIPE, SIG_IGN);
-	/* The server logs every connection (megabytes a minute): to /dev/null
-	 * unless HM_FUZZ_LOG is set. Sanitizer and CHECK reports write to
-	 * fd 2 directly and still show. */
-	if (!getenv("HM_FUZZ_LOG"))
-		CHECK((stderr = fopen("/dev/null", "w")) != NULL);
-	config_defaults(&srv.cfg);
-	snprintf(srv.cfg.hostname, sizeof srv.cfg.hostname, "mx.fuzz.example");
-	snprintf(srv.cfg.data_dir, sizeof srv.cfg.data_dir, "%s/data", dir);
+	fuzz_server_config(&srv, "mx.fuzz.example");
 	/* outbound lookups go nowhere: a closed local port */
 	snprintf(srv.cfg.dns_servers, sizeof srv.cfg.dns_servers, "127.0.0.1:9");
 	srv.cfg.message_size = 8192;      /* inputs reach the size limit too */
@@ -74,19 +66,13 @@ static void setup(void)
 	srv.cfg.smtp_max_errors = 5;
 	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg.data_dir);
 	snprintf(mail_dir, sizeof mail_dir, "%s/mail", srv.cfg.data_dir);
-	CHECK(mkdir(srv.cfg.data_dir, 0700) == 0 && queue_init(srv.queue_dir) == 0);
-	CHECK((srv.store = store_open(srv.cfg.data_dir, err, sizeof err)) != NULL);
-	CHECK(store_account_add(srv.store, "acme", NULL, 7, err, sizeof err) == 0);
-	CHECK(store_domain_add(srv.store, "acme", "acme.test", err, sizeof err) == 0);
+	fuzz_server_store(&srv);
+	CHECK(queue_init(srv.queue_dir) == 0);
 	CHECK(password_hash("secret-password", hash, sizeof hash) == 0);
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
 	CHECK(store_mailbox_add(srv.store, "bob@acme.test", hash, err, sizeof err) == 0);
 	CHECK(relay_auth_grant(srv.store, "192.0.2.7", "alice@acme.test", time(NULL) + 86400 * 365) == 0);
-	CHECK((srv.base = event_base_new()) != NULL);
-	CHECK((srv.auth_throttle = throttle_new(5, 600, 600)) != NULL);
-	CHECK((srv.conns = connlimit_new()) != NULL);
-	srv.workers = workers_start(srv.base, 2);
-	srv.auth_workers = workers_start(srv.base, 1);
+	fuzz_server_loop(&srv);
 	srv.runner = runner_start(&srv);
 }
 
