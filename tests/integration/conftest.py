@@ -162,7 +162,7 @@ message_size = 1048576
             start = os.path.getsize(self.log_path)
             self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config], env=env,
                                          stdout=self.log, stderr=subprocess.STDOUT)
-            if self._wait_up():
+            if self._wait_up(start):
                 self.started_once = True
                 return self
             # free_port() only found ports free a moment ago: another
@@ -179,18 +179,22 @@ message_size = 1048576
             self.write_config()
         raise RuntimeError("hostmaild: no free ports after 5 tries")
 
-    def _wait_up(self, timeout=20.0):
-        """True once the SMTP port answers; False if the daemon exited."""
+    def _wait_up(self, log_offset, timeout=20.0):
+        """True once this daemon says it has started (every listener bound);
+        False if it exited. Not by connecting to a port: free_port() only
+        found it free a moment ago, and another test's process listening
+        there would answer for a daemon that failed to bind it."""
         deadline = time.time() + timeout
         while time.time() < deadline:
+            self.log.flush()
+            with open(self.log_path, "rb") as f:
+                f.seek(log_offset)
+                if b"hostmaild started:" in f.read():
+                    return True
             if self.proc.poll() is not None:
                 return False
-            try:
-                socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.5).close()
-                return True
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"hostmaild: port {self.smtp_port} not listening after {timeout} s")
+            time.sleep(0.05)
+        raise RuntimeError(f"hostmaild: not started after {timeout} s; see {self.log_path}")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
