@@ -39,9 +39,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SID  "5e551015e551015e551015e551015e551015e551015e551015e551015e551015"
@@ -188,6 +191,34 @@ static void check_answer(const struct client *c)
 	CHECK(memcmp(sp + 1, "500", 3) != 0);
 }
 
+/* Connect fd (non-blocking) to the ACC while its loop runs: the server
+ * accepts on that same loop, and a blocking connect could wait for it
+ * (a full accept queue) or be cut short by libFuzzer's timer signal. */
+static void connect_running(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0, r;
+	time_t give_up = time(NULL) + 10;
+
+	if (connect(fd, (struct sockaddr *)&acc_sin, sizeof acc_sin) == 0)
+		return;
+	if (errno != EINPROGRESS && errno != EINTR) {
+		dprintf(2, "connect to the ACC: %s\n", strerror(errno));
+		abort();
+	}
+	while ((r = poll(&p, 1, 10)) <= 0) {
+		CHECK(r == 0 || errno == EINTR);
+		CHECK(time(NULL) < give_up);
+		event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	}
+	CHECK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0);
+	if (err) {
+		dprintf(2, "connect to the ACC: %s\n", strerror(err));
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct client c;
@@ -199,10 +230,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ensure_session();
 	memset(&c, 0, sizeof c);
 	CHECK((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&acc_sin, sizeof acc_sin) == 0);
+	CHECK(evutil_make_socket_nonblocking(fd) == 0);
+	connect_running(fd);
 	/* no Nagle: each small TLS record leaves at once */
 	CHECK(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0);
-	CHECK(evutil_make_socket_nonblocking(fd) == 0);
 	CHECK((ssl = SSL_new(cctx)) != NULL);
 	SSL_set_tlsext_host_name(ssl, "acc.fuzz.example");
 	c.bev = bufferevent_openssl_socket_new(srv.base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
