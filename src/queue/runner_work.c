@@ -191,7 +191,6 @@ static void settle(struct msg_job *j)
 			pending = 1;
 			if (rc->next_attempt > now && (j->wake == 0 || rc->next_attempt < j->wake))
 				j->wake = rc->next_attempt;
-
 			if (j->cfg.delay_warning > 0 && now - env.arrival >= j->cfg.delay_warning &&
 			    !rc->warned && rc->attempts > 0)
 				late_idx[nl++] = i;

@@ -129,7 +129,7 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 	}
 	if (s->mail.has_size && s->mail.size > s->srv->cfg.message_size) {
 		log_info("smtp[%llu] ip=%s%s%s: reject MAIL: 552 5.3.4 SIZE=%llu over limit", s->id, s->ip,
-		         s->authorized ? " account=" : "", s->authorized ? s->account : "",
+		         LOG_ACCOUNT(s),
 		         (unsigned long long)s->mail.size);
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->srv->cfg.message_size);

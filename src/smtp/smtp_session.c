@@ -26,6 +26,18 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* End s now; a worker job holding it frees it when done. */
+static void session_abort(struct smtp_session *s)
+{
+	if (s->busy) {
+		s->dead = 1;
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		return;
+	}
+	session_free(s);
+}
+
 void session_free(struct smtp_session *s)
 {
 	log_info("smtp[%llu] ip=%s: disconnect", s->id, s->ip);
@@ -73,12 +85,12 @@ void session_reply(struct smtp_session *s, int code, const char *enh, const char
 	va_end(ap);
 }
 
-/* The reply to an error, and the count that ends a session of too many. */
+/* Count a client error; too many end the session. */
 static void count_error(struct smtp_session *s)
 {
 	if (++s->errors >= s->srv->cfg.smtp_max_errors && !s->closing) {
 		log_warn("smtp[%llu] ip=%s%s%s: too many errors (%d), disconnecting", s->id, s->ip,
-		         s->authorized ? " account=" : "", s->authorized ? s->account : "", s->errors);
+		         LOG_ACCOUNT(s), s->errors);
 		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg.hostname);
 		session_close_after_reply(s);
 	}
@@ -94,7 +106,7 @@ void session_error(struct smtp_session *s, int code, const char *enh, const char
 	va_end(ap);
 	/* every refusal, one line with the IP (and account): what fail2ban reads */
 	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip,
-	         s->authorized ? " account=" : "", s->authorized ? s->account : "", code, enh,
+	         LOG_ACCOUNT(s), code, enh,
 	         log_safe(text, strlen(text), safe, sizeof safe));
 	session_reply(s, code, enh, "%s", text);
 	count_error(s);
@@ -265,13 +277,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			ERR_error_string_n(e, eb, sizeof eb);
 			log_info("smtp[%llu] ip=%s: TLS error: %s", s->id, s->ip, eb);
 		}
-		if (s->busy) {
-			s->dead = 1;
-			bufferevent_free(s->bev);
-			s->bev = NULL;
-			return;
-		}
-		session_free(s);
+		session_abort(s);
 	}
 }
 
@@ -387,13 +393,7 @@ static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
 	if (!s->tls_handshaking)
 		return;
 	log_info("smtp[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
-	if (s->busy) {            /* a worker job holds s: it frees it when done */
-		s->dead = 1;
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		return;
-	}
-	session_free(s);
+	session_abort(s);
 }
 
 void session_tls_deadline(struct smtp_session *s)

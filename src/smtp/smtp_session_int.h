@@ -97,6 +97,9 @@ struct smtp_session {
 struct sockaddr;
 void sockaddr_ip(const struct sockaddr *sa, char *ip, size_t iplen);
 void session_free(struct smtp_session *s);
+/* The two arguments of "%s%s" in a log line: " account=NAME" when the
+ * session is authorized, else nothing. */
+#define LOG_ACCOUNT(s) ((s)->authorized ? " account=" : ""), ((s)->authorized ? (s)->account : "")
 /* Set callbacks, watermarks and timeouts on s->bev (new or after STARTTLS). */
 void session_attach(struct smtp_session *s);
 void session_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)

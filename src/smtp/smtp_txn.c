@@ -214,7 +214,7 @@ static void txn_finish(struct smtp_session *s)
 		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, s->eol.fixed);
 	if (s->too_big) {
 		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
-		         s->id, s->ip, s->authorized ? " account=" : "", s->authorized ? s->account : "",
+		         s->id, s->ip, LOG_ACCOUNT(s),
 		         (unsigned long long)s->data_bytes, s->sender);
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->srv->cfg.message_size);

@@ -186,7 +186,6 @@ message_size = 1048576
         there would answer for a daemon that failed to bind it."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            self.log.flush()
             with open(self.log_path, "rb") as f:
                 f.seek(log_offset)
                 if b"hostmaild started:" in f.read():

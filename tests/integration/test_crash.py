@@ -25,7 +25,7 @@ import ssl
 import threading
 import time
 
-from conftest import Hostmail, free_port, queue_files, setup_demo
+from conftest import Hostmail, queue_files, setup_demo
 from test_outbound import DNS, DNSMASQ
 
 import pytest
@@ -79,12 +79,13 @@ class Sink:
     """A plain SMTP server on SINK_IP: records (rcpts, unstuffed data) of every
     message it answered 250 to. No STARTTLS, no pipelining."""
 
-    def __init__(self, port):
+    def __init__(self):
         self.got = []
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((SINK_IP, port))
+        self.sock.bind((SINK_IP, 0))          # a port of its own: no race with other tests
+        self.port = self.sock.getsockname()[1]
         self.sock.listen(64)
         self.stopped = False
         threading.Thread(target=self.loop, daemon=True).start()
@@ -317,8 +318,8 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(tmp_path):
     rng = random.Random(seed)
     dns = DNS(tmp_path).start("--mx-host=remote.test,mx.remote.test,10",
                               f"--host-record=mx.remote.test,{SINK_IP}")
-    mx_port = free_port()
-    sink = Sink(mx_port)
+    sink = Sink()
+    mx_port = sink.port
     d = tmp_path / "crash"
     d.mkdir()
     h = Hostmail(d, extra=f"""
