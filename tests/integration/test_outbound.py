@@ -402,6 +402,7 @@ class Scripted:
         self.ehlo_refused = ehlo_refused        # an old server: 502 to EHLO, HELO only
         self.lock = threading.Lock()
         self.open = self.max_open = 0
+        self.counted = {}                       # session number -> counted in open
         self.closed = []                        # session numbers the client closed
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(pki["crt"], pki["key"])
@@ -425,10 +426,17 @@ class Scripted:
         with self.lock:
             self.open += 1
             self.max_open = max(self.max_open, self.open)
+        self.counted[n] = True
         try:
             self.converse(c, n)
         finally:
-            with self.lock:
+            self.leave(n)
+
+    def leave(self, n):
+        """Session n no longer counts as open: at its QUIT, before the 221
+        (the client may connect again the moment it reads it), or at close."""
+        with self.lock:
+            if self.counted.pop(n, False):
                 self.open -= 1
 
     def converse(self, c, n):
@@ -485,6 +493,7 @@ class Scripted:
                     self.data.append(buf)
                     w.sendall(b"250 2.0.0 scripted queued\r\n")
                 elif verb == b"QUIT":
+                    self.leave(n)
                     w.sendall(b"221 bye\r\n")
                     return
                 else:
