@@ -9,6 +9,7 @@
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "store/store.h"
+#include "util/dirsync.h"
 #include "util/config.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -171,6 +172,12 @@ int main(int argc, char **argv)
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
-	log_info("hostmaild stopped");
+	{
+		uint64_t calls, fsyncs;
+
+		dirsync_stats(&calls, &fsyncs);
+		log_info("hostmaild stopped: %llu directory syncs asked for, %llu run",
+		         (unsigned long long)calls, (unsigned long long)fsyncs);
+	}
 	return 0;
 }

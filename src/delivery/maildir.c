@@ -9,6 +9,7 @@
  */
 #include "delivery/maildir.h"
 #include "util/buf.h"
+#include "util/dirsync.h"
 #include "util/fsutil.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -221,7 +222,7 @@ int maildir_deliver(const char *data_dir, const char *local, const char *domain,
 	}
 	if (rename(tmp, dst) < 0)
 		goto fail;
-	if (fsync_dir(newdir) < 0) {
+	if (dirsync(newdir) < 0) {
 		e = errno;
 		unlink(dst); /* not durable: report failure, the queue retries */
 		errno = e;

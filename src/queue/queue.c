@@ -9,6 +9,7 @@
 #include "queue/queue.h"
 #include "queue/queue_priv.h"
 #include "util/buf.h"
+#include "util/dirsync.h"
 #include "util/fsutil.h"
 #include <dirent.h>
 #include <errno.h>
@@ -224,20 +225,23 @@ int spool_commit(struct spool *sp, struct envelope *env)
 	sp->fd = -1;
 	if (e < 0)
 		goto fail;
-	/* 2. the complete envelope is on disk, still invisible in tmp/ */
-	if (env_format(&b, env) < 0 || write_new_synced(envtmp, b.data, b.len) < 0)
-		goto fail;
-	/* 3. the message in msg/, durably, before any envelope names it */
+	/* 2. the message in msg/; its name need not be durable yet: an
+	 * envelope that outlives a crash without it was never acknowledged,
+	 * and recovery removes it */
 	if (rename(sp->tmp, msgp) < 0)
 		goto fail;
 	msg_moved = 1;
-	if (fsync_parent(msgp) < 0)
+	/* 3. the complete envelope on disk, then in env/ */
+	if (env_format(&b, env) < 0 || write_new_synced(envtmp, b.data, b.len) < 0)
 		goto fail;
-	/* 4. commit point: the envelope in env/, durably. Now 250 may be sent. */
 	if (rename(envtmp, envp) < 0)
 		goto fail;
 	env_moved = 1;
-	if (fsync_dir(envdir) < 0)
+	/* 4. commit point: both names durable. Now 250 may be sent. Shared
+	 * with every commit that reaches this point at the same moment; msg/
+	 * second, as the fsync of the envelope usually made its rename
+	 * durable already. */
+	if (dirsync(envdir) < 0 || dirsync_parent(msgp) < 0)
 		goto fail;
 	buf_free(&b);
 	free(sp);
@@ -272,7 +276,7 @@ int queue_remove(const char *queue_dir, const char *id)
 	/* envelope first and durably, or a crash could resurrect it: a second delivery */
 	if (unlink(envp) < 0 && errno != ENOENT)
 		return -1;
-	if (fsync_parent(envp) < 0)
+	if (dirsync_parent(envp) < 0)
 		return -1;
 	if (unlink(msgp) < 0 && errno != ENOENT)
 		return -1;
@@ -350,13 +354,22 @@ static int has_envelope(const char *queue_dir, const char *name)
 	return queue_path(p, sizeof p, queue_dir, "env", name, "") == 0 && exists(p);
 }
 
-/* Not fsynced: debris that reappears after a crash is swept next time. */
+static int has_message(const char *queue_dir, const char *name)
+{
+	char p[PATH_MAX];
+	return queue_path(p, sizeof p, queue_dir, "msg", name, "") == 0 && exists(p);
+}
+
+/* Not fsynced: debris that reappears after a crash is swept next time. An
+ * envelope without its message is debris too: spool_commit renames the
+ * message first and answers only after both names are durable. */
 int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg)
 {
 	char (*ids)[QUEUE_ID_LEN + 1] = NULL;
 	int n;
 
-	if (sweep(queue_dir, "tmp", NULL) < 0 || sweep(queue_dir, "msg", has_envelope) < 0)
+	if (sweep(queue_dir, "tmp", NULL) < 0 || sweep(queue_dir, "env", has_message) < 0 ||
+	    sweep(queue_dir, "msg", has_envelope) < 0)
 		return -1;
 	if ((n = list_ids(queue_dir, &ids)) < 0)
 		return -1;

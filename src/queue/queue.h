@@ -5,11 +5,14 @@
  *   queue/msg/ID      accepted message bytes (CRLF line ends, Received: first)
  *   queue/env/ID      its envelope: a text record file, the commit point
  *
- * Acceptance (spool_commit) = fsync message, write envelope to tmp and
- * fsync, rename message into msg/, fsync, rename envelope into env/, fsync
- * env/. Only then may the server say 250. An envelope in env/ means the
- * message is accepted; a msg/ file without an envelope is debris from a
- * crash and is removed by queue_recover().
+ * Acceptance (spool_commit) = fsync message, rename it into msg/, write
+ * envelope to tmp and fsync, rename it into env/, fsync env/ and msg/
+ * (group commit: one directory fsync serves every message that reaches
+ * that point together, see util/dirsync.h). Only then may the server say
+ * 250. An envelope in env/ with its message in msg/ means the message is
+ * accepted; after a crash, a msg/ file without an envelope, or an envelope
+ * without its msg/ file, is debris from an unacknowledged message and is
+ * removed by queue_recover().
  *
  * Per-recipient progress is appended to the envelope as records and
  * fsynced ("D idx" done, "F idx reason" failed permanently, "T idx when
@@ -98,7 +101,7 @@ int queue_remove(const char *queue_dir, const char *id);
 /* Path of queue/msg/ID into out. */
 void queue_msg_path(const char *queue_dir, const char *id, char *out, size_t outlen);
 
-/* Remove crash debris (all of tmp/, msg/ without env/), then call cb for every
+/* Remove crash debris (all of tmp/, env/ without msg/, msg/ without env/), then call cb for every
  * accepted message id, oldest first. Returns count or -1. */
 int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg);
 /* Call cb for each queued envelope (for `hostmailctl queue list`). */

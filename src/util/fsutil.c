@@ -43,22 +43,30 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-int fsync_parent(const char *path)
+int parent_dir(const char *path, char *out, size_t len)
 {
-	char dir[PATH_MAX];
 	char *slash;
 
-	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+	if (snprintf(out, len, "%s", path) >= (int)len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	slash = strrchr(dir, '/');
+	slash = strrchr(out, '/');
 	if (slash == NULL)
-		return fsync_dir(".");
-	if (slash == dir)
+		snprintf(out, len, ".");
+	else if (slash == out)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
+	return 0;
+}
+
+int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+
+	if (parent_dir(path, dir, sizeof dir) < 0)
+		return -1;
 	return fsync_dir(dir);
 }
 

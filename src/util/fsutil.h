@@ -10,6 +10,7 @@
 
 int write_all(int fd, const void *p, size_t n);          /* -1 + errno */
 int fsync_dir(const char *dir);                          /* -1 + errno */
+int parent_dir(const char *path, char *out, size_t len);  /* dirname into out; -1 + errno */
 int fsync_parent(const char *path);                      /* fsync_dir(dirname(path)) */
 /* Durably replace path with data: tmp, fsync, rename, fsync dir. */
 int write_file_durably(const char *path, const void *data, size_t n, mode_t mode);

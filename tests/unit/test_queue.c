@@ -324,13 +324,18 @@ static void test_recover(void **state)
 	commit_one(q, 1, "s@x", "h", a);
 	commit_one(q, 1, "s@x", "h", b);
 	assert_true(strcmp(a, b) < 0);
-	/* debris: an unfinished spool, a stray temp envelope, a message without envelope */
+	/* debris: an unfinished spool, a stray temp envelope, a message without
+	 * envelope, and an envelope whose message rename did not survive */
 	assert_non_null(open_sp = spool_begin(q));
 	path_of(p, q, "tmp", "0000000000000000000B.env");
 	assert_non_null(f = fopen(p, "w"));
 	fclose(f);
 	path_of(p, q, "msg", "0000000000000000000C");
 	assert_non_null(f = fopen(p, "w"));
+	fclose(f);
+	path_of(p, q, "env", "0000000000000000000D");
+	assert_non_null(f = fopen(p, "w"));
+	fputs("V 1\n", f);
 	fclose(f);
 
 	n_recovered = 0;
