@@ -7,6 +7,7 @@
 #include "delivery/bounce.h"
 #include "queue/queue.h"
 #include "store/store.h"
+#include "util/fsutil.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -167,9 +168,9 @@ int dsn_format(struct buf *b, const struct dsn *d, const char *headers, size_t h
 
 /* The header block of a queued message: up to the empty line, bounded
  * (cut after the last whole line that fits). Returns its length. */
-static size_t read_headers(const char *path, char *out, size_t cap)
+static size_t read_headers(const char *path, uint64_t offset, size_t cap, char *out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_read_at(path, (off_t)offset);
 	size_t n = 0;
 	char *end;
 
@@ -214,7 +215,7 @@ static int sender_is_local(struct store *st, const char *addr)
 }
 
 int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const char *msg_path,
-                 char *new_id, size_t idlen)
+                 uint64_t offset, uint64_t size, char *new_id, size_t idlen)
 {
 	char *hdr = malloc(DSN_MAX_HEADERS), msgid[QUEUE_ID_LEN + 300], boundary[QUEUE_ID_LEN + 40];
 	struct env_rcpt rcpt;
@@ -237,7 +238,7 @@ int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const c
 	snprintf(boundary, sizeof boundary, "%s/%s", spool_id(sp), d->reporting_mta);
 	d->message_id = msgid;
 	d->boundary = boundary;
-	hlen = read_headers(msg_path, hdr, DSN_MAX_HEADERS);
+	hlen = read_headers(msg_path, offset, size < DSN_MAX_HEADERS ? (size_t)size : DSN_MAX_HEADERS, hdr);
 	if (dsn_format(&b, d, hdr, hlen) < 0) {
 		errno = ENOMEM;
 		goto fail;

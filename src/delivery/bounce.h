@@ -14,6 +14,7 @@
 #ifndef HM_BOUNCE_H
 #define HM_BOUNCE_H
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "util/buf.h"
 
@@ -51,9 +52,10 @@ void dsn_reason_parse(const char *reason, char *status, size_t slen, char *remot
 int dsn_format(struct buf *out, const struct dsn *d, const char *headers, size_t hlen);
 
 /* Build and queue a report for d (d->message_id and d->boundary are made
- * here) about the message in msg_path. Blocking: call on a worker.
+ * here) about the queued message (size bytes at offset in msg_path).
+ * Blocking: call on a worker.
  * 0 with the new id in new_id, or -1 + errno. */
 int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const char *msg_path,
-                 char *new_id, size_t idlen);
+                 uint64_t offset, uint64_t size, char *new_id, size_t idlen);
 
 #endif

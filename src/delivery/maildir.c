@@ -148,7 +148,7 @@ static int write_headers(int fd, const char *sender, const char *local, const ch
 }
 
 /* Copy in to out turning CRLF into LF; a bare CR or LF is kept. */
-static int copy_crlf_to_lf(int in, int out, struct sizes *sz)
+static int copy_crlf_to_lf(int in, uint64_t left, int out, struct sizes *sz)
 {
 	char *ib = malloc(CHUNK), *ob = malloc(CHUNK + 1);
 	int cr = 0, r = -1;   /* cr: the previous chunk ended in CR */
@@ -156,7 +156,7 @@ static int copy_crlf_to_lf(int in, int out, struct sizes *sz)
 	if (ib == NULL || ob == NULL)
 		goto done;
 	for (;;) {
-		ssize_t n = read(in, ib, CHUNK);
+		ssize_t n = left == 0 ? 0 : read(in, ib, left < CHUNK ? (size_t)left : CHUNK);
 		size_t o = 0;
 
 		if (n < 0 && errno == EINTR)
@@ -165,6 +165,7 @@ static int copy_crlf_to_lf(int in, int out, struct sizes *sz)
 			goto done;
 		if (n == 0)
 			break;
+		left -= (uint64_t)n;
 		for (ssize_t i = 0; i < n; i++) {
 			if (cr && ib[i] != '\n')
 				ob[o++] = '\r';
@@ -185,7 +186,7 @@ done:
 }
 
 int maildir_deliver(const char *data_dir, const char *local, const char *domain,
-                    const char *sender, const char *msg_path)
+                    const char *sender, const char *msg_path, uint64_t offset, uint64_t size)
 {
 	char md[PATH_MAX], base[NAME_MAX + 1], tmp[PATH_MAX] = "", dst[PATH_MAX], newdir[PATH_MAX];
 	struct sizes sz = { 0, 0 };
@@ -199,13 +200,13 @@ int maildir_deliver(const char *data_dir, const char *local, const char *domain,
 	if (maildir_create(data_dir, local, domain, md, sizeof md) < 0 ||
 	    join(newdir, sizeof newdir, md, "new") < 0)
 		return -1;
-	if ((in = open(msg_path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((in = open_read_at(msg_path, (off_t)offset)) < 0)
 		return -1;
 	if ((out = open_unique_tmp(md, base, sizeof base - 64, tmp, sizeof tmp)) < 0) {
 		tmp[0] = '\0'; /* not ours: never unlink it */
 		goto fail;
 	}
-	if (write_headers(out, sender, local, domain, &sz) < 0 || copy_crlf_to_lf(in, out, &sz) < 0)
+	if (write_headers(out, sender, local, domain, &sz) < 0 || copy_crlf_to_lf(in, size, out, &sz) < 0)
 		goto fail;
 	/* durable in tmp/, then the rename into new/ delivers it, then new/ durable */
 	if (fsync(out) < 0)

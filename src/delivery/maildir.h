@@ -8,18 +8,20 @@
 #ifndef HM_MAILDIR_H
 #define HM_MAILDIR_H
 #include <stddef.h>
+#include <stdint.h>
 
 /* Make data_dir/mail/<domain>/<local>/{tmp,new,cur}; path of the Maildir into out. */
 int maildir_create(const char *data_dir, const char *local, const char *domain,
                    char *out, size_t outlen);
 /*
- * Deliver queue message file msg_path (CRLF line ends) for recipient
+ * Deliver the queued message (CRLF line ends), size bytes at offset in
+ * msg_path, for recipient
  * local@domain, prepending "Return-Path: <sender>" and "Delivered-To:
  * local@domain". local and domain must be lower-case, with no '/' and no
  * leading '.'. Returns 0, or -1 with errno (all failures here are
  * temporary: disk, permissions) and nothing left in new/.
  */
 int maildir_deliver(const char *data_dir, const char *local, const char *domain,
-                    const char *sender, const char *msg_path);
+                    const char *sender, const char *msg_path, uint64_t offset, uint64_t size);
 
 #endif

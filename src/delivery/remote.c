@@ -122,6 +122,7 @@ static void try_next(struct remote *rm)
 	sp.addrlen = t->addrlen;
 	sp.sender = rm->p.sender;
 	sp.msg_path = rm->p.msg_path;
+	sp.msg_offset = rm->p.msg_offset;
 	sp.msg_size = rm->p.msg_size;
 	sp.rcpts = rm->p.rcpts;
 	sp.nrcpt = rm->p.nrcpt;

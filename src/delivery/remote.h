@@ -28,6 +28,7 @@ struct remote_params {
 	const char *domain;
 	const char *sender;
 	const char *msg_path;
+	uint64_t msg_offset;        /* where the message starts in msg_path */
 	uint64_t msg_size;
 	struct smtpc_rcpt *rcpts;   /* caller-owned; every one gets a result */
 	size_t nrcpt;

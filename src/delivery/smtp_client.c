@@ -10,6 +10,7 @@
 #include "tls/tls.h"
 #include "util/buf.h"
 #include "util/config.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -58,6 +59,7 @@ struct smtpc {
 	int decided;                    /* some recipient has a result */
 	int connect_failed;             /* bufferevent_socket_connect failed at once */
 	int fd;                         /* the queue file while sending it */
+	uint64_t left;                  /* message bytes not read from it yet */
 	struct smtpc_stuffer stuffer;
 	struct buf out;
 };
@@ -279,7 +281,8 @@ static int refill(struct smtpc *s)
 	char chunk[8192];
 
 	while (s->st == S_BODY && evbuffer_get_length(o) < CHUNK) {
-		ssize_t got = read(s->fd, chunk, sizeof chunk);
+		ssize_t got = s->left == 0 ? 0
+		            : read(s->fd, chunk, s->left < sizeof chunk ? (size_t)s->left : sizeof chunk);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -288,6 +291,7 @@ static int refill(struct smtpc *s)
 			return 1;
 		}
 		buf_reset(&s->out);
+		s->left -= (uint64_t)got;
 		if (got == 0) {
 			smtpc_stuff_end(&s->stuffer, &s->out);
 			close(s->fd);
@@ -309,7 +313,7 @@ static int refill(struct smtpc *s)
 /* Open the queue file and start streaming (the 354 arrived). */
 static int begin_body(struct smtpc *s)
 {
-	if ((s->fd = open(s->p.msg_path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((s->fd = open_read_at(s->p.msg_path, (off_t)s->p.msg_offset)) < 0) {
 		char reason[512];
 		snprintf(reason, sizeof reason, "4.3.0 cannot read the queued message: %s", strerror(errno));
 		log_warn("%s: %s", s->p.queue_id, reason);
@@ -323,6 +327,7 @@ static int begin_body(struct smtpc *s)
 		return 1;
 	}
 	smtpc_stuff_init(&s->stuffer);
+	s->left = s->p.msg_size;
 	s->st = S_BODY;
 	bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW, 0);
 	return refill(s);

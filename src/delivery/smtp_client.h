@@ -50,6 +50,7 @@ struct smtpc_params {
 	socklen_t addrlen;
 	const char *sender;             /* "" = null sender */
 	const char *msg_path;           /* queue file, CRLF line ends */
+	uint64_t msg_offset;            /* the message: msg_size bytes from here */
 	uint64_t msg_size;
 	struct smtpc_rcpt *rcpts;       /* results are written here */
 	size_t nrcpt;

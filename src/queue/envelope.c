@@ -1,17 +1,22 @@
 /*
  * envelope: the queue/env/ID file format. One record per line, "TYPE value":
- *   V 1            format version, always first
+ *   V 2 <20 digits>  format version 2 and the message size; the message
+ *                  bytes follow this line (QUEUE_MSG_OFFSET), then:
  *   I id  A arrival  S sender  C client_ip  H helo  U account  Z size
  *   N nrcpt        then nrcpt lines "R L addr" (local) or "R R addr" (remote)
  *   E              end of header; the file is complete when renamed into env/
  *   D idx | F idx reason | T idx next reason      progress, appended + fsynced
  *   B idx | W idx  a failure report / delay warning was queued for the sender
  *                  (added later; files without them read as before)
+ * Version 1 ("V 1", then the header at once) kept the message in msg/ID;
+ * such files, from before the upgrade, still read and deliver. One file
+ * per message costs one fsync and one rename fewer per message.
  * Values are percent-encoded (bytes <= 0x20, '%' and >= 0x7f as %XX), so
  * nothing that came from the network can end a record or forge another.
  * A torn last line (no '\n') is ignored by the reader and cut off by the
- * next append; a record for a recipient index that does not exist is
- * ignored. Corrupt files give EBADMSG, unknown versions ENOTSUP.
+ * next append (never into the message: the header ends in "E\n"); a
+ * record for a recipient index that does not exist is ignored. Corrupt
+ * files give EBADMSG, unknown versions ENOTSUP.
  */
 #include "queue/queue.h"
 #include "queue/queue_priv.h"
@@ -26,7 +31,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ENV_VERSION  1
 #define MAX_LINE     4096    /* longest record: 3 * 511 encoded bytes + prefix fits */
 #define ERR_CORRUPT  EBADMSG
 #define ERR_VERSION  ENOTSUP
@@ -65,7 +69,7 @@ int env_format(struct buf *b, const struct envelope *env)
 {
 	int r = 0;
 
-	r |= buf_printf(b, "V %d\nI %s\nA %lld\n", ENV_VERSION, env->id, (long long)env->arrival);
+	r |= buf_printf(b, "I %s\nA %lld\n", env->id, (long long)env->arrival);
 	r |= put_field(b, 'S', env->sender, sizeof env->sender - 1);
 	r |= put_field(b, 'C', env->client_ip, sizeof env->client_ip - 1);
 	r |= put_field(b, 'H', env->helo, sizeof env->helo - 1);
@@ -188,14 +192,6 @@ static int parse_header_field(struct envelope *env, char type, const char *v)
 	uint64_t x;
 
 	switch (type) {
-	case 'V':
-		if (num_only(v, INT_MAX, &x) < 0)
-			return -1;
-		if (x != ENV_VERSION) {
-			errno = ERR_VERSION;
-			return -2;
-		}
-		return 0;
 	case 'I':
 		return queue_id_valid(v) && strcmp(v, env->id) == 0 ? 0 : -1;
 	case 'A':
@@ -272,13 +268,51 @@ static int apply_progress(struct envelope *env, const char *line)
 	return 0;
 }
 
+/* The first line: "V 1", or "V 2 <20 digits>" and then the message. For
+ * version 2, skip the message: the header records follow it. 0, -1 (not
+ * a version line) or -2 (errno set). */
+static int parse_version(struct reader *rd, struct envelope *out, const char *line)
+{
+	uint64_t size;
+
+	if (strcmp(line, "V 1") == 0) {
+		out->msg_in_env = 0;
+		out->msg_offset = 0;
+		return 0;
+	}
+	if (strncmp(line, "V 2 ", 4) != 0) {
+		if (line[0] == 'V' && line[1] == ' ') {
+			errno = ERR_VERSION;
+			return -2;
+		}
+		return -1;
+	}
+	if (strlen(line + 4) != 20 || num_only(line + 4, (uint64_t)INT64_MAX - QUEUE_MSG_OFFSET, &size) < 0)
+		return -1;
+	out->msg_in_env = 1;
+	out->msg_offset = QUEUE_MSG_OFFSET;
+	out->size = size;
+	if (lseek(rd->fd, (off_t)(QUEUE_MSG_OFFSET + size), SEEK_SET) < 0)
+		return -2;
+	rd->pos = rd->len = 0;
+	return 0;
+}
+
 /* Parse the whole file. -1 with errno set. */
 static int env_parse(struct reader *rd, struct envelope *out)
 {
-	static const char order[] = "VIASCHUZN";
+	static const char order[] = "IASCHUZN";
 	char line[MAX_LINE];
+	uint64_t size;
 	int r;
 
+	if ((r = read_line(rd, line, sizeof line)) <= 0)
+		goto short_or_err;
+	if ((r = parse_version(rd, out, line)) == -2)
+		return -1;
+	if (r < 0)
+		goto corrupt;
+	size = out->size;
 	for (const char *t = order; *t; t++) {
 		if ((r = read_line(rd, line, sizeof line)) <= 0)
 			goto short_or_err;
@@ -290,6 +324,9 @@ static int env_parse(struct reader *rd, struct envelope *out)
 		if (r < 0)
 			goto corrupt;
 	}
+	/* version 2 says the size twice: both must agree */
+	if (out->msg_in_env && out->size != size)
+		goto corrupt;
 	for (size_t i = 0; i < out->nrcpt; i++) {
 		if ((r = read_line(rd, line, sizeof line)) <= 0)
 			goto short_or_err;

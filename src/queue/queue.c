@@ -82,9 +82,10 @@ int queue_path(char *out, size_t len, const char *qdir, const char *sub,
 	return 0;
 }
 
-void queue_msg_path(const char *queue_dir, const char *id, char *out, size_t outlen)
+void queue_msg_path(const char *queue_dir, const struct envelope *env, char *out, size_t outlen)
 {
-	if (queue_path(out, outlen, queue_dir, "msg", id, "") < 0 && outlen > 0)
+	if (queue_path(out, outlen, queue_dir, env->msg_in_env ? "env" : "msg", env->id, "") < 0 &&
+	    outlen > 0)
 		out[0] = '\0';
 }
 
@@ -117,6 +118,24 @@ int queue_init(const char *queue_dir)
 
 /* ---- spooling ---- */
 
+/* "V 2 <size, 20 digits>\n" at the start of the file, exactly
+ * QUEUE_MSG_OFFSET bytes: written first with 0, then with the size. */
+static int write_version(int fd, uint64_t size, int at_start)
+{
+	char line[QUEUE_MSG_OFFSET + 1];
+
+	snprintf(line, sizeof line, "V 2 %020llu\n", (unsigned long long)size);
+	if (!at_start)
+		return write_all(fd, line, QUEUE_MSG_OFFSET);
+	ssize_t w = pwrite(fd, line, QUEUE_MSG_OFFSET, 0);
+	if (w != QUEUE_MSG_OFFSET) {
+		if (w >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 struct spool *spool_begin(const char *queue_dir)
 {
 	char envp[PATH_MAX], msgp[PATH_MAX];
@@ -141,9 +160,19 @@ struct spool *spool_begin(const char *queue_dir)
 			continue;
 		sp->fd = open(sp->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (sp->fd >= 0)
-			return sp;
+			break;
 		if (errno != EEXIST)
 			goto fail;
+	}
+	if (sp->fd >= 0) {
+		/* the version line, its size filled in at the commit */
+		if (write_version(sp->fd, 0, 0) == 0)
+			return sp;
+		e = errno;
+		close(sp->fd);
+		unlink(sp->tmp);
+		errno = e;
+		goto fail;
 	}
 	errno = EEXIST;
 fail:
@@ -181,27 +210,11 @@ void spool_abort(struct spool *sp)
 	free(sp);
 }
 
-/* Write data to a new file at path and fsync it (not yet visible anywhere that matters). */
-static int write_new_synced(const char *path, const void *data, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), e;
-
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, data, n) < 0 || fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return close(fd);
-}
-
 int spool_commit(struct spool *sp, struct envelope *env)
 {
-	char envtmp[PATH_MAX], msgp[PATH_MAX], envp[PATH_MAX], envdir[PATH_MAX];
+	char envp[PATH_MAX], envdir[PATH_MAX];
 	struct buf b;
-	int e, msg_moved = 0, env_moved = 0;
+	int e, moved = 0;
 
 	buf_init(&b, 0);
 	if (env->nrcpt == 0 || env->nrcpt > QUEUE_MAX_RCPT || env->rcpt == NULL) {
@@ -210,50 +223,38 @@ int spool_commit(struct spool *sp, struct envelope *env)
 	}
 	memcpy(env->id, sp->id, sizeof env->id);
 	env->size = sp->size;
+	env->msg_in_env = 1;
+	env->msg_offset = QUEUE_MSG_OFFSET;
 	if (env->arrival == 0)
 		env->arrival = time(NULL);
-	if (queue_path(envtmp, sizeof envtmp, sp->qdir, "tmp", sp->id, ".env") < 0 ||
-	    queue_path(msgp, sizeof msgp, sp->qdir, "msg", sp->id, "") < 0 ||
-	    queue_path(envp, sizeof envp, sp->qdir, "env", sp->id, "") < 0 ||
+	if (queue_path(envp, sizeof envp, sp->qdir, "env", sp->id, "") < 0 ||
 	    queue_path(envdir, sizeof envdir, sp->qdir, "env", NULL, "") < 0)
 		goto fail;
 
-	/* 1. the message bytes are on disk */
-	if (fsync(sp->fd) < 0)
+	/* 1. the size in the version line, the envelope header after the
+	 * message, all of it on disk */
+	if (env_format(&b, env) < 0 || write_version(sp->fd, sp->size, 1) < 0 ||
+	    write_all(sp->fd, b.data, b.len) < 0 || fsync(sp->fd) < 0)
 		goto fail;
 	e = close(sp->fd);
 	sp->fd = -1;
 	if (e < 0)
 		goto fail;
-	/* 2. the message in msg/; its name need not be durable yet: an
-	 * envelope that outlives a crash without it was never acknowledged,
-	 * and recovery removes it */
-	if (rename(sp->tmp, msgp) < 0)
+	/* 2. commit point: the file in env/, durably (an fsync of env/ shared
+	 * with every commit that reaches this point at the same moment). Now
+	 * 250 may be sent. */
+	if (rename(sp->tmp, envp) < 0)
 		goto fail;
-	msg_moved = 1;
-	/* 3. the complete envelope on disk, then in env/ */
-	if (env_format(&b, env) < 0 || write_new_synced(envtmp, b.data, b.len) < 0)
-		goto fail;
-	if (rename(envtmp, envp) < 0)
-		goto fail;
-	env_moved = 1;
-	/* 4. commit point: both names durable. Now 250 may be sent. Shared
-	 * with every commit that reaches this point at the same moment; msg/
-	 * second, as the fsync of the envelope usually made its rename
-	 * durable already. */
-	if (dirsync(envdir) < 0 || dirsync_parent(msgp) < 0)
+	moved = 1;
+	if (dirsync(envdir) < 0)
 		goto fail;
 	buf_free(&b);
 	free(sp);
 	return 0;
 fail:
 	e = errno;
-	/* un-commit first: a msg/ file without envelope is only debris */
-	if (env_moved)
+	if (moved)
 		unlink(envp);
-	unlink(envtmp);
-	if (msg_moved)
-		unlink(msgp);
 	buf_free(&b);
 	spool_abort(sp);
 	errno = e;
@@ -354,22 +355,13 @@ static int has_envelope(const char *queue_dir, const char *name)
 	return queue_path(p, sizeof p, queue_dir, "env", name, "") == 0 && exists(p);
 }
 
-static int has_message(const char *queue_dir, const char *name)
-{
-	char p[PATH_MAX];
-	return queue_path(p, sizeof p, queue_dir, "msg", name, "") == 0 && exists(p);
-}
-
-/* Not fsynced: debris that reappears after a crash is swept next time. An
- * envelope without its message is debris too: spool_commit renames the
- * message first and answers only after both names are durable. */
+/* Not fsynced: debris that reappears after a crash is swept next time. */
 int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg)
 {
 	char (*ids)[QUEUE_ID_LEN + 1] = NULL;
 	int n;
 
-	if (sweep(queue_dir, "tmp", NULL) < 0 || sweep(queue_dir, "env", has_message) < 0 ||
-	    sweep(queue_dir, "msg", has_envelope) < 0)
+	if (sweep(queue_dir, "tmp", NULL) < 0 || sweep(queue_dir, "msg", has_envelope) < 0)
 		return -1;
 	if ((n = list_ids(queue_dir, &ids)) < 0)
 		return -1;

@@ -2,17 +2,18 @@
  * queue: the durable message queue in data_dir/queue.
  *
  *   queue/tmp/ID.msg  message being received (streamed as it arrives)
- *   queue/msg/ID      accepted message bytes (CRLF line ends, Received: first)
- *   queue/env/ID      its envelope: a text record file, the commit point
+ *   queue/env/ID      the queued message: envelope and message bytes in one
+ *                     file (format in envelope.c), the commit point
+ *   queue/msg/ID      message bytes of a version 1 envelope (queues from
+ *                     before the one-file format; read, never written)
  *
- * Acceptance (spool_commit) = fsync message, rename it into msg/, write
- * envelope to tmp and fsync, rename it into env/, fsync env/ and msg/
- * (group commit: one directory fsync serves every message that reaches
- * that point together, see util/dirsync.h). Only then may the server say
- * 250. An envelope in env/ with its message in msg/ means the message is
- * accepted; after a crash, a msg/ file without an envelope, or an envelope
- * without its msg/ file, is debris from an unacknowledged message and is
- * removed by queue_recover().
+ * Acceptance (spool_commit) = write the envelope header after the message
+ * bytes, fsync, rename into env/, fsync env/ (group commit: one directory
+ * fsync serves every message that reaches that point together, see
+ * util/dirsync.h). Only then may the server say 250: two fsyncs, and the
+ * second shared. An envelope in env/ means the message is accepted; a
+ * file in tmp/ (or a msg/ file without its envelope) is debris from a
+ * crash and is removed by queue_recover().
  *
  * Per-recipient progress is appended to the envelope as records and
  * fsynced ("D idx" done, "F idx reason" failed permanently, "T idx when
@@ -28,6 +29,9 @@
 #include <time.h>
 
 #define QUEUE_ID_LEN 20
+/* Where the message bytes start in a version 2 envelope: after "V 2 ",
+ * 20 digits of size and "\n". */
+#define QUEUE_MSG_OFFSET 25
 
 enum rcpt_state { RCPT_PENDING = 0, RCPT_DONE, RCPT_FAILED };
 
@@ -49,7 +53,9 @@ struct envelope {
 	char client_ip[64];
 	char helo[256];
 	char account[64];      /* authorized account, "" if none */
-	uint64_t size;         /* bytes of queue/msg/ID */
+	uint64_t size;         /* bytes of the message */
+	int msg_in_env;        /* 1: the message is in env/ID (version 2), 0: in msg/ID */
+	uint64_t msg_offset;   /* where its bytes start in that file */
 	size_t nrcpt;
 	struct env_rcpt *rcpt;
 };
@@ -98,10 +104,12 @@ int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *
                            int delayed);
 /* Remove message and envelope (envelope first). 0 or -1 + errno. */
 int queue_remove(const char *queue_dir, const char *id);
-/* Path of queue/msg/ID into out. */
-void queue_msg_path(const char *queue_dir, const char *id, char *out, size_t outlen);
+/* The file holding the message bytes of a loaded envelope (env/ID, or
+ * msg/ID for version 1) into out; they start at env->msg_offset and are
+ * env->size long. */
+void queue_msg_path(const char *queue_dir, const struct envelope *env, char *out, size_t outlen);
 
-/* Remove crash debris (all of tmp/, env/ without msg/, msg/ without env/), then call cb for every
+/* Remove crash debris (all of tmp/, msg/ without env/), then call cb for every
  * accepted message id, oldest first. Returns count or -1. */
 int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg);
 /* Call cb for each queued envelope (for `hostmailctl queue list`). */

@@ -214,6 +214,7 @@ static void pump(struct runner *r)
 		p.domain = j->remote[d->first].domain;
 		p.sender = j->sender;
 		p.msg_path = j->msg_path;
+		p.msg_offset = j->msg_offset;
 		p.msg_size = j->size;
 		p.rcpts = &j->res[d->first];
 		p.nrcpt = d->n;

@@ -55,6 +55,7 @@ struct msg_job {
 	char sender[320];
 	uint64_t size;
 	char msg_path[700];
+	uint64_t msg_offset;             /* where the message starts in msg_path */
 	size_t nremote;                  /* due remote recipients, sorted by domain */
 	struct remote_rcpt *remote;
 	struct smtpc_rcpt *res;          /* their results, same order */

@@ -100,7 +100,8 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
-	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, j->msg_path) == 0) {
+	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
+	                    j->size) == 0) {
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 			         env->id, rc->addr, strerror(errno));
@@ -151,7 +152,8 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 	d.delayed = delayed;
 	d.rcpts = rr;
 	d.nrcpt = n;
-	if (bounce_queue(j->srv->queue_dir, j->srv->store, &d, j->msg_path, id, sizeof id) < 0) {
+	if (bounce_queue(j->srv->queue_dir, j->srv->store, &d, j->msg_path, j->msg_offset, j->size,
+	                 id, sizeof id) < 0) {
 		log_warn("%s: cannot queue a %s report for <%s>: %s (will try again)", env->id,
 		         delayed ? "delay" : "failure", env->sender, strerror(errno));
 	} else {
@@ -249,7 +251,8 @@ void job_prepare(void *arg)
 	}
 	snprintf(j->sender, sizeof j->sender, "%s", env.sender);
 	j->size = env.size;
-	queue_msg_path(j->srv->queue_dir, j->id, j->msg_path, sizeof j->msg_path);
+	queue_msg_path(j->srv->queue_dir, &env, j->msg_path, sizeof j->msg_path);
+	j->msg_offset = env.msg_offset;
 	j->remote = calloc(env.nrcpt, sizeof *j->remote);
 	j->res = calloc(env.nrcpt, sizeof *j->res);
 	for (i = 0; i < env.nrcpt; i++) {
@@ -342,7 +345,10 @@ void job_bounce(void *arg)
 		j->admin_err = errno;
 		return;
 	}
-	queue_msg_path(j->srv->queue_dir, j->id, j->msg_path, sizeof j->msg_path); /* for the report */
+	/* for the report */
+	queue_msg_path(j->srv->queue_dir, &env, j->msg_path, sizeof j->msg_path);
+	j->msg_offset = env.msg_offset;
+	j->size = env.size;
 	log_info("%s: returned to the sender <%s> by the administrator", j->id, env.sender);
 	for (size_t i = 0; i < env.nrcpt && j->admin_err == 0; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];

@@ -127,3 +127,15 @@ int mkdir_p(const char *path, mode_t mode)
 	}
 	return 0;
 }
+
+int open_read_at(const char *path, off_t offset)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0 || offset == 0 || lseek(fd, offset, SEEK_SET) == offset)
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}

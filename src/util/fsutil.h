@@ -17,5 +17,7 @@ int write_file_durably(const char *path, const void *data, size_t n, mode_t mode
 /* Durably move a fsynced file into place: rename, fsync the target directory. */
 int rename_durably(const char *from, const char *to);
 int mkdir_p(const char *path, mode_t mode);              /* like mkdir -p */
+/* Open path read-only, positioned at offset. fd, or -1 + errno. */
+int open_read_at(const char *path, off_t offset);
 
 #endif

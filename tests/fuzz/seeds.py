@@ -135,7 +135,15 @@ def envelope():
     put(h, e + "D 18446744073709551616\n")
     put(h, e.replace("N 2", "N 100000"))
     put(h, e.replace("N 2", "N 99999999999"))
-    put(h, e.replace("V 1", "V 2"))
+    put(h, e.replace("V 1", "V 3"))
+    # version 2: the message between the version line and the header
+    body = "Subject: hi\r\n\r\nhello\r\n"
+    v2 = e.replace("V 1\n", "V 2 %020d\n%s" % (len(body), body)).replace("Z 1234", "Z %d" % len(body))
+    put(h, v2)
+    put(h, v2 + "D 0\nD 1")
+    put(h, v2.replace("V 2 %020d" % len(body), "V 2 %020d" % (len(body) + 1)))
+    put(h, v2.replace("V 2 %020d" % len(body), "V 2 99999999999999999999"))
+    put(h, v2[:30])
     put(h, e.replace("S alice@acme.test", "S "))
     put(h, e.replace("S alice@acme.test", "S %0D%0AX-Injected%3A%201"))
     put(h, e.replace("S alice@acme.test", "S %zz"))

@@ -690,7 +690,7 @@ def test_queue_delete_removes_a_message_that_is_then_never_delivered(world):
     r = h.ctl("queue", "delete", unwanted)
     assert r.stdout.strip() == f"{unwanted} deleted"
     assert queue_ids(h) == [wanted]
-    assert not os.path.exists(os.path.join(h.data_dir, "queue", "msg", unwanted))
+    assert not os.path.exists(os.path.join(h.data_dir, "queue", "env", unwanted))
     wait_log(h, rf"{unwanted}: deleted from the queue by the administrator")
     remote.start()
     h.ctl("queue", "flush")

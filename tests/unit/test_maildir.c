@@ -90,7 +90,10 @@ static size_t expect(const char *hdr, const char *in, size_t n, char *out)
 	return o;
 }
 
-/* Deliver msg (n bytes) to bob@example.org and check the stored file exactly. */
+/* Deliver msg (n bytes) to bob@example.org and check the stored file
+ * exactly. The message sits inside a queue file as in a version 2
+ * envelope: a line before it, the envelope header after it; neither may
+ * leak into the delivered copy. */
 static void deliver_and_check(const char *dir, const char *sender, const char *hdr,
                               const char *msg, size_t n)
 {
@@ -101,9 +104,17 @@ static void deliver_and_check(const char *dir, const char *sender, const char *h
 	struct stat st;
 
 	assert_non_null(want);
+	static const char before[] = "V 2 00000000000000000000\n", after[] = "I 0\nE\nD 0\n";
+	char *qbytes = malloc(sizeof before - 1 + n + sizeof after - 1);
+
+	assert_non_null(qbytes);
+	memcpy(qbytes, before, sizeof before - 1);
+	memcpy(qbytes + sizeof before - 1, msg, n);
+	memcpy(qbytes + sizeof before - 1 + n, after, sizeof after - 1);
 	snprintf(qf, sizeof qf, "%s/queued", dir);
-	write_file(qf, msg, n);
-	assert_int_equal(maildir_deliver(dir, "bob", "example.org", sender, qf), 0);
+	write_file(qf, qbytes, sizeof before - 1 + n + sizeof after - 1);
+	free(qbytes);
+	assert_int_equal(maildir_deliver(dir, "bob", "example.org", sender, qf, sizeof before - 1, n), 0);
 
 	assert_int_equal(maildir_create(dir, "bob", "example.org", md, sizeof md), 0);
 	snprintf(sub, sizeof sub, "%s/tmp", md);
@@ -178,7 +189,7 @@ static void test_failure_leaves_nothing(void **state)
 
 	errno = 0;
 	snprintf(qf, sizeof qf, "%s/no-such-file", (char *)*state);
-	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b", qf), -1);
+	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b", qf, 0, 10), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(maildir_create(*state, "bob", "example.org", md, sizeof md), 0);
 	snprintf(sub, sizeof sub, "%s/new", md);
@@ -187,7 +198,7 @@ static void test_failure_leaves_nothing(void **state)
 	assert_int_equal(entries(sub, NULL, 0), 0);
 
 	/* a directory as the message: read fails mid-delivery, after tmp file creation */
-	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b", *state), -1);
+	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b", *state, 0, 10), -1);
 	assert_int_equal(errno, EISDIR);
 	assert_int_equal(entries(sub, NULL, 0), 0);
 	snprintf(sub, sizeof sub, "%s/new", md);
@@ -204,11 +215,11 @@ static void test_refuses_bad_names(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_int_equal(maildir_create(*state, bad[i], "example.org", md, sizeof md), -1);
 		assert_int_equal(errno, EINVAL);
-		assert_int_equal(maildir_deliver(*state, "bob", bad[i], "a@b", qf), -1);
+		assert_int_equal(maildir_deliver(*state, "bob", bad[i], "a@b", qf, 0, 3), -1);
 		assert_int_equal(errno, EINVAL);
 	}
 	/* a sender that would forge a header line */
-	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b>\r\nX-Evil: 1", qf), -1);
+	assert_int_equal(maildir_deliver(*state, "bob", "example.org", "a@b>\r\nX-Evil: 1", qf, 0, 3), -1);
 	assert_int_equal(errno, EINVAL);
 }
 

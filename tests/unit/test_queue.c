@@ -123,15 +123,22 @@ static void test_round_trip(void **state)
 		assert_int_equal(env.rcpt[i].state, RCPT_PENDING);
 		assert_int_equal(env.rcpt[i].attempts, 0);
 	}
-	envelope_free(&env);
 
-	queue_msg_path(q, id, p, sizeof p);
+	/* one file: the version line with the size, the message, the header */
+	assert_int_equal(env.msg_in_env, 1);
+	assert_int_equal(env.msg_offset, QUEUE_MSG_OFFSET);
+	queue_msg_path(q, &env, p, sizeof p);
+	assert_non_null(strstr(p, "/env/"));
 	assert_true((fd = open(p, O_RDONLY)) >= 0);
 	n = read(fd, got, sizeof got);
 	close(fd);
-	assert_int_equal(n, sizeof MSG - 1);
-	assert_memory_equal(got, MSG, sizeof MSG - 1);
+	assert_true(n > (ssize_t)(QUEUE_MSG_OFFSET + sizeof MSG - 1));
+	assert_memory_equal(got, "V 2 00000000000000000000", QUEUE_MSG_OFFSET - 3);
+	assert_memory_equal(got + QUEUE_MSG_OFFSET, MSG, sizeof MSG - 1);
+	assert_memory_equal(got + QUEUE_MSG_OFFSET + sizeof MSG - 1, "I ", 2);
 	assert_int_equal(count_entries(q, "tmp"), 0);
+	assert_int_equal(count_entries(q, "msg"), 0);
+	envelope_free(&env);
 
 	assert_int_equal(queue_remove(q, id), 0);
 	assert_int_equal(count_entries(q, "env"), 0);
@@ -228,11 +235,33 @@ static void test_bad_files(void **state)
 	struct envelope env;
 	char text[512];
 
-	snprintf(text, sizeof text, "V 2\nI %s\n", id);
+	snprintf(text, sizeof text, "V 3\nI %s\n", id);
 	write_env(q, id, text);
 	assert_int_equal(envelope_load(q, id, &env), -1);
 	assert_int_equal(errno, ENOTSUP);
 	assert_null(env.rcpt);
+
+	/* version 2: the size must have 20 digits, agree with Z, and the
+	 * header must follow the message */
+	snprintf(text, sizeof text, "V 2 5\nhelloI %s\nA 1\nS a\nC b\nH c\nU \nZ 5\nN 1\nR L x\nE\n", id);
+	write_env(q, id, text);
+	assert_int_equal(envelope_load(q, id, &env), -1);
+	assert_int_equal(errno, EBADMSG);
+	snprintf(text, sizeof text, "V 2 00000000000000000005\nhelloI %s\nA 1\nS a\nC b\nH c\nU \nZ 6\nN 1\nR L x\nE\n", id);
+	write_env(q, id, text);
+	assert_int_equal(envelope_load(q, id, &env), -1);
+	assert_int_equal(errno, EBADMSG);
+	snprintf(text, sizeof text, "V 2 00000000000000000099\nhelloI %s\nA 1\nS a\nC b\nH c\nU \nZ 99\nN 1\nR L x\nE\n", id);
+	write_env(q, id, text);
+	assert_int_equal(envelope_load(q, id, &env), -1);
+	assert_int_equal(errno, EBADMSG);
+	snprintf(text, sizeof text, "V 2 00000000000000000005\nhelloI %s\nA 1\nS a\nC b\nH c\nU \nZ 5\nN 1\nR L x\nE\nD 0\n", id);
+	write_env(q, id, text);
+	assert_int_equal(envelope_load(q, id, &env), 0);
+	assert_int_equal(env.size, 5);
+	assert_int_equal(env.msg_offset, QUEUE_MSG_OFFSET);
+	assert_int_equal(env.rcpt[0].state, RCPT_DONE);
+	envelope_free(&env);
 
 	/* header cut short (no E): never accepted */
 	snprintf(text, sizeof text, "V 1\nI %s\nA 1\nS a\nC b\nH c\nU \nZ 5\nN 1\nR L x@y\n", id);
@@ -284,12 +313,15 @@ static void test_hostile_values(void **state)
 	assert_int_equal(env.rcpt[0].state, RCPT_PENDING);
 	envelope_free(&env);
 
-	/* the file stays printable ASCII, one record per line */
+	/* the records stay printable ASCII, one per line (the message bytes
+	 * between the version line and the header are the message's own) */
 	path_of(p, q, "env", id);
 	assert_non_null(f = fopen(p, "r"));
+	assert_int_equal(fseek(f, QUEUE_MSG_OFFSET + sizeof MSG - 1, SEEK_SET), 0);
 	n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
 	text[n] = '\0';
+	assert_memory_equal(text, "I ", 2);
 	for (size_t i = 0; i < n; i++)
 		assert_true(text[i] == '\n' || (text[i] >= 0x20 && text[i] < 0x7f));
 	assert_non_null(strstr(text, "\nH evil%0D%0AD%200%0D%0AE%0A%25%20%09%01%7F%C3%A9\n"));
@@ -324,18 +356,13 @@ static void test_recover(void **state)
 	commit_one(q, 1, "s@x", "h", a);
 	commit_one(q, 1, "s@x", "h", b);
 	assert_true(strcmp(a, b) < 0);
-	/* debris: an unfinished spool, a stray temp envelope, a message without
-	 * envelope, and an envelope whose message rename did not survive */
+	/* debris: an unfinished spool, a stray temp file, a message without envelope */
 	assert_non_null(open_sp = spool_begin(q));
 	path_of(p, q, "tmp", "0000000000000000000B.env");
 	assert_non_null(f = fopen(p, "w"));
 	fclose(f);
 	path_of(p, q, "msg", "0000000000000000000C");
 	assert_non_null(f = fopen(p, "w"));
-	fclose(f);
-	path_of(p, q, "env", "0000000000000000000D");
-	assert_non_null(f = fopen(p, "w"));
-	fputs("V 1\n", f);
 	fclose(f);
 
 	n_recovered = 0;
@@ -344,11 +371,43 @@ static void test_recover(void **state)
 	assert_string_equal(recovered[0], a);
 	assert_string_equal(recovered[1], b);
 	assert_int_equal(count_entries(q, "tmp"), 0);
-	assert_int_equal(count_entries(q, "msg"), 2);
+	assert_int_equal(count_entries(q, "msg"), 0);
 	assert_int_equal(count_entries(q, "env"), 2);
 	assert_int_equal(queue_list(q, on_list, &listed), 2);
 	assert_int_equal(listed, 2);
 	spool_abort(open_sp); /* its file is already gone: must not crash */
+}
+
+/* A queue written before the one-file format (version 1: envelope in env/,
+ * message in msg/) still loads, delivers from msg/ and is removed whole. */
+static void test_version1_queue(void **state)
+{
+	const char *q = *state;
+	const char *id = "0000000000000000000A";
+	char text[512], p[PATH_MAX];
+	struct envelope env;
+	FILE *f;
+
+	path_of(p, q, "msg", id);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("Subject: old\r\n\r\nbody\r\n", f);
+	fclose(f);
+	snprintf(text, sizeof text, "V 1\nI %s\nA 1\nS a\nC b\nH c\nU \nZ 23\nN 1\nR L x@y\nE\n", id);
+	write_env(q, id, text);
+	n_recovered = 0;
+	assert_int_equal(queue_recover(q, on_recover, NULL), 1);
+	assert_int_equal(count_entries(q, "msg"), 1);
+	assert_int_equal(envelope_load(q, id, &env), 0);
+	assert_int_equal(env.msg_in_env, 0);
+	assert_int_equal(env.msg_offset, 0);
+	assert_int_equal(env.size, 23);
+	queue_msg_path(q, &env, text, sizeof text);
+	assert_string_equal(text, p);
+	envelope_free(&env);
+	assert_int_equal(envelope_mark_done(q, id, 0), 0);
+	assert_int_equal(queue_remove(q, id), 0);
+	assert_int_equal(count_entries(q, "msg"), 0);
+	assert_int_equal(count_entries(q, "env"), 0);
 }
 
 static void test_commit_refuses_empty(void **state)
@@ -440,7 +499,7 @@ static void test_concurrent_commits(void **state)
 	for (int t = 0; t < 4; t++)
 		pthread_join(th[t], NULL);
 	assert_int_equal(count_entries(*state, "env"), 200);
-	assert_int_equal(count_entries(*state, "msg"), 200);
+	assert_int_equal(count_entries(*state, "msg"), 0);
 	assert_int_equal(count_entries(*state, "tmp"), 0);
 }
 
@@ -452,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_reason_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version1_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_refuses_empty, setup, teardown),
