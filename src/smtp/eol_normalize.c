@@ -1,5 +1,17 @@
-/* eol_normalize: bare CR / bare LF -> CRLF (see eol_normalize.h). */
+/* eol_normalize: bare CR / bare LF -> CRLF (see eol_normalize.h). Text
+ * between line ends is copied as a whole. */
 #include "smtp/eol_normalize.h"
+#include <string.h>
+
+/* Length of the text before the first CR or LF in p[0..len). */
+static size_t text_run(const char *p, size_t len)
+{
+	const char *cr = memchr(p, '\r', len), *lf;
+	size_t end = cr ? (size_t)(cr - p) : len;
+
+	lf = memchr(p, '\n', end);
+	return lf ? (size_t)(lf - p) : end;
+}
 
 void eol_norm_init(struct eol_norm *e)
 {
@@ -12,8 +24,17 @@ size_t eol_norm_feed(struct eol_norm *e, const char *in, size_t len, char *out)
 	size_t i, o = 0;
 
 	for (i = 0; i < len; i++) {
-		char c = in[i];
+		char c;
 
+		if (!e->pending_cr) {
+			size_t run = text_run(in + i, len - i);
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			if (i == len)
+				break;
+		}
+		c = in[i];
 		if (e->pending_cr) {
 			e->pending_cr = 0;
 			out[o++] = '\r';

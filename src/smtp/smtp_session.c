@@ -349,6 +349,10 @@ void session_attach(struct smtp_session *s)
 {
 	bufferevent_setcb(s->bev, on_read, on_flushed, on_event, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_HIGH);
+	/* libevent reads at most 16 KB per readable event; a message body
+	 * arrives in fewer, larger reads (only what is there is read, so an
+	 * idle session's buffer does not grow) */
+	bufferevent_set_max_single_read(s->bev, SMTP_CHUNK);
 	session_set_timeout(s, s->srv->cfg.smtp_timeout);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
