@@ -166,12 +166,21 @@ static int copy_crlf_to_lf(int in, uint64_t left, int out, struct sizes *sz)
 		if (n == 0)
 			break;
 		left -= (uint64_t)n;
-		for (ssize_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < (size_t)n; i++) {
+			const char *next_cr;
+			size_t run;
+
 			if (cr && ib[i] != '\n')
 				ob[o++] = '\r';
 			cr = ib[i] == '\r';
-			if (!cr)
-				ob[o++] = ib[i];
+			if (cr)
+				continue;
+			/* the bytes up to the next CR go out as they are */
+			next_cr = memchr(ib + i, '\r', (size_t)n - i);
+			run = next_cr ? (size_t)(next_cr - (ib + i)) : (size_t)n - i;
+			memcpy(ob + o, ib + i, run);
+			o += run;
+			i += run - 1;
 		}
 		if (put(out, ob, o, sz) < 0)
 			goto done;

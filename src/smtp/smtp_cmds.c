@@ -25,6 +25,7 @@ void txn_reset(struct smtp_session *s)
 		spool_abort(s->spool);
 		s->spool = NULL;
 	}
+	buf_free(&s->wbuf);
 	s->in_tx = 0;
 	s->nrcpt = 0;
 	s->sender[0] = '\0';

@@ -43,6 +43,7 @@ void session_free(struct smtp_session *s)
 	log_info("smtp[%llu] ip=%s: disconnect", s->id, s->ip);
 	if (s->spool)
 		spool_abort(s->spool);
+	buf_free(&s->wbuf);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	if (s->delay)
@@ -457,6 +458,7 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 	}
 	srv->nsessions++;
 	buf_init(&s->hdr, SMTP_HDR_MAX);
+	buf_init(&s->wbuf, 0);
 	session_init_delay(s);
 	s->reaper = evtimer_new(srv->base, on_reap, s);
 	session_attach(s);

@@ -16,6 +16,9 @@
 
 #define SMTP_CHUNK 65536
 #define SMTP_INPUT_HIGH (256 * 1024)
+/* Message bytes are handed to a worker to write in pieces of this size (the
+ * rest goes with the commit): the event loop never blocks in write(2). */
+#define SMTP_SPOOL_FLUSH (128 * 1024)
 #define SMTP_NBUF (2 * SMTP_CHUNK + 8)
 
 enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_AUTH };
@@ -70,6 +73,7 @@ struct smtp_session {
 	struct smtp_rcpt *rcpts;
 	size_t nrcpt, rcpt_cap;
 	struct spool *spool;
+	struct buf wbuf;         /* message bytes for the spool, written by a worker */
 	struct data_decoder dec;
 	uint64_t data_bytes;
 	struct buf hdr;          /* header section so far (authorized sessions) */

@@ -1,9 +1,11 @@
 /*
  * smtp_txn: the message part of a transaction. DATA is decoded
  * (dot-unstuffed, CRLF.CRLF only) and BDAT chunks copied as they arrive,
- * both streamed straight into the queue's spool file, never held whole in
- * memory. At the end the commit (fsync, rename, fsync dir) runs on a
- * worker and only then is 250 sent.
+ * both streamed into the queue's spool file, never held whole in memory:
+ * the loop collects SMTP_SPOOL_FLUSH bytes, a worker writes them while the
+ * session's input waits (and the socket keeps filling the input buffer).
+ * At the end the commit (the last bytes, fsync, rename, fsync dir) runs
+ * on a worker and only then is 250 sent.
  */
 #include "smtp/smtp_session_int.h"
 #include "queue/queue.h"
@@ -45,9 +47,9 @@ static void spool_received(struct smtp_session *s)
 	             s->helo, s->ip, tlsinfo, s->srv->cfg.hostname, proto, spool_id(s->spool),
 	             s->nrcpt == 1 ? "\r\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts[0].addr : "",
 	             s->nrcpt == 1 ? ">" : "", date);
-	if (n > 0 && (size_t)n < sizeof line && spool_write(s->spool, line, (size_t)n) < 0) {
+	if (n > 0 && (size_t)n < sizeof line && buf_append(&s->wbuf, line, (size_t)n) < 0) {
 		s->write_failed = 1;
-		s->write_errno = errno;
+		s->write_errno = ENOMEM;
 	}
 }
 
@@ -107,9 +109,59 @@ static void txn_write(struct smtp_session *s, const char *p, size_t n)
 {
 	if (!s->hdr_done)
 		capture_header(s, p, n);
-	if (n && spool_write(s->spool, p, n) < 0) {
+	if (n && buf_append(&s->wbuf, p, n) < 0) {
 		s->write_failed = 1;
-		s->write_errno = errno;
+		s->write_errno = ENOMEM;
+	}
+}
+
+struct flush_job {
+	struct spool *spool;
+	struct buf b;
+	int ok, err;
+};
+
+static void flush_work(void *p)
+{
+	struct flush_job *f = p;
+
+	f->ok = spool_write(f->spool, f->b.data, f->b.len) == 0;
+	f->err = errno;
+}
+
+static void flush_done(struct smtp_session *s, void *p)
+{
+	struct flush_job *f = p;
+
+	if (s && !f->ok && !s->write_failed) {
+		s->write_failed = 1;
+		s->write_errno = f->err;
+	}
+	buf_free(&f->b);
+	free(f);
+}
+
+/* Enough collected: a worker writes it; the session waits (busy) meanwhile.
+ * Nothing else touches the spool until the job is done. */
+static void txn_flush(struct smtp_session *s)
+{
+	struct flush_job *f;
+
+	if (s->wbuf.len < SMTP_SPOOL_FLUSH || !s->spool || s->write_failed || s->too_big)
+		return;
+	if (!(f = calloc(1, sizeof *f))) {
+		s->write_failed = 1;
+		s->write_errno = ENOMEM;
+		return;
+	}
+	f->spool = s->spool;
+	f->b = s->wbuf;
+	buf_init(&s->wbuf, 0);
+	if (session_job(s, flush_work, flush_done, f) < 0) {
+		buf_free(&f->b);
+		free(f);
+		s->write_failed = 1;
+		s->write_errno = ENOMEM;
 	}
 }
 
@@ -130,6 +182,7 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 struct commit_job {
 	struct server *srv;
 	struct spool *spool;
+	struct buf tail;         /* message bytes not written yet */
 	struct envelope env;
 	unsigned long long sid;
 	int ok, err;
@@ -139,6 +192,11 @@ static void commit_work(void *p)
 {
 	struct commit_job *c = p;
 
+	if (c->tail.len && spool_write(c->spool, c->tail.data, c->tail.len) < 0) {
+		c->err = errno;
+		spool_abort(c->spool);
+		return;
+	}
 	c->ok = spool_commit(c->spool, &c->env) == 0;
 	c->err = errno;
 	/* The budget counts what was accepted; a failure to count is logged, not fatal. */
@@ -165,6 +223,7 @@ static void commit_done(struct smtp_session *s, void *p)
 		else if (s)
 			session_reply(s, 451, "4.3.0", "Error: local error in processing");
 	}
+	buf_free(&c->tail);
 	envelope_free(&c->env);
 	free(c);
 }
@@ -257,10 +316,13 @@ static void txn_finish(struct smtp_session *s)
 		c->env.rcpt[i].local = s->rcpts[i].local;
 	}
 	c->spool = s->spool;
-	s->spool = NULL; /* the job owns it now */
+	s->spool = NULL; /* the job owns it now, and the bytes not written yet */
+	c->tail = s->wbuf;
+	buf_init(&s->wbuf, 0);
 	txn_reset(s);
 	if (session_job(s, commit_work, commit_done, c) < 0) {
 		spool_abort(c->spool);
+		buf_free(&c->tail);
 		envelope_free(&c->env);
 		free(c);
 		session_reply(s, 451, "4.3.0", "Error: local error in processing");
@@ -281,6 +343,8 @@ int txn_data_step(struct smtp_session *s, struct evbuffer *in)
 	evbuffer_drain(in, used);
 	if (done)
 		txn_finish(s);
+	else
+		txn_flush(s);
 	return 1;
 }
 
@@ -353,5 +417,7 @@ int txn_bdat_step(struct smtp_session *s, struct evbuffer *in)
 	s->bdat_left -= n;
 	if (s->bdat_left == 0)
 		bdat_chunk_end(s);
+	else
+		txn_flush(s);
 	return 1;
 }

@@ -156,6 +156,51 @@ def test_deliver_with_smtplib_exact_content(server):
     assert qid in server.logtext()
 
 
+def big_message(tag):
+    """About 0.9 MB (the test server takes 1 MB): many pieces the server writes to its spool (128 KB each),
+    lines that start with a dot, long lines, a CR and an LF that sit at
+    every offset of a piece boundary sooner or later."""
+    lines = [b"From: Sender <sender@example.org>", b"To: Alice <alice@acme.test>",
+             b"Subject: %s" % tag, b""]
+    for i in range(15000):
+        lines.append(b"." * (i % 3) + b"line %d " % i + b"x" * (i * 7 % 90))
+        if i % 1000 == 0:
+            lines.append(b"y" * 990)
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def test_large_message_exact_through_data_and_bdat(server):
+    """A message far larger than one spool write arrives byte for byte,
+    sent with DATA (dot-stuffed by smtplib) and with BDAT in uneven chunks."""
+    msg = big_message(b"big data")
+    s = smtp(server)
+    s.ehlo()
+    assert s.mail("sender@example.org")[0] == 250
+    assert s.rcpt("alice@acme.test")[0] == 250
+    code, text = s.data(msg)
+    s.quit()
+    assert code == 250, text
+
+    msg2 = big_message(b"big bdat")
+    c = raw(server)
+    try:
+        assert c.cmd("MAIL FROM:<sender@example.org>").code == 250
+        assert c.cmd("RCPT TO:<alice@acme.test>").code == 250
+        cuts = [0, 1, 131071, 131073 + 65536, 700001, len(msg2)]
+        for a, b in zip(cuts, cuts[1:]):
+            last = b" LAST" if b == len(msg2) else b""
+            c.send(b"BDAT %d%s\r\n" % (b - a, last) + msg2[a:b])
+            r = c.reply()
+            assert r.code == 250, r
+        assert "queued as" in r.lines[0], r
+    finally:
+        c.close()
+
+    msgs = server.wait_messages("alice@acme.test", 2)
+    bodies = sorted(split_delivered(m)[3] for m in msgs)
+    assert bodies == sorted([lf(msg), lf(msg2)])
+
+
 def test_maildir_name_has_size(server):
     s = smtp(server)
     s.sendmail("sender@example.org", ["alice@acme.test"], MSG)
