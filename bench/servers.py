@@ -141,7 +141,7 @@ def _raise_limits():
 class Hostmail:
     name = "hostmail"
 
-    def __init__(self, root, build, cert, workers=4):
+    def __init__(self, root, build, cert, workers=8):
         self.dir = os.path.join(root, "hostmail")
         os.makedirs(self.dir, exist_ok=True)
         self.hostmaild = os.path.join(build, "hostmaild")

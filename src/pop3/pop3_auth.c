@@ -253,7 +253,10 @@ static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 	j->cr = *cr;
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
-	if (p3_job(s, check_work, check_done, j) < 0) {
+	/* hashing is slow by design: on its own threads, so that a storm of
+	 * logins never holds up queue commits and deliveries */
+	if (p3_job_on(s, s->srv->auth_workers ? s->srv->auth_workers : s->srv->workers,
+	              check_work, check_done, j) < 0) {
 		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
 		explicit_bzero(j, sizeof *j);
 		free(j);

@@ -473,6 +473,12 @@ static void job_done(void *p)
 int p3_job(struct pop3_session *s, void (*work)(void *),
            void (*done)(struct pop3_session *, void *), void *arg)
 {
+	return p3_job_on(s, s->srv->workers, work, done, arg);
+}
+
+int p3_job_on(struct pop3_session *s, struct workers *pool, void (*work)(void *),
+              void (*done)(struct pop3_session *, void *), void *arg)
+{
 	struct p3_job_ctx *j = malloc(sizeof *j);
 
 	if (!j)
@@ -481,7 +487,7 @@ int p3_job(struct pop3_session *s, void (*work)(void *),
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	if (workers_submit(s->srv->workers, job_work, job_done, j) < 0) {
+	if (workers_submit(pool, job_work, job_done, j) < 0) {
 		free(j);
 		return -1;
 	}

@@ -79,6 +79,10 @@ void p3_close_after_reply(struct pop3_session *s);
 void p3_resume(struct pop3_session *s);
 /* Run work on a worker; done runs on the loop (s NULL if the session died). */
 int p3_job(struct pop3_session *s, void (*work)(void *), void (*done)(struct pop3_session *, void *), void *arg);
+/* The same on another pool (the password check uses srv->auth_workers). */
+struct workers;
+int p3_job_on(struct pop3_session *s, struct workers *pool, void (*work)(void *),
+              void (*done)(struct pop3_session *, void *), void *arg);
 /* Send message i (0-based): everything (body_lines -1) or TOP's part. */
 void p3_send_message(struct pop3_session *s, size_t i, long body_lines);
 

@@ -48,7 +48,7 @@ void config_defaults(struct config *c)
 	snprintf(c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern, "mail{server}.example.net");
 	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
-	c->worker_threads = 4;
+	c->worker_threads = 8;
 }
 
 long config_parse_duration(const char *s)
