@@ -171,7 +171,7 @@ class Hostmail:
     def write_config(self):
         delivery = ""
         if self.dns:
-            delivery = f"\n[delivery]\ndns_servers = {self.dns}\nmx_port = {self.mx_port}\n"
+            delivery = f"\n[delivery]\ndns_servers = {self.dns}\nmx_port = {self.mx_port}\nmax_per_domain = {os.environ.get('MPD', '10')}\n"
         with open(self.config, "w") as f:
             f.write(f"""[server]
 hostname = hm.bench.test

@@ -1,8 +1,11 @@
 /*
  * remote: MX hosts in order, each address in turn (see remote.h).
- * Owns its DNS query and at most one SMTP session at a time.
+ * Owns its DNS query and at most one SMTP session at a time. A session
+ * left idle by the last message to the domain is tried first; if the
+ * server dropped it meanwhile, the usual lookup and connect follow.
  */
 #include "delivery/remote.h"
+#include "delivery/conn_cache.h"
 #include "delivery/dns.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -21,10 +24,29 @@ struct remote {
 	struct dns_mx_result *mx;
 	int next;                       /* next target to try */
 	int tls_off;                    /* retrying this target without TLS */
+	int reused;                     /* the session came from the cache */
 	char last_err[512];
 };
 
 static void try_next(struct remote *rm);
+static void lookup(struct remote *rm);
+
+/* The message and recipients of a session; the caller sets the target. */
+static void fill_params(struct remote *rm, struct smtpc_params *sp)
+{
+	memset(sp, 0, sizeof *sp);
+	sp->base = rm->p.base;
+	sp->cfg = rm->p.cfg;
+	sp->queue_id = rm->p.queue_id;
+	sp->helo = rm->p.helo;
+	sp->sender = rm->p.sender;
+	sp->msg_path = rm->p.msg_path;
+	sp->msg_offset = rm->p.msg_offset;
+	sp->msg_size = rm->p.msg_size;
+	sp->rcpts = rm->p.rcpts;
+	sp->nrcpt = rm->p.nrcpt;
+	sp->keep = rm->p.cache != NULL;
+}
 
 static void release(struct remote *rm)
 {
@@ -75,9 +97,21 @@ static void settle(struct remote *rm, enum smtpc_rcpt_result res, const char *re
 static void on_session(enum smtpc_outcome o, const char *err, void *arg)
 {
 	struct remote *rm = arg;
+	struct smtpc *s = rm->session;
 
 	rm->session = NULL;
+	if (rm->reused && (o == SMTPC_TRY_NEXT || o == SMTPC_TLS_FAILED)) {
+		/* the kept connection was dropped by the server: start afresh */
+		log_info("%s: %s (a kept connection); connecting again", rm->p.queue_id, err);
+		rm->reused = 0;
+		lookup(rm);
+		return;
+	}
 	switch (o) {
+	case SMTPC_IDLE:
+		conn_cache_put(rm->p.cache, rm->p.domain, s, rm->p.max_conns, rm->p.max_per_domain);
+		finish(rm);
+		return;
 	case SMTPC_FINISHED:
 		finish(rm);
 		return;
@@ -111,21 +145,11 @@ static void try_next(struct remote *rm)
 		return;
 	}
 	t = &rm->mx->targets[rm->next++];
-	memset(&sp, 0, sizeof sp);
-	sp.base = rm->p.base;
-	sp.cfg = rm->p.cfg;
+	fill_params(rm, &sp);
 	sp.tls = rm->tls_off ? NULL : rm->p.tls;
-	sp.queue_id = rm->p.queue_id;
-	sp.helo = rm->p.helo;
 	sp.host = t->host;
 	sp.addr = (const struct sockaddr *)&t->addr;
 	sp.addrlen = t->addrlen;
-	sp.sender = rm->p.sender;
-	sp.msg_path = rm->p.msg_path;
-	sp.msg_offset = rm->p.msg_offset;
-	sp.msg_size = rm->p.msg_size;
-	sp.rcpts = rm->p.rcpts;
-	sp.nrcpt = rm->p.nrcpt;
 	if (!(rm->session = smtpc_start(&sp, on_session, rm))) {
 		settle(rm, SMTPC_RCPT_TEMP, "4.3.0 out of memory");
 		finish(rm);
@@ -170,26 +194,42 @@ static void on_later(evutil_socket_t fd, short what, void *arg)
 	finish(arg);
 }
 
+/* Ask for the MX hosts; without memory for that, report from the loop. */
+static void lookup(struct remote *rm)
+{
+	struct timeval now = { 0, 0 };
+
+	for (size_t i = 0; i < rm->p.nrcpt; i++)
+		rm->p.rcpts[i].result = SMTPC_RCPT_NONE;
+	rm->q = dns_mx_lookup(rm->p.dns, rm->p.domain, rm->p.cfg->mx_port, on_mx, rm);
+	if (!rm->q) {
+		settle(rm, SMTPC_RCPT_TEMP, "4.3.0 out of memory");
+		evtimer_add(rm->later, &now);
+	}
+}
+
 struct remote *remote_start(const struct remote_params *p, void (*done)(void *arg), void *arg)
 {
 	struct remote *rm = calloc(1, sizeof *rm);
-	struct timeval now = { 0, 0 };
+	struct smtpc_params sp;
 
 	if (!rm)
 		return NULL;
 	rm->p = *p;
 	rm->done = done;
 	rm->arg = arg;
+	if (!(rm->later = evtimer_new(p->base, on_later, rm))) {
+		free(rm);
+		return NULL;
+	}
 	for (size_t i = 0; i < p->nrcpt; i++)
 		p->rcpts[i].result = SMTPC_RCPT_NONE;
-	rm->q = dns_mx_lookup(p->dns, p->domain, p->cfg->mx_port, on_mx, rm);
-	if (!rm->q) {
-		if (!(rm->later = evtimer_new(p->base, on_later, rm))) {
-			free(rm);
-			return NULL;
-		}
-		settle(rm, SMTPC_RCPT_TEMP, "4.3.0 out of memory");
-		evtimer_add(rm->later, &now);
+	if (p->cache && (rm->session = conn_cache_take(p->cache, p->domain))) {
+		rm->reused = 1;
+		fill_params(rm, &sp);
+		smtpc_reuse(rm->session, &sp, on_session, rm);
+		return rm;
 	}
+	lookup(rm);
 	return rm;
 }

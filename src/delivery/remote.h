@@ -18,6 +18,8 @@ struct config;
 struct dns;
 struct remote;
 
+struct conn_cache;
+
 struct remote_params {
 	struct event_base *base;
 	const struct config *cfg;
@@ -32,6 +34,8 @@ struct remote_params {
 	uint64_t msg_size;
 	struct smtpc_rcpt *rcpts;   /* caller-owned; every one gets a result */
 	size_t nrcpt;
+	struct conn_cache *cache;   /* idle sessions to reuse and to park in; NULL: none */
+	int max_conns, max_per_domain;  /* how many the cache may hold */
 };
 
 /* done runs later, exactly once (never from inside remote_start). */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK        65536
@@ -32,7 +33,7 @@
 
 enum state {
 	S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_TLS,
-	S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_EMPTY_DOT, S_QUIT,
+	S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_EMPTY_DOT, S_QUIT, S_IDLE,
 };
 
 static const char *const state_what[] = {
@@ -40,6 +41,7 @@ static const char *const state_what[] = {
 	"in reply to STARTTLS", "in the TLS handshake", "in reply to MAIL FROM",
 	"in reply to RCPT TO", "in reply to DATA", "while sending the message",
 	"in reply to the end of data", "in reply to the end of data", "in reply to QUIT",
+	"while idle",
 };
 
 struct smtpc {
@@ -47,6 +49,11 @@ struct smtpc {
 	smtpc_done_cb done;
 	void *arg;
 	char label[320];                /* host[address]:port */
+	char host[256];                 /* p.host points here: it outlives the caller's copy */
+	time_t born;
+	int reused;                     /* this transaction runs over a kept connection */
+	void (*gone)(struct smtpc *, int, void *);  /* parked: who ends it */
+	void *gone_arg;
 	struct bufferevent *bev;
 	struct event *timer;
 	enum state st;
@@ -89,6 +96,37 @@ static void release(struct smtpc *s)
 void smtpc_abort(struct smtpc *s)
 {
 	if (s)
+		release(s);
+}
+
+static void no_one(enum smtpc_outcome o, const char *err, void *arg)
+{
+	(void)o;
+	(void)err;
+	(void)arg;
+}
+
+/* The transaction is over and the connection is clean: hand it back open. */
+static void keep_open(struct smtpc *s)
+{
+	smtpc_done_cb done = s->done;
+	void *arg = s->arg;
+
+	s->st = S_IDLE;
+	evtimer_del(s->timer);
+	s->done = no_one;
+	done(SMTPC_IDLE, "", arg);
+}
+
+/* Something happened to an idle session: its keeper ends it. */
+static void idle_end(struct smtpc *s, int timed_out)
+{
+	void (*gone)(struct smtpc *, int, void *) = s->gone;
+
+	s->gone = NULL;
+	if (gone)
+		gone(s, timed_out, s->gone_arg);
+	else
 		release(s);
 }
 
@@ -164,6 +202,26 @@ static void quit(struct smtpc *s)
 	s->st = S_QUIT;
 	send_str(s, "QUIT\r\n");
 	arm(s, QUIT_WAIT);
+}
+
+void smtpc_quit(struct smtpc *s, smtpc_done_cb done, void *arg)
+{
+	s->done = done;
+	s->arg = arg;
+	s->gone = NULL;
+	quit(s);
+}
+
+void smtpc_park(struct smtpc *s, int seconds, void (*gone)(struct smtpc *, int, void *), void *arg)
+{
+	s->gone = gone;
+	s->gone_arg = arg;
+	arm(s, seconds);
+}
+
+long smtpc_age(const struct smtpc *s)
+{
+	return (long)(time(NULL) - s->born);
 }
 
 /* "5.1.1 host H[A] said: 550 5.1.1 text (in reply to RCPT TO)" */
@@ -408,6 +466,11 @@ static int on_reply(struct smtpc *s)
 		begin_mail(s); /* opportunistic: go on in plain text */
 		return 0;
 	case S_MAIL:
+		if (code == 421 && s->reused && !s->decided) {
+			/* the server closed the kept connection: connect afresh */
+			finish(s, SMTPC_TRY_NEXT, reason);
+			return 1;
+		}
 		if (!ok) {
 			settle_rest(s, classify(code), reason);
 			s->decided = 1;
@@ -437,6 +500,10 @@ static int on_reply(struct smtpc *s)
 		return 0;
 	case S_DOT:
 		settle_accepted(s, classify(code), reason);
+		if (s->p.keep && code != 421) {
+			keep_open(s);
+			return 1;
+		}
 		quit(s);
 		return 0;
 	case S_EMPTY_DOT:
@@ -462,6 +529,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 	char line[SMTPC_LINE_MAX + 1];
 
 	(void)bev;
+	if (s->st == S_IDLE) {
+		/* nothing is expected while idle (a 421 before closing, at most) */
+		idle_end(s, 0);
+		return;
+	}
 	while (s->st != S_TLS && s->st != S_CONNECT) {
 		struct evbuffer *in = bufferevent_get_input(s->bev);
 		size_t eol_len = 0, n;
@@ -508,6 +580,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	unsigned long e;
 
 	(void)bev;
+	if (s->st == S_IDLE) {
+		idle_end(s, 0);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->st == S_TLS) {
 			tls_up(s);
@@ -543,6 +619,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->st == S_IDLE) {
+		idle_end(s, 1);
+		return;
+	}
 	if (s->connect_failed) {
 		snprintf(why, sizeof why, "4.4.1 connect to %s: %s", s->label, strerror(s->connect_failed));
 		finish(s, SMTPC_TRY_NEXT, why);
@@ -562,6 +642,9 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 	s->done = done;
 	s->arg = arg;
 	s->fd = -1;
+	s->born = time(NULL);
+	snprintf(s->host, sizeof s->host, "%s", p->host ? p->host : "");
+	s->p.host = s->host;
 	buf_init(&s->out, 0);
 	getnameinfo(p->addr, p->addrlen, ip, sizeof ip, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(s->label, sizeof s->label, "%s[%s]:%s", p->host, ip, port);
@@ -583,6 +666,27 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 	}
 	arm(s, p->cfg->delivery_connect_timeout);
 	return s;
+}
+
+void smtpc_reuse(struct smtpc *s, const struct smtpc_params *p, smtpc_done_cb done, void *arg)
+{
+	const struct sockaddr *addr = s->p.addr;
+	socklen_t addrlen = s->p.addrlen;
+	SSL_CTX *tls = s->p.tls;
+
+	s->p = *p;
+	s->p.host = s->host;
+	s->p.addr = addr;
+	s->p.addrlen = addrlen;
+	s->p.tls = tls;
+	s->done = done;
+	s->arg = arg;
+	s->gone = NULL;
+	s->reused = 1;
+	s->next_rcpt = s->accepted = 0;
+	s->decided = 0;
+	s->left = 0;
+	begin_mail(s);
 }
 
 SSL_CTX *smtpc_tls_ctx_new(void)

@@ -7,6 +7,12 @@
  * RFC 2920), DATA streamed from the queue file in chunks, dot-stuffed,
  * then QUIT. Timeouts per RFC 5321 4.5.3.2 from [delivery].
  *
+ * With keep, a session whose transaction ended with a reply to the final
+ * "." stays open instead of sending QUIT (SMTPC_IDLE): the caller may
+ * park it (conn_cache.h) and run the next message to the same domain over
+ * it with smtpc_reuse, as Postfix's connection cache does: no DNS lookup,
+ * no connect, no greeting, no EHLO, no TLS handshake.
+ *
  * The caller owns the recipient array; the session fills in a result for
  * each. Trying the next MX host, and recording results, is the caller's job.
  */
@@ -34,6 +40,9 @@ enum smtpc_outcome {
 	SMTPC_FINISHED,     /* every recipient has a result */
 	SMTPC_TRY_NEXT,     /* nothing decided (connect, greeting, EHLO failed): try another host */
 	SMTPC_TLS_FAILED,   /* the TLS handshake failed: the same host may be tried without TLS */
+	SMTPC_IDLE,         /* every recipient has a result, and the session (params.keep) is
+	                     * open and idle: the caller owns it (smtpc_park, smtpc_reuse,
+	                     * smtpc_quit or smtpc_abort) */
 };
 
 /* err: for TRY_NEXT / TLS_FAILED, why ("4.4.1 connect to HOST[IP]: ..."). */
@@ -54,6 +63,7 @@ struct smtpc_params {
 	uint64_t msg_size;
 	struct smtpc_rcpt *rcpts;       /* results are written here */
 	size_t nrcpt;
+	int keep;                       /* end a transaction with SMTPC_IDLE, not QUIT */
 };
 
 /* Start a session; done runs later (never from inside smtpc_start) exactly
@@ -61,6 +71,21 @@ struct smtpc_params {
 struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void *arg);
 /* Drop the session now; done is not called. */
 void smtpc_abort(struct smtpc *s);
+/* Send QUIT to an idle session; it closes on the 221 (or an error, or
+ * after a while), then done runs (outcome SMTPC_FINISHED). */
+void smtpc_quit(struct smtpc *s, smtpc_done_cb done, void *arg);
+/* Let an idle session wait. If the server closes it or says anything, or
+ * after `seconds` (timed_out), gone(s, timed_out, arg) is called and must
+ * end it: smtpc_quit, or smtpc_abort for a connection that is gone. */
+void smtpc_park(struct smtpc *s, int seconds, void (*gone)(struct smtpc *, int timed_out, void *),
+                void *arg);
+/* The next transaction over an idle (parked) session, with p's message,
+ * sender and recipients; the host and address stay the session's own.
+ * done as for smtpc_start (never from inside this call). A server that
+ * dropped the idle connection gives SMTPC_TRY_NEXT: connect afresh. */
+void smtpc_reuse(struct smtpc *s, const struct smtpc_params *p, smtpc_done_cb done, void *arg);
+/* Seconds since the session connected. */
+long smtpc_age(const struct smtpc *s);
 
 /* A client SSL_CTX for opportunistic TLS: no verification enforced (the
  * result is logged), system trust store loaded for that log line. */

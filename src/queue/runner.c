@@ -17,6 +17,7 @@
 #include "queue/queue.h"
 #include "queue/control.h"
 #include "daemon/server.h"
+#include "delivery/conn_cache.h"
 #include "delivery/dns.h"
 #include "delivery/remote.h"
 #include "delivery/smtp_client.h"
@@ -52,6 +53,7 @@ struct runner {
 	time_t wake_at;
 	struct dns *dns;
 	SSL_CTX *tls;
+	struct conn_cache *conns;        /* idle outbound sessions, by domain */
 	struct run_list waiting, active;
 	int nactive;
 	LIST_HEAD(, msg_job) jobs;       /* the messages in flight */
@@ -204,6 +206,9 @@ static void pump(struct runner *r)
 		if (domain_active(r, j->remote[d->first].domain) >= cfg->delivery_max_per_domain)
 			continue;
 		TAILQ_REMOVE(&r->waiting, d, link);
+		/* an idle kept connection is an open one too: make room */
+		if (r->nactive + conn_cache_count(r->conns) >= cfg->delivery_max_connections)
+			conn_cache_drop_oldest(r->conns);
 		memset(&p, 0, sizeof p);
 		p.base = r->srv->base;
 		p.cfg = cfg;
@@ -218,6 +223,9 @@ static void pump(struct runner *r)
 		p.msg_size = j->size;
 		p.rcpts = &j->res[d->first];
 		p.nrcpt = d->n;
+		p.cache = r->conns;
+		p.max_conns = cfg->delivery_max_connections;
+		p.max_per_domain = cfg->delivery_max_per_domain;
 		if (!(d->rm = remote_start(&p, on_run_done, d))) {
 			for (size_t k = 0; k < d->n; k++)
 				snprintf(j->res[d->first + k].reason, sizeof j->res[0].reason, "4.3.0 out of memory");
@@ -486,6 +494,8 @@ struct runner *runner_start(struct server *srv)
 		log_fatal("dns: %s", err);
 	if (!(r->tls = smtpc_tls_ctx_new()))
 		log_fatal("runner: cannot create the client TLS context");
+	if (!(r->conns = conn_cache_new()))
+		log_fatal("runner: out of memory");
 	n = queue_recover(srv->queue_dir, schedule_cb, r);
 	if (n < 0)
 		log_fatal("queue recovery failed in %s: %m", srv->queue_dir);
@@ -518,6 +528,7 @@ void runner_stop(struct runner *r)
 	}
 	while ((j = LIST_FIRST(&r->jobs)))
 		job_free(j);
+	conn_cache_free(r->conns);
 	dns_free(r->dns);
 	SSL_CTX_free(r->tls);
 	event_free(r->timer);

@@ -390,7 +390,7 @@ class Scripted:
     """A raw-socket SMTP server on 127.0.0.5. Records every command line."""
 
     def __init__(self, port, pki, starttls=True, inject=False, rcpt_replies=None,
-                 drop_at_data=(), stall_data=False, hold=0, ehlo_refused=False):
+                 drop_at_data=(), stall_data=False, hold=0, ehlo_refused=False, refuse_reuse=False):
         self.commands = []
         self.data = []
         self.sessions = 0
@@ -400,6 +400,7 @@ class Scripted:
         self.stall_data = stall_data            # never answer DATA (until the client leaves)
         self.hold = hold                        # seconds to wait for company before "250" to "."
         self.ehlo_refused = ehlo_refused        # an old server: 502 to EHLO, HELO only
+        self.refuse_reuse = refuse_reuse        # 421 and hang up at a session's second MAIL
         self.lock = threading.Lock()
         self.open = self.max_open = 0
         self.counted = {}                       # session number -> counted in open
@@ -445,6 +446,7 @@ class Scripted:
         try:
             w.sendall(b"220 scripted ESMTP\r\n")
             tls = False
+            mails = 0
             while True:
                 line = f.readline()
                 if not line:
@@ -468,6 +470,10 @@ class Scripted:
                     f = w.makefile("rb")
                     tls = True
                 elif verb == b"MAIL":
+                    mails += 1
+                    if self.refuse_reuse and mails > 1:
+                        w.sendall(b"421 4.4.2 scripted: idle too long, closing\r\n")
+                        return
                     w.sendall(b"250 2.1.0 ok\r\n")
                 elif verb == b"RCPT":
                     w.sendall(self.rcpt_replies.get(n, b"250 2.1.5 ok") + b"\r\n")
@@ -607,6 +613,40 @@ def test_per_domain_connection_limit_is_honoured(scripted_world):
     wait_for(lambda: queue_empty(h), what="queue empty")
     assert srv.max_open == 1
 
+
+
+def test_connection_kept_for_the_next_messages_to_the_domain(scripted_world):
+    """Messages to one domain in a row share one connection: one TLS
+    handshake and EHLO, then MAIL after MAIL; QUIT once it has idled."""
+    srv = scripted_world["scripted"]()
+    h = scripted_world["make_sender"](extra="max_per_domain = 1")
+    for i in range(3):
+        submit(h, [f"k{i}@script.test"], message(f"k{i}@script.test", f"kept {i}"))
+    wait_for(lambda: len(srv.data) == 3, what="three deliveries")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.sessions == 1, srv.commands
+    verbs = [c.split(b" ")[0].upper() for _, _, c in srv.commands]
+    assert verbs.count(b"STARTTLS") == 1 and verbs.count(b"EHLO") == 2, verbs
+    assert [tls for _, tls, c in srv.commands if c.startswith(b"MAIL")] == [True] * 3
+    # idle for a while (2 s), then a polite goodbye
+    wait_for(lambda: b"QUIT" in [c for _, _, c in srv.commands], timeout=10, what="QUIT after idling")
+    assert srv.open == 0
+
+
+def test_kept_connection_the_server_closed_is_replaced_at_once(scripted_world):
+    """A server that gives up on a kept connection (421 at the next MAIL)
+    costs nothing: the message goes out over a new connection at once,
+    not after a retry delay."""
+    srv = scripted_world["scripted"](starttls=False, refuse_reuse=True)
+    h = scripted_world["make_sender"](extra="max_per_domain = 1", retry="1h")
+    submit(h, ["r0@script.test"], message("r0@script.test", "first"))
+    wait_for(lambda: len(srv.data) == 1, what="first delivery")
+    submit(h, ["r1@script.test"], message("r1@script.test", "second"))
+    wait_for(lambda: len(srv.data) == 2, what="second delivery, over a new connection")
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert srv.sessions == 2
+    assert "a kept connection); connecting again" in h.logtext()
+    assert "deferred" not in h.logtext()
 
 
 def test_kill9_in_the_middle_of_an_smtp_transaction_loses_nothing(scripted_world):
