@@ -166,9 +166,13 @@ static void txn_flush(struct smtp_session *s)
 }
 
 /* n message bytes as sent (at most SMTP_CHUNK + 2): counted against the
- * size limit, line ends normalized, stored. */
+ * size limit, line ends normalized straight into the spool buffer (room
+ * for a whole flush is taken at once: no realloc copies as it fills). */
 static void txn_store(struct smtp_session *s, const char *p, size_t n)
 {
+	char *out;
+	size_t k;
+
 	s->data_bytes += n;
 	if (s->too_big || s->write_failed)
 		return;
@@ -176,7 +180,18 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 		s->too_big = 1;
 		return;
 	}
-	txn_write(s, s->nbuf, eol_norm_feed(&s->eol, p, n, s->nbuf));
+	if (buf_reserve(&s->wbuf, s->wbuf.len < SMTP_SPOOL_FLUSH ? SMTP_SPOOL_FLUSH + SMTP_NBUF - s->wbuf.len
+	                                                         : SMTP_NBUF) < 0) {
+		s->write_failed = 1;
+		s->write_errno = ENOMEM;
+		return;
+	}
+	out = s->wbuf.data + s->wbuf.len;
+	k = eol_norm_feed(&s->eol, p, n, out);   /* at most 2n + 1 bytes */
+	if (!s->hdr_done)
+		capture_header(s, out, k);
+	s->wbuf.len += k;
+	s->wbuf.data[s->wbuf.len] = '\0';
 }
 
 struct commit_job {
