@@ -326,7 +326,8 @@ int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(vo
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	if (workers_submit(pool, job_work, job_done, j) < 0) {
+	/* a client waits for this (a commit, a spool write): before deliveries */
+	if (workers_submit_urgent(pool, job_work, job_done, j) < 0) {
 		free(j);
 		return -1;
 	}

@@ -27,7 +27,7 @@ struct jobq {
 struct workers {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct jobq todo, finished;
+	struct jobq urgent, todo, finished;   /* urgent: run before todo */
 	int stopping;
 	int pending;
 	int nthreads;
@@ -66,11 +66,12 @@ static void *worker_main(void *p)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->stopping && !w->todo.head)
+		while (!w->stopping && !w->urgent.head && !w->todo.head)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stopping)
 			break;
-		j = jobq_pop(&w->todo);
+		if (!(j = jobq_pop(&w->urgent)))
+			j = jobq_pop(&w->todo);
 		pthread_mutex_unlock(&w->mu);
 		j->work(j->arg);
 		pthread_mutex_lock(&w->mu);
@@ -128,7 +129,7 @@ struct workers *workers_start(struct event_base *base, int nthreads)
 	return w;
 }
 
-int workers_submit(struct workers *w, work_fn work, done_fn done, void *arg)
+static int submit(struct workers *w, struct jobq *q, work_fn work, done_fn done, void *arg)
 {
 	struct job *j;
 
@@ -139,10 +140,20 @@ int workers_submit(struct workers *w, work_fn work, done_fn done, void *arg)
 	j->arg = arg;
 	w->pending++;
 	pthread_mutex_lock(&w->mu);
-	jobq_push(&w->todo, j);
+	jobq_push(q, j);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
+}
+
+int workers_submit(struct workers *w, work_fn work, done_fn done, void *arg)
+{
+	return submit(w, &w->todo, work, done, arg);
+}
+
+int workers_submit_urgent(struct workers *w, work_fn work, done_fn done, void *arg)
+{
+	return submit(w, &w->urgent, work, done, arg);
 }
 
 int workers_pending(const struct workers *w)
@@ -172,7 +183,7 @@ void workers_stop(struct workers *w)
 			j->done(j->arg);
 		free(j);
 	}
-	while ((j = jobq_pop(&w->todo)) != NULL) {
+	while ((j = jobq_pop(&w->urgent)) != NULL || (j = jobq_pop(&w->todo)) != NULL) {
 		w->pending--;
 		j->work(j->arg);
 		if (j->done)

@@ -17,6 +17,9 @@ typedef void (*done_fn)(void *arg);
 struct workers *workers_start(struct event_base *base, int nthreads);
 /* 0, or -1 on allocation failure or once the pool is stopping (nothing will run). */
 int workers_submit(struct workers *w, work_fn work, done_fn done, void *arg);
+/* The same, ahead of every job submitted the other way: for work a client
+ * is waiting on (an SMTP reply), before background work (deliveries). */
+int workers_submit_urgent(struct workers *w, work_fn work, done_fn done, void *arg);
 /* Jobs waiting or running. */
 int workers_pending(const struct workers *w);
 /* Stop: refuse new jobs, join the threads (running jobs finish), then run
