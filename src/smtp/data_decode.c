@@ -8,7 +8,7 @@
  * copied as a whole (memchr): most bytes never reach the state machine.
  */
 #include "smtp/data_decode.h"
-#include <string.h>
+#include "smtp/line_run.h"
 
 enum {
 	DD_BOL = 0, /* just after CRLF (or at the start of the data) */
@@ -35,16 +35,6 @@ static int text_byte(struct data_decoder *d, char c, char *o, size_t *n)
 	if (c == '\n')
 		d->bare_lf++;
 	return DD_TEXT;
-}
-
-/* Length of the text before the first CR or LF in p[0..len). */
-static size_t line_run(const char *p, size_t len)
-{
-	const char *cr = memchr(p, '\r', len), *lf;
-	size_t end = cr ? (size_t)(cr - p) : len;
-
-	lf = memchr(p, '\n', end);
-	return lf ? (size_t)(lf - p) : end;
 }
 
 size_t data_decoder_feed(struct data_decoder *d, const char *in, size_t len,

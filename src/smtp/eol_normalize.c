@@ -1,17 +1,7 @@
 /* eol_normalize: bare CR / bare LF -> CRLF (see eol_normalize.h). Text
  * between line ends is copied as a whole. */
 #include "smtp/eol_normalize.h"
-#include <string.h>
-
-/* Length of the text before the first CR or LF in p[0..len). */
-static size_t text_run(const char *p, size_t len)
-{
-	const char *cr = memchr(p, '\r', len), *lf;
-	size_t end = cr ? (size_t)(cr - p) : len;
-
-	lf = memchr(p, '\n', end);
-	return lf ? (size_t)(lf - p) : end;
-}
+#include "smtp/line_run.h"
 
 void eol_norm_init(struct eol_norm *e)
 {
@@ -27,7 +17,7 @@ size_t eol_norm_feed(struct eol_norm *e, const char *in, size_t len, char *out)
 		char c;
 
 		if (!e->pending_cr) {
-			size_t run = text_run(in + i, len - i);
+			size_t run = line_run(in + i, len - i);
 			memcpy(out + o, in + i, run);
 			o += run;
 			i += run;
