@@ -118,14 +118,14 @@ int queue_init(const char *queue_dir)
 
 /* ---- spooling ---- */
 
-/* "V 2 <size, 20 digits>\n" at the start of the file, exactly
- * QUEUE_MSG_OFFSET bytes: written first with 0, then with the size. */
-static int write_version(int fd, uint64_t size, int at_start)
+/* "V 2 <size, 20 digits>\n", exactly QUEUE_MSG_OFFSET bytes: appended
+ * with 0 when the file is made, then rewritten in place with the size. */
+static int write_version(int fd, uint64_t size, int rewrite)
 {
 	char line[QUEUE_MSG_OFFSET + 1];
 
 	snprintf(line, sizeof line, "V 2 %020llu\n", (unsigned long long)size);
-	if (!at_start)
+	if (!rewrite)
 		return write_all(fd, line, QUEUE_MSG_OFFSET);
 	ssize_t w = pwrite(fd, line, QUEUE_MSG_OFFSET, 0);
 	if (w != QUEUE_MSG_OFFSET) {
@@ -212,7 +212,7 @@ void spool_abort(struct spool *sp)
 
 int spool_commit(struct spool *sp, struct envelope *env)
 {
-	char envp[PATH_MAX], envdir[PATH_MAX];
+	char envp[PATH_MAX];
 	struct buf b;
 	int e, moved = 0;
 
@@ -227,8 +227,7 @@ int spool_commit(struct spool *sp, struct envelope *env)
 	env->msg_offset = QUEUE_MSG_OFFSET;
 	if (env->arrival == 0)
 		env->arrival = time(NULL);
-	if (queue_path(envp, sizeof envp, sp->qdir, "env", sp->id, "") < 0 ||
-	    queue_path(envdir, sizeof envdir, sp->qdir, "env", NULL, "") < 0)
+	if (queue_path(envp, sizeof envp, sp->qdir, "env", sp->id, "") < 0)
 		goto fail;
 
 	/* 1. the size in the version line, the envelope header after the
@@ -246,7 +245,7 @@ int spool_commit(struct spool *sp, struct envelope *env)
 	if (rename(sp->tmp, envp) < 0)
 		goto fail;
 	moved = 1;
-	if (dirsync(envdir) < 0)
+	if (dirsync_parent(envp) < 0)
 		goto fail;
 	buf_free(&b);
 	free(sp);

@@ -58,7 +58,6 @@ void session_free(struct smtp_session *s)
 	free(s->domains);
 	free(s->rcpts);
 	free(s->dbuf);
-	free(s->nbuf);
 	free(s);
 }
 
@@ -428,9 +427,7 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 		return;
 	}
 	s = calloc(1, sizeof *s);
-	if (!s || !(s->dbuf = malloc(SMTP_CHUNK + 2)) || !(s->nbuf = malloc(SMTP_NBUF))) {
-		if (s)
-			free(s->dbuf);
+	if (!s || !(s->dbuf = malloc(SMTP_CHUNK + 2))) {
 		free(s);
 		connlimit_release(srv->conns, ip);
 		evutil_closesocket(fd);
@@ -453,7 +450,6 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		connlimit_release(srv->conns, ip);
 		free(s->dbuf);
-		free(s->nbuf);
 		free(s);
 		return;
 	}

@@ -19,7 +19,9 @@
 /* Message bytes are handed to a worker to write in pieces of this size (the
  * rest goes with the commit): the event loop never blocks in write(2). */
 #define SMTP_SPOOL_FLUSH (128 * 1024)
-#define SMTP_NBUF (2 * SMTP_CHUNK + 8)
+/* Room one decoded chunk may take once line ends are normalized (a bare
+ * CR or LF becomes two bytes). */
+#define SMTP_NORM_MAX (2 * SMTP_CHUNK + 8)
 
 enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_AUTH };
 enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
@@ -92,7 +94,6 @@ struct smtp_session {
 	time_t close_deadline;
 	int discarding;  /* inside an overlong line */
 	char *dbuf;      /* SMTP_CHUNK + 2: decoded DATA */
-	char *nbuf;      /* SMTP_NBUF: the same with line ends normalized */
 	struct eol_norm eol;
 	char line[SMTP_LINE_MAX + 2];
 };

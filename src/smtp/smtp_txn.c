@@ -170,6 +170,7 @@ static void txn_flush(struct smtp_session *s)
  * for a whole flush is taken at once: no realloc copies as it fills). */
 static void txn_store(struct smtp_session *s, const char *p, size_t n)
 {
+	const size_t room = SMTP_SPOOL_FLUSH + SMTP_NORM_MAX; /* a flush and one chunk */
 	char *out;
 	size_t k;
 
@@ -180,8 +181,7 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 		s->too_big = 1;
 		return;
 	}
-	if (buf_reserve(&s->wbuf, s->wbuf.len < SMTP_SPOOL_FLUSH ? SMTP_SPOOL_FLUSH + SMTP_NBUF - s->wbuf.len
-	                                                         : SMTP_NBUF) < 0) {
+	if (buf_reserve(&s->wbuf, s->wbuf.len < SMTP_SPOOL_FLUSH ? room - s->wbuf.len : SMTP_NORM_MAX) < 0) {
 		s->write_failed = 1;
 		s->write_errno = ENOMEM;
 		return;
@@ -278,12 +278,13 @@ static int from_not_owned(struct smtp_session *s)
 static void txn_finish(struct smtp_session *s)
 {
 	struct commit_job *c;
+	char end[2];             /* a CR held back at the end becomes CRLF */
 	size_t i;
 
 	s->mode = MODE_CMD;
 	session_set_timeout(s, s->srv->cfg.smtp_timeout);
 	if (!s->too_big && !s->write_failed)
-		txn_write(s, s->nbuf, eol_norm_finish(&s->eol, s->nbuf));
+		txn_write(s, end, eol_norm_finish(&s->eol, end));
 	if (s->eol.fixed)
 		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, s->eol.fixed);
 	if (s->too_big) {
