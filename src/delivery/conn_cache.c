@@ -1,6 +1,7 @@
 /* conn_cache: idle outbound SMTP sessions by domain (see conn_cache.h). */
 #include "delivery/conn_cache.h"
 #include "delivery/smtp_client.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -18,15 +19,19 @@ struct conn_cache {
 	struct idle_head idle;
 	int n;
 	struct idle_head closing;        /* QUIT sent, waiting for the 221 */
+	void (*room)(void *);
+	void *room_arg;
 };
 
-struct conn_cache *conn_cache_new(void)
+struct conn_cache *conn_cache_new(void (*room)(void *), void *arg)
 {
 	struct conn_cache *cc = calloc(1, sizeof *cc);
 
 	if (cc) {
 		TAILQ_INIT(&cc->idle);
 		TAILQ_INIT(&cc->closing);
+		cc->room = room;
+		cc->room_arg = arg;
 	}
 	return cc;
 }
@@ -34,16 +39,19 @@ struct conn_cache *conn_cache_new(void)
 static void on_closed(enum smtpc_outcome o, const char *err, void *arg)
 {
 	struct idle *i = arg;
+	struct conn_cache *cc = i->cc;
 
 	(void)o;
 	(void)err;
-	TAILQ_REMOVE(&i->cc->closing, i, link);
+	TAILQ_REMOVE(&cc->closing, i, link);
 	free(i);
+	if (cc->room)
+		cc->room(cc->room_arg);
 }
 
 /* QUIT, politely, keeping track until the session is gone (so that a
  * stop frees it). Without memory for that, just close. */
-static void end(struct conn_cache *cc, struct smtpc *s)
+static void end(struct conn_cache *cc, struct smtpc *s, const char *domain)
 {
 	struct idle *i = calloc(1, sizeof *i);
 
@@ -53,6 +61,7 @@ static void end(struct conn_cache *cc, struct smtpc *s)
 	}
 	i->cc = cc;
 	i->s = s;
+	snprintf(i->domain, sizeof i->domain, "%s", domain);
 	TAILQ_INSERT_TAIL(&cc->closing, i, link);
 	smtpc_quit(s, on_closed, i);
 }
@@ -69,22 +78,37 @@ static void on_gone(struct smtpc *s, int timed_out, void *arg)
 {
 	struct idle *i = arg;
 	struct conn_cache *cc = i->cc;
+	char domain[sizeof i->domain];
 
+	memcpy(domain, i->domain, sizeof domain);
 	forget(i);
-	if (timed_out)
-		end(cc, s);
-	else
-		smtpc_abort(s);
+	if (timed_out) {
+		end(cc, s, domain);
+		return;
+	}
+	smtpc_abort(s);
+	if (cc->room)
+		cc->room(cc->room_arg);
 }
 
-static int count_domain(const struct conn_cache *cc, const char *domain)
+static int count(const struct idle_head *h, const char *domain)
 {
 	const struct idle *i;
 	int n = 0;
 
-	TAILQ_FOREACH(i, &cc->idle, link)
-		n += strcmp(i->domain, domain) == 0;
+	TAILQ_FOREACH(i, h, link)
+		n += !domain || strcmp(i->domain, domain) == 0;
 	return n;
+}
+
+int conn_cache_open(const struct conn_cache *cc, const char *domain)
+{
+	return count(&cc->idle, domain) + count(&cc->closing, domain);
+}
+
+int conn_cache_has_idle(const struct conn_cache *cc, const char *domain)
+{
+	return count(&cc->idle, domain) > 0;
 }
 
 void conn_cache_put(struct conn_cache *cc, const char *domain, struct smtpc *s,
@@ -92,10 +116,10 @@ void conn_cache_put(struct conn_cache *cc, const char *domain, struct smtpc *s,
 {
 	struct idle *i;
 
-	if (cc->n >= max || count_domain(cc, domain) >= max_per_domain ||
+	if (cc->n >= max || count(&cc->idle, domain) >= max_per_domain ||
 	    smtpc_age(s) >= CONN_MAX_AGE || strlen(domain) >= sizeof i->domain ||
 	    !(i = calloc(1, sizeof *i))) {
-		end(cc, s);
+		end(cc, s, domain);
 		return;
 	}
 	i->cc = cc;
@@ -122,21 +146,19 @@ struct smtpc *conn_cache_take(struct conn_cache *cc, const char *domain)
 	return s;
 }
 
-int conn_cache_count(const struct conn_cache *cc)
+int conn_cache_drop_oldest(struct conn_cache *cc)
 {
-	return cc ? cc->n : 0;
-}
-
-void conn_cache_drop_oldest(struct conn_cache *cc)
-{
-	struct idle *i = cc ? TAILQ_FIRST(&cc->idle) : NULL;
+	struct idle *i = TAILQ_FIRST(&cc->idle);
+	char domain[sizeof i->domain];
 	struct smtpc *s;
 
 	if (!i)
-		return;
+		return -1;
 	s = i->s;
+	memcpy(domain, i->domain, sizeof domain);
 	forget(i);
-	end(cc, s);
+	end(cc, s, domain);
+	return 0;
 }
 
 void conn_cache_free(struct conn_cache *cc)

@@ -192,6 +192,12 @@ static void on_run_done(void *arg)
 	pump(r);
 }
 
+/* A kept connection has closed: a waiting delivery may start now. */
+static void on_conn_room(void *arg)
+{
+	pump(arg);
+}
+
 /* Start waiting deliveries while the global and per-domain limits allow. */
 static void pump(struct runner *r)
 {
@@ -201,14 +207,24 @@ static void pump(struct runner *r)
 	for (d = TAILQ_FIRST(&r->waiting); d && r->nactive < cfg->delivery_max_connections; d = next) {
 		struct msg_job *j = d->j;
 		struct remote_params p;
+		const char *dom;
 
 		next = TAILQ_NEXT(d, link);
-		if (domain_active(r, j->remote[d->first].domain) >= cfg->delivery_max_per_domain)
+		dom = j->remote[d->first].domain;
+		if (domain_active(r, dom) >= cfg->delivery_max_per_domain)
 			continue;
+		/* a kept connection, idle or quitting, is an open one too; taking
+		 * an idle one for this domain opens nothing */
+		if (!conn_cache_has_idle(r->conns, dom)) {
+			if (domain_active(r, dom) + conn_cache_open(r->conns, dom) >= cfg->delivery_max_per_domain)
+				continue;
+			if (r->nactive + conn_cache_open(r->conns, NULL) >= cfg->delivery_max_connections) {
+				/* QUIT an idle one elsewhere; its close pumps again */
+				conn_cache_drop_oldest(r->conns);
+				continue;
+			}
+		}
 		TAILQ_REMOVE(&r->waiting, d, link);
-		/* an idle kept connection is an open one too: make room */
-		if (r->nactive + conn_cache_count(r->conns) >= cfg->delivery_max_connections)
-			conn_cache_drop_oldest(r->conns);
 		memset(&p, 0, sizeof p);
 		p.base = r->srv->base;
 		p.cfg = cfg;
@@ -494,7 +510,7 @@ struct runner *runner_start(struct server *srv)
 		log_fatal("dns: %s", err);
 	if (!(r->tls = smtpc_tls_ctx_new()))
 		log_fatal("runner: cannot create the client TLS context");
-	if (!(r->conns = conn_cache_new()))
+	if (!(r->conns = conn_cache_new(on_conn_room, r)))
 		log_fatal("runner: out of memory");
 	n = queue_recover(srv->queue_dir, schedule_cb, r);
 	if (n < 0)
