@@ -40,7 +40,7 @@ int acc_load_account(struct acc_req *r)
 		unavailable(r);
 		return -1;
 	}
-	if (account_smtp_host(&r->cfg, &r->acct, r->smtp_host, sizeof r->smtp_host) < 0)
+	if (account_smtp_host(r->cfg, &r->acct, r->smtp_host, sizeof r->smtp_host) < 0)
 		snprintf(r->smtp_host, sizeof r->smtp_host, "(host name pattern too long)");
 	return 0;
 }
@@ -78,7 +78,7 @@ static int collect_mailbox(const struct mailbox *m, void *arg)
 	}
 	v = &r->mb[r->nmb];
 	snprintf(v->address, sizeof v->address, "%s", m->address);
-	if (mail_settings_get(&r->cfg, &r->acct, m->address, &v->ms) < 0)
+	if (mail_settings_get(r->cfg, &r->acct, m->address, &v->ms) < 0)
 		v->ms.n = 0;
 	r->nmb++;
 	return 0;
@@ -256,7 +256,7 @@ void acc_work_mailbox_add(struct acc_req *r)
 		acc_redirect(r, "/mail");
 		return;
 	}
-	if (maildir_create(r->cfg.data_dir, local, domain, path, sizeof path) < 0) {
+	if (maildir_create(r->cfg->data_dir, local, domain, path, sizeof path) < 0) {
 		store_mailbox_remove(r->store, addr, NULL, 0);   /* no half-made mailbox */
 		log_warn("acc: account=%s ip=%s cannot create the Maildir of %s", r->account, r->ip, addr);
 		acc_flash(r, 1, "The mailbox %s could not be created (server error). Please try again later.", addr);

@@ -63,7 +63,7 @@ struct acc_req {
 	struct acc *acc;
 	struct evhttp_request *req;
 	const struct acc_route *route;
-	struct config cfg;                  /* a copy: a SIGHUP may replace srv->cfg */
+	const struct config *cfg;           /* held: a SIGHUP may publish another */
 	struct store *store;
 	char ip[64];
 	time_t now;

@@ -321,8 +321,8 @@ void acc_page_relay(struct acc_req *r)
 	begin(r, 200, "POP-before-SMTP");
 	out(r, "<section><p>A successful POP3 login lets the address it came from send mail through ");
 	esc(r, r->smtp_host);
-	if (r->cfg.pop_before_smtp_minutes > 0)
-		out(r, " for %d minutes, as this account.", r->cfg.pop_before_smtp_minutes);
+	if (r->cfg->pop_before_smtp_minutes > 0)
+		out(r, " for %d minutes, as this account.", r->cfg->pop_before_smtp_minutes);
 	else
 		out(r, ": not on this server (POP-before-SMTP is disabled; use SMTP AUTH).");
 	out(r, " These addresses are authorized now:</p>");
@@ -374,10 +374,10 @@ void acc_page_budget(struct acc_req *r)
 	       "When it is used up, the server answers <q>450 4.7.1</q> until the next hour or day "
 	       "begins.</p><dl>");
 	budget_row(r, "hour", "This hour", r->use.hour,
-	           effective(r->acct.limit_per_hour, r->cfg.recipients_per_hour), r->use.hour_reset);
+	           effective(r->acct.limit_per_hour, r->cfg->recipients_per_hour), r->use.hour_reset);
 	budget_row(r, "day", "Today", r->use.day,
-	           effective(r->acct.limit_per_day, r->cfg.recipients_per_day), r->use.day_reset);
+	           effective(r->acct.limit_per_day, r->cfg->recipients_per_day), r->use.day_reset);
 	out(r, "<dt>Per message</dt><dd id=\"per_message\">at most %d recipients</dd></dl></section>",
-	    effective(r->acct.limit_max_recipients, r->cfg.max_recipients));
+	    effective(r->acct.limit_max_recipients, r->cfg->max_recipients));
 	end(r);
 }

@@ -115,6 +115,7 @@ static void req_free(struct acc_req *r)
 	free(r->domains);
 	free(r->mb);
 	free(r->grants);
+	config_unref(r->cfg);
 	explicit_bzero(r, sizeof *r);
 	free(r);
 }
@@ -469,7 +470,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&r->form);
 	r->acc = a;
 	r->req = req;
-	r->cfg = a->srv->cfg;
+	r->cfg = config_ref(a->srv->cfg);
 	r->store = a->srv->store;
 	r->now = time(NULL);
 	if (c)
@@ -545,7 +546,7 @@ static int make_csp(struct acc *a)
 
 int acc_start(struct server *srv)
 {
-	const struct listen_list *ll = &srv->cfg.acc;
+	const struct listen_list *ll = &srv->cfg->acc;
 	struct acc *a;
 	int i, fd;
 

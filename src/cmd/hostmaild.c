@@ -54,8 +54,8 @@ static void load_tls(struct server *srv, int startup)
 	struct tls_server *t;
 	char err[512];
 
-	if (!(t = tls_server_load(&srv->cfg, err, sizeof err))) {
-		if (startup && (srv->cfg.submissions.n || srv->cfg.pop3s.n))
+	if (!(t = tls_server_load(srv->cfg, err, sizeof err))) {
+		if (startup && (srv->cfg->submissions.n || srv->cfg->pop3s.n))
 			log_fatal("tls: %s (needed by the implicit-TLS listeners)", err);
 		log_warn("tls: %s: %s", err, srv->tls ? "keeping the old certificates" : "STARTTLS and AUTH not offered");
 		return;
@@ -63,7 +63,7 @@ static void load_tls(struct server *srv, int startup)
 	if (srv->tls)
 		tls_server_unref(srv->tls);
 	srv->tls = t;
-	log_info("tls: certificate %s loaded, %d SNI certificate(s)", srv->cfg.tls_certificate,
+	log_info("tls: certificate %s loaded, %d SNI certificate(s)", srv->cfg->tls_certificate,
 	         tls_server_sni_count(t));
 }
 
@@ -77,33 +77,50 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/* The listen keys a reload cannot change (the ports were bound as root). */
+static int listeners_changed(const struct config *a, const struct config *b)
+{
+	return memcmp(&a->smtp, &b->smtp, sizeof a->smtp) || memcmp(&a->submission, &b->submission, sizeof a->smtp) ||
+	       memcmp(&a->submissions, &b->submissions, sizeof a->smtp) || memcmp(&a->pop3, &b->pop3, sizeof a->smtp) ||
+	       memcmp(&a->pop3s, &b->pop3s, sizeof a->smtp) || memcmp(&a->acc, &b->acc, sizeof a->smtp);
+}
+
+/* SIGHUP: publish a new configuration snapshot. Sessions, jobs and
+ * deliveries already running keep the one they started with. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
-	struct config nc;
+	const struct config *old = srv->cfg;
+	struct config *nc;
 	char err[512];
 
 	(void)sig;
 	(void)what;
-	if (config_load(srv->cfg.path, &nc, err, sizeof err) < 0) {
+	if (!(nc = config_new_load(old->path, err, sizeof err))) {
 		log_warn("reload: %s (keeping the old configuration)", err);
 		return;
 	}
-	if (strcmp(nc.data_dir, srv->cfg.data_dir) != 0)
-		log_warn("reload: data_dir changes need a restart");
-	if (memcmp(&nc.smtp, &srv->cfg.smtp, sizeof nc.smtp) != 0)
-		log_warn("reload: listener changes need a restart");
-	snprintf(nc.data_dir, sizeof nc.data_dir, "%s", srv->cfg.data_dir);
-	nc.smtp = srv->cfg.smtp;
-	nc.submission = srv->cfg.submission;
-	nc.submissions = srv->cfg.submissions;
-	nc.pop3 = srv->cfg.pop3;
-	nc.pop3s = srv->cfg.pop3s;
-	nc.acc = srv->cfg.acc;
-	nc.worker_threads = srv->cfg.worker_threads;
+	if (strcmp(nc->data_dir, old->data_dir) != 0)
+		log_warn("reload: [server] data_dir changes need a restart (still %s)", old->data_dir);
+	if (listeners_changed(nc, old))
+		log_warn("reload: [listen] changes need a restart (still listening as before)");
+	if (nc->worker_threads != old->worker_threads)
+		log_warn("reload: [server] worker_threads changes need a restart (still %d)", old->worker_threads);
+	if (strcmp(nc->user, old->user) != 0)
+		log_warn("reload: [server] user changes need a restart");
+	snprintf(nc->data_dir, sizeof nc->data_dir, "%s", old->data_dir);
+	snprintf(nc->user, sizeof nc->user, "%s", old->user);
+	nc->smtp = old->smtp;
+	nc->submission = old->submission;
+	nc->submissions = old->submissions;
+	nc->pop3 = old->pop3;
+	nc->pop3s = old->pop3s;
+	nc->acc = old->acc;
+	nc->worker_threads = old->worker_threads;
 	srv->cfg = nc;
+	config_unref(old);
 	load_tls(srv, 0);
-	log_info("reload: configuration %s reloaded", nc.path);
+	log_info("reload: configuration %s reloaded", nc->path);
 }
 
 int main(int argc, char **argv)
@@ -126,16 +143,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(cfgpath, &srv.cfg, err, sizeof err) < 0)
+	if (!(srv.cfg = config_new_load(cfgpath, err, sizeof err)))
 		log_fatal("%s", err);
-	if (geteuid() == 0 && priv_check(srv.cfg.user, err, sizeof err) < 0)
+	if (geteuid() == 0 && priv_check(srv.cfg->user, err, sizeof err) < 0)
 		log_fatal("%s", err);          /* before anything is created as root */
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
-	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg.data_dir);
-	if (mkdir_p(srv.cfg.data_dir, 0700) < 0 || queue_init(srv.queue_dir) < 0)
+	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg->data_dir);
+	if (mkdir_p(srv.cfg->data_dir, 0700) < 0 || queue_init(srv.queue_dir) < 0)
 		log_fatal("cannot create %s: %m", srv.queue_dir);
-	if (!(srv.store = store_open(srv.cfg.data_dir, err, sizeof err)))
+	if (!(srv.store = store_open(srv.cfg->data_dir, err, sizeof err)))
 		log_fatal("account store: %s", err);
 	if (!(srv.base = event_base_new()))
 		log_fatal("cannot create the event loop");
@@ -152,12 +169,12 @@ int main(int argc, char **argv)
 		log_fatal("out of memory");
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
-	drop_privileges(&srv.cfg);
-	srv.workers = workers_start(srv.base, srv.cfg.worker_threads);
+	drop_privileges(srv.cfg);
+	srv.workers = workers_start(srv.base, srv.cfg->worker_threads);
 	srv.auth_workers = workers_start(srv.base, 2);
 	srv.runner = runner_start(&srv);
 
-	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg.hostname, srv.cfg.data_dir);
+	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg->hostname, srv.cfg->data_dir);
 	event_base_dispatch(srv.base);
 
 	/* Jobs in flight finish (a commit either completes or leaves debris
@@ -172,6 +189,7 @@ int main(int argc, char **argv)
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
+	config_unref(srv.cfg);
 	{
 		uint64_t calls, fsyncs;
 

@@ -123,7 +123,7 @@ static int listen_list(struct server *srv, const struct listen_list *ll, enum li
 
 int server_listen(struct server *srv)
 {
-	const struct config *c = &srv->cfg;
+	const struct config *c = srv->cfg;
 
 	if (c->smtp.n == 0)
 		log_warn("no [listen] smtp addresses configured: not receiving mail");

@@ -24,7 +24,7 @@ enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_
 
 struct server {
 	struct event_base *base;
-	struct config cfg;
+	const struct config *cfg;        /* the current snapshot (util/config.h) */
 	struct store *store;
 	struct workers *workers;         /* fsync, SQLite, Maildir work */
 	struct workers *auth_workers;    /* password hashing: slow by design, kept

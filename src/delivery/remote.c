@@ -55,6 +55,7 @@ static void release(struct remote *rm)
 	if (rm->later)
 		event_free(rm->later);
 	free(rm->mx);
+	config_unref(rm->p.cfg);
 	free(rm);
 }
 
@@ -216,9 +217,11 @@ struct remote *remote_start(const struct remote_params *p, void (*done)(void *ar
 	if (!rm)
 		return NULL;
 	rm->p = *p;
+	rm->p.cfg = config_ref(p->cfg);   /* held: a reload may publish another */
 	rm->done = done;
 	rm->arg = arg;
 	if (!(rm->later = evtimer_new(p->base, on_later, rm))) {
+		config_unref(rm->p.cfg);
 		free(rm);
 		return NULL;
 	}

@@ -90,6 +90,7 @@ static void release(struct smtpc *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_free(&s->out);
+	config_unref(s->p.cfg);
 	free(s);
 }
 
@@ -639,6 +640,7 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 	if (!s)
 		return NULL;
 	s->p = *p;
+	s->p.cfg = config_ref(p->cfg);   /* held, also while kept in the cache */
 	s->done = done;
 	s->arg = arg;
 	s->fd = -1;
@@ -674,7 +676,9 @@ void smtpc_reuse(struct smtpc *s, const struct smtpc_params *p, smtpc_done_cb do
 	socklen_t addrlen = s->p.addrlen;
 	SSL_CTX *tls = s->p.tls;
 
+	config_unref(s->p.cfg);
 	s->p = *p;
+	s->p.cfg = config_ref(p->cfg);
 	s->p.host = s->host;
 	s->p.addr = addr;
 	s->p.addrlen = addrlen;

@@ -35,7 +35,7 @@
 
 int p3_auth_allowed(const struct pop3_session *s)
 {
-	return s->tls || s->srv->cfg.pop3_allow_plaintext_auth;
+	return s->tls || s->srv->cfg->pop3_allow_plaintext_auth;
 }
 
 static int refuse_plaintext(struct pop3_session *s)
@@ -109,7 +109,7 @@ static void open_work(void *p)
 {
 	struct login_job *j = p;
 	char local[320], path[PATH_MAX], *at;
-	int seconds = j->srv->cfg.pop_before_smtp_seconds;
+	int seconds = j->srv->cfg->pop_before_smtp_seconds;
 
 	snprintf(local, sizeof local, "%s", j->mailbox);
 	if (!(at = strrchr(local, '@'))) {
@@ -117,7 +117,7 @@ static void open_work(void *p)
 		return;
 	}
 	*at = '\0';
-	if (maildir_create(j->srv->cfg.data_dir, local, at + 1, path, sizeof path) < 0 ||
+	if (maildir_create(j->srv->cfg->data_dir, local, at + 1, path, sizeof path) < 0 ||
 	    pop3_mailbox_open(path, &j->mb) < 0) {
 		j->open_errno = errno ? errno : EIO;
 		return;
@@ -165,7 +165,7 @@ static void open_done(struct pop3_session *s, void *p)
 		         s->id, s->ip, s->mailbox, s->mb.tmp_removed);
 	if (j->grant_until && j->grant_rc == 0)
 		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d seconds",
-		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg.pop_before_smtp_seconds);
+		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg->pop_before_smtp_seconds);
 	else if (j->grant_until)
 		log_warn("pop3[%llu] ip=%s: POP-before-SMTP grant for %s failed (store error %d)", s->id, s->ip,
 		         s->mailbox, j->grant_rc);

@@ -195,7 +195,7 @@ static void update_done(struct pop3_session *s, void *arg)
 		} else {
 			log_info("pop3[%llu] ip=%s: %s: logout, %zu deleted, %zu left", s->id, s->ip,
 			         s->mailbox, j->deleted, left);
-			p3_reply(s, "+OK %s POP3 server signing off (%zu messages left)", s->srv->cfg.hostname, left);
+			p3_reply(s, "+OK %s POP3 server signing off (%zu messages left)", s->srv->cfg->hostname, left);
 		}
 		p3_close_after_reply(s);
 	}
@@ -209,7 +209,7 @@ static void cmd_quit(struct pop3_session *s, const struct pop3_command *c)
 
 	(void)c;
 	if (s->state != ST_TRANS) {
-		p3_reply(s, "+OK %s POP3 server signing off", s->srv->cfg.hostname);
+		p3_reply(s, "+OK %s POP3 server signing off", s->srv->cfg->hostname);
 		p3_close_after_reply(s);
 		return;
 	}

@@ -82,8 +82,8 @@ static void on_purge(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (srv->cfg.pop_before_smtp_seconds > 0 && srv->cfg.pop_before_smtp_seconds < PURGE_INTERVAL)
-		tv.tv_sec = srv->cfg.pop_before_smtp_seconds;
+	if (srv->cfg->pop_before_smtp_seconds > 0 && srv->cfg->pop_before_smtp_seconds < PURGE_INTERVAL)
+		tv.tv_sec = srv->cfg->pop_before_smtp_seconds;
 	evtimer_add(srv->pop3->purge, &tv);
 	if (!srv->workers || srv->pop3->purging || !(j = calloc(1, sizeof *j)))
 		return;

@@ -411,7 +411,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		s->handshaking = 0;
 		if (s->hs_deadline)
 			evtimer_del(s->hs_deadline);
-		p3_set_timeout(s, s->srv->cfg.pop3_timeout);
+		p3_set_timeout(s, s->srv->cfg->pop3_timeout);
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && s->handshaking) {
@@ -518,9 +518,9 @@ void p3_attach(struct pop3_session *s)
 		 * session kept alive by a long RETR would never read again */
 		bufferevent_set_timeouts(under, NULL, NULL);
 	}
-	p3_set_timeout(s, s->handshaking ? s->srv->cfg.tls_handshake_timeout : s->srv->cfg.pop3_timeout);
+	p3_set_timeout(s, s->handshaking ? s->srv->cfg->tls_handshake_timeout : s->srv->cfg->pop3_timeout);
 	if (s->handshaking) {
-		struct timeval tv = { s->srv->cfg.tls_handshake_timeout, 0 };
+		struct timeval tv = { s->srv->cfg->tls_handshake_timeout, 0 };
 
 		if (s->hs_deadline || (s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
 			evtimer_add(s->hs_deadline, &tv);
@@ -546,7 +546,7 @@ static void refuse_connection(struct server *srv, evutil_socket_t fd, const char
 {
 	char line[300];
 	int n = snprintf(line, sizeof line, "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n",
-	                 srv->cfg.hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
+	                 srv->cfg->hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
 
 	log_warn("pop3: ip=%s refused: too many connections%s", ip,
 	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
@@ -566,7 +566,7 @@ void pop3_session_start(struct server *srv, evutil_socket_t fd,
 
 	(void)socklen;
 	peer_ip(sa, ip, sizeof ip);
-	lim = connlimit_acquire(srv->conns, ip, srv->cfg.max_connections, srv->cfg.max_connections_per_ip);
+	lim = connlimit_acquire(srv->conns, ip, srv->cfg->max_connections, srv->cfg->max_connections_per_ip);
 	if (lim != CONN_OK) {
 		refuse_connection(srv, fd, ip, lim, kind);
 		return;
@@ -602,5 +602,5 @@ void pop3_session_start(struct server *srv, evutil_socket_t fd,
 	s->reaper = evtimer_new(srv->base, on_reap, s);
 	p3_attach(s);
 	log_info("pop3[%llu] ip=%s: connect%s", s->id, s->ip, s->tls ? " (TLS)" : "");
-	p3_reply(s, "+OK %s POP3 server ready", srv->cfg.hostname);
+	p3_reply(s, "+OK %s POP3 server ready", srv->cfg->hostname);
 }

@@ -201,7 +201,7 @@ static void on_conn_room(void *arg)
 /* Start waiting deliveries while the global and per-domain limits allow. */
 static void pump(struct runner *r)
 {
-	const struct config *cfg = &r->srv->cfg;
+	const struct config *cfg = r->srv->cfg;
 	struct domain_run *d, *next;
 
 	for (d = TAILQ_FIRST(&r->waiting); d && r->nactive < cfg->delivery_max_connections; d = next) {
@@ -310,7 +310,7 @@ static struct msg_job *job_new(struct runner *r, const char *id)
 		return NULL;
 	j->r = r;
 	j->srv = r->srv;
-	snapshot_cfg(&j->cfg, &r->srv->cfg);
+	snapshot_cfg(&j->cfg, r->srv->cfg);
 	snprintf(j->id, sizeof j->id, "%s", id);
 	LIST_INSERT_HEAD(&r->jobs, j, link);
 	return j;
@@ -506,7 +506,7 @@ struct runner *runner_start(struct server *srv)
 	TAILQ_INIT(&r->waiting);
 	TAILQ_INIT(&r->active);
 	LIST_INIT(&r->jobs);
-	if (!(r->dns = dns_new(srv->base, srv->cfg.dns_servers, err, sizeof err)))
+	if (!(r->dns = dns_new(srv->base, srv->cfg->dns_servers, err, sizeof err)))
 		log_fatal("dns: %s", err);
 	if (!(r->tls = smtpc_tls_ctx_new()))
 		log_fatal("runner: cannot create the client TLS context");

@@ -100,7 +100,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
-	if (maildir_deliver(srv->cfg.data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
+	if (maildir_deliver(srv->cfg->data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
 	                    j->size) == 0) {
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",

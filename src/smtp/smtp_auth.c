@@ -126,9 +126,9 @@ static int load_account(struct server *srv, const char *account, struct acct_inf
 	}
 	ai->domains = l.d;
 	ai->ndomains = l.n;
-	ai->lim_hour = a.limit_per_hour >= 0 ? a.limit_per_hour : srv->cfg.recipients_per_hour;
-	ai->lim_day = a.limit_per_day >= 0 ? a.limit_per_day : srv->cfg.recipients_per_day;
-	ai->lim_rcpt = a.limit_max_recipients > 0 ? a.limit_max_recipients : srv->cfg.max_recipients;
+	ai->lim_hour = a.limit_per_hour >= 0 ? a.limit_per_hour : srv->cfg->recipients_per_hour;
+	ai->lim_day = a.limit_per_day >= 0 ? a.limit_per_day : srv->cfg->recipients_per_day;
+	ai->lim_rcpt = a.limit_max_recipients > 0 ? a.limit_max_recipients : srv->cfg->max_recipients;
 	return 0;
 }
 

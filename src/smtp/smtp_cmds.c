@@ -62,12 +62,12 @@ static void cmd_helo_common(struct smtp_session *s, const char *arg, int esmtp)
 	s->helo_seen = 1;
 	s->esmtp = esmtp;
 	if (!esmtp) {
-		session_reply(s, 250, NULL, "%s", s->srv->cfg.hostname);
+		session_reply(s, 250, NULL, "%s", s->srv->cfg->hostname);
 		return;
 	}
 	session_reply(s, 250, NULL,
 	              "%s\nPIPELINING\nSIZE %llu\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING%s%s\nHELP",
-	              s->srv->cfg.hostname, (unsigned long long)s->srv->cfg.message_size,
+	              s->srv->cfg->hostname, (unsigned long long)s->srv->cfg->message_size,
 	              !s->tls && s->srv->tls ? "\nSTARTTLS" : "",
 	              s->tls && !s->authenticated ? "\nAUTH PLAIN LOGIN" : "");
 }
@@ -79,7 +79,7 @@ static void cmd_ehlo(struct smtp_session *s, const char *arg) { cmd_helo_common(
 static int disk_short(struct smtp_session *s)
 {
 	struct statvfs v;
-	uint64_t avail, need = s->srv->cfg.min_free_space;
+	uint64_t avail, need = s->srv->cfg->min_free_space;
 
 	if (statvfs(s->srv->queue_dir, &v) < 0)
 		return 0; /* cannot tell: the write itself will report ENOSPC */
@@ -128,12 +128,12 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 		session_reply(s, 452, "4.3.1", "Insufficient system storage");
 		return;
 	}
-	if (s->mail.has_size && s->mail.size > s->srv->cfg.message_size) {
+	if (s->mail.has_size && s->mail.size > s->srv->cfg->message_size) {
 		log_info("smtp[%llu] ip=%s%s%s: reject MAIL: 552 5.3.4 SIZE=%llu over limit", s->id, s->ip,
 		         LOG_ACCOUNT(s),
 		         (unsigned long long)s->mail.size);
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
-		              (unsigned long long)s->srv->cfg.message_size);
+		              (unsigned long long)s->srv->cfg->message_size);
 		return;
 	}
 	if (s->authorized && (s->mail.from.null || !session_owns_domain(s, s->mail.from.domain))) {
@@ -264,14 +264,14 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 		session_error(s, 553, "5.6.7", "UTF-8 address requires SMTPUTF8 on MAIL");
 		return;
 	}
-	if (s->nrcpt >= (size_t)(s->authorized ? s->lim_rcpt : s->srv->cfg.max_recipients)) {
+	if (s->nrcpt >= (size_t)(s->authorized ? s->lim_rcpt : s->srv->cfg->max_recipients)) {
 		log_info("smtp[%llu] ip=%s: reject RCPT: 452 4.5.3 too many recipients (%zu) account=%s", s->id,
 		         s->ip, s->nrcpt, s->authorized ? s->account : "-");
 		session_reply(s, 452, "4.5.3", "Error: too many recipients (at most %zu per message)", s->nrcpt);
 		return;
 	}
 	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
-		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->srv->cfg.hostname);
+		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->srv->cfg->hostname);
 	if (!(r = calloc(1, sizeof *r))) {
 		session_reply(s, 452, "4.3.0", "Insufficient resources");
 		return;

@@ -88,10 +88,10 @@ void session_reply(struct smtp_session *s, int code, const char *enh, const char
 /* Count a client error; too many end the session. */
 static void count_error(struct smtp_session *s)
 {
-	if (++s->errors >= s->srv->cfg.smtp_max_errors && !s->closing) {
+	if (++s->errors >= s->srv->cfg->smtp_max_errors && !s->closing) {
 		log_warn("smtp[%llu] ip=%s%s%s: too many errors (%d), disconnecting", s->id, s->ip,
 		         LOG_ACCOUNT(s), s->errors);
-		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg.hostname);
+		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg->hostname);
 		session_close_after_reply(s);
 	}
 }
@@ -250,7 +250,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		s->tls_handshaking = 0;
 		if (s->hs_deadline)
 			evtimer_del(s->hs_deadline);
-		session_set_timeout(s, s->mode == MODE_CMD ? s->srv->cfg.smtp_timeout : s->srv->cfg.smtp_data_timeout);
+		session_set_timeout(s, s->mode == MODE_CMD ? s->srv->cfg->smtp_timeout : s->srv->cfg->smtp_data_timeout);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -264,7 +264,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		log_info("smtp[%llu] ip=%s: timeout", s->id, s->ip);
-		session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->srv->cfg.hostname);
+		session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->srv->cfg->hostname);
 		session_close_after_reply(s);
 		/* the write timeout still bounds how long we wait for the flush */
 		bufferevent_enable(s->bev, EV_WRITE);
@@ -354,7 +354,7 @@ void session_attach(struct smtp_session *s)
 	 * arrives in fewer, larger reads (only what is there is read, so an
 	 * idle session's buffer does not grow) */
 	bufferevent_set_max_single_read(s->bev, SMTP_CHUNK);
-	session_set_timeout(s, s->srv->cfg.smtp_timeout);
+	session_set_timeout(s, s->srv->cfg->smtp_timeout);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -376,7 +376,7 @@ static void refuse_connection(struct server *srv, evutil_socket_t fd, const char
 {
 	char line[300];
 	int n = snprintf(line, sizeof line, "421 4.7.0 %s Error: too many connections%s, try again later\r\n",
-	                 srv->cfg.hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
+	                 srv->cfg->hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
 
 	log_warn("smtp: ip=%s refused: too many connections%s", ip,
 	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
@@ -403,10 +403,10 @@ static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
 
 void session_tls_deadline(struct smtp_session *s)
 {
-	struct timeval tv = { s->srv->cfg.tls_handshake_timeout, 0 };
+	struct timeval tv = { s->srv->cfg->tls_handshake_timeout, 0 };
 
 	s->tls_handshaking = 1;
-	session_set_timeout(s, s->srv->cfg.tls_handshake_timeout);
+	session_set_timeout(s, s->srv->cfg->tls_handshake_timeout);
 	if (!s->hs_deadline && !(s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
 		return;             /* out of memory: the idle timeout still applies */
 	evtimer_add(s->hs_deadline, &tv);
@@ -421,7 +421,7 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 
 	(void)socklen;
 	sockaddr_ip(sa, ip, sizeof ip);
-	lim = connlimit_acquire(srv->conns, ip, srv->cfg.max_connections, srv->cfg.max_connections_per_ip);
+	lim = connlimit_acquire(srv->conns, ip, srv->cfg->max_connections, srv->cfg->max_connections_per_ip);
 	if (lim != CONN_OK) {
 		refuse_connection(srv, fd, ip, lim);
 		return;
@@ -462,7 +462,7 @@ void smtp_session_start(struct server *srv, evutil_socket_t fd,
 	if (s->tls)
 		session_tls_deadline(s);
 	log_info("smtp[%llu] ip=%s: connect", s->id, s->ip);
-	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg.hostname);
-	if (srv->cfg.pop_before_smtp_minutes > 0)
+	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg->hostname);
+	if (srv->cfg->pop_before_smtp_minutes > 0)
 		session_check_pop_grant(s);
 }

@@ -44,7 +44,7 @@ static void spool_received(struct smtp_session *s)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	n = snprintf(line, sizeof line, "Received: from %s ([%s])%s\r\n\tby %s (hostmail) with %s id %s%s%s%s;\r\n\t%s\r\n",
-	             s->helo, s->ip, tlsinfo, s->srv->cfg.hostname, proto, spool_id(s->spool),
+	             s->helo, s->ip, tlsinfo, s->srv->cfg->hostname, proto, spool_id(s->spool),
 	             s->nrcpt == 1 ? "\r\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts[0].addr : "",
 	             s->nrcpt == 1 ? ">" : "", date);
 	if (n > 0 && (size_t)n < sizeof line && buf_append(&s->wbuf, line, (size_t)n) < 0) {
@@ -83,7 +83,7 @@ void txn_start_data(struct smtp_session *s)
 	}
 	data_decoder_init(&s->dec);
 	s->mode = MODE_DATA;
-	session_set_timeout(s, s->srv->cfg.smtp_data_timeout);
+	session_set_timeout(s, s->srv->cfg->smtp_data_timeout);
 	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
@@ -177,7 +177,7 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 	s->data_bytes += n;
 	if (s->too_big || s->write_failed)
 		return;
-	if (s->data_bytes > s->srv->cfg.message_size) {
+	if (s->data_bytes > s->srv->cfg->message_size) {
 		s->too_big = 1;
 		return;
 	}
@@ -282,7 +282,7 @@ static void txn_finish(struct smtp_session *s)
 	size_t i;
 
 	s->mode = MODE_CMD;
-	session_set_timeout(s, s->srv->cfg.smtp_timeout);
+	session_set_timeout(s, s->srv->cfg->smtp_timeout);
 	if (!s->too_big && !s->write_failed)
 		txn_write(s, end, eol_norm_finish(&s->eol, end));
 	if (s->eol.fixed)
@@ -292,7 +292,7 @@ static void txn_finish(struct smtp_session *s)
 		         s->id, s->ip, LOG_ACCOUNT(s),
 		         (unsigned long long)s->data_bytes, s->sender);
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
-		              (unsigned long long)s->srv->cfg.message_size);
+		              (unsigned long long)s->srv->cfg->message_size);
 		txn_reset(s);
 		return;
 	}
@@ -383,7 +383,7 @@ void txn_start_bdat(struct smtp_session *s, uint64_t size, int last)
 	}
 	s->used_bdat = 1;
 	s->mode = MODE_BDAT;
-	session_set_timeout(s, s->srv->cfg.smtp_data_timeout);
+	session_set_timeout(s, s->srv->cfg->smtp_data_timeout);
 }
 
 static void bdat_chunk_end(struct smtp_session *s)
@@ -391,7 +391,7 @@ static void bdat_chunk_end(struct smtp_session *s)
 	uint64_t got = s->data_bytes;
 
 	s->mode = MODE_CMD;
-	session_set_timeout(s, s->srv->cfg.smtp_timeout);
+	session_set_timeout(s, s->srv->cfg->smtp_timeout);
 	if (s->bdat_discard) {
 		const char *enh = s->bdat_discard == 451 ? "4.3.0" : s->bdat_discard == 452 ? "4.3.1" : "5.5.1";
 		if (s->bdat_discard == 451 || s->bdat_discard == 452)

@@ -11,6 +11,7 @@
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
+	c->refs_ = -1;         /* the caller's own memory: not counted (config_new counts) */
 	snprintf(c->hostname, sizeof c->hostname, "localhost");
 	snprintf(c->data_dir, sizeof c->data_dir, "/var/lib/hostmail");
 	snprintf(c->tls_certificate, sizeof c->tls_certificate, "/etc/hostmail/tls/default.crt");
@@ -284,6 +285,46 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		p->failed = 1;
 	}
 	return 1;
+}
+
+struct config *config_new(void)
+{
+	struct config *c = malloc(sizeof *c);
+
+	if (c) {
+		config_defaults(c);
+		c->refs_ = 1;
+	}
+	return c;
+}
+
+struct config *config_new_load(const char *path, char *err, size_t errlen)
+{
+	struct config *c = malloc(sizeof *c);
+
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	if (config_load(path, c, err, errlen) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->refs_ = 1;
+	return c;
+}
+
+const struct config *config_ref(const struct config *c)
+{
+	if (c && c->refs_ > 0)
+		__atomic_add_fetch(&((struct config *)c)->refs_, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void config_unref(const struct config *c)
+{
+	if (c && c->refs_ > 0 && __atomic_sub_fetch(&((struct config *)c)->refs_, 1, __ATOMIC_ACQ_REL) == 0)
+		free((struct config *)c);
 }
 
 int config_load(const char *path, struct config *c, char *err, size_t errlen)

@@ -2,6 +2,13 @@
  * config: the INI configuration (parsed with libinih) as one struct.
  * Every key and its default is listed in docs/configuration.md. Unknown
  * sections or keys are an error, so a typo never silently means a default.
+ *
+ * In hostmaild a configuration is a value, not a place: config_new_load
+ * makes a snapshot that nobody changes once it is published; a SIGHUP
+ * publishes a new one. Whoever uses a snapshot beyond the current event
+ * (a session, a worker job, an outbound delivery) holds a reference
+ * (config_ref/config_unref), so a reload never changes or frees what a
+ * request started with.
  */
 #ifndef HM_CONFIG_H
 #define HM_CONFIG_H
@@ -21,6 +28,7 @@ struct listen_list {
 };
 
 struct config {
+	int refs_;                      /* config_ref/config_unref only; -1: not counted */
 	char path[512];
 	/* [server] */
 	char hostname[256];
@@ -78,6 +86,17 @@ struct config {
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void config_defaults(struct config *cfg);
+
+/* A snapshot with one reference: the defaults (config_new) or the file
+ * (config_new_load: NULL with err set if it cannot be read). */
+struct config *config_new(void);
+struct config *config_new_load(const char *path, char *err, size_t errlen);
+/* Another reference to c (thread-safe); returns c. A struct filled by
+ * config_load or config_defaults in the caller's memory is not counted:
+ * ref and unref leave it alone. */
+const struct config *config_ref(const struct config *c);
+/* Drop a reference; the last one frees c. NULL is ignored. */
+void config_unref(const struct config *c);
 /* "127.0.0.1:25, [::1]:25" -> list; -1 on a malformed entry. */
 int config_parse_listen(const char *value, struct listen_list *out);
 /* "5m", "1h", "5d", "30" (seconds) -> seconds; -1 if malformed. */

@@ -63,29 +63,30 @@ static struct sockaddr_in acc_sin;
 
 static void setup(void)
 {
+	struct config *cfg;
 	char err[512], hash[256], cmd[1600];
 	const char *dir = fuzz_scratch_dir();
 	evutil_socket_t lfd;
 	socklen_t sl = sizeof acc_sin;
 
-	fuzz_server_config(&srv, "mx.fuzz.example");
-	snprintf(srv.cfg.tls_certificate, sizeof srv.cfg.tls_certificate, "%s/acc.crt", dir);
-	snprintf(srv.cfg.tls_key, sizeof srv.cfg.tls_key, "%s/acc.key", dir);
-	srv.cfg.tls_sni_dir[0] = '\0';
-	srv.cfg.acc.n = 1;
-	snprintf(srv.cfg.acc.a[0].host, sizeof srv.cfg.acc.a[0].host, "127.0.0.1");
-	snprintf(srv.cfg.acc.a[0].port, sizeof srv.cfg.acc.a[0].port, "0");
+	cfg = fuzz_server_config(&srv, "mx.fuzz.example");
+	snprintf(cfg->tls_certificate, sizeof cfg->tls_certificate, "%s/acc.crt", dir);
+	snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s/acc.key", dir);
+	cfg->tls_sni_dir[0] = '\0';
+	cfg->acc.n = 1;
+	snprintf(cfg->acc.a[0].host, sizeof cfg->acc.a[0].host, "127.0.0.1");
+	snprintf(cfg->acc.a[0].port, sizeof cfg->acc.a[0].port, "0");
 	snprintf(cmd, sizeof cmd,
 	         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 "
 	         "-subj /CN=acc.fuzz.example -keyout '%s' -out '%s' >/dev/null 2>&1",
-	         srv.cfg.tls_key, srv.cfg.tls_certificate);
+	         cfg->tls_key, cfg->tls_certificate);
 	CHECK(system(cmd) == 0);
 	fuzz_server_store(&srv);
 	CHECK(password_hash("secret-password", hash, sizeof hash) == 0);
 	CHECK(store_account_set_password(srv.store, "acme", hash, err, sizeof err) == 0);
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
 	fuzz_server_loop(&srv);
-	CHECK((srv.tls = tls_server_load(&srv.cfg, err, sizeof err)) != NULL);
+	CHECK((srv.tls = tls_server_load(srv.cfg, err, sizeof err)) != NULL);
 	CHECK(acc_start(&srv) == 0 && srv.acc && srv.acc->nbound == 1);
 	lfd = evhttp_bound_socket_get_fd(srv.acc->bound[0]);
 	CHECK(getsockname(lfd, (struct sockaddr *)&acc_sin, &sl) == 0);

@@ -53,18 +53,19 @@ static unsigned long runs;
 
 static void setup(void)
 {
+	struct config *cfg;
 	char err[512];
 	struct crypt_data cd;
 	const char *hash;
 
-	fuzz_server_config(&srv, "pop.fuzz.example");
-	srv.cfg.pop3_allow_plaintext_auth = 1;
+	cfg = fuzz_server_config(&srv, "pop.fuzz.example");
+	cfg->pop3_allow_plaintext_auth = 1;
 	fuzz_server_store(&srv);
 	/* SHA-crypt at its fewest rounds: a login costs well under a millisecond */
 	memset(&cd, 0, sizeof cd);
 	CHECK((hash = crypt_r("secret", "$6$rounds=1000$fuzzsalt$", &cd)) != NULL && hash[0] == '$');
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
-	CHECK(maildir_create(srv.cfg.data_dir, "alice", "acme.test", maildir, sizeof maildir) == 0);
+	CHECK(maildir_create(cfg->data_dir, "alice", "acme.test", maildir, sizeof maildir) == 0);
 	fuzz_server_loop(&srv);
 	CHECK(pop3_service_start(&srv) == 0);
 }

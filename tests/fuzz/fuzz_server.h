@@ -20,17 +20,22 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-/* Defaults, hostname, data_dir under the scratch directory. The server
+/* Defaults, hostname, data_dir under the scratch directory; the harness
+ * may change the returned snapshot until its first connection. The server
  * logs every connection (megabytes a minute): to /dev/null unless
  * HM_FUZZ_LOG is set; sanitizer and CHECK reports go to fd 2 directly. */
-static void fuzz_server_config(struct server *srv, const char *hostname)
+static struct config *fuzz_server_config(struct server *srv, const char *hostname)
 {
+	struct config *c;
+
 	signal(SIGPIPE, SIG_IGN);
 	if (!getenv("HM_FUZZ_LOG"))
 		CHECK((stderr = fopen("/dev/null", "w")) != NULL);
-	config_defaults(&srv->cfg);
-	snprintf(srv->cfg.hostname, sizeof srv->cfg.hostname, "%s", hostname);
-	snprintf(srv->cfg.data_dir, sizeof srv->cfg.data_dir, "%s/data", fuzz_scratch_dir());
+	CHECK((c = config_new()) != NULL);
+	snprintf(c->hostname, sizeof c->hostname, "%s", hostname);
+	snprintf(c->data_dir, sizeof c->data_dir, "%s/data", fuzz_scratch_dir());
+	srv->cfg = c;
+	return c;
 }
 
 /* The data directory and the store, with account acme and domain acme.test. */
@@ -38,8 +43,8 @@ static void fuzz_server_store(struct server *srv)
 {
 	char err[512];
 
-	CHECK(mkdir(srv->cfg.data_dir, 0700) == 0);
-	CHECK((srv->store = store_open(srv->cfg.data_dir, err, sizeof err)) != NULL);
+	CHECK(mkdir(srv->cfg->data_dir, 0700) == 0);
+	CHECK((srv->store = store_open(srv->cfg->data_dir, err, sizeof err)) != NULL);
 	CHECK(store_account_add(srv->store, "acme", NULL, 7, err, sizeof err) == 0);
 	CHECK(store_domain_add(srv->store, "acme", "acme.test", err, sizeof err) == 0);
 }

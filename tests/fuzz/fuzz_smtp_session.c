@@ -53,19 +53,20 @@ static unsigned long runs;
 
 static void setup(void)
 {
+	struct config *cfg;
 	char err[512], hash[256];
 
-	fuzz_server_config(&srv, "mx.fuzz.example");
+	cfg = fuzz_server_config(&srv, "mx.fuzz.example");
 	/* outbound lookups go nowhere: a closed local port */
-	snprintf(srv.cfg.dns_servers, sizeof srv.cfg.dns_servers, "127.0.0.1:9");
-	srv.cfg.message_size = 8192;      /* inputs reach the size limit too */
-	srv.cfg.min_free_space = 0;
-	srv.cfg.recipients_per_hour = 1 << 30;
-	srv.cfg.recipients_per_day = 1 << 30;
-	srv.cfg.max_recipients = 5;
-	srv.cfg.smtp_max_errors = 5;
-	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg.data_dir);
-	snprintf(mail_dir, sizeof mail_dir, "%s/mail", srv.cfg.data_dir);
+	snprintf(cfg->dns_servers, sizeof cfg->dns_servers, "127.0.0.1:9");
+	cfg->message_size = 8192;      /* inputs reach the size limit too */
+	cfg->min_free_space = 0;
+	cfg->recipients_per_hour = 1 << 30;
+	cfg->recipients_per_day = 1 << 30;
+	cfg->max_recipients = 5;
+	cfg->smtp_max_errors = 5;
+	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", cfg->data_dir);
+	snprintf(mail_dir, sizeof mail_dir, "%s/mail", cfg->data_dir);
 	fuzz_server_store(&srv);
 	CHECK(queue_init(srv.queue_dir) == 0);
 	CHECK(password_hash("secret-password", hash, sizeof hash) == 0);
