@@ -6,6 +6,7 @@
  */
 #include "acc/acc.h"
 #include "daemon/server.h"
+#include "daemon/conn.h"
 #include "pop3/pop3_session.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
@@ -17,6 +18,23 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* What each kind of listener serves. */
+static const struct conn_service services[] = {
+	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, smtp_session_start,
+	                  "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
+	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, smtp_session_start,
+	                        "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
+	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, smtp_session_start, NULL },
+	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, pop3_session_start,
+	                  "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n" },
+	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, pop3_session_start, NULL },
+};
+
+const struct conn_service *server_service(enum listener_kind kind)
+{
+	return &services[kind];
+}
 
 struct listener_ctx {
 	struct server *srv;
@@ -31,20 +49,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct listener_ctx *c = arg;
 
 	(void)l;
-	switch (c->kind) {
-	case LISTEN_SMTP:
-	case LISTEN_SUBMISSION:
-	case LISTEN_SUBMISSIONS:
-		smtp_session_start(c->srv, fd, sa, socklen, c->kind);
-		break;
-	case LISTEN_POP3:
-	case LISTEN_POP3S:
-		pop3_session_start(c->srv, fd, sa, socklen, c->kind);
-		break;
-	default:
-		evutil_closesocket(fd);
-		break;
-	}
+	(void)socklen;
+	conn_accept(c->srv, fd, sa, &services[c->kind]);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)

@@ -42,6 +42,9 @@ struct server {
 	int nlisteners;
 };
 
+/* What a listener of kind serves (daemon/conn.h). */
+struct conn_service;
+const struct conn_service *server_service(enum listener_kind kind);
 /* Bind every configured listener (before dropping privileges). 0 or -1. */
 int server_listen(struct server *srv);
 void server_close_listeners(struct server *srv);

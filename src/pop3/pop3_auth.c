@@ -28,14 +28,14 @@
 #include <time.h>
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define LOGIN_FAIL_DELAY 0   /* a fuzzer cannot wait a second per wrong password */
+#define LOGIN_FAIL_DELAY_MS 0      /* a fuzzer cannot wait a second per wrong password */
 #else
-#define LOGIN_FAIL_DELAY 1   /* seconds before "-ERR [AUTH] authentication failed" */
+#define LOGIN_FAIL_DELAY_MS 1000   /* before "-ERR [AUTH] authentication failed" */
 #endif
 
 int p3_auth_allowed(const struct pop3_session *s)
 {
-	return s->tls || s->srv->cfg->pop3_allow_plaintext_auth;
+	return conn_tls(s->c) || s->cfg->pop3_allow_plaintext_auth;
 }
 
 static int refuse_plaintext(struct pop3_session *s)
@@ -49,36 +49,21 @@ static int refuse_plaintext(struct pop3_session *s)
 
 void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c)
 {
-	struct bufferevent *tb;
-	struct evbuffer *in;
-	size_t junk;
-	SSL *ssl;
-
 	(void)c;
-	if (s->tls) {
+	if (conn_tls(s->c)) {
 		p3_error(s, "-ERR TLS already active");
 		return;
 	}
-	if (!s->srv->tls || !(ssl = tls_server_new_ssl(s->srv->tls))) {
+	if (!s->srv->tls) {
 		p3_reply(s, "-ERR [SYS/TEMP] TLS not available");
 		return;
 	}
 	p3_reply(s, "+OK Begin TLS negotiation");
-	in = bufferevent_get_input(s->bev);
-	if ((junk = evbuffer_get_length(in)) > 0) {
-		log_warn("pop3[%llu] ip=%s: discarding %zu bytes pipelined after STLS", s->id, s->ip, junk);
-		evbuffer_drain(in, junk);
-	}
-	tb = bufferevent_openssl_filter_new(s->srv->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!tb) {
-		SSL_free(ssl);
+	if (conn_starttls(s->c) < 0) {
+		log_warn("pop3[%llu] ip=%s: cannot start TLS", s->id, s->ip);
 		p3_close_after_reply(s);
 		return;
 	}
-	s->bev = tb;
-	s->tls = s->handshaking = 1;
-	p3_attach(s);
 	/* forget what was said in the clear */
 	s->user_given = 0;
 	explicit_bzero(s->user, sizeof s->user);
@@ -86,6 +71,7 @@ void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c)
 
 struct login_job {
 	struct server *srv;
+	const struct config *cfg;      /* the session's: held while it waits for the job */
 	struct sasl_creds cr;
 	enum auth_result res;
 	char account[64], mailbox[320], ip[64];
@@ -109,7 +95,7 @@ static void open_work(void *p)
 {
 	struct login_job *j = p;
 	char local[320], path[PATH_MAX], *at;
-	int seconds = j->srv->cfg->pop_before_smtp_seconds;
+	int seconds = j->cfg->pop_before_smtp_seconds;
 
 	snprintf(local, sizeof local, "%s", j->mailbox);
 	if (!(at = strrchr(local, '@'))) {
@@ -117,7 +103,7 @@ static void open_work(void *p)
 		return;
 	}
 	*at = '\0';
-	if (maildir_create(j->srv->cfg->data_dir, local, at + 1, path, sizeof path) < 0 ||
+	if (maildir_create(j->cfg->data_dir, local, at + 1, path, sizeof path) < 0 ||
 	    pop3_mailbox_open(path, &j->mb) < 0) {
 		j->open_errno = errno ? errno : EIO;
 		return;
@@ -165,7 +151,7 @@ static void open_done(struct pop3_session *s, void *p)
 		         s->id, s->ip, s->mailbox, s->mb.tmp_removed);
 	if (j->grant_until && j->grant_rc == 0)
 		log_info("pop3[%llu] ip=%s: relay authorized (POP-before-SMTP) account=%s mailbox=%s for %d seconds",
-		         s->id, s->ip, s->account, s->mailbox, s->srv->cfg->pop_before_smtp_seconds);
+		         s->id, s->ip, s->account, s->mailbox, s->cfg->pop_before_smtp_seconds);
 	else if (j->grant_until)
 		log_warn("pop3[%llu] ip=%s: POP-before-SMTP grant for %s failed (store error %d)", s->id, s->ip,
 		         s->mailbox, j->grant_rc);
@@ -173,25 +159,15 @@ static void open_done(struct pop3_session *s, void *p)
 	free(j);
 }
 
-static void on_fail_delay(evutil_socket_t fd, short what, void *arg)
+static void fail_reply(struct conn *c, void *st)
 {
-	struct pop3_session *s = arg;
-
-	(void)fd;
-	(void)what;
-	s->busy = 0;
-	if (s->dead) {
-		p3_free(s);
-		return;
-	}
-	p3_error(s, "-ERR [AUTH] Authentication failed");
-	p3_resume(s);
+	(void)c;
+	p3_error(st, "-ERR [AUTH] Authentication failed");
 }
 
 static void check_done(struct pop3_session *s, void *p)
 {
 	struct login_job *j = p;
-	struct timeval tv = { LOGIN_FAIL_DELAY, 0 };
 	char safe[200];
 
 	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
@@ -202,10 +178,8 @@ static void check_done(struct pop3_session *s, void *p)
 		log_warn("pop3 authentication failed: ip=%s user=%s", j->ip, safe);
 		if (throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 1))
 			log_warn("pop3: ip=%s blocked from authenticating after repeated failures", j->ip);
-		if (s && s->delay) {
-			s->busy = 1; /* hold pipelined input until the reply */
-			evtimer_add(s->delay, &tv);
-		}
+		if (s)   /* the reply after a delay; pipelined input waits for it */
+			conn_pause(s->c, LOGIN_FAIL_DELAY_MS, fail_reply);
 	} else if (!s) {
 		/* the client is gone: nothing to answer */
 	} else if (j->res == AUTH_SUSPENDED) {
@@ -219,7 +193,7 @@ static void check_done(struct pop3_session *s, void *p)
 		log_info("pop3[%llu] ip=%s: login refused: %s is in use by another session", s->id, s->ip,
 		         j->mailbox);
 		p3_reply(s, "-ERR [IN-USE] mailbox %s is in use by another POP3 session", j->mailbox);
-	} else if (p3_job(s, open_work, open_done, j) == 0) {
+	} else if (p3_job(s, s->srv->workers, open_work, open_done, j) == 0) {
 		return; /* j goes on to the second step */
 	} else {
 		p3_lock_release(s->srv, s->lock);
@@ -250,13 +224,14 @@ static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 		return;
 	}
 	j->srv = s->srv;
+	j->cfg = s->cfg;
 	j->cr = *cr;
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
 	/* hashing is slow by design: on its own threads, so that a storm of
 	 * logins never holds up queue commits and deliveries */
-	if (p3_job_on(s, s->srv->auth_workers ? s->srv->auth_workers : s->srv->workers,
-	              check_work, check_done, j) < 0) {
+	if (p3_job(s, s->srv->auth_workers ? s->srv->auth_workers : s->srv->workers,
+	           check_work, check_done, j) < 0) {
 		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
 		explicit_bzero(j, sizeof *j);
 		free(j);
@@ -342,9 +317,4 @@ void p3_auth_continue(struct pop3_session *s, const char *line)
 		return;
 	}
 	login_submit(s, &cr);
-}
-
-void p3_init_delay(struct pop3_session *s)
-{
-	s->delay = evtimer_new(s->srv->base, on_fail_delay, s);
 }

@@ -157,7 +157,7 @@ static void cmd_capa(struct pop3_session *s, const struct pop3_command *c)
 	p3_reply(s, "PIPELINING");
 	p3_reply(s, "EXPIRE NEVER");
 	if (s->state == ST_AUTH) {
-		if (!s->tls && s->srv->tls)
+		if (!conn_tls(s->c) && s->srv->tls)
 			p3_reply(s, "STLS");
 		if (p3_auth_allowed(s)) {
 			p3_reply(s, "USER");
@@ -195,7 +195,7 @@ static void update_done(struct pop3_session *s, void *arg)
 		} else {
 			log_info("pop3[%llu] ip=%s: %s: logout, %zu deleted, %zu left", s->id, s->ip,
 			         s->mailbox, j->deleted, left);
-			p3_reply(s, "+OK %s POP3 server signing off (%zu messages left)", s->srv->cfg->hostname, left);
+			p3_reply(s, "+OK %s POP3 server signing off (%zu messages left)", s->cfg->hostname, left);
 		}
 		p3_close_after_reply(s);
 	}
@@ -209,7 +209,7 @@ static void cmd_quit(struct pop3_session *s, const struct pop3_command *c)
 
 	(void)c;
 	if (s->state != ST_TRANS) {
-		p3_reply(s, "+OK %s POP3 server signing off", s->srv->cfg->hostname);
+		p3_reply(s, "+OK %s POP3 server signing off", s->cfg->hostname);
 		p3_close_after_reply(s);
 		return;
 	}
@@ -226,7 +226,7 @@ static void cmd_quit(struct pop3_session *s, const struct pop3_command *c)
 		update_done(s, j);
 		return;
 	}
-	if (p3_job(s, update_work, update_done, j) < 0) {
+	if (p3_job(s, s->srv->workers, update_work, update_done, j) < 0) {
 		free(j);
 		p3_reply(s, "-ERR [SYS/TEMP] messages not deleted, try again later");
 		p3_close_after_reply(s);

@@ -6,32 +6,19 @@
  * buffered. RETR and TOP read the file in POP3_CHUNK pieces and stop
  * whenever POP3_OUT_HIGH bytes wait to be sent, going on from the write
  * callback below POP3_OUT_LOW, so a 40 MiB message never sits in memory.
- * A session is freed only from a timer or a libevent callback of its
- * own, never from inside its input loop. Sessions count toward the
- * connection limits shared with SMTP; a TLS handshake has the TLS
- * deadline, then the idle timeout applies.
+ * The connection (limits, TLS, timers, jobs, the end) is daemon/conn's:
+ * its idle clock counts output progress too, so a client slowly reading
+ * a long RETR is not idle.
  */
 #include "pop3/pop3_session_int.h"
-#include "daemon/connlimit.h"
-#include "tls/tls.h"
 #include "util/buf.h"
 #include "util/log.h"
-#include "util/workers.h"
-#include <arpa/inet.h>
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
 #include <fcntl.h>
-#include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,23 +30,14 @@ static void stream_end(struct pop3_session *s)
 	s->streaming = 0;
 }
 
-void p3_free(struct pop3_session *s)
+static void p3_free(void *st)
 {
-	log_info("pop3[%llu] ip=%s: disconnect", s->id, s->ip);
+	struct pop3_session *s = st;
+
 	stream_end(s);
 	if (s->lock)
 		p3_lock_release(s->srv, s->lock);
-	if (s->bev)
-		bufferevent_free(s->bev);
-	if (s->delay)
-		event_free(s->delay);
-	if (s->reaper)
-		event_free(s->reaper);
-	if (s->hs_deadline)
-		event_free(s->hs_deadline);
 	pop3_mailbox_free(&s->mb);
-	connlimit_release(s->srv->conns, s->ip);
-	s->srv->nsessions--;
 	free(s->ibuf);
 	free(s->obuf);
 	explicit_bzero(s->line, sizeof s->line);
@@ -68,8 +46,7 @@ void p3_free(struct pop3_session *s)
 
 void p3_write(struct pop3_session *s, const void *p, size_t n)
 {
-	if (s->bev)
-		bufferevent_write(s->bev, p, n);
+	conn_write(s->c, p, n);
 }
 
 static void p3_vreply(struct pop3_session *s, const char *fmt, va_list ap)
@@ -102,133 +79,63 @@ void p3_error(struct pop3_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	p3_vreply(s, fmt, ap);
 	va_end(ap);
-	if (++s->errors >= POP3_MAX_ERRORS && !s->closing) {
+	if (++s->errors >= POP3_MAX_ERRORS && conn_ready(s->c)) {
 		log_warn("pop3[%llu] ip=%s: too many errors (%d), disconnecting", s->id, s->ip, s->errors);
 		p3_reply(s, "-ERR too many errors, closing connection");
 		p3_close_after_reply(s);
 	}
 }
 
-static size_t output_pending(struct pop3_session *s)
-{
-	struct bufferevent *under = bufferevent_get_underlying(s->bev);
-	size_t n = evbuffer_get_length(bufferevent_get_output(s->bev));
-
-	if (under)
-		n += evbuffer_get_length(bufferevent_get_output(under));
-	return n;
-}
-
-/* Bytes the kernel still holds unsent: a client slowly draining the tail
- * of a large RETR is reading, not idle. */
-static int kernel_unsent(struct pop3_session *s)
-{
-	int n = 0;
-	struct bufferevent *under = bufferevent_get_underlying(s->bev);
-	evutil_socket_t fd = bufferevent_getfd(under ? under : s->bev);
-
-	if (fd < 0 || ioctl(fd, SIOCOUTQ, &n) < 0)
-		return 0;
-	return n;
-}
-
-static void on_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct pop3_session *s = arg;
-	struct timeval tv = { 0, 20000 };
-
-	(void)fd;
-	(void)what;
-	if (s->busy)
-		return; /* job_done reaps */
-	if (!s->bev || output_pending(s) == 0 || time(NULL) > s->close_deadline) {
-		p3_free(s);
-		return;
-	}
-	evtimer_add(s->reaper, &tv);
-}
-
-static void reap_soon(struct pop3_session *s)
-{
-	struct timeval zero = { 0, 0 };
-
-	evtimer_add(s->reaper, &zero);
-}
-
 void p3_close_after_reply(struct pop3_session *s)
 {
-	if (s->closing)
-		return;
-	s->closing = 1;
-	s->close_deadline = time(NULL) + 30;
 	stream_end(s);
-	if (s->bev)
-		bufferevent_disable(s->bev, EV_READ);
-	reap_soon(s);
+	conn_close(s->c);
 }
 
 /* One command line from input; 0 when no complete line is buffered. */
-static int cmd_step(struct pop3_session *s, struct evbuffer *in)
+static int cmd_step(struct pop3_session *s)
 {
-	struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
-	size_t avail = evbuffer_get_length(in), linelen, len;
+	size_t len;
 
-	if (p.pos < 0) {
-		if (avail > POP3_LINE_MAX) {
-			evbuffer_drain(in, avail);
-			s->discarding = 1;
-		}
+	switch (conn_getline(s->c, s->line, sizeof s->line, &len)) {
+	case CONN_NOLINE:
 		return 0;
-	}
-	linelen = (size_t)p.pos + 1;
-	if (s->discarding || linelen > POP3_LINE_MAX) {
-		evbuffer_drain(in, linelen);
-		s->discarding = 0;
+	case CONN_LINE_LONG:
 		s->auth_wait = 0;
 		p3_error(s, "-ERR line too long");
 		return 1;
+	case CONN_LINE:
+		break;
 	}
-	evbuffer_remove(in, s->line, linelen);
-	len = linelen - 1;
-	if (len > 0 && s->line[len - 1] == '\r')
-		len--;
-	s->line[len] = '\0';
 	if (s->auth_wait)
 		p3_auth_continue(s, s->line);
 	else
 		p3_dispatch(s, s->line, len);
-	explicit_bzero(s->line, linelen);
+	explicit_bzero(s->line, len + 1);
 	return 1;
 }
 
-/* Commands wait while a job runs, a message is being sent, or replies pile
- * up unread (a client pipelining LISTs without reading): on_write goes on. */
+/* Commands wait while a message is being sent or replies pile up unread
+ * (a client pipelining LISTs without reading): drained() goes on. */
 static int can_process(struct pop3_session *s)
 {
-	return !s->busy && !s->closing && !s->streaming && s->bev &&
-	       evbuffer_get_length(bufferevent_get_output(s->bev)) < POP3_OUT_HIGH;
+	return conn_ready(s->c) && !s->streaming && conn_output_pending(s->c) < POP3_OUT_HIGH;
 }
 
-static void p3_process(struct pop3_session *s)
+static void on_input(struct conn *c, void *st)
 {
-	/* the input buffer is fetched each time: STLS replaces the bufferevent */
+	struct pop3_session *s = st;
+
+	(void)c;
 	while (can_process(s))
-		if (!cmd_step(s, bufferevent_get_input(s->bev)))
+		if (!cmd_step(s))
 			break;
-}
-
-void p3_resume(struct pop3_session *s)
-{
-	if (s->bev)
-		p3_process(s);
 }
 
 /* Queue message bytes until POP3_OUT_HIGH waits or the message is done. */
 static void stream_fill(struct pop3_session *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-
-	while (s->streaming && evbuffer_get_length(out) < POP3_OUT_HIGH) {
+	while (s->streaming && conn_ready(s->c) && conn_output_pending(s->c) < POP3_OUT_HIGH) {
 		ssize_t n = s->enc.done ? 0 : read(s->fd, s->ibuf, POP3_CHUNK);
 		size_t o;
 
@@ -301,7 +208,7 @@ static void search_message(struct pop3_session *s, size_t i, long body_lines)
 		j->mb = &s->mb;
 		j->i = i;
 		j->body_lines = body_lines;
-		if (p3_job(s, find_work, find_done, j) == 0)
+		if (p3_job(s, s->srv->workers, find_work, find_done, j) == 0)
 			return;
 		free(j);
 	}
@@ -357,84 +264,13 @@ void p3_send_message(struct pop3_session *s, size_t i, long body_lines)
 	send_message(s, i, body_lines, 1);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_drained(struct conn *c, void *st)
 {
-	(void)bev;
-	p3_process(arg);
-}
+	struct pop3_session *s = st;
 
-static void on_write(struct bufferevent *bev, void *arg)
-{
-	struct pop3_session *s = arg;
-
-	(void)bev;
 	if (s->streaming)
 		stream_fill(s);
-	p3_process(s);
-}
-
-/* End s now; a worker job holding it frees it when done. */
-static void p3_abort(struct pop3_session *s)
-{
-	if (s->busy) {
-		s->dead = 1;
-		stream_end(s);
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		return;
-	}
-	p3_free(s);
-}
-
-/* The handshake deadline, from its start (the idle timeout restarts with
- * every byte, so a trickled ClientHello would outlive it). */
-static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
-{
-	struct pop3_session *s = arg;
-
-	(void)fd;
-	(void)what;
-	if (!s->handshaking)
-		return;
-	log_info("pop3[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
-	p3_abort(s);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct pop3_session *s = arg;
-	unsigned long e;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS handshake finished: from now on the idle timeout */
-		s->handshaking = 0;
-		if (s->hs_deadline)
-			evtimer_del(s->hs_deadline);
-		p3_set_timeout(s, s->srv->cfg->pop3_timeout);
-		return;
-	}
-	if ((what & BEV_EVENT_TIMEOUT) && s->handshaking) {
-		log_info("pop3[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
-	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing &&
-	    (s->streaming || output_pending(s) > 0 || kernel_unsent(s) > 0)) {
-		/* not idle: a long RETR is still being sent (the write timeout
-		 * catches a client that stopped reading) */
-		bufferevent_enable(s->bev, EV_READ);
-		return;
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		/* RFC 1939 section 3: close without a reply and without UPDATE */
-		if (!s->closing)
-			log_info("pop3[%llu] ip=%s: idle timeout", s->id, s->ip);
-	} else if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
-		return;
-	}
-	while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
-		char eb[256];
-		ERR_error_string_n(e, eb, sizeof eb);
-		log_info("pop3[%llu] ip=%s: TLS error: %s", s->id, s->ip, eb);
-	}
-	p3_abort(s);
+	on_input(c, s);
 }
 
 struct p3_job_ctx {
@@ -451,33 +287,16 @@ static void job_work(void *p)
 	j->work(j->arg);
 }
 
-static void job_done(void *p)
+static void job_done(struct conn *c, void *p)
 {
 	struct p3_job_ctx *j = p;
-	struct pop3_session *s = j->s;
 
-	s->busy = 0;
-	if (s->dead) {
-		j->done(NULL, j->arg);
-		p3_free(s);
-	} else {
-		j->done(s, j->arg);
-		if (s->closing)
-			reap_soon(s);
-		else if (!s->busy)
-			p3_resume(s);
-	}
+	j->done(c ? j->s : NULL, j->arg);
 	free(j);
 }
 
-int p3_job(struct pop3_session *s, void (*work)(void *),
+int p3_job(struct pop3_session *s, struct workers *pool, void (*work)(void *),
            void (*done)(struct pop3_session *, void *), void *arg)
-{
-	return p3_job_on(s, s->srv->workers, work, done, arg);
-}
-
-int p3_job_on(struct pop3_session *s, struct workers *pool, void (*work)(void *),
-              void (*done)(struct pop3_session *, void *), void *arg)
 {
 	struct p3_job_ctx *j = malloc(sizeof *j);
 
@@ -487,120 +306,40 @@ int p3_job_on(struct pop3_session *s, struct workers *pool, void (*work)(void *)
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	if (workers_submit(pool, job_work, job_done, j) < 0) {
+	if (conn_job(s->c, pool, 0, job_work, job_done, j) < 0) {
 		free(j);
 		return -1;
 	}
-	s->busy = 1;
 	return 0;
 }
 
-void p3_set_timeout(struct pop3_session *s, int seconds)
+/* RFC 1939 section 3: an idle session is closed without a reply and
+ * without entering the UPDATE state (no timeout callback). */
+static const struct conn_proto pop3_proto = {
+	.name = "pop3",
+	.input = on_input,
+	.drained = on_drained,
+	.free = p3_free,
+};
+
+void pop3_session_start(struct conn *c)
 {
-	struct timeval tv = { seconds, 0 };
+	struct pop3_session *s = calloc(1, sizeof *s);
 
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
-}
-
-void p3_attach(struct pop3_session *s)
-{
-	struct bufferevent *under = bufferevent_get_underlying(s->bev);
-
-	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, POP3_INPUT_HIGH);
-	bufferevent_setwatermark(s->bev, EV_WRITE, POP3_OUT_LOW, 0);
-	/* under STLS the TLS filter stops encrypting above this, so the
-	 * filter's own output is what stream_fill sees grow */
-	if (under) {
-		bufferevent_setwatermark(under, EV_WRITE, 0, POP3_OUT_HIGH);
-		/* the timeouts are the filter's: a timeout of the socket below
-		 * would disable its reading behind the filter's back, and a
-		 * session kept alive by a long RETR would never read again */
-		bufferevent_set_timeouts(under, NULL, NULL);
-	}
-	p3_set_timeout(s, s->handshaking ? s->srv->cfg->tls_handshake_timeout : s->srv->cfg->pop3_timeout);
-	if (s->handshaking) {
-		struct timeval tv = { s->srv->cfg->tls_handshake_timeout, 0 };
-
-		if (s->hs_deadline || (s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
-			evtimer_add(s->hs_deadline, &tv);
-	}
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
-
-static void peer_ip(const struct sockaddr *sa, char *ip, size_t iplen)
-{
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const void *)sa;
-		inet_ntop(AF_INET6, &a6->sin6_addr, ip, (socklen_t)iplen);
-		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, (socklen_t)iplen);
-	}
-}
-
-/* Over a connection limit: one -ERR, written without waiting, and close. */
-static void refuse_connection(struct server *srv, evutil_socket_t fd, const char *ip, int why,
-                              enum listener_kind kind)
-{
-	char line[300];
-	int n = snprintf(line, sizeof line, "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n",
-	                 srv->cfg->hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
-
-	log_warn("pop3: ip=%s refused: too many connections%s", ip,
-	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
-	/* POP3S: the client expects a TLS handshake, a clear-text line would only confuse it */
-	if (kind != LISTEN_POP3S && send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		/* the client is gone or not reading: nothing more to do */
-	}
-	evutil_closesocket(fd);
-}
-
-void pop3_session_start(struct server *srv, evutil_socket_t fd,
-                        const struct sockaddr *sa, int socklen, enum listener_kind kind)
-{
-	struct pop3_session *s;
-	char ip[INET6_ADDRSTRLEN];
-	int lim;
-
-	(void)socklen;
-	peer_ip(sa, ip, sizeof ip);
-	lim = connlimit_acquire(srv->conns, ip, srv->cfg->max_connections, srv->cfg->max_connections_per_ip);
-	if (lim != CONN_OK) {
-		refuse_connection(srv, fd, ip, lim, kind);
+	if (!s) {
+		conn_abort(c);
 		return;
 	}
-	if (!(s = calloc(1, sizeof *s))) {
-		connlimit_release(srv->conns, ip);
-		evutil_closesocket(fd);
-		return;
-	}
-	s->srv = srv;
-	s->kind = kind;
+	s->c = c;
+	s->srv = conn_server(c);
+	s->cfg = conn_cfg(c);
+	s->id = conn_id(c);
+	snprintf(s->ip, sizeof s->ip, "%s", conn_ip(c));
 	s->fd = -1;
 	s->state = ST_AUTH;
-	s->id = ++srv->next_session_id;
-	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	if (kind == LISTEN_POP3S) {
-		SSL *ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
-		if (ssl)
-			s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-			                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		s->tls = s->handshaking = 1;
-	} else {
-		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
-	if (!s->bev) {
-		evutil_closesocket(fd);
-		connlimit_release(srv->conns, ip);
-		free(s);
-		return;
-	}
-	srv->nsessions++;
-	p3_init_delay(s);
-	s->reaper = evtimer_new(srv->base, on_reap, s);
-	p3_attach(s);
-	log_info("pop3[%llu] ip=%s: connect%s", s->id, s->ip, s->tls ? " (TLS)" : "");
-	p3_reply(s, "+OK %s POP3 server ready", srv->cfg->hostname);
+	conn_bind(c, &pop3_proto, s);
+	conn_set_input_max(c, POP3_INPUT_HIGH, 0);
+	conn_set_output_marks(c, POP3_OUT_LOW, POP3_OUT_HIGH);
+	conn_set_idle(c, s->cfg->pop3_timeout);
+	p3_reply(s, "+OK %s POP3 server ready", s->cfg->hostname);
 }

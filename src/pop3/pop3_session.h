@@ -7,7 +7,6 @@
  */
 #ifndef HM_POP3_SESSION_H
 #define HM_POP3_SESSION_H
-#include <event2/util.h>
 #include "daemon/server.h"
 
 struct sockaddr;
@@ -15,7 +14,8 @@ struct sockaddr;
 /* Once, before the event loop runs. 0 or -1. */
 int pop3_service_start(struct server *srv);
 void pop3_service_stop(struct server *srv);
-void pop3_session_start(struct server *srv, evutil_socket_t fd,
-                        const struct sockaddr *sa, int socklen, enum listener_kind kind);
+/* The service's start (daemon/conn.h: struct conn_service). */
+struct conn;
+void pop3_session_start(struct conn *c);
 
 #endif

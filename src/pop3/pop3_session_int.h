@@ -1,6 +1,7 @@
 /*
  * pop3_session_int: the session struct shared by the files of the POP3
- * server (pop3_session.c: I/O, lifecycle, worker jobs, message streaming;
+ * server, on a daemon/conn connection (pop3_session.c: lifecycle, input
+ * loop, worker jobs, message streaming;
  * pop3_cmds.c: the command table and transaction commands; pop3_auth.c:
  * STLS, USER/PASS, AUTH PLAIN and the login; pop3_service.c: the mailbox
  * locks and the grant purge).
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/queue.h>
 #include <time.h>
+#include "daemon/conn.h"
 #include "pop3/pop3_session.h"
 #include "pop3/pop3_parse.h"
 #include "pop3/pop3_maildir.h"
@@ -22,20 +24,15 @@
 
 enum pop3_state { ST_AUTH = 1, ST_TRANS = 2 };
 
-struct bufferevent;
-struct event;
 struct pop3_lock;
 
 struct pop3_session {
+	struct conn *c;
 	struct server *srv;
-	struct bufferevent *bev;
-	enum listener_kind kind;
-	unsigned long long id;
+	const struct config *cfg;    /* the connection's snapshot */
+	unsigned long long id;       /* for log lines: the connection's */
 	char ip[INET6_ADDRSTRLEN];
 	enum pop3_state state;
-	int tls;
-	int handshaking;               /* TLS handshake not finished yet */
-	struct event *hs_deadline;     /* ends the session if it does not finish in time */
 	int errors;
 
 	/* authorization */
@@ -45,7 +42,6 @@ struct pop3_session {
 	char mailbox[320];           /* logged in as */
 	char account[64];
 	struct pop3_lock *lock;      /* the mailbox, held while logged in */
-	struct event *delay;         /* delayed failure reply */
 
 	/* transaction */
 	struct pop3_mailbox mb;
@@ -57,32 +53,19 @@ struct pop3_session {
 	struct pop3_enc enc;
 	char *ibuf, *obuf;           /* POP3_CHUNK, 2 * POP3_CHUNK + 8 */
 
-	int busy;        /* a worker job (or a failure delay) is in flight */
-	int closing;     /* final reply sent, close once flushed */
-	int dead;        /* peer gone while busy: free when the job returns */
-	struct event *reaper;
-	time_t close_deadline;
-	int discarding;  /* inside an overlong line */
 	char line[POP3_LINE_MAX + 2];
 };
 
 /* pop3_session.c */
-void p3_free(struct pop3_session *s);
-void p3_attach(struct pop3_session *s);
-/* The read and write timeouts of the connection. */
-void p3_set_timeout(struct pop3_session *s, int seconds);
 void p3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A -ERR that counts toward POP3_MAX_ERRORS. */
 void p3_error(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void p3_write(struct pop3_session *s, const void *p, size_t n);
 void p3_close_after_reply(struct pop3_session *s);
-void p3_resume(struct pop3_session *s);
-/* Run work on a worker; done runs on the loop (s NULL if the session died). */
-int p3_job(struct pop3_session *s, void (*work)(void *), void (*done)(struct pop3_session *, void *), void *arg);
-/* The same on another pool (the password check uses srv->auth_workers). */
+/* Run work on pool, then done on the loop (s NULL if the session ended). */
 struct workers;
-int p3_job_on(struct pop3_session *s, struct workers *pool, void (*work)(void *),
-              void (*done)(struct pop3_session *, void *), void *arg);
+int p3_job(struct pop3_session *s, struct workers *pool, void (*work)(void *),
+           void (*done)(struct pop3_session *, void *), void *arg);
 /* Send message i (0-based): everything (body_lines -1) or TOP's part. */
 void p3_send_message(struct pop3_session *s, size_t i, long body_lines);
 
@@ -97,7 +80,6 @@ void p3_cmd_auth(struct pop3_session *s, const struct pop3_command *c);
 void p3_auth_continue(struct pop3_session *s, const char *line);
 /* May USER/PASS/AUTH be used now (TLS, or plaintext allowed)? */
 int p3_auth_allowed(const struct pop3_session *s);
-void p3_init_delay(struct pop3_session *s);
 
 /* pop3_service.c: one session per mailbox (in-memory, one daemon owns the data dir) */
 struct pop3_lock *p3_lock_take(struct server *srv, const char *mailbox);  /* NULL: in use */

@@ -3,12 +3,15 @@
  * inbound SMTP session. Plaintext the client pipelined behind STARTTLS is
  * thrown away, never executed (the CVE-2011-0411 class). AUTH is offered
  * only under TLS; the password check runs on a worker, failures are
- * answered after a delay and counted per IP (throttle).
+ * answered after a delay and counted per IP (throttle). A session is
+ * authorized once, here: by AUTH, or by a POP-before-SMTP grant for its
+ * IP found when it connects; its limits come from policy/limits.
  */
 #include "smtp/smtp_session_int.h"
 #include "auth/auth.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
+#include "policy/limits.h"
 #include "policy/relay_auth.h"
 #include "store/store.h"
 #include "tls/tls.h"
@@ -23,20 +26,15 @@
 #include <strings.h>
 #include <time.h>
 
-#define AUTH_FAIL_DELAY 1   /* seconds before a 535 */
+#define AUTH_FAIL_DELAY_MS 1000   /* before a 535 */
 
 void cmd_starttls(struct smtp_session *s, const char *arg)
 {
-	struct evbuffer *in;
-	struct bufferevent *tb;
-	size_t junk;
-	SSL *ssl;
-
 	if (*arg) {
 		session_error(s, 501, "5.5.4", "Syntax: STARTTLS");
 		return;
 	}
-	if (s->tls) {
+	if (conn_tls(s->c)) {
 		session_error(s, 503, "5.5.1", "Error: TLS already active");
 		return;
 	}
@@ -44,60 +42,29 @@ void cmd_starttls(struct smtp_session *s, const char *arg)
 		session_error(s, 454, "4.7.0", "TLS not available");
 		return;
 	}
-	if (!(ssl = tls_server_new_ssl(s->srv->tls))) {
-		session_reply(s, 454, "4.7.0", "TLS not available due to temporary reason");
-		return;
-	}
+	/* the reply goes out in clear text, before the filter is in place */
 	session_reply(s, 220, "2.0.0", "Ready to start TLS");
-	in = bufferevent_get_input(s->bev);
-	if ((junk = evbuffer_get_length(in)) > 0) {
-		log_warn("smtp[%llu] ip=%s: discarding %zu bytes pipelined after STARTTLS", s->id, s->ip, junk);
-		evbuffer_drain(in, junk);
-	}
-	tb = bufferevent_openssl_filter_new(s->srv->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!tb) {
-		SSL_free(ssl);
+	if (conn_starttls(s->c) < 0) {
+		log_warn("smtp[%llu] ip=%s: cannot start TLS", s->id, s->ip);
 		session_close_after_reply(s);
 		return;
 	}
-	s->bev = tb;
-	session_attach(s);
-	session_tls_deadline(s);
 	/* RFC 3207 4.2: forget everything learned before TLS. */
-	txn_reset(s);
+	tx_end(s);
 	s->helo_seen = 0;
 	s->helo[0] = '\0';
-	s->tls = 1;
 }
 
-int session_owns_domain(const struct smtp_session *s, const char *domain)
-{
-	int i;
-
-	for (i = 0; i < s->ndomains; i++)
-		if (strcasecmp(s->domains[i], domain) == 0)
-			return 1;
-	return 0;
-}
-
+/* What an authorized session needs of its account: its record (limits,
+ * standing) and its domains (sender affiliation). */
 struct acct_info {
-	char (*domains)[256];
+	struct account a;
+	char (*domains)[POLICY_DOMAIN_MAX];
 	int ndomains;
-	int lim_hour, lim_day, lim_rcpt;
-};
-
-struct auth_job {
-	struct server *srv;
-	struct sasl_creds cr;
-	enum auth_result res;
-	char account[64], mailbox[320];
-	struct acct_info ai;
-	char ip[64];
 };
 
 struct domain_list {
-	char (*d)[256];
+	char (*d)[POLICY_DOMAIN_MAX];
 	int n;
 };
 
@@ -107,61 +74,64 @@ static int collect_domain(const char *domain, const char *account, void *arg)
 
 	(void)account;
 	if (l->n < SMTP_MAX_DOMAINS)
-		snprintf(l->d[l->n++], 256, "%s", domain);
+		snprintf(l->d[l->n++], POLICY_DOMAIN_MAX, "%s", domain);
 	return 0;
 }
 
-/* What an authorized session needs of its account: its domains (sender
- * affiliation) and its limits with overrides applied. Blocking. 0 or -1. */
-
-static int load_account(struct server *srv, const char *account, struct acct_info *ai)
+/* Blocking: on a worker. 0 or -1. */
+static int load_account(struct store *st, const char *account, struct acct_info *ai)
 {
-	struct domain_list l = { calloc(SMTP_MAX_DOMAINS, 256), 0 };
-	struct account a;
+	struct domain_list l = { calloc(SMTP_MAX_DOMAINS, POLICY_DOMAIN_MAX), 0 };
 
-	if (!l.d || store_domain_list(srv->store, account, collect_domain, &l) != 0 ||
-	    store_account_get(srv->store, account, &a) != 0) {
+	if (!l.d || store_domain_list(st, account, collect_domain, &l) != 0 ||
+	    store_account_get(st, account, &ai->a) != 0) {
 		free(l.d);
 		return -1;
 	}
 	ai->domains = l.d;
 	ai->ndomains = l.n;
-	ai->lim_hour = a.limit_per_hour >= 0 ? a.limit_per_hour : srv->cfg->recipients_per_hour;
-	ai->lim_day = a.limit_per_day >= 0 ? a.limit_per_day : srv->cfg->recipients_per_day;
-	ai->lim_rcpt = a.limit_max_recipients > 0 ? a.limit_max_recipients : srv->cfg->max_recipients;
 	return 0;
 }
 
-/* Make s authorized as account (AUTH or POP-before-SMTP); takes ai's memory. */
-static void session_authorize(struct smtp_session *s, const char *account, const char *user,
-                              struct acct_info *ai)
+/* Authorize s as account (AUTH or POP-before-SMTP); takes ai's memory. The
+ * only place the session's authorization is set. */
+static void session_authorize(struct smtp_session *s, enum policy_auth how, const char *account,
+                              const char *user, struct acct_info *ai)
 {
-	s->authorized = 1;
+	s->auth = how;
 	snprintf(s->account, sizeof s->account, "%s", account);
 	snprintf(s->auth_user, sizeof s->auth_user, "%s", user);
 	free(s->domains);
 	s->domains = ai->domains;
 	s->ndomains = ai->ndomains;
-	s->lim_hour = ai->lim_hour;
-	s->lim_day = ai->lim_day;
-	s->lim_rcpt = ai->lim_rcpt;
+	account_limits(&ai->a, s->cfg, &s->lim);
 	ai->domains = NULL;
 }
+
+struct auth_job {
+	struct store *store;
+	struct throttle *throttle;
+	struct sasl_creds cr;
+	enum auth_result res;
+	char account[64], mailbox[SMTP_ADDR_MAX];
+	struct acct_info ai;
+	char ip[64];
+};
 
 static void auth_work(void *p)
 {
 	struct auth_job *j = p;
 
-	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
+	j->res = auth_check(j->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
 	                    j->mailbox, sizeof j->mailbox);
 	explicit_bzero(j->cr.password, sizeof j->cr.password);
-	if (j->res == AUTH_OK && load_account(j->srv, j->account, &j->ai) < 0)
+	if (j->res == AUTH_OK && load_account(j->store, j->account, &j->ai) < 0)
 		j->res = AUTH_TEMPFAIL;
 }
 
 /* POP-before-SMTP: a recent POP3 login from this IP authorizes the session. */
 struct grant_job {
-	struct server *srv;
+	struct store *store;
 	char ip[64];
 	struct relay_grant g;
 	int found;
@@ -172,16 +142,16 @@ static void grant_work(void *p)
 {
 	struct grant_job *j = p;
 
-	j->found = relay_auth_lookup(j->srv->store, j->ip, time(NULL), &j->g) == 0 &&
-	           load_account(j->srv, j->g.account, &j->ai) == 0;
+	j->found = relay_auth_lookup(j->store, j->ip, time(NULL), &j->g) == 0 &&
+	           load_account(j->store, j->g.account, &j->ai) == 0;
 }
 
 static void grant_done(struct smtp_session *s, void *p)
 {
 	struct grant_job *j = p;
 
-	if (s && j->found && !s->authorized) {
-		session_authorize(s, j->g.account, j->g.mailbox, &j->ai);
+	if (s && j->found && s->auth == POLICY_ANON) {
+		session_authorize(s, POLICY_POP_GRANT, j->g.account, j->g.mailbox, &j->ai);
 		log_info("smtp[%llu] ip=%s: authorized by POP-before-SMTP account=%s user=%s", s->id, s->ip,
 		         s->account, s->auth_user);
 	}
@@ -195,44 +165,33 @@ void session_check_pop_grant(struct smtp_session *s)
 
 	if (!j)
 		return;
-	j->srv = s->srv;
+	j->store = s->srv->store;
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
-	if (session_job(s, grant_work, grant_done, j) < 0)
+	if (session_job(s, s->srv->workers, grant_work, grant_done, j) < 0)
 		free(j);
 }
 
-static void on_fail_delay(evutil_socket_t fd, short what, void *arg)
+static void fail_reply(struct conn *c, void *st)
 {
-	struct smtp_session *s = arg;
-
-	(void)fd;
-	(void)what;
-	s->busy = 0;
-	if (s->dead) {
-		session_free(s);
-		return;
-	}
-	session_error_logged(s, 535, "5.7.8", "Error: authentication failed");
-	session_resume(s);
+	(void)c;
+	session_error_logged(st, 535, "5.7.8", "Error: authentication failed");
 }
 
 static void auth_done(struct smtp_session *s, void *p)
 {
 	struct auth_job *j = p;
 	char safe[200];
-	struct timeval tv = { AUTH_FAIL_DELAY, 0 };
 
 	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
 	if (j->res != AUTH_FAIL)
-		throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 0);
+		throttle_end(j->throttle, j->ip, time(NULL), 0);
 	switch (j->res) {
 	case AUTH_OK:
 		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s ? s->id : 0, j->ip,
 		         j->mailbox, j->account);
 		if (!s)
 			break;
-		session_authorize(s, j->account, j->mailbox, &j->ai);
-		s->authenticated = 1;
+		session_authorize(s, POLICY_SMTP_AUTH, j->account, j->mailbox, &j->ai);
 		session_reply(s, 235, "2.7.0", "Authentication successful");
 		break;
 	case AUTH_SUSPENDED:
@@ -250,15 +209,14 @@ static void auth_done(struct smtp_session *s, void *p)
 	case AUTH_FAIL:
 		/* fail2ban: "authentication failed ... ip=ADDR" */
 		log_warn("smtp authentication failed: ip=%s user=%s", j->ip, safe);
-		if (throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 1))
+		if (throttle_end(j->throttle, j->ip, time(NULL), 1))
 			log_warn("smtp: ip=%s blocked from authenticating after repeated failures", j->ip);
-		if (s && s->delay) {
-			s->busy = 1; /* hold pipelined input until the reply */
-			evtimer_add(s->delay, &tv);
-		}
+		if (s)   /* the reply after a delay; pipelined input waits for it */
+			conn_pause(s->c, AUTH_FAIL_DELAY_MS, fail_reply);
 		break;
 	}
 	free(j->ai.domains);
+	explicit_bzero(j, sizeof *j);
 	free(j);
 }
 
@@ -270,10 +228,12 @@ static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
 	s->mode = MODE_CMD;
 	s->auth_step = AUTH_NONE;
 	if (!j) {
+		explicit_bzero(cr, sizeof *cr);
 		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
 		return;
 	}
-	j->srv = s->srv;
+	j->store = s->srv->store;
+	j->throttle = s->srv->auth_throttle;
 	j->cr = *cr;
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
@@ -284,8 +244,9 @@ static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
 		session_reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
 		return;
 	}
-	if (session_job_on(s, s->srv->auth_workers, auth_work, auth_done, j) < 0) {
+	if (session_job(s, s->srv->auth_workers, auth_work, auth_done, j) < 0) {
 		throttle_end(s->srv->auth_throttle, j->ip, time(NULL), 0);
+		explicit_bzero(j, sizeof *j);
 		free(j);
 		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
 	}
@@ -310,15 +271,15 @@ void cmd_auth(struct smtp_session *s, const char *arg)
 		session_error(s, 503, "5.5.1", "Error: send EHLO first");
 		return;
 	}
-	if (!s->tls) {
+	if (!conn_tls(s->c)) {
 		session_error(s, 538, "5.7.11", "Encryption required for requested authentication mechanism");
 		return;
 	}
-	if (s->authenticated) {
+	if (s->auth == POLICY_SMTP_AUTH) {
 		session_error(s, 503, "5.5.1", "Error: already authenticated");
 		return;
 	}
-	if (s->in_tx) {
+	if (s->tx) {
 		session_error(s, 503, "5.5.1", "Error: AUTH not allowed during a mail transaction");
 		return;
 	}
@@ -409,9 +370,4 @@ void auth_continue(struct smtp_session *s, const char *line)
 	default:
 		auth_malformed(s);
 	}
-}
-
-void session_init_delay(struct smtp_session *s)
-{
-	s->delay = evtimer_new(s->srv->base, on_fail_delay, s);
 }

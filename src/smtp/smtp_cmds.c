@@ -1,43 +1,30 @@
 /*
  * smtp_cmds: the SMTP command table and its handlers (RFC 5321 4.1).
- * Each handler validates sequence and syntax, replies, and changes session
- * state; RCPT's mailbox lookup runs on a worker (the store blocks).
+ * Each handler validates sequence and syntax, asks the policy
+ * (policy/smtp_policy) what to answer, replies, and changes session
+ * state; RCPT's mailbox lookup runs on a worker (the store blocks). A
+ * transaction (struct smtp_tx) is made by an accepted MAIL and ended by
+ * RSET, HELO/EHLO, STARTTLS or the end of its message.
  */
 #include "smtp/smtp_session_int.h"
-#include "queue/queue.h"
 #include "store/store.h"
 #include "policy/rate.h"
-#include <time.h>
 #include "util/log.h"
 #include <ctype.h>
-#include <sys/statvfs.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 typedef void (*cmd_handler)(struct smtp_session *s, const char *arg);
 
-void txn_reset(struct smtp_session *s)
+void tx_end(struct smtp_session *s)
 {
-	if (s->spool) {
-		spool_abort(s->spool);
-		s->spool = NULL;
-	}
-	buf_free(&s->wbuf);
-	s->in_tx = 0;
-	s->nrcpt = 0;
-	s->sender[0] = '\0';
-	memset(&s->mail, 0, sizeof s->mail);
-	s->data_bytes = 0;
-	s->too_big = s->write_failed = s->write_errno = 0;
-	s->used_bdat = 0;
+	tx_free(s->tx);
+	s->tx = NULL;
 	s->mode = MODE_CMD;
-	if (s->tx_as_mx) {
-		s->tx_as_mx = 0;
-		s->authorized = 1;
-	}
 }
 
 static int no_arg(struct smtp_session *s, const char *arg)
@@ -52,123 +39,114 @@ static int no_arg(struct smtp_session *s, const char *arg)
 static void cmd_helo_common(struct smtp_session *s, const char *arg, int esmtp)
 {
 	char name[256];
+	int tls = conn_tls(s->c);
 
 	if (smtp_parse_helo(arg, name, sizeof name) < 0) {
 		session_error(s, 501, "5.5.4", "Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
 		return;
 	}
-	txn_reset(s);
+	tx_end(s);
 	snprintf(s->helo, sizeof s->helo, "%s", name);
 	s->helo_seen = 1;
 	s->esmtp = esmtp;
 	if (!esmtp) {
-		session_reply(s, 250, NULL, "%s", s->srv->cfg->hostname);
+		session_reply(s, 250, NULL, "%s", s->cfg->hostname);
 		return;
 	}
 	session_reply(s, 250, NULL,
 	              "%s\nPIPELINING\nSIZE %llu\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING%s%s\nHELP",
-	              s->srv->cfg->hostname, (unsigned long long)s->srv->cfg->message_size,
-	              !s->tls && s->srv->tls ? "\nSTARTTLS" : "",
-	              s->tls && !s->authenticated ? "\nAUTH PLAIN LOGIN" : "");
+	              s->cfg->hostname, (unsigned long long)s->cfg->message_size,
+	              !tls && s->srv->tls ? "\nSTARTTLS" : "",
+	              tls && s->auth != POLICY_SMTP_AUTH ? "\nAUTH PLAIN LOGIN" : "");
 }
 
 static void cmd_helo(struct smtp_session *s, const char *arg) { cmd_helo_common(s, arg, 0); }
 static void cmd_ehlo(struct smtp_session *s, const char *arg) { cmd_helo_common(s, arg, 1); }
 
-/* Would a message of the declared size eat into [limits] min_free_space? */
-static int disk_short(struct smtp_session *s)
+/* The facts of a MAIL command for the policy (the disk is asked here). */
+static void mail_facts(struct smtp_session *s, const struct smtp_mail_args *ma, const char *sender,
+                       struct policy_mail *m)
 {
 	struct statvfs v;
-	uint64_t avail, need = s->srv->cfg->min_free_space;
 
-	if (statvfs(s->srv->queue_dir, &v) < 0)
-		return 0; /* cannot tell: the write itself will report ENOSPC */
-	avail = (uint64_t)v.f_bavail * v.f_frsize;
-	if (s->mail.has_size)
-		need += s->mail.size;
-	if (avail >= need)
-		return 0;
-	log_warn("smtp[%llu] ip=%s: reject MAIL: 452 4.3.1 %llu bytes free in the queue, need %llu", s->id,
-	         s->ip, (unsigned long long)avail, (unsigned long long)need);
-	return 1;
+	memset(m, 0, sizeof *m);
+	m->sender = sender;
+	m->domain = ma->from.null ? "" : ma->from.domain;
+	m->declared_size = ma->has_size ? ma->size : 0;
+	m->size_limit = s->cfg->message_size;
+	m->disk_min_free = s->cfg->min_free_space;
+	/* cannot tell: the write itself will report ENOSPC */
+	if (statvfs(s->srv->queue_dir, &v) == 0) {
+		m->disk_known = 1;
+		m->disk_avail = (uint64_t)v.f_bavail * v.f_frsize;
+	}
 }
 
 static void cmd_mail(struct smtp_session *s, const char *arg)
 {
-	int code;
+	struct smtp_mail_args ma;
+	struct policy_client cl;
+	struct policy_mail m;
+	struct policy_verdict v;
+	char sender[SMTP_ADDR_MAX];
+	int code, relay;
 	const char *enh, *why;
 
 	if (!s->helo_seen) {
 		session_error(s, 503, "5.5.1", "Error: send HELO/EHLO first");
 		return;
 	}
-	if (s->in_tx) {
+	if (s->tx) {
 		session_error(s, 503, "5.5.1", "Error: nested MAIL command");
 		return;
 	}
-	if (s->kind != LISTEN_SMTP && !s->authorized) {
-		log_info("smtp[%llu] ip=%s: reject MAIL: 530 5.7.0 authentication required on submission port",
-		         s->id, s->ip);
-		session_error_logged(s, 530, "5.7.0", "Authentication required");
+	session_policy_client(s, &cl);
+	if (cl.submission && cl.auth == POLICY_ANON) {     /* before the syntax: say what is needed */
+		memset(&m, 0, sizeof m);
+		m.sender = m.domain = "";
+		policy_mail(&cl, &m, &relay, &v);
+		session_verdict(s, &v);
 		return;
 	}
-	if (smtp_parse_mail(arg, &s->mail, &code, &enh, &why) < 0) {
+	if (smtp_parse_mail(arg, &ma, &code, &enh, &why) < 0) {
 		session_error(s, code, enh, "%s", why);
 		return;
 	}
-	if (s->mail.body == SMTP_BODY_BINARYMIME) {
+	if (ma.body == SMTP_BODY_BINARYMIME) {
 		session_error(s, 555, "5.5.4", "BODY=BINARYMIME is not supported");
 		return;
 	}
-	if (s->mail.from.utf8 && !s->mail.smtputf8) {
+	if (ma.from.utf8 && !ma.smtputf8) {
 		session_error(s, 553, "5.6.7", "UTF-8 address requires the SMTPUTF8 parameter");
 		return;
 	}
-	if (disk_short(s)) {
-		session_reply(s, 452, "4.3.1", "Insufficient system storage");
+	addr_format(&ma.from, sender, sizeof sender);
+	mail_facts(s, &ma, sender, &m);
+	if (policy_mail(&cl, &m, &relay, &v) != 0) {
+		session_verdict(s, &v);
 		return;
 	}
-	if (s->mail.has_size && s->mail.size > s->srv->cfg->message_size) {
-		log_info("smtp[%llu] ip=%s%s%s: reject MAIL: 552 5.3.4 SIZE=%llu over limit", s->id, s->ip,
-		         LOG_ACCOUNT(s),
-		         (unsigned long long)s->mail.size);
-		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
-		              (unsigned long long)s->srv->cfg->message_size);
+	if (!(s->tx = calloc(1, sizeof *s->tx))) {
+		session_reply(s, 452, "4.3.0", "Insufficient resources");
 		return;
 	}
-	if (s->authorized && (s->mail.from.null || !session_owns_domain(s, s->mail.from.domain))) {
-		char safe[400];
-		addr_format(&s->mail.from, safe, sizeof safe);
-		if (!s->authenticated && s->kind == LISTEN_SMTP) {
-			/* POP-before-SMTP authorizes an IP, which other senders may
-			 * share (NAT, a mail server beside the customer): their mail
-			 * to hosted mailboxes is ordinary MX traffic. Only relaying
-			 * needs the account's own sender (refused at RCPT). */
-			s->authorized = 0;
-			s->tx_as_mx = 1;
-			log_info("smtp[%llu] ip=%s: sender <%s> not owned by account %s: POP-before-SMTP "
-			         "authorization not used for this transaction", s->id, s->ip, safe, s->account);
-			goto accept;
-		}
-		log_warn("smtp[%llu] ip=%s: reject MAIL: 553 5.7.1 sender <%s> not owned by account %s user=%s",
-		         s->id, s->ip, safe, s->account, s->auth_user);
-		session_error_logged(s, 553, "5.7.1", "Sender address <%s> not owned by your account %s", safe, s->account);
-		return;
-	}
-accept:
-	addr_format(&s->mail.from, s->sender, sizeof s->sender);
-	s->in_tx = 1;
-	s->nrcpt = 0;
+	session_verdict(s, &v);            /* an accepted MAIL may have a line to log */
+	s->tx->relay = relay;
+	s->tx->mail = ma;
+	memcpy(s->tx->sender, sender, sizeof sender);
 	session_reply(s, 250, "2.1.0", "Ok");
 }
 
 struct rcpt_lookup {
 	struct store *store;
+	struct policy_client cl;           /* plain data; strings point into the session */
+	int relay;
 	char local[ADDR_LOCAL_MAX * 2 + 3];
 	char domain[ADDR_DOMAIN_MAX + 1];
-	char addr[320];
-	int hosted, exists, failed;
-	char account[64];      /* authorized: count against this account's budget */
+	char addr[SMTP_ADDR_MAX];
+	char account[64];
+	int literal;                       /* an address literal: hosted nowhere here */
+	int hosted, exists, failed, budget_asked, budget_failed;
 	struct rate_use use;
 };
 
@@ -176,65 +154,73 @@ static void rcpt_lookup_work(void *p)
 {
 	struct rcpt_lookup *r = p;
 
-	r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
-	if (!r->failed && r->account[0])
-		r->failed = rate_get(r->store, r->account, time(NULL), &r->use) != 0;
+	if (!r->literal)
+		r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
+	if (policy_rcpt_needs_budget(&r->cl, r->relay, r->failed, r->hosted, r->exists)) {
+		r->budget_asked = 1;
+		r->budget_failed = rate_get(r->store, r->account, time(NULL), &r->use) != 0;
+	}
 }
 
 static int add_rcpt(struct smtp_session *s, const char *addr, int local)
 {
-	if (s->nrcpt == s->rcpt_cap) {
-		size_t ncap = s->rcpt_cap ? s->rcpt_cap * 2 : 4;
-		struct smtp_rcpt *n = realloc(s->rcpts, ncap * sizeof *n);
+	struct smtp_tx *tx = s->tx;
+
+	if (tx->nrcpt == tx->rcpt_cap) {
+		size_t ncap = tx->rcpt_cap ? tx->rcpt_cap * 2 : 4;
+		struct smtp_rcpt *n = realloc(tx->rcpts, ncap * sizeof *n);
 		if (!n) {
 			session_reply(s, 452, "4.3.0", "Insufficient resources");
 			return -1;
 		}
-		s->rcpts = n;
-		s->rcpt_cap = ncap;
+		tx->rcpts = n;
+		tx->rcpt_cap = ncap;
 	}
-	snprintf(s->rcpts[s->nrcpt].addr, sizeof s->rcpts[0].addr, "%s", addr);
-	s->rcpts[s->nrcpt].local = local;
-	s->nrcpt++;
+	snprintf(tx->rcpts[tx->nrcpt].addr, sizeof tx->rcpts[0].addr, "%s", addr);
+	tx->rcpts[tx->nrcpt].local = local;
+	tx->nrcpt++;
 	return 0;
+}
+
+/* The budget as the reservation would say it: counted so far, plus the
+ * recipients of this transaction not yet counted. */
+static enum policy_budget budget_of(struct smtp_session *s, const struct rcpt_lookup *r)
+{
+	char why[160];
+
+	if (!r->budget_asked)
+		return BUDGET_NOT_ASKED;
+	if (r->budget_failed)
+		return BUDGET_FAILED;
+	switch (rate_decide(&r->use, s->lim.per_hour, s->lim.per_day, (int)s->tx->nrcpt, why, sizeof why)) {
+	case 0: return BUDGET_RESERVED;
+	case 1: return BUDGET_OVER_HOUR;
+	default: return BUDGET_OVER_DAY;
+	}
 }
 
 static void rcpt_lookup_done(struct smtp_session *s, void *p)
 {
 	struct rcpt_lookup *r = p;
-	char why[160];
+	struct policy_rcpt pr;
+	struct policy_verdict v;
+	struct rate_use use = r->use;
 
-	if (!s)
+	if (!s || !s->tx)
 		goto out;
-	if (r->failed) {
-		session_reply(s, 451, "4.3.0", "<%s>: Temporary lookup failure", r->addr);
-	} else if (r->account[0] && rate_decide(&r->use, s->lim_hour, s->lim_day, (int)s->nrcpt, why, sizeof why)) {
-		log_warn("smtp[%llu] ip=%s: reject RCPT: 450 4.7.1 account=%s user=%s to=<%s>: %s", s->id, s->ip,
-		         s->account, s->auth_user, r->addr, why);
-		session_reply(s, 450, "4.7.1", "<%s>: Recipient refused: account %s %s", r->addr, s->account, why);
-	} else if (!r->hosted && s->authorized && s->in_tx) {
-		if (add_rcpt(s, r->addr, 0) == 0) {
-			log_info("smtp[%llu] ip=%s: relay from=<%s> to=<%s> account=%s", s->id, s->ip, s->sender,
-			         r->addr, s->account);
-			session_reply(s, 250, "2.1.5", "Ok");
-		}
-	} else if (!r->hosted && s->tx_as_mx) {
-		log_warn("smtp[%llu] ip=%s: reject RCPT: 553 5.7.1 sender <%s> not owned by account %s "
-		         "(POP-before-SMTP) to=<%s>", s->id, s->ip, s->sender, s->account, r->addr);
-		session_error_logged(s, 553, "5.7.1", "<%s>: Relay refused: sender <%s> not owned by your account %s",
-		              r->addr, s->sender, s->account);
-	} else if (!r->hosted) {
-		log_info("smtp[%llu] ip=%s: reject RCPT: 554 5.7.1 relay access denied from=<%s> to=<%s>",
-		         s->id, s->ip, s->sender, r->addr);
-		session_error_logged(s, 554, "5.7.1", "<%s>: Relay access denied", r->addr);
-	} else if (!r->exists) {
-		log_info("smtp[%llu] ip=%s: reject RCPT: 550 5.1.1 no such mailbox from=<%s> to=<%s>",
-		         s->id, s->ip, s->sender, r->addr);
-		session_error_logged(s, 550, "5.1.1", "<%s>: Recipient address rejected: no such mailbox", r->addr);
-	} else if (s->in_tx) {
-		if (add_rcpt(s, r->addr, 1) == 0)
-			session_reply(s, 250, "2.1.5", "Ok");
-	}
+	memset(&pr, 0, sizeof pr);
+	pr.addr = r->addr;
+	pr.sender = s->tx->sender;
+	pr.lookup_failed = r->failed;
+	pr.hosted = r->hosted;
+	pr.exists = r->exists;
+	pr.budget = budget_of(s, r);
+	use.hour += (int)s->tx->nrcpt;     /* for the text: as if already counted */
+	use.day += (int)s->tx->nrcpt;
+	pr.use = &use;
+	session_verdict(s, (policy_rcpt(&r->cl, r->relay, &pr, &v), &v));
+	if (v.code == 0 && add_rcpt(s, r->addr, r->hosted) == 0)
+		session_reply(s, 250, "2.1.5", "Ok");
 out:
 	free(r);
 }
@@ -249,10 +235,11 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 {
 	struct smtp_rcpt_args ra;
 	struct rcpt_lookup *r;
+	struct policy_verdict v;
 	int code;
 	const char *enh, *why;
 
-	if (!s->in_tx) {
+	if (!s->tx) {
 		session_error(s, 503, "5.5.1", "Error: need MAIL command");
 		return;
 	}
@@ -260,37 +247,35 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 		session_error(s, code, enh, "%s", why);
 		return;
 	}
-	if (ra.to.utf8 && !s->mail.smtputf8) {
+	if (ra.to.utf8 && !s->tx->mail.smtputf8) {
 		session_error(s, 553, "5.6.7", "UTF-8 address requires SMTPUTF8 on MAIL");
 		return;
 	}
-	if (s->nrcpt >= (size_t)(s->authorized ? s->lim_rcpt : s->srv->cfg->max_recipients)) {
-		log_info("smtp[%llu] ip=%s: reject RCPT: 452 4.5.3 too many recipients (%zu) account=%s", s->id,
-		         s->ip, s->nrcpt, s->authorized ? s->account : "-");
-		session_reply(s, 452, "4.5.3", "Error: too many recipients (at most %zu per message)", s->nrcpt);
-		return;
-	}
-	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
-		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->srv->cfg->hostname);
 	if (!(r = calloc(1, sizeof *r))) {
 		session_reply(s, 452, "4.3.0", "Insufficient resources");
 		return;
 	}
+	session_policy_client(s, &r->cl);
+	r->relay = s->tx->relay;
+	if (policy_rcpt_count(&r->cl, r->relay, s->tx->nrcpt, &v) != 0) {
+		session_verdict(s, &v);
+		free(r);
+		return;
+	}
+	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
+		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->cfg->hostname);
 	r->store = s->srv->store;
-	if (s->authorized)
-		snprintf(r->account, sizeof r->account, "%s", s->account);
+	snprintf(r->account, sizeof r->account, "%s", s->account);
 	addr_format(&ra.to, r->addr, sizeof r->addr);
 	if (ra.to.ip_literal) {
 		/* We host no address literals: never a local recipient. */
-		r->hosted = r->exists = 0;
-		rcpt_lookup_done(s, r);
-		return;
+		r->literal = 1;
 	}
 	snprintf(r->local, sizeof r->local, "%s", ra.to.local);
 	snprintf(r->domain, sizeof r->domain, "%s", ra.to.domain);
 	lower(r->local);
 	lower(r->domain);
-	if (session_job(s, rcpt_lookup_work, rcpt_lookup_done, r) < 0) {
+	if (session_job(s, s->srv->workers, rcpt_lookup_work, rcpt_lookup_done, r) < 0) {
 		free(r);
 		session_reply(s, 451, "4.3.0", "Temporary failure, try again");
 	}
@@ -300,22 +285,22 @@ static void cmd_data(struct smtp_session *s, const char *arg)
 {
 	if (!no_arg(s, arg))
 		return;
-	if (!s->in_tx) {
+	if (!s->tx) {
 		session_error(s, 503, "5.5.1", "Error: need MAIL command");
 		return;
 	}
-	if (s->nrcpt == 0) {
+	if (s->tx->nrcpt == 0) {
 		session_error(s, 554, "5.5.1", "Error: no valid recipients");
 		return;
 	}
-	if (s->used_bdat) {
+	if (s->tx->used_bdat) {
 		session_error(s, 503, "5.5.1", "Error: DATA after BDAT");
 		return;
 	}
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0) {
+	if (evbuffer_get_length(conn_input(s->c)) > 0) {
 		/* RFC 2920 3.1: DATA ends a pipelined group; content must wait for 354. */
 		log_warn("smtp[%llu] ip=%s: reject DATA: 554 5.5.0 message content sent before 354 account=%s",
-		         s->id, s->ip, s->authorized ? s->account : "-");
+		         s->id, s->ip, s->auth ? s->account : "-");
 		session_reply(s, 554, "5.5.0", "Error: SMTP protocol synchronization (data sent before 354)");
 		session_close_after_reply(s);
 		return;
@@ -341,7 +326,7 @@ static void cmd_rset(struct smtp_session *s, const char *arg)
 {
 	if (!no_arg(s, arg))
 		return;
-	txn_reset(s);
+	tx_end(s);
 	session_reply(s, 250, "2.0.0", "Ok");
 }
 

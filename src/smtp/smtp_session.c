@@ -1,62 +1,25 @@
 /*
- * smtp_session: connection lifecycle and input loop of an inbound SMTP
- * session. Commands are read one line at a time (bounded by SMTP_LINE_MAX),
- * replies are queued on the bufferevent and flushed by libevent, so
- * pipelined commands are answered in order. While a worker job runs for
- * the session (busy) input stays buffered, up to SMTP_INPUT_HIGH bytes.
+ * smtp_session: one inbound SMTP session on a daemon/conn connection: its
+ * state, the input loop (a command line at a time, bounded by
+ * SMTP_LINE_MAX, or message data), the replies (queued in order, so
+ * pipelined commands are answered in order) and its end. While a worker
+ * job runs for the session, input stays buffered (up to SMTP_INPUT_HIGH).
  */
 #include "smtp/smtp_session_int.h"
 #include "smtp/reply.h"
-#include "queue/queue.h"
 #include "util/log.h"
-#include "util/workers.h"
-#include "tls/tls.h"
-#include "daemon/connlimit.h"
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
-/* End s now; a worker job holding it frees it when done. */
-static void session_abort(struct smtp_session *s)
+static void session_free(void *st)
 {
-	if (s->busy) {
-		s->dead = 1;
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		return;
-	}
-	session_free(s);
-}
+	struct smtp_session *s = st;
 
-void session_free(struct smtp_session *s)
-{
-	log_info("smtp[%llu] ip=%s: disconnect", s->id, s->ip);
-	if (s->spool)
-		spool_abort(s->spool);
-	buf_free(&s->wbuf);
-	if (s->bev)
-		bufferevent_free(s->bev);
-	if (s->delay)
-		event_free(s->delay);
-	if (s->reaper)
-		event_free(s->reaper);
-	if (s->hs_deadline)
-		event_free(s->hs_deadline);
-	s->srv->nsessions--;
-	connlimit_release(s->srv->conns, s->ip);
-	buf_free(&s->hdr);
+	tx_end(s);
 	free(s->domains);
-	free(s->rcpts);
 	free(s->dbuf);
 	free(s);
 }
@@ -71,7 +34,7 @@ static void session_vreply(struct smtp_session *s, int code, const char *enh,
 	if (buf_vprintf(&text, fmt, ap) < 0)
 		buf_puts(&text, "(reply too long)");
 	if (smtp_reply(&out, code, enh, "%s", text.data ? text.data : "") == 0)
-		bufferevent_write(s->bev, out.data, out.len);
+		conn_write(s->c, out.data, out.len);
 	buf_free(&text);
 	buf_free(&out);
 }
@@ -85,13 +48,18 @@ void session_reply(struct smtp_session *s, int code, const char *enh, const char
 	va_end(ap);
 }
 
+void session_close_after_reply(struct smtp_session *s)
+{
+	conn_close(s->c);
+}
+
 /* Count a client error; too many end the session. */
 static void count_error(struct smtp_session *s)
 {
-	if (++s->errors >= s->srv->cfg->smtp_max_errors && !s->closing) {
+	if (++s->errors >= s->cfg->smtp_max_errors && conn_ready(s->c)) {
 		log_warn("smtp[%llu] ip=%s%s%s: too many errors (%d), disconnecting", s->id, s->ip,
 		         LOG_ACCOUNT(s), s->errors);
-		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->srv->cfg->hostname);
+		session_reply(s, 421, "4.7.0", "%s Error: too many errors", s->cfg->hostname);
 		session_close_after_reply(s);
 	}
 }
@@ -105,8 +73,7 @@ void session_error(struct smtp_session *s, int code, const char *enh, const char
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	/* every refusal, one line with the IP (and account): what fail2ban reads */
-	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip,
-	         LOG_ACCOUNT(s), code, enh,
+	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip, LOG_ACCOUNT(s), code, enh,
 	         log_safe(text, strlen(text), safe, sizeof safe));
 	session_reply(s, code, enh, "%s", text);
 	count_error(s);
@@ -122,170 +89,38 @@ void session_error_logged(struct smtp_session *s, int code, const char *enh, con
 	count_error(s);
 }
 
-void session_set_timeout(struct smtp_session *s, int seconds)
+void session_verdict(struct smtp_session *s, const struct policy_verdict *v)
 {
-	struct timeval tv = { seconds, 0 };
-
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
-}
-
-static size_t output_pending(struct smtp_session *s)
-{
-	struct bufferevent *under = bufferevent_get_underlying(s->bev);
-	size_t n = evbuffer_get_length(bufferevent_get_output(s->bev));
-
-	if (under)
-		n += evbuffer_get_length(bufferevent_get_output(under));
-	return n;
-}
-
-/* Closing: free once every reply byte (through TLS too) has left, never
- * from inside the input loop, so no caller up the stack sees a freed session. */
-static void on_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct smtp_session *s = arg;
-	struct timeval tv = { 0, 20000 };
-
-	(void)fd;
-	(void)what;
-	if (s->busy)
-		return; /* job_done reaps */
-	if (!s->bev || output_pending(s) == 0 || time(NULL) > s->close_deadline) {
-		session_free(s);
+	if (v->log[0] && v->warn)
+		log_warn("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+	else if (v->log[0])
+		log_info("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+	if (!v->code)
 		return;
-	}
-	evtimer_add(s->reaper, &tv);
-}
-
-static void reap_soon(struct smtp_session *s)
-{
-	struct timeval zero = { 0, 0 };
-
-	evtimer_add(s->reaper, &zero);
-}
-
-static void on_flushed(struct bufferevent *bev, void *arg)
-{
-	struct smtp_session *s = arg;
-
-	(void)bev;
-	if (s->closing)
-		reap_soon(s);
-}
-
-void session_close_after_reply(struct smtp_session *s)
-{
-	if (s->closing)
-		return;
-	s->closing = 1;
-	s->close_deadline = time(NULL) + 30;
-	if (s->bev)
-		bufferevent_disable(s->bev, EV_READ);
-	reap_soon(s);
-}
-
-/* One command line from input; 0 when no complete line is buffered. */
-static int cmd_step(struct smtp_session *s, struct evbuffer *in)
-{
-	struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
-	size_t avail = evbuffer_get_length(in), linelen, len;
-
-	if (p.pos < 0) {
-		if (avail > SMTP_LINE_MAX) {
-			evbuffer_drain(in, avail);
-			s->discarding = 1;
-		}
-		return 0;
-	}
-	linelen = (size_t)p.pos + 1;
-	if (s->discarding || linelen > SMTP_LINE_MAX) {
-		evbuffer_drain(in, linelen);
-		s->discarding = 0;
-		session_error(s, 500, "5.5.6", "Error: line too long");
-		return 1;
-	}
-	evbuffer_remove(in, s->line, linelen);
-	len = linelen - 1;
-	if (len > 0 && s->line[len - 1] == '\r')
-		len--;
-	s->line[len] = '\0';
-	if (s->mode == MODE_AUTH)
-		auth_continue(s, s->line);
+	if (v->client_error)
+		session_error_logged(s, v->code, v->enh, "%s", v->text);
 	else
-		smtp_dispatch(s, s->line, len);
-	return 1;
+		session_reply(s, v->code, v->enh, "%s", v->text);
 }
 
-static void session_process(struct smtp_session *s)
+void session_policy_client(const struct smtp_session *s, struct policy_client *cl)
 {
-	while (!s->busy && !s->closing) {
-		/* fetched each time: STARTTLS replaces the bufferevent */
-		struct evbuffer *in = bufferevent_get_input(s->bev);
-		int progressed;
-
-		if (s->mode == MODE_DATA)
-			progressed = txn_data_step(s, in);
-		else if (s->mode == MODE_BDAT)
-			progressed = txn_bdat_step(s, in);
-		else
-			progressed = cmd_step(s, in);
-		if (!progressed)
-			break;
-	}
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	session_process(arg);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct smtp_session *s = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS handshake finished */
-		s->tls_handshaking = 0;
-		if (s->hs_deadline)
-			evtimer_del(s->hs_deadline);
-		session_set_timeout(s, s->mode == MODE_CMD ? s->srv->cfg->smtp_timeout : s->srv->cfg->smtp_data_timeout);
-		return;
-	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (s->tls_handshaking) {
-			log_info("smtp[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
-			session_free(s);
-			return;
-		}
-		if (s->closing) {
-			session_free(s);
-			return;
-		}
-		log_info("smtp[%llu] ip=%s: timeout", s->id, s->ip);
-		session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->srv->cfg->hostname);
-		session_close_after_reply(s);
-		/* the write timeout still bounds how long we wait for the flush */
-		bufferevent_enable(s->bev, EV_WRITE);
-		return;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		unsigned long e;
-		while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
-			char eb[256];
-			ERR_error_string_n(e, eb, sizeof eb);
-			log_info("smtp[%llu] ip=%s: TLS error: %s", s->id, s->ip, eb);
-		}
-		session_abort(s);
-	}
+	memset(cl, 0, sizeof *cl);
+	cl->submission = s->kind != LISTEN_SMTP;
+	cl->auth = s->auth;
+	cl->account = s->account;
+	cl->user = s->auth_user;
+	cl->domains = (const char (*)[POLICY_DOMAIN_MAX])s->domains;
+	cl->ndomains = s->ndomains;
+	cl->lim = s->lim;
+	cl->max_recipients = s->cfg->max_recipients;
 }
 
 struct session_job {
 	struct smtp_session *s;
-	void (*work)(void *);
 	void (*done)(struct smtp_session *, void *);
 	void *arg;
+	void (*work)(void *);
 };
 
 static void job_work(void *p)
@@ -295,26 +130,15 @@ static void job_work(void *p)
 	j->work(j->arg);
 }
 
-static void job_done(void *p)
+static void job_done(struct conn *c, void *p)
 {
 	struct session_job *j = p;
-	struct smtp_session *s = j->s;
 
-	s->busy = 0;
-	if (s->dead) {
-		j->done(NULL, j->arg);
-		session_free(s);
-	} else {
-		j->done(s, j->arg);
-		if (s->closing)
-			reap_soon(s);
-		else
-			session_resume(s);
-	}
+	j->done(c ? j->s : NULL, j->arg);
 	free(j);
 }
 
-int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(void *),
+int session_job(struct smtp_session *s, struct workers *pool, void (*work)(void *),
                 void (*done)(struct smtp_session *, void *), void *arg)
 {
 	struct session_job *j = malloc(sizeof *j);
@@ -322,147 +146,91 @@ int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(vo
 	if (!j)
 		return -1;
 	j->s = s;
-	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	/* a client waits for this (a commit, a spool write): before deliveries */
-	if (workers_submit_urgent(pool, job_work, job_done, j) < 0) {
+	j->work = work;
+	/* a client waits for it (a commit, a spool write): before deliveries */
+	if (conn_job(s->c, pool, 1, job_work, job_done, j) < 0) {
 		free(j);
 		return -1;
 	}
-	s->busy = 1;
 	return 0;
 }
 
-int session_job(struct smtp_session *s, void (*work)(void *),
-                void (*done)(struct smtp_session *, void *), void *arg)
+/* One command line from input; 0 when no complete line is buffered. */
+static int cmd_step(struct smtp_session *s)
 {
-	return session_job_on(s, s->srv->workers, work, done, arg);
+	size_t len;
+
+	switch (conn_getline(s->c, s->line, sizeof s->line, &len)) {
+	case CONN_NOLINE:
+		return 0;
+	case CONN_LINE_LONG:
+		session_error(s, 500, "5.5.6", "Error: line too long");
+		return 1;
+	case CONN_LINE:
+		break;
+	}
+	if (s->mode == MODE_AUTH)
+		auth_continue(s, s->line);
+	else
+		smtp_dispatch(s, s->line, len);
+	return 1;
 }
 
-void session_resume(struct smtp_session *s)
+static void on_input(struct conn *c, void *st)
 {
-	if (s->bev)
-		session_process(s);
-}
+	struct smtp_session *s = st;
 
-void session_attach(struct smtp_session *s)
-{
-	bufferevent_setcb(s->bev, on_read, on_flushed, on_event, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_HIGH);
-	/* libevent reads at most 16 KB per readable event; a message body
-	 * arrives in fewer, larger reads (only what is there is read, so an
-	 * idle session's buffer does not grow) */
-	bufferevent_set_max_single_read(s->bev, SMTP_CHUNK);
-	session_set_timeout(s, s->srv->cfg->smtp_timeout);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
+	while (conn_ready(c)) {
+		int progressed;
 
-void sockaddr_ip(const struct sockaddr *sa, char *ip, size_t iplen)
-{
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const void *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+		if (s->mode == MODE_DATA)
+			progressed = txn_data_step(s, conn_input(c));
+		else if (s->mode == MODE_BDAT)
+			progressed = txn_bdat_step(s, conn_input(c));
 		else
-			inet_ntop(AF_INET6, &a6->sin6_addr, ip, (socklen_t)iplen);
-	} else {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip, (socklen_t)iplen);
+			progressed = cmd_step(s);
+		if (!progressed)
+			break;
 	}
 }
 
-/* Over a connection limit: one 421 line, best effort, and close. */
-static void refuse_connection(struct server *srv, evutil_socket_t fd, const char *ip, int why)
+static void on_timeout(struct conn *c, void *st)
 {
-	char line[300];
-	int n = snprintf(line, sizeof line, "421 4.7.0 %s Error: too many connections%s, try again later\r\n",
-	                 srv->cfg->hostname, why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
+	struct smtp_session *s = st;
 
-	log_warn("smtp: ip=%s refused: too many connections%s", ip,
-	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
-	if (send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		/* the client is gone or not reading: nothing more to do */
-	}
-	evutil_closesocket(fd);
+	(void)c;
+	session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->cfg->hostname);
+	session_close_after_reply(s);
 }
 
-/* The handshake deadline: counted from its start, not from the last byte
- * read (the idle timeout is restarted by every byte, so a client trickling
- * its ClientHello could hold a connection slot for an hour). */
-static void on_hs_deadline(evutil_socket_t fd, short what, void *arg)
+static const struct conn_proto smtp_proto = {
+	.name = "smtp",
+	.input = on_input,
+	.timeout = on_timeout,
+	.free = session_free,
+};
+
+void smtp_session_start(struct conn *c)
 {
-	struct smtp_session *s = arg;
+	struct smtp_session *s = calloc(1, sizeof *s);
 
-	(void)fd;
-	(void)what;
-	if (!s->tls_handshaking)
-		return;
-	log_info("smtp[%llu] ip=%s: TLS handshake timeout", s->id, s->ip);
-	session_abort(s);
-}
-
-void session_tls_deadline(struct smtp_session *s)
-{
-	struct timeval tv = { s->srv->cfg->tls_handshake_timeout, 0 };
-
-	s->tls_handshaking = 1;
-	session_set_timeout(s, s->srv->cfg->tls_handshake_timeout);
-	if (!s->hs_deadline && !(s->hs_deadline = evtimer_new(s->srv->base, on_hs_deadline, s)))
-		return;             /* out of memory: the idle timeout still applies */
-	evtimer_add(s->hs_deadline, &tv);
-}
-
-void smtp_session_start(struct server *srv, evutil_socket_t fd,
-                        const struct sockaddr *sa, int socklen, enum listener_kind kind)
-{
-	struct smtp_session *s;
-	char ip[INET6_ADDRSTRLEN];
-	int lim;
-
-	(void)socklen;
-	sockaddr_ip(sa, ip, sizeof ip);
-	lim = connlimit_acquire(srv->conns, ip, srv->cfg->max_connections, srv->cfg->max_connections_per_ip);
-	if (lim != CONN_OK) {
-		refuse_connection(srv, fd, ip, lim);
-		return;
-	}
-	s = calloc(1, sizeof *s);
 	if (!s || !(s->dbuf = malloc(SMTP_CHUNK + 2))) {
 		free(s);
-		connlimit_release(srv->conns, ip);
-		evutil_closesocket(fd);
+		conn_abort(c);
 		return;
 	}
-	s->srv = srv;
-	s->kind = kind;
-	s->id = ++srv->next_session_id;
-	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	if (kind == LISTEN_SUBMISSIONS) {
-		SSL *ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
-		if (ssl)
-			s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-			                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		s->tls = s->tls_handshaking = 1;
-	} else {
-		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
-	if (!s->bev) {
-		evutil_closesocket(fd);
-		connlimit_release(srv->conns, ip);
-		free(s->dbuf);
-		free(s);
-		return;
-	}
-	srv->nsessions++;
-	buf_init(&s->hdr, SMTP_HDR_MAX);
-	buf_init(&s->wbuf, 0);
-	session_init_delay(s);
-	s->reaper = evtimer_new(srv->base, on_reap, s);
-	session_attach(s);
-	if (s->tls)
-		session_tls_deadline(s);
-	log_info("smtp[%llu] ip=%s: connect", s->id, s->ip);
-	session_reply(s, 220, NULL, "%s ESMTP hostmail", srv->cfg->hostname);
-	if (srv->cfg->pop_before_smtp_minutes > 0)
+	s->c = c;
+	s->srv = conn_server(c);
+	s->cfg = conn_cfg(c);
+	s->kind = conn_kind(c);
+	s->id = conn_id(c);
+	snprintf(s->ip, sizeof s->ip, "%s", conn_ip(c));
+	conn_bind(c, &smtp_proto, s);
+	conn_set_input_max(c, SMTP_INPUT_HIGH, SMTP_CHUNK);
+	conn_set_idle(c, s->cfg->smtp_timeout);
+	session_reply(s, 220, NULL, "%s ESMTP hostmail", s->cfg->hostname);
+	if (s->cfg->pop_before_smtp_minutes > 0)
 		session_check_pop_grant(s);
 }

@@ -1,13 +1,18 @@
 /*
- * smtp_session_int: the session struct shared by the files of the SMTP
- * server (smtp_session.c: I/O and lifecycle; smtp_cmds.c: command
- * handlers; smtp_txn.c: message data, BDAT and the queue commit).
+ * smtp_session_int: the session and transaction structs shared by the
+ * files of the SMTP server (smtp_session.c: lifecycle, input loop and
+ * replies; smtp_cmds.c: the command table and its handlers; smtp_auth.c:
+ * STARTTLS, AUTH and POP-before-SMTP; smtp_txn.c: message data, BDAT and
+ * the queue commit). The connection itself (socket, TLS, timers, worker
+ * jobs) is daemon/conn's; the decisions are policy/smtp_policy's.
  */
 #ifndef HM_SMTP_SESSION_INT_H
 #define HM_SMTP_SESSION_INT_H
 #include <stdint.h>
 #include <time.h>
 #include <netinet/in.h>
+#include "daemon/conn.h"
+#include "policy/smtp_policy.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_parse.h"
 #include "smtp/data_decode.h"
@@ -22,91 +27,80 @@
 /* Room one decoded chunk may take once line ends are normalized (a bare
  * CR or LF becomes two bytes). */
 #define SMTP_NORM_MAX (2 * SMTP_CHUNK + 8)
+#define SMTP_HDR_MAX 65536   /* header section kept for the From: check */
+#define SMTP_MAX_DOMAINS 64
+#define SMTP_ADDR_MAX 320
 
 enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_AUTH };
 enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 
-#define SMTP_HDR_MAX 65536   /* header section kept for the From: check */
-#define SMTP_MAX_DOMAINS 64
-
 struct smtp_rcpt {
-	char addr[320];    /* local@domain, domain lower-case */
-	int local;         /* a hosted mailbox */
+	char addr[SMTP_ADDR_MAX];  /* local@domain, domain lower-case */
+	int local;                 /* a hosted mailbox */
 };
 
 struct spool;
-struct bufferevent;
 struct evbuffer;
 
+/* One mail transaction, made at MAIL and freed whole when it ends (RSET,
+ * HELO, the end of DATA/BDAT, the end of the session). It never changes
+ * the session's authorization: whether it may relay is its own `relay`. */
+struct smtp_tx {
+	int relay;                 /* relays as the session's account (policy_mail) */
+	struct smtp_mail_args mail;
+	char sender[SMTP_ADDR_MAX];
+	struct smtp_rcpt *rcpts;
+	size_t nrcpt, rcpt_cap;
+	/* the message */
+	struct spool *spool;
+	struct buf wbuf;           /* message bytes for the spool, written by a worker */
+	struct data_decoder dec;
+	struct eol_norm eol;
+	uint64_t data_bytes;
+	struct buf hdr;            /* header section so far (relaying transactions) */
+	int hdr_done;
+	int hdr_overflow;          /* header section longer than SMTP_HDR_MAX */
+	int too_big, write_failed, write_errno;
+	int used_bdat;             /* the message came in BDAT chunks (no DATA now) */
+};
+
 struct smtp_session {
+	struct conn *c;
 	struct server *srv;
-	struct bufferevent *bev;
+	const struct config *cfg;  /* the connection's snapshot */
 	enum listener_kind kind;
-	unsigned long long id;
+	unsigned long long id;     /* for log lines: the connection's */
 	char ip[INET6_ADDRSTRLEN];
 	char helo[256];
 	int helo_seen, esmtp;
 	int errors;
 	enum smtp_mode mode;
 
-	/* TLS and authorization */
-	int tls;                 /* TLS is active on bev */
-	int tls_handshaking;     /* under the handshake deadline */
-	struct event *hs_deadline; /* ends the session if the handshake is not done */
-	char tls_desc[160];      /* for Received: */
-	int authorized;          /* may relay: SMTP AUTH (or POP-before-SMTP) */
-	int authenticated;       /* by SMTP AUTH */
-	int tx_as_mx;            /* POP-before-SMTP client, foreign sender: this
-	                          * transaction is an MX-role one (authorized = 0
-	                          * until txn_reset) */
-	char account[64];        /* the authorized hosting account */
-	char auth_user[320];     /* mailbox that authenticated */
-	char (*domains)[256];    /* the account's domains (sender affiliation) */
+	/* authorization: set once, by SMTP AUTH or a POP-before-SMTP grant */
+	enum policy_auth auth;
+	char account[64];          /* the authorized hosting account */
+	char auth_user[SMTP_ADDR_MAX]; /* the mailbox that logged in */
+	char (*domains)[POLICY_DOMAIN_MAX]; /* the account's domains */
 	int ndomains;
-	int lim_hour, lim_day, lim_rcpt; /* the account's budgets (overrides applied) */
+	struct account_limits lim;
 	enum auth_step auth_step;
 	char auth_login_user[256];
-	struct event *delay;     /* delayed failure reply */
 
-	/* the current transaction */
-	int in_tx;
-	struct smtp_mail_args mail;
-	char sender[320];
-	struct smtp_rcpt *rcpts;
-	size_t nrcpt, rcpt_cap;
-	struct spool *spool;
-	struct buf wbuf;         /* message bytes for the spool, written by a worker */
-	struct data_decoder dec;
-	uint64_t data_bytes;
-	struct buf hdr;          /* header section so far (authorized sessions) */
-	int hdr_done;
-	int hdr_overflow;        /* header section longer than SMTP_HDR_MAX */
-	int too_big, write_failed, write_errno;
-	int used_bdat;
-	uint64_t bdat_left;
-	int bdat_last, bdat_discard;
-	const char *bdat_code_enh; /* deferred error for a discarded chunk */
+	struct smtp_tx *tx;        /* the transaction, NULL outside one */
+	/* the BDAT chunk being read */
+	uint64_t bdat_left;        /* its bytes still to come */
+	int bdat_last;
+	int bdat_discard;          /* refused before its bytes (reply code): read and dropped */
+	const char *bdat_text;
 
-	int busy;        /* a worker job is in flight: stop reading commands */
-	int closing;     /* final reply sent, close once flushed */
-	int dead;        /* peer gone while busy: free when the job returns */
-	struct event *reaper;    /* frees a closing session once flushed */
-	time_t close_deadline;
-	int discarding;  /* inside an overlong line */
-	char *dbuf;      /* SMTP_CHUNK + 2: decoded DATA */
-	struct eol_norm eol;
+	char *dbuf;                /* SMTP_CHUNK + 2: decoded DATA */
 	char line[SMTP_LINE_MAX + 2];
 };
 
 /* smtp_session.c */
-struct sockaddr;
-void sockaddr_ip(const struct sockaddr *sa, char *ip, size_t iplen);
-void session_free(struct smtp_session *s);
 /* The two arguments of "%s%s" in a log line: " account=NAME" when the
  * session is authorized, else nothing. */
-#define LOG_ACCOUNT(s) ((s)->authorized ? " account=" : ""), ((s)->authorized ? (s)->account : "")
-/* Set callbacks, watermarks and timeouts on s->bev (new or after STARTTLS). */
-void session_attach(struct smtp_session *s);
+#define LOG_ACCOUNT(s) ((s)->auth ? " account=" : ""), ((s)->auth ? (s)->account : "")
 void session_reply(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A reply that counts as a client error (5xx for syntax/sequence), logged
@@ -116,29 +110,25 @@ void session_error(struct smtp_session *s, int code, const char *enh, const char
 /* The same, for a refusal the caller has logged with more detail. */
 void session_error_logged(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Reply with a policy verdict, logging its reason. */
+void session_verdict(struct smtp_session *s, const struct policy_verdict *v);
 void session_close_after_reply(struct smtp_session *s);
-void session_resume(struct smtp_session *s);   /* after a worker job */
-void session_set_timeout(struct smtp_session *s, int seconds);
-/* A TLS handshake starts: it must finish within [limits] tls_handshake_timeout. */
-void session_tls_deadline(struct smtp_session *s);
-/* Run work on a worker; done runs on the loop unless the session died. */
-int session_job(struct smtp_session *s, void (*work)(void *), void (*done)(struct smtp_session *, void *), void *arg);
-/* The same on another pool (password checks use srv->auth_workers). */
-struct workers;
-int session_job_on(struct smtp_session *s, struct workers *pool, void (*work)(void *),
-                   void (*done)(struct smtp_session *, void *), void *arg);
+/* The session's facts for the policy functions. */
+void session_policy_client(const struct smtp_session *s, struct policy_client *cl);
+/* Run work on a worker; done(s or NULL if the session ended, arg) on the loop.
+ * urgent: the client waits for it (a commit), ahead of deliveries. */
+int session_job(struct smtp_session *s, struct workers *pool, void (*work)(void *),
+                void (*done)(struct smtp_session *, void *), void *arg);
 
 /* smtp_cmds.c */
 void smtp_dispatch(struct smtp_session *s, char *line, size_t len);
-void txn_reset(struct smtp_session *s);
+/* End the transaction, if any (its spool file is removed). */
+void tx_end(struct smtp_session *s);
 
 /* smtp_auth.c */
 void cmd_starttls(struct smtp_session *s, const char *arg);
 void cmd_auth(struct smtp_session *s, const char *arg);
 void auth_continue(struct smtp_session *s, const char *line);
-/* Is domain one of the authorized account's? */
-int session_owns_domain(const struct smtp_session *s, const char *domain);
-void session_init_delay(struct smtp_session *s);
 /* Look up a POP-before-SMTP grant for the client IP (holds input meanwhile). */
 void session_check_pop_grant(struct smtp_session *s);
 
@@ -148,5 +138,6 @@ void txn_start_bdat(struct smtp_session *s, uint64_t size, int last);
 /* Consume message bytes from input; 0 when it needs more input. */
 int txn_data_step(struct smtp_session *s, struct evbuffer *in);
 int txn_bdat_step(struct smtp_session *s, struct evbuffer *in);
+void tx_free(struct smtp_tx *tx);
 
 #endif

@@ -14,7 +14,6 @@
 #include "tls/tls.h"
 #include "policy/header_from.h"
 #include "policy/rate.h"
-#include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>
@@ -22,54 +21,80 @@
 #include <string.h>
 #include <time.h>
 
+void tx_free(struct smtp_tx *tx)
+{
+	if (!tx)
+		return;
+	if (tx->spool)
+		spool_abort(tx->spool);
+	buf_free(&tx->wbuf);
+	buf_free(&tx->hdr);
+	free(tx->rcpts);
+	free(tx);
+}
+
+static void tx_fail(struct smtp_tx *tx, int err)
+{
+	if (!tx->write_failed) {
+		tx->write_failed = 1;
+		tx->write_errno = err;
+	}
+}
+
 static void spool_received(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	char date[64], line[1024];
 	time_t now = time(NULL);
 	struct tm tm;
 	char proto[16], tlsinfo[200] = "";
+	SSL *ssl = conn_ssl(s->c);
 	int n;
 
 	/* RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPSA (TLS + AUTH), UTF8... */
-	snprintf(proto, sizeof proto, "%s%s%s%s", s->mail.smtputf8 ? "UTF8" : "", s->esmtp ? "ESMTP" : "SMTP",
-	         s->tls ? "S" : "", s->authenticated ? "A" : "");
-	if (s->tls) {
-		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	snprintf(proto, sizeof proto, "%s%s%s%s", tx->mail.smtputf8 ? "UTF8" : "", s->esmtp ? "ESMTP" : "SMTP",
+	         conn_tls(s->c) ? "S" : "", s->auth == POLICY_SMTP_AUTH ? "A" : "");
+	if (ssl) {
 		char d[160];
-		if (ssl) {
-			tls_describe(ssl, d, sizeof d);
-			snprintf(tlsinfo, sizeof tlsinfo, "\r\n\t(using %s)", d);
-		}
+		tls_describe(ssl, d, sizeof d);
+		snprintf(tlsinfo, sizeof tlsinfo, "\r\n\t(using %s)", d);
 	}
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	n = snprintf(line, sizeof line, "Received: from %s ([%s])%s\r\n\tby %s (hostmail) with %s id %s%s%s%s;\r\n\t%s\r\n",
-	             s->helo, s->ip, tlsinfo, s->srv->cfg->hostname, proto, spool_id(s->spool),
-	             s->nrcpt == 1 ? "\r\n\tfor <" : "", s->nrcpt == 1 ? s->rcpts[0].addr : "",
-	             s->nrcpt == 1 ? ">" : "", date);
-	if (n > 0 && (size_t)n < sizeof line && buf_append(&s->wbuf, line, (size_t)n) < 0) {
-		s->write_failed = 1;
-		s->write_errno = ENOMEM;
-	}
+	             s->helo, s->ip, tlsinfo, s->cfg->hostname, proto, spool_id(tx->spool),
+	             tx->nrcpt == 1 ? "\r\n\tfor <" : "", tx->nrcpt == 1 ? tx->rcpts[0].addr : "",
+	             tx->nrcpt == 1 ? ">" : "", date);
+	if (n > 0 && (size_t)n < sizeof line && buf_append(&tx->wbuf, line, (size_t)n) < 0)
+		tx_fail(tx, ENOMEM);
 }
 
 static int open_spool(struct smtp_session *s)
 {
-	s->spool = spool_begin(s->srv->queue_dir);
-	if (!s->spool) {
+	struct smtp_tx *tx = s->tx;
+
+	tx->spool = spool_begin(s->srv->queue_dir);
+	if (!tx->spool) {
 		int e = errno;
 		log_warn("smtp[%llu] ip=%s: cannot create queue file: %s", s->id, s->ip, strerror(e));
 		errno = e;
 		return -1;
 	}
-	s->data_bytes = 0;
-	s->too_big = s->write_failed = 0;
-	buf_reset(&s->hdr);
-	s->hdr_overflow = 0;
-	eol_norm_init(&s->eol);
-	s->hdr_done = !s->authorized; /* only authorized senders get the From: check */
+	tx->data_bytes = 0;
+	tx->too_big = tx->write_failed = 0;
+	buf_init(&tx->hdr, SMTP_HDR_MAX);
+	buf_init(&tx->wbuf, 0);
+	eol_norm_init(&tx->eol);
+	tx->hdr_done = !tx->relay; /* only relaying transactions get the From: check */
 	spool_received(s);
 	return 0;
+}
+
+/* Message data from now on: its idle time is [smtp] data_timeout. */
+static void data_mode(struct smtp_session *s, enum smtp_mode mode)
+{
+	s->mode = mode;
+	conn_set_idle(s->c, mode == MODE_CMD ? s->cfg->smtp_timeout : s->cfg->smtp_data_timeout);
 }
 
 void txn_start_data(struct smtp_session *s)
@@ -81,38 +106,34 @@ void txn_start_data(struct smtp_session *s)
 			session_reply(s, 451, "4.3.0", "Error: local error in processing");
 		return;
 	}
-	data_decoder_init(&s->dec);
-	s->mode = MODE_DATA;
-	session_set_timeout(s, s->srv->cfg->smtp_data_timeout);
+	data_decoder_init(&s->tx->dec);
+	data_mode(s, MODE_DATA);
 	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
-/* Account for and store n message bytes; past the limit, keep reading but store nothing. */
 /* Keep the header section (up to SMTP_HDR_MAX) for the From: check. */
-static void capture_header(struct smtp_session *s, const char *p, size_t n)
+static void capture_header(struct smtp_tx *tx, const char *p, size_t n)
 {
-	size_t room = SMTP_HDR_MAX - s->hdr.len, take = n < room ? n : room;
+	size_t room = SMTP_HDR_MAX - tx->hdr.len, take = n < room ? n : room;
 	const char *d;
 
-	if (take && buf_append(&s->hdr, p, take) < 0) {
-		s->hdr_done = s->hdr_overflow = 1;
+	if (take && buf_append(&tx->hdr, p, take) < 0) {
+		tx->hdr_done = tx->hdr_overflow = 1;
 		return;
 	}
-	d = s->hdr.data;
+	d = tx->hdr.data;
 	if (d && (strstr(d, "\r\n\r\n") || d[0] == '\r'))
-		s->hdr_done = 1;    /* the blank line that ends the header section */
-	else if (s->hdr.len >= SMTP_HDR_MAX)
-		s->hdr_done = s->hdr_overflow = 1;
+		tx->hdr_done = 1;    /* the blank line that ends the header section */
+	else if (tx->hdr.len >= SMTP_HDR_MAX)
+		tx->hdr_done = tx->hdr_overflow = 1;
 }
 
-static void txn_write(struct smtp_session *s, const char *p, size_t n)
+static void txn_write(struct smtp_tx *tx, const char *p, size_t n)
 {
-	if (!s->hdr_done)
-		capture_header(s, p, n);
-	if (n && buf_append(&s->wbuf, p, n) < 0) {
-		s->write_failed = 1;
-		s->write_errno = ENOMEM;
-	}
+	if (!tx->hdr_done)
+		capture_header(tx, p, n);
+	if (n && buf_append(&tx->wbuf, p, n) < 0)
+		tx_fail(tx, ENOMEM);
 }
 
 struct flush_job {
@@ -133,10 +154,8 @@ static void flush_done(struct smtp_session *s, void *p)
 {
 	struct flush_job *f = p;
 
-	if (s && !f->ok && !s->write_failed) {
-		s->write_failed = 1;
-		s->write_errno = f->err;
-	}
+	if (s && s->tx && !f->ok)
+		tx_fail(s->tx, f->err);
 	buf_free(&f->b);
 	free(f);
 }
@@ -145,23 +164,22 @@ static void flush_done(struct smtp_session *s, void *p)
  * Nothing else touches the spool until the job is done. */
 static void txn_flush(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	struct flush_job *f;
 
-	if (s->wbuf.len < SMTP_SPOOL_FLUSH || !s->spool || s->write_failed || s->too_big)
+	if (tx->wbuf.len < SMTP_SPOOL_FLUSH || !tx->spool || tx->write_failed || tx->too_big)
 		return;
 	if (!(f = calloc(1, sizeof *f))) {
-		s->write_failed = 1;
-		s->write_errno = ENOMEM;
+		tx_fail(tx, ENOMEM);
 		return;
 	}
-	f->spool = s->spool;
-	f->b = s->wbuf;
-	buf_init(&s->wbuf, 0);
-	if (session_job(s, flush_work, flush_done, f) < 0) {
+	f->spool = tx->spool;
+	f->b = tx->wbuf;
+	buf_init(&tx->wbuf, 0);
+	if (session_job(s, s->srv->workers, flush_work, flush_done, f) < 0) {
 		buf_free(&f->b);
 		free(f);
-		s->write_failed = 1;
-		s->write_errno = ENOMEM;
+		tx_fail(tx, ENOMEM);
 	}
 }
 
@@ -171,27 +189,27 @@ static void txn_flush(struct smtp_session *s)
 static void txn_store(struct smtp_session *s, const char *p, size_t n)
 {
 	const size_t room = SMTP_SPOOL_FLUSH + SMTP_NORM_MAX; /* a flush and one chunk */
+	struct smtp_tx *tx = s->tx;
 	char *out;
 	size_t k;
 
-	s->data_bytes += n;
-	if (s->too_big || s->write_failed)
+	tx->data_bytes += n;
+	if (tx->too_big || tx->write_failed)
 		return;
-	if (s->data_bytes > s->srv->cfg->message_size) {
-		s->too_big = 1;
-		return;
-	}
-	if (buf_reserve(&s->wbuf, s->wbuf.len < SMTP_SPOOL_FLUSH ? room - s->wbuf.len : SMTP_NORM_MAX) < 0) {
-		s->write_failed = 1;
-		s->write_errno = ENOMEM;
+	if (tx->data_bytes > s->cfg->message_size) {
+		tx->too_big = 1;
 		return;
 	}
-	out = s->wbuf.data + s->wbuf.len;
-	k = eol_norm_feed(&s->eol, p, n, out);   /* at most 2n + 1 bytes */
-	if (!s->hdr_done)
-		capture_header(s, out, k);
-	s->wbuf.len += k;
-	s->wbuf.data[s->wbuf.len] = '\0';
+	if (buf_reserve(&tx->wbuf, tx->wbuf.len < SMTP_SPOOL_FLUSH ? room - tx->wbuf.len : SMTP_NORM_MAX) < 0) {
+		tx_fail(tx, ENOMEM);
+		return;
+	}
+	out = tx->wbuf.data + tx->wbuf.len;
+	k = eol_norm_feed(&tx->eol, p, n, out);   /* at most 2n + 1 bytes */
+	if (!tx->hdr_done)
+		capture_header(tx, out, k);
+	tx->wbuf.len += k;
+	tx->wbuf.data[tx->wbuf.len] = '\0';
 }
 
 struct commit_job {
@@ -246,97 +264,92 @@ static void commit_done(struct smtp_session *s, void *p)
 /* Sender affiliation, header part: every From: address in the account's domains. */
 static int from_not_owned(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	char doms[HDR_FROM_MAX][256];
-	int n = header_from_domains(s->hdr.data ? s->hdr.data : "", s->hdr.len, doms, HDR_FROM_MAX), i;
+	struct policy_client cl;
+	struct policy_verdict v;
+	int n = header_from_domains(tx->hdr.data ? tx->hdr.data : "", tx->hdr.len, doms, HDR_FROM_MAX);
 
-	if (s->hdr_overflow) {
-		/* a From: could hide past what we keep: refuse rather than guess */
-		log_warn("smtp[%llu] ip=%s: reject DATA: 550 5.7.1 header section over %d bytes account=%s user=%s",
-		         s->id, s->ip, SMTP_HDR_MAX, s->account, s->auth_user);
-		session_reply(s, 550, "5.7.1", "Header section too large (over %d bytes) for the sender check",
-		              SMTP_HDR_MAX);
+	session_policy_client(s, &cl);
+	if (policy_header_from(&cl, (const char (*)[POLICY_DOMAIN_MAX])doms, n, tx->hdr_overflow, SMTP_HDR_MAX,
+	                       &v) == 0)
+		return 0;
+	session_verdict(s, &v);
+	return 1;
+}
+
+/* The reply for a message that cannot be taken, or 0. */
+static int refuse_message(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+
+	if (tx->too_big) {
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
+		         s->id, s->ip, LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, tx->sender);
+		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
+		              (unsigned long long)s->cfg->message_size);
 		return 1;
 	}
-	if (n < 0) {
-		log_warn("smtp[%llu] ip=%s: reject DATA: 550 5.7.1 unparsable From: header account=%s user=%s",
-		         s->id, s->ip, s->account, s->auth_user);
-		session_reply(s, 550, "5.7.1", "Header From: address is not valid");
+	if (tx->write_failed) {
+		log_warn("smtp[%llu] ip=%s: queue write failed: %s", s->id, s->ip, strerror(tx->write_errno));
+		if (tx->write_errno == ENOSPC || tx->write_errno == EDQUOT)
+			session_reply(s, 452, "4.3.1", "Insufficient system storage");
+		else
+			session_reply(s, 451, "4.3.0", "Error: local error in processing");
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		if (!session_owns_domain(s, doms[i])) {
-			log_warn("smtp[%llu] ip=%s: reject DATA: 550 5.7.1 header From domain %s not owned by account %s user=%s",
-			         s->id, s->ip, doms[i], s->account, s->auth_user);
-			session_reply(s, 550, "5.7.1", "Header From: address in %s not owned by your account %s",
-			              doms[i], s->account);
-			return 1;
-		}
+	return tx->relay && from_not_owned(s);
+}
+
+/* The envelope of the transaction for the commit job. 0 or -1. */
+static int make_envelope(struct smtp_session *s, struct envelope *env)
+{
+	struct smtp_tx *tx = s->tx;
+
+	if (!(env->rcpt = calloc(tx->nrcpt, sizeof *env->rcpt)))
+		return -1;
+	env->arrival = time(NULL);
+	snprintf(env->sender, sizeof env->sender, "%s", tx->sender);
+	snprintf(env->client_ip, sizeof env->client_ip, "%s", s->ip);
+	snprintf(env->helo, sizeof env->helo, "%s", s->helo);
+	snprintf(env->account, sizeof env->account, "%s", tx->relay ? s->account : "");
+	env->nrcpt = tx->nrcpt;
+	for (size_t i = 0; i < tx->nrcpt; i++) {
+		snprintf(env->rcpt[i].addr, sizeof env->rcpt[i].addr, "%s", tx->rcpts[i].addr);
+		env->rcpt[i].local = tx->rcpts[i].local;
 	}
 	return 0;
 }
 
 static void txn_finish(struct smtp_session *s)
 {
+	struct smtp_tx *tx = s->tx;
 	struct commit_job *c;
 	char end[2];             /* a CR held back at the end becomes CRLF */
-	size_t i;
 
-	s->mode = MODE_CMD;
-	session_set_timeout(s, s->srv->cfg->smtp_timeout);
-	if (!s->too_big && !s->write_failed)
-		txn_write(s, end, eol_norm_finish(&s->eol, end));
-	if (s->eol.fixed)
-		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, s->eol.fixed);
-	if (s->too_big) {
-		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
-		         s->id, s->ip, LOG_ACCOUNT(s),
-		         (unsigned long long)s->data_bytes, s->sender);
-		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
-		              (unsigned long long)s->srv->cfg->message_size);
-		txn_reset(s);
+	data_mode(s, MODE_CMD);
+	if (!tx->too_big && !tx->write_failed)
+		txn_write(tx, end, eol_norm_finish(&tx->eol, end));
+	if (tx->eol.fixed)
+		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, tx->eol.fixed);
+	if (refuse_message(s)) {
+		tx_end(s);
 		return;
 	}
-	if (s->write_failed) {
-		log_warn("smtp[%llu] ip=%s: queue write failed: %s", s->id, s->ip, strerror(s->write_errno));
-		if (s->write_errno == ENOSPC || s->write_errno == EDQUOT)
-			session_reply(s, 452, "4.3.1", "Insufficient system storage");
-		else
-			session_reply(s, 451, "4.3.0", "Error: local error in processing");
-		txn_reset(s);
-		return;
-	}
-	if (s->authorized && from_not_owned(s)) {
-		txn_reset(s);
-		return;
-	}
-	c = calloc(1, sizeof *c);
-	if (c)
-		c->env.rcpt = calloc(s->nrcpt, sizeof *c->env.rcpt);
-	if (!c || !c->env.rcpt) {
-		if (c)
-			free(c);
+	if (!(c = calloc(1, sizeof *c)) || make_envelope(s, &c->env) < 0) {
+		free(c);
 		session_reply(s, 451, "4.3.0", "Error: out of memory");
-		txn_reset(s);
+		tx_end(s);
 		return;
 	}
 	c->srv = s->srv;
 	c->sid = s->id;
-	c->env.arrival = time(NULL);
-	snprintf(c->env.sender, sizeof c->env.sender, "%s", s->sender);
-	snprintf(c->env.client_ip, sizeof c->env.client_ip, "%s", s->ip);
-	snprintf(c->env.helo, sizeof c->env.helo, "%s", s->helo);
-	snprintf(c->env.account, sizeof c->env.account, "%s", s->authorized ? s->account : "");
-	c->env.nrcpt = s->nrcpt;
-	for (i = 0; i < s->nrcpt; i++) {
-		snprintf(c->env.rcpt[i].addr, sizeof c->env.rcpt[i].addr, "%s", s->rcpts[i].addr);
-		c->env.rcpt[i].local = s->rcpts[i].local;
-	}
-	c->spool = s->spool;
-	s->spool = NULL; /* the job owns it now, and the bytes not written yet */
-	c->tail = s->wbuf;
-	buf_init(&s->wbuf, 0);
-	txn_reset(s);
-	if (session_job(s, commit_work, commit_done, c) < 0) {
+	c->spool = tx->spool;
+	tx->spool = NULL; /* the job owns it now, and the bytes not written yet */
+	c->tail = tx->wbuf;
+	buf_init(&tx->wbuf, 0);
+	tx_end(s);
+	if (session_job(s, s->srv->workers, commit_work, commit_done, c) < 0) {
 		spool_abort(c->spool);
 		buf_free(&c->tail);
 		envelope_free(&c->env);
@@ -347,6 +360,7 @@ static void txn_finish(struct smtp_session *s)
 
 int txn_data_step(struct smtp_session *s, struct evbuffer *in)
 {
+	struct smtp_tx *tx = s->tx;
 	struct evbuffer_iovec v;
 	size_t n, used, outlen;
 	int done = 0;
@@ -354,9 +368,10 @@ int txn_data_step(struct smtp_session *s, struct evbuffer *in)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 		return 0;
 	n = v.iov_len < SMTP_CHUNK ? v.iov_len : SMTP_CHUNK;
-	used = data_decoder_feed(&s->dec, v.iov_base, n, s->dbuf, &outlen, &done);
+	used = data_decoder_feed(&tx->dec, v.iov_base, n, s->dbuf, &outlen, &done);
 	txn_store(s, s->dbuf, outlen);
 	evbuffer_drain(in, used);
+	conn_progress(s->c);
 	if (done)
 		txn_finish(s);
 	else
@@ -369,48 +384,45 @@ void txn_start_bdat(struct smtp_session *s, uint64_t size, int last)
 	s->bdat_left = size;
 	s->bdat_last = last;
 	s->bdat_discard = 0;
-	s->bdat_code_enh = NULL;
-	if (!s->in_tx) {
+	s->bdat_text = NULL;
+	if (!s->tx) {
 		s->bdat_discard = 503;
-		s->bdat_code_enh = "Error: need MAIL command";
-	} else if (s->nrcpt == 0) {
+		s->bdat_text = "Error: need MAIL command";
+	} else if (s->tx->nrcpt == 0) {
 		s->bdat_discard = 554;
-		s->bdat_code_enh = "Error: no valid recipients";
-	} else if (!s->spool && open_spool(s) < 0) {
+		s->bdat_text = "Error: no valid recipients";
+	} else if (!s->tx->spool && open_spool(s) < 0) {
 		int full = errno == ENOSPC || errno == EDQUOT;
 		s->bdat_discard = full ? 452 : 451;
-		s->bdat_code_enh = full ? "Insufficient system storage" : "Error: local error in processing";
+		s->bdat_text = full ? "Insufficient system storage" : "Error: local error in processing";
 	}
-	s->used_bdat = 1;
-	s->mode = MODE_BDAT;
-	session_set_timeout(s, s->srv->cfg->smtp_data_timeout);
+	if (s->tx)
+		s->tx->used_bdat = 1;
+	data_mode(s, MODE_BDAT);
 }
 
 static void bdat_chunk_end(struct smtp_session *s)
 {
-	uint64_t got = s->data_bytes;
-
-	s->mode = MODE_CMD;
-	session_set_timeout(s, s->srv->cfg->smtp_timeout);
+	data_mode(s, MODE_CMD);
 	if (s->bdat_discard) {
-		const char *enh = s->bdat_discard == 451 ? "4.3.0" : s->bdat_discard == 452 ? "4.3.1" : "5.5.1";
-		if (s->bdat_discard == 451 || s->bdat_discard == 452)
-			session_reply(s, s->bdat_discard, enh, "%s", s->bdat_code_enh);
+		int code = s->bdat_discard;
+		const char *enh = code == 451 ? "4.3.0" : code == 452 ? "4.3.1" : "5.5.1";
+		if (code == 451 || code == 452)
+			session_reply(s, code, enh, "%s", s->bdat_text);
 		else
-			session_error(s, s->bdat_discard, enh, "%s", s->bdat_code_enh);
-		if (s->in_tx)
-			txn_reset(s);
+			session_error(s, code, enh, "%s", s->bdat_text);
+		tx_end(s);
 		return;
 	}
 	if (s->bdat_last) {
 		txn_finish(s);
 		return;
 	}
-	if (s->too_big || s->write_failed)
+	if (s->tx->too_big || s->tx->write_failed)
 		session_reply(s, 250, "2.0.0", "%llu octets received, message will be refused",
-		              (unsigned long long)got);
+		              (unsigned long long)s->tx->data_bytes);
 	else
-		session_reply(s, 250, "2.0.0", "%llu octets received", (unsigned long long)got);
+		session_reply(s, 250, "2.0.0", "%llu octets received", (unsigned long long)s->tx->data_bytes);
 }
 
 int txn_bdat_step(struct smtp_session *s, struct evbuffer *in)
@@ -430,10 +442,11 @@ int txn_bdat_step(struct smtp_session *s, struct evbuffer *in)
 	if (!s->bdat_discard)
 		txn_store(s, v.iov_base, n);
 	evbuffer_drain(in, n);
+	conn_progress(s->c);
 	s->bdat_left -= n;
 	if (s->bdat_left == 0)
 		bdat_chunk_end(s);
-	else
+	else if (!s->bdat_discard)
 		txn_flush(s);
 	return 1;
 }

@@ -3,7 +3,7 @@
  * struct server (event loop, account store on a scratch data directory
  * with one account, domain and mailbox, worker pools, the POP3 service)
  * lives for the whole run; each input is one client connection
- * (fuzz_client.h) to pop3_session_start(), plain POP3 with
+ * (fuzz_client.h) to conn_accept() of the POP3 service, plain POP3 with
  * allow_plaintext_auth on, so that USER/PASS and AUTH PLAIN reach the
  * TRANSACTION state: STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP, QUIT
  * on the messages of alice@acme.test (password "secret"; the seeds log
@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "daemon/server.h"
+#include "daemon/conn.h"
 #include "daemon/connlimit.h"
 #include "auth/throttle.h"
 #include "delivery/maildir.h"
@@ -152,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sin.sin_port = htons(40000);
 	sin.sin_addr.s_addr = htonl(0x0a000000u | (uint32_t)(++runs & 0xffffff));   /* 10.x.y.z */
 	fuzz_client_open(&c, &srv, &fd, data, size, check_line, whole_input);
-	pop3_session_start(&srv, fd, (struct sockaddr *)&sin, sizeof sin, LISTEN_POP3);
+	conn_accept(&srv, fd, (struct sockaddr *)&sin, server_service(LISTEN_POP3));
 	fuzz_client_run(&c, &srv);
 	fuzz_client_close(&c);
 	if (!quit)

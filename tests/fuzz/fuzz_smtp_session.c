@@ -4,7 +4,7 @@
  * store on a scratch data directory with one account, domain and two
  * mailboxes, worker pools, queue runner) lives for the whole run; each
  * input is one client connection (fuzz_client.h: a socketpair,
- * smtp_session_start() on one end, the input written to the other end,
+ * conn_accept() of the SMTP service on one end, the input written to the other end,
  * pausing after each "DATA" line until the server is quiet, as a real
  * client waits for the 354: the server refuses message text sent before
  * it, RFC 2920 and SMTP smuggling). Replies are read and checked: every
@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include "daemon/server.h"
 #include "daemon/connlimit.h"
+#include "daemon/conn.h"
 #include "auth/throttle.h"
 #include "policy/relay_auth.h"
 #include "queue/queue.h"
@@ -160,8 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sin.sin_port = htons(40000);
 	inet_pton(AF_INET, mode & 1 ? "192.0.2.7" : "198.51.100.1", &sin.sin_addr);
 	fuzz_client_open(&c, &srv, &fd, data + 1, size - 1, check_reply_line, next_limit);
-	smtp_session_start(&srv, fd, (struct sockaddr *)&sin, sizeof sin,
-	                   mode & 2 ? LISTEN_SUBMISSION : LISTEN_SMTP);
+	conn_accept(&srv, fd, (struct sockaddr *)&sin, server_service(mode & 2 ? LISTEN_SUBMISSION : LISTEN_SMTP));
 	fuzz_client_run(&c, &srv);
 	fuzz_client_close(&c);
 	CHECK(queue_list(srv.queue_dir, check_relay, NULL) >= 0);
