@@ -334,6 +334,7 @@ static void test_pipelined_stops_after_each_message(void **state)
 	assert_int_equal(http_parse(&p, in + used, sizeof in - 1 - used, &ev), 28);
 	assert_int_equal(ev.type, HTTP_EV_HEADERS);
 	assert_string_equal(ev.req->target, "/b");
+	assert_int_equal(parse(in, sizeof in - 1)->nmsgs, 2);   /* and whole, byte by byte */
 }
 
 static void test_http10(void **state)
@@ -397,6 +398,7 @@ static void test_field_lookup(void **state)
 	assert_int_equal(ev.type, HTTP_EV_HEADERS);
 	assert_string_equal(http_request_field(ev.req, "Cookie"), "hm_session=1");
 	assert_null(http_request_field(ev.req, "Referer"));
+	assert_int_equal(parse(in, sizeof in - 1)->status, 0);
 }
 
 static void test_expect_continue(void **state)
@@ -885,6 +887,8 @@ static void test_error_is_final(void **state)
 	assert_int_equal(http_parse(&p, in + used, sizeof in - 1 - used, &ev), 0);
 	assert_int_equal(ev.type, HTTP_EV_ERROR);
 	assert_int_equal(ev.status, 505);
+	refused(in, sizeof in - 1, 505);
+	assert_int_equal(whole.nmsgs, 0);
 }
 
 static void test_body_points_into_input(void **state)
@@ -904,6 +908,7 @@ static void test_body_points_into_input(void **state)
 	assert_int_equal(ev.len, 4);
 	assert_int_equal(http_parse(&p, NULL, 0, &ev), 0);
 	assert_int_equal(ev.type, HTTP_EV_DONE);
+	assert_memory_equal(parse(in, sizeof in - 1)->msgs[0].body, "body", 4);
 }
 
 /* ---- response heads ---- */
