@@ -96,7 +96,8 @@ struct http_event {
 
 /* The parser's state. Its fields are private: use the functions below. */
 struct http_parser {
-	size_t max_head, max_body;
+	size_t max_head;
+	uint64_t max_body;
 	int state;
 	int leading;              /* empty lines skipped before this request */
 	int cr;                   /* the last byte of the current line was CR */
