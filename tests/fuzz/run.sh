@@ -28,9 +28,10 @@ one() {
 	opts=(-timeout=10 -rss_limit_mb=2560 -artifact_prefix="$work/artifacts/$name-")
 	case $name in
 		fuzz_smtp_cmd|fuzz_smtp_session|fuzz_addr) opts+=(-dict="$here/smtp.dict") ;;
+		fuzz_http_parse) opts+=(-dict="$here/http.dict") ;;
 	esac
 	case $name in
-		fuzz_smtp_session|fuzz_acc_http) opts+=(-max_len=16384) ;;
+		fuzz_smtp_session|fuzz_acc_http|fuzz_http_parse) opts+=(-max_len=16384) ;;
 		fuzz_envelope|fuzz_config|fuzz_header_from) opts+=(-max_len=8192) ;;
 		*) opts+=(-max_len=4096) ;;
 	esac

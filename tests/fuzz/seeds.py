@@ -378,9 +378,76 @@ def acc_http():
     put(h, "")
 
 
+def http_parse():
+    """The ACC's own HTTP/1.1 parser (fuzz_http_parse): a limits byte (bit 2:
+    64-byte header section, else 8 KB; bits 0-1: body limit 0, 16 or 64 KB),
+    a cut byte, then the stream. Smuggling classes: CL.CL, CL.TE, TE.TE,
+    obfuscated Transfer-Encoding, obs-fold, bare CR/LF, NUL, bad chunk sizes."""
+    h = "fuzz_http_parse"
+    host = "Host: acc.example.net\r\n"
+
+    def req(fields="", body="", method="POST", target="/mail/add", version="HTTP/1.1"):
+        return method + " " + target + " " + version + "\r\n" + host + fields + "\r\n" + body
+
+    reqs = [
+        req(method="GET", target="/mail?x=1"), req(method="HEAD", target="/overview"),
+        req("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n", "account=ab\n"),
+        req("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n1A;a=b;q=\"x \\\"y\"\r\n" + "z" * 26 + "\r\n0\r\nT: 1\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "0\r\n\r\n"),
+        "GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        req(method="GET", target="/a") + req("Content-Length: 3\r\n", "xyz") + "\r\n" + req(method="GET", fields="Connection: close\r\n"),
+        req("Expect: 100-continue\r\nContent-Length: 1\r\n", "x"),
+        "\r\n\r\n" + req(method="GET"), "\r\n" * 6 + req(method="GET"),
+        # Content-Length
+        req("Content-Length: 3\r\nContent-Length: 3\r\n", "abc"), req("Content-Length: 3, 3\r\n", "abc"),
+        req("Content-Length: +3\r\n", "abc"), req("Content-Length: -1\r\n"), req("Content-Length: 3 3\r\n", "abc"),
+        req("Content-Length: 0x3\r\n", "abc"), req("Content-Length: 18446744073709551616\r\n"),
+        req("Content-Length: 18446744073709551615\r\n"), req("Content-Length: 65537\r\n"),
+        req("Content-Length: 17\r\n", "x" * 17),
+        # Transfer-Encoding
+        req("Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "0\r\n\r\n"),
+        req("Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
+        req("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), req("Transfer-Encoding: chunked, chunked\r\n"),
+        req("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
+        req("Transfer-Encoding: xchunked\r\n"), req("Transfer-Encoding:\r\n"), req("Transfer-Encoding: CHUNKED\r\n", "0\r\n\r\n"),
+        req("Transfer-Encoding : chunked\r\n", "0\r\n\r\n"), req("Transfer-Encoding:\x0bchunked\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "0\r\n\r\n", version="HTTP/1.0"),
+        req("X: a\r\nTransfer-Encoding: gzip,\r\n chunked\r\n", "0\r\n\r\n"),
+        # field lines
+        req("Foo@Bar: x\r\n"), req(": x\r\n"), req("NoColon\r\n"), req("X-A: a\rb\r\n"), req("X-A: a\x00b\r\n"),
+        req("X-A: a\x01\r\n"), "GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\n Host: a\r\n\r\n",
+        req("X-Long: " + "a" * 9000 + "\r\n"), req("".join("X-%d: v\r\n" % i for i in range(70))),
+        # chunks
+        req("Transfer-Encoding: chunked\r\n", "0x3\r\nabc\r\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "+3\r\nabc\r\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "\r\nabc\r\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "10000000000000000\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "3;" + "e" * 200 + "\r\nabc\r\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "3\r\nabcX\r\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "3\r\nabc\n0\r\n\r\n"),
+        req("Transfer-Encoding: chunked\r\n", "0\r\nX-Big: " + "v" * 1100 + "\r\n\r\n"),
+        # Host
+        "GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a:99999\r\n\r\n", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",
+        # request line
+        req(method="GET", version="HTTP/1.2"), req(method="GET", version="HTTP/2.0"),
+        req(method="GET", version="HTTP/1.10"), req(method="GET", version="http/1.1"),
+        req(method="GET", version="HTTP/1"), "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+        req(method="PUT", target="/"), req(method="get", target="/"), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        req(method="GET", target="http://a/"), req(method="GET", target="*"), req(method="GET", target="/%zz"),
+        req(method="GET", target="/" + "a" * 2100), "GET /" + "a" * 3000,
+        req(method="GET", target="/a/b;c=d?e=%41&f=/?@:~!$'()*+,"),
+    ]
+    for r in reqs:
+        for cfg in (b"\x02\x80", b"\x06\x10", b"\x01\xff"):
+            put(h, cfg + r.encode("latin-1"))
+
+
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http):
+              smtp_reply, acc_form, acc_http, http_parse):
         f()
 
 
