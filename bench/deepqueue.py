@@ -111,13 +111,20 @@ def restart(b, srv):
     srv.start()
     serve = None if smtp_banner(srv.port) is None else time.time() - t0
     loaded = None
-    if srv.name == "hostmail":
+    if srv.name == "hostmail" and logs_schedule(srv):
         done = LogCount(srv.log_path, r"queue: schedule loaded:", start)
         while time.time() - t0 < 120 and not done():
             time.sleep(0.01)
         loaded = time.time() - t0 if done.n else None
     time.sleep(max(0.0, t0 + RESTART_CPU_WINDOW - time.time()))
     return serve, loaded, cpu_seconds(srv.pids())
+
+
+def logs_schedule(hm):
+    """Does this hostmaild log "schedule loaded"? (One built before the
+    schedule, run for comparison, does not.)"""
+    with open(hm.hostmaild, "rb") as f:
+        return b"queue: schedule loaded" in f.read()
 
 
 def idle_cpu(srvs, seconds):
