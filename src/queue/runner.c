@@ -436,8 +436,10 @@ static void load_done(void *arg)
 			continue;
 		if (!(e = sched_add(r->sched, l->v[i].id)))
 			log_fatal("queue: out of memory loading the schedule");
+		if (r->flush_on_load)
+			t = now;
 		due_at(r, e, t < horizon ? t : horizon, r->flush_on_load);
-		due += t <= now || r->flush_on_load;
+		due += t <= now;
 	}
 	gettimeofday(&t1, NULL);
 	if (l->n > 0)
@@ -479,7 +481,7 @@ struct runner *runner_start(struct server *srv)
 	if (queue_sweep(srv->queue_dir) < 0)
 		log_fatal("queue recovery failed in %s: %m", srv->queue_dir);
 	r->timer = evtimer_new(srv->base, on_timer, r);
-	/* the listing of env/ on a worker: the daemon serves meanwhile */
+	/* the queue is listed on a worker: the daemon serves meanwhile */
 	l->r = r;
 	gettimeofday(&l->t0, NULL);
 	r->loading = 1;
