@@ -103,6 +103,41 @@ def pss_kb(pid):
     return 0
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """CPU time (user + system) of pids, plus what the first of them (the
+    daemon, Postfix's master) has collected from its children that ended:
+    the CPU an instance has used, even of processes that came and went."""
+    ticks = 0
+    for i, pid in enumerate(pids):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])          # utime, stime
+        if i == 0:
+            ticks += int(fields[13]) + int(fields[14])      # cutime, cstime
+    return ticks / CLK_TCK
+
+
+def smtp_banner(port, timeout=120.0):
+    """Seconds until port answers a new connection with its 220 greeting
+    (None if it does not within timeout)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                if s.recv(512).startswith(b"220"):
+                    return time.time() - t0
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return None
+
+
 def session_pids(sid):
     """Processes of session sid (a Postfix master calls setsid(); its
     daemons stay in that session even after the master has exited)."""
@@ -157,6 +192,7 @@ class Hostmail:
         self.proc = None
         self.dns = None       # "address:port" of the DNS server while relaying
         self.mx_port = None
+        self.extra = ""       # more configuration (a scenario's own sections)
         self.sni_dir = os.path.join(self.dir, "sni")
         os.makedirs(self.sni_dir, exist_ok=True)
         self.write_config()
@@ -201,7 +237,7 @@ min_free_space = 1048576
 
 [smtp]
 timeout = 30m
-{delivery}""")
+{delivery}{self.extra}""")
 
     def set_relay(self, dns, mx_port):
         """Deliver remote mail via the DNS server dns ("address:port") to
@@ -310,6 +346,7 @@ class Postfix:
         self.cert = cert
         self.process_limit = process_limit
         self.relay = None     # (domain, MX port, DNS server address) while relaying
+        self.extra = ""       # more main.cf lines (a scenario's own settings)
         self.wrap_dir = None  # a daemon_directory whose wrapped daemons run under valgrind
         self.maildir = os.path.join(self.mail, DOMAIN, "user")
         self.maildir_new = os.path.join(self.maildir, "new")
@@ -390,7 +427,7 @@ smtpd_tls_auth_only = yes
 maillog_file_prefixes = {self.dir}
 biff = no
 smtpd_timeout = 1800s
-{transport}""")
+{transport}{self.extra}""")
             if self.wrap_dir:
                 # master.cf commands are relative to daemon_directory: a copy of
                 # it (symlinks) whose wrapped daemons are scripts
@@ -494,12 +531,16 @@ smtpd_timeout = 1800s
     def session_pids(self):
         return [p for p in self.pids(names={"smtpd"}) if p != self.master_pid()]
 
-    def queue_count(self):
+    def queue_count(self, subs=("incoming", "active", "deferred", "maildrop")):
         n = 0
-        for sub in ("incoming", "active", "deferred", "maildrop"):
+        for sub in subs:
             for _, _, files in os.walk(os.path.join(self.queue, sub)):
                 n += len(files)
         return n
+
+    def clear_queue(self):
+        """Delete every queued message (postsuper -d ALL)."""
+        subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], capture_output=True, timeout=600)
 
 
 # Debian package of each program the bench runs

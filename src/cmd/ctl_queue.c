@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void put_clean(const char *s)
@@ -95,16 +94,12 @@ static int queue_dir(const struct ctl *c, char *dir, size_t len)
 
 int queue_list_cmd(struct ctl *c, int argc, char **argv)
 {
-	char dir[1024], env[1100];
-	struct stat sb;
+	char dir[1024];
 
 	(void)argc, (void)argv;
 	if (queue_dir(c, dir, sizeof dir) < 0)
 		return fail("data_dir too long");
-	snprintf(env, sizeof env, "%s/env", dir);
-	/* hostmaild makes queue/env on start; before that nothing was ever queued. */
-	if (stat(env, &sb) < 0 && errno == ENOENT)
-		return 0;
+	/* before hostmaild has made the queue, it is empty */
 	if (queue_list(dir, print_envelope, NULL) < 0)
 		return fail("cannot read the queue in %s: %s", dir, strerror(errno));
 	return 0;
@@ -150,8 +145,7 @@ int queue_flush_cmd(struct ctl *c, int argc, char **argv)
 
 int queue_delete_cmd(struct ctl *c, int argc, char **argv)
 {
-	char dir[1024], req[64], ok[64], env[1200];
-	struct stat sb;
+	char dir[1024], req[64], ok[64];
 	int r;
 
 	(void)argc;
@@ -166,10 +160,9 @@ int queue_delete_cmd(struct ctl *c, int argc, char **argv)
 		return r;
 	}
 	/* No daemon: nothing is delivering it; remove it here (envelope first). */
-	snprintf(env, sizeof env, "%s/env/%s", dir, argv[0]);
-	if (stat(env, &sb) < 0)
-		return errno == ENOENT ? fail("no such message: %s", argv[0])
-		                       : fail("cannot read %s: %s", env, strerror(errno));
+	if ((r = queue_exists(dir, argv[0])) <= 0)
+		return r == 0 ? fail("no such message: %s", argv[0])
+		              : fail("cannot read %s in %s: %s", argv[0], dir, strerror(errno));
 	if (queue_remove(dir, argv[0]) < 0)
 		return fail("cannot delete %s: %s", argv[0], strerror(errno));
 	printf("%s deleted (hostmaild is not running)\n", argv[0]);

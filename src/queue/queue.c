@@ -283,48 +283,6 @@ int queue_remove(const char *queue_dir, const char *id)
 	return 0;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* Sorted valid ids in queue/env into *out (malloc'ed). Count or -1. */
-static int list_ids(const char *queue_dir, char (**out)[QUEUE_ID_LEN + 1])
-{
-	char dir[PATH_MAX], (*ids)[QUEUE_ID_LEN + 1] = NULL, (*grown)[QUEUE_ID_LEN + 1];
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
-	int e;
-
-	if (queue_path(dir, sizeof dir, queue_dir, "env", NULL, "") < 0 || (d = opendir(dir)) == NULL)
-		return -1;
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!queue_id_valid(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if (cap > INT_MAX || (grown = realloc(ids, cap * sizeof *ids)) == NULL)
-				goto fail;
-			ids = grown;
-		}
-		memcpy(ids[n++], de->d_name, QUEUE_ID_LEN + 1);
-	}
-	if (errno != 0)
-		goto fail;
-	closedir(d);
-	if (n > 0)
-		qsort(ids, n, sizeof *ids, cmp_id);
-	*out = ids;
-	return (int)n;
-fail:
-	e = errno ? errno : ENOMEM;
-	closedir(d);
-	free(ids);
-	errno = e;
-	return -1;
-}
-
 /* Unlink every entry of queue/sub for which keep() says no. */
 static int sweep(const char *queue_dir, const char *sub, int (*keep)(const char *, const char *))
 {
@@ -355,32 +313,104 @@ static int has_envelope(const char *queue_dir, const char *name)
 }
 
 /* Not fsynced: debris that reappears after a crash is swept next time. */
-int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg)
+int queue_sweep(const char *queue_dir)
 {
-	char (*ids)[QUEUE_ID_LEN + 1] = NULL;
-	int n;
-
 	if (sweep(queue_dir, "tmp", NULL) < 0 || sweep(queue_dir, "msg", has_envelope) < 0)
 		return -1;
-	if ((n = list_ids(queue_dir, &ids)) < 0)
+	return 0;
+}
+
+int queue_exists(const char *queue_dir, const char *id)
+{
+	char p[PATH_MAX];
+
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
 		return -1;
-	for (int i = 0; i < n; i++)
-		if (cb)
-			cb(ids[i], arg);
-	free(ids);
-	return n;
+	}
+	if (queue_path(p, sizeof p, queue_dir, "env", id, "") < 0)
+		return -1;
+	if (exists(p))
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+int queue_set_next_attempt(const char *queue_dir, const char *id, time_t when)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { when, 0 } };
+	char p[PATH_MAX];
+
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (queue_path(p, sizeof p, queue_dir, "env", id, "") < 0)
+		return -1;
+	return utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct queue_entry *x = a, *y = b;
+	return strcmp(x->id, y->id);
+}
+
+/* One stat per file, relative to the open directory: no path building, no open. */
+int queue_scan(const char *queue_dir, struct queue_entry **out)
+{
+	char dir[PATH_MAX];
+	struct queue_entry *v = NULL, *grown;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int e;
+
+	*out = NULL;
+	if (queue_path(dir, sizeof dir, queue_dir, "env", NULL, "") < 0 || (d = opendir(dir)) == NULL)
+		return -1;
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!queue_id_valid(de->d_name))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue; /* delivered and removed meanwhile */
+			goto fail;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if (cap > INT_MAX || (grown = realloc(v, cap * sizeof *v)) == NULL)
+				goto fail;
+			v = grown;
+		}
+		memcpy(v[n].id, de->d_name, QUEUE_ID_LEN + 1);
+		v[n++].next_attempt = st.st_mtime;
+	}
+	if (errno != 0)
+		goto fail;
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_entry);
+	*out = v;
+	return (int)n;
+fail:
+	e = errno ? errno : ENOMEM;
+	closedir(d);
+	free(v);
+	errno = e;
+	return -1;
 }
 
 int queue_list(const char *queue_dir, int (*cb)(const struct envelope *, void *), void *arg)
 {
-	char (*ids)[QUEUE_ID_LEN + 1] = NULL;
+	struct queue_entry *ids = NULL;
 	struct envelope env;
 	int n, listed = 0, r = 0, e = 0;
 
-	if ((n = list_ids(queue_dir, &ids)) < 0)
-		return -1;
+	if ((n = queue_scan(queue_dir, &ids)) < 0)
+		return errno == ENOENT ? 0 : -1; /* no env/: nothing was ever queued */
 	for (int i = 0; i < n && r == 0; i++) {
-		if (envelope_load(queue_dir, ids[i], &env) < 0) {
+		if (envelope_load(queue_dir, ids[i].id, &env) < 0) {
 			if (errno == ENOENT)
 				continue; /* delivered and removed meanwhile */
 			e = errno;

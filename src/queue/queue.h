@@ -21,6 +21,18 @@
  * finished recipient; a torn last record (no trailing newline) is ignored.
  * "B idx" / "W idx" record that the sender was sent a failure report /
  * a delay warning about a recipient, so neither is sent twice.
+ *
+ * The next attempt lives in the file's metadata too, as Postfix keeps it
+ * for a deferred queue file: after a delivery step the runner sets the
+ * modification time of env/ID to when the message is next due (the
+ * earliest next attempt of its pending recipients), so that a restart
+ * learns every message's due time with one stat per file (queue_scan),
+ * opening none. It is a hint, never the truth: the "T" records inside
+ * decide what is attempted. Every append (and the commit) sets the mtime
+ * to the present, so a hint lost in a crash, or never written, makes the
+ * message due at once: it is opened early, finds nothing due, and is
+ * put back at its real time. A hint too far ahead (a clock stepped back)
+ * is bounded by the runner.
  */
 #ifndef HM_QUEUE_H
 #define HM_QUEUE_H
@@ -109,10 +121,28 @@ int queue_remove(const char *queue_dir, const char *id);
  * env->size long. */
 void queue_msg_path(const char *queue_dir, const struct envelope *env, char *out, size_t outlen);
 
-/* Remove crash debris (all of tmp/, msg/ without env/), then call cb for every
- * accepted message id, oldest first. Returns count or -1. */
-int queue_recover(const char *queue_dir, void (*cb)(const char *id, void *arg), void *arg);
-/* Call cb for each queued envelope (for `hostmailctl queue list`). */
+/* 1 if message id is queued (env/ID exists: one stat, no open), 0 if not,
+ * -1 + errno (EINVAL: id is not a queue id). */
+int queue_exists(const char *queue_dir, const char *id);
+/* Set env/ID's modification time to when, the message's next attempt
+ * (see above). Not synced: losing it is harmless. 0 or -1 + errno. */
+int queue_set_next_attempt(const char *queue_dir, const char *id, time_t when);
+
+/* A queued message as a restart finds it. */
+struct queue_entry {
+	char id[QUEUE_ID_LEN + 1];
+	time_t next_attempt;   /* the file's mtime: when it is due (past = now) */
+};
+
+/* Remove crash debris: all of tmp/, and msg/ files without an envelope.
+ * Only before anything is spooled (at start). 0 or -1 + errno. */
+int queue_sweep(const char *queue_dir);
+/* Every queued message with its next attempt, from one stat per file of
+ * env/ (no open, no read), oldest id first, into *out (malloc'ed; free
+ * it). Count, or -1 + errno. */
+int queue_scan(const char *queue_dir, struct queue_entry **out);
+/* Call cb for each queued envelope, oldest first (for `hostmailctl queue
+ * list`); no queue directory yet counts as an empty queue. Count or -1. */
 int queue_list(const char *queue_dir, int (*cb)(const struct envelope *, void *), void *arg);
 
 #endif

@@ -1,21 +1,33 @@
 /*
  * runner: the event-loop half of the queue runner (see runner.h and
- * runner_int.h). A message id is handled by at most one job at a time
- * (the in-flight set). A job goes: job_prepare on a worker (local
- * deliveries, due remote recipients) -> one remote delivery per
- * recipient domain on the loop, started as the connection limits allow
- * -> job_record on a worker (results into the envelope, reports,
- * removal). A timer wakes the runner for the earliest retry; a rescan
- * every minute catches everything else. The administrator's requests
- * arrive through the control socket (control.c): a flush makes a job
- * that ignores the retry times; a delete or bounce stops the message's
- * job wherever it is (aborting its SMTP sessions before the final dot)
- * and, on a worker, removes the message or fails what is pending.
+ * runner_int.h): the schedule and the jobs. A message id is handled by
+ * at most one job at a time (it is in flight). A job goes: job_prepare
+ * on a worker (local deliveries, due remote recipients) -> one remote
+ * delivery per recipient domain on the loop, started as the connection
+ * limits allow (runner_remote.c) -> job_record on a worker (results into
+ * the envelope, reports, removal).
+ *
+ * Every queued message is in the schedule (sched.h) with the time it is
+ * next due; one timer is armed for the earliest. A message is opened only
+ * when it is due, flushed, or just accepted; nothing rescans the queue.
+ * At start the queue directory is listed on a worker, one stat per file
+ * and no open: each message is due at its file's mtime, which the job's
+ * last step sets to its next attempt (queue.h). When a job ends, the
+ * message waits again until the time that step found, or is forgotten
+ * once it has left the queue. At most RUNNER_MAX_JOBS messages are in
+ * flight; the rest wait in the heap, the earliest first.
+ *
+ * The administrator's requests arrive through the control socket
+ * (control.c): a flush makes the message due now, ignoring the retry
+ * times; a delete or bounce stops the message's job wherever it is
+ * (aborting its SMTP sessions before the final dot) and, on a worker,
+ * removes the message or fails what is pending.
  */
 #include "queue/runner.h"
 #include "queue/runner_int.h"
 #include "queue/queue.h"
 #include "queue/control.h"
+#include "queue/sched.h"
 #include "daemon/server.h"
 #include "delivery/conn_cache.h"
 #include "delivery/dns.h"
@@ -24,77 +36,70 @@
 #include "util/log.h"
 #include "util/workers.h"
 #include <event2/event.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
-#define RESCAN_SECONDS 60
+/* Messages worked on at once (as Postfix's active queue limit): enough
+ * to keep every connection busy, few enough that a flush of a deep queue
+ * does not hold every message in memory at once. */
+#define RUNNER_MAX_JOBS 1000
 
-/* The remote delivery of one job's recipients in one domain. */
-struct domain_run {
-	struct runner *r;
-	struct msg_job *j;
-	size_t first, n;                 /* slice of j->remote / j->res */
-	struct remote *rm;               /* while active */
-	TAILQ_ENTRY(domain_run) link;    /* waiting or active */
-};
+/* Flag of a waiting schedule entry: flushed, try every recipient. */
+#define ENT_FORCE 1u
 
-TAILQ_HEAD(run_list, domain_run);
-
-struct runner {
-	struct server *srv;
-	struct event *timer;             /* periodic rescan */
-	struct event *wake;              /* the earliest retry */
-	time_t wake_at;
-	struct dns *dns;
-	SSL_CTX *tls;
-	struct conn_cache *conns;        /* idle outbound sessions, by domain */
-	struct run_list waiting, active;
-	int nactive;
-	LIST_HEAD(, msg_job) jobs;       /* the messages in flight */
-	struct ctl_server *ctl;          /* the control socket, NULL if none */
-};
-
-static void pump(struct runner *r);
-static void schedule(struct runner *r, const char *id, int force);
+static void run_due(struct runner *r);
 static void submit_admin(struct msg_job *j);
 
 static struct msg_job *job_find(struct runner *r, const char *id)
 {
-	struct msg_job *j;
+	struct sched_ent *e = sched_find(r->sched, id);
 
-	LIST_FOREACH(j, &r->jobs, link)
-		if (strcmp(j->id, id) == 0)
-			return j;
-	return NULL;
+	return e ? sched_data(e) : NULL;
 }
 
 static void job_free(struct msg_job *j)
 {
 	LIST_REMOVE(j, link);
+	sched_set_data(j->ent, NULL);
+	j->r->njobs--;
 	free(j->remote);
 	free(j->res);
 	free(j);
 }
 
-/* The job is over: the message may be picked up again (at once if it
- * was flushed meanwhile). */
+/* Make entry e due at t (at once if t has passed); force: flushed. */
+static void due_at(struct runner *r, struct sched_ent *e, time_t t, int force)
+{
+	if (force)
+		sched_set_flags(e, sched_flags(e) | ENT_FORCE);
+	sched_wait(r->sched, e, t);
+}
+
+/* The job is over: the message waits for its next time, at once if it
+ * was flushed meanwhile, or leaves the schedule once it left the queue. */
 static void job_end(struct msg_job *j)
 {
 	struct runner *r = j->r;
-	char id[QUEUE_ID_LEN + 1];
+	struct sched_ent *e = j->ent;
+	time_t now = time(NULL), next = j->next;
+	int gone = j->gone || (j->admin && j->admin_err == ENOENT);
 	int again = j->reflush && !j->admin;
-	int due = j->due_again && !j->admin && !j->gone;
 
-	memcpy(id, j->id, sizeof id);
+	/* no time from the steps: an administrator's step failed (a job
+	 * finds the time at once), or the message could not be read */
+	if (next == 0)
+		next = j->admin ? now : now + RUNNER_TROUBLE_WAIT;
 	job_free(j);
-	if (again || due)
-		schedule(r, id, again);
+	if (gone)
+		sched_del(r->sched, e);
+	else
+		due_at(r, e, again ? now : next, again);
+	run_due(r);
 }
 
 /* Run a worker step of j; 0, or -1 (out of memory: nothing will run). */
@@ -107,36 +112,12 @@ static int job_submit(struct msg_job *j, work_fn work, done_fn done)
 	return -1;
 }
 
-static void on_rescan(evutil_socket_t fd, short what, void *arg);
-
-/* Make sure the runner wakes up by time t. */
-static void wake_by(struct runner *r, time_t t)
-{
-	time_t now = time(NULL);
-	struct timeval tv = { 0, 0 };
-
-	if (t == 0 || (r->wake_at > now && r->wake_at <= t))
-		return;
-	r->wake_at = t;
-	tv.tv_sec = t > now ? t - now : 0;
-	evtimer_add(r->wake, &tv);
-}
-
-static void on_wake(evutil_socket_t fd, short what, void *arg)
-{
-	struct runner *r = arg;
-
-	r->wake_at = 0;
-	on_rescan(fd, what, arg);
-}
-
-/* What a worker step leaves for the loop: reports to deliver, a wake-up. */
+/* What a worker step leaves for the loop: reports to deliver. */
 static void after_work(struct msg_job *j)
 {
 	for (int i = 0; i < j->nnew; i++)
 		runner_schedule(j->r, j->new_ids[i]);
 	j->nnew = 0;
-	wake_by(j->r, j->wake);
 }
 
 static void record_done(void *arg)
@@ -151,25 +132,8 @@ static void record_done(void *arg)
 		job_end(j);
 }
 
-static int domain_active(struct runner *r, const char *domain)
+void job_remote_done(struct msg_job *j)
 {
-	struct domain_run *d;
-	int n = 0;
-
-	TAILQ_FOREACH(d, &r->active, link)
-		if (strcmp(d->j->remote[d->first].domain, domain) == 0)
-			n++;
-	return n;
-}
-
-/* One domain of a job is finished; the last one sends the job to record. */
-static void run_finished(struct domain_run *d)
-{
-	struct msg_job *j = d->j;
-
-	free(d);
-	if (--j->domains_left > 0)
-		return;
 	if (j->admin) {
 		submit_admin(j);
 		return;
@@ -180,115 +144,18 @@ static void run_finished(struct domain_run *d)
 	}
 }
 
-static void on_run_done(void *arg)
-{
-	struct domain_run *d = arg;
-	struct runner *r = d->r;
-
-	d->rm = NULL;
-	TAILQ_REMOVE(&r->active, d, link);
-	r->nactive--;
-	run_finished(d);
-	pump(r);
-}
-
-/* A kept connection has closed: a waiting delivery may start now. */
-static void on_conn_room(void *arg)
-{
-	pump(arg);
-}
-
-/* Start waiting deliveries while the global and per-domain limits allow. */
-static void pump(struct runner *r)
-{
-	const struct config *cfg = r->srv->cfg;
-	struct domain_run *d, *next;
-
-	for (d = TAILQ_FIRST(&r->waiting); d && r->nactive < cfg->delivery_max_connections; d = next) {
-		struct msg_job *j = d->j;
-		struct remote_params p;
-		const char *dom;
-
-		next = TAILQ_NEXT(d, link);
-		dom = j->remote[d->first].domain;
-		if (domain_active(r, dom) >= cfg->delivery_max_per_domain)
-			continue;
-		/* a kept connection, idle or quitting, is an open one too; taking
-		 * an idle one for this domain opens nothing */
-		if (!conn_cache_has_idle(r->conns, dom)) {
-			if (domain_active(r, dom) + conn_cache_open(r->conns, dom) >= cfg->delivery_max_per_domain)
-				continue;
-			if (r->nactive + conn_cache_open(r->conns, NULL) >= cfg->delivery_max_connections) {
-				/* QUIT an idle one elsewhere; its close pumps again */
-				conn_cache_drop_oldest(r->conns);
-				continue;
-			}
-		}
-		TAILQ_REMOVE(&r->waiting, d, link);
-		memset(&p, 0, sizeof p);
-		p.base = r->srv->base;
-		p.cfg = cfg;
-		p.dns = r->dns;
-		p.tls = r->tls;
-		p.queue_id = j->id;
-		p.helo = j->cfg.hostname;
-		p.domain = j->remote[d->first].domain;
-		p.sender = j->sender;
-		p.msg_path = j->msg_path;
-		p.msg_offset = j->msg_offset;
-		p.msg_size = j->size;
-		p.rcpts = &j->res[d->first];
-		p.nrcpt = d->n;
-		p.cache = r->conns;
-		p.max_conns = cfg->delivery_max_connections;
-		p.max_per_domain = cfg->delivery_max_per_domain;
-		if (!(d->rm = remote_start(&p, on_run_done, d))) {
-			for (size_t k = 0; k < d->n; k++)
-				snprintf(j->res[d->first + k].reason, sizeof j->res[0].reason, "4.3.0 out of memory");
-			run_finished(d);
-			continue;
-		}
-		TAILQ_INSERT_TAIL(&r->active, d, link);
-		r->nactive++;
-	}
-}
-
 static void prepare_done(void *arg)
 {
 	struct msg_job *j = arg;
-	struct runner *r = j->r;
-	size_t k = 0;
 
 	j->on_worker = 0;
 	after_work(j);
-	if (j->admin) {
+	if (j->admin)
 		submit_admin(j);
-		return;
-	}
-	if (j->gone || j->nremote == 0) {
+	else if (j->gone || j->nremote == 0)
 		job_end(j);
-		return;
-	}
-	/* j->remote is sorted by domain: one run per slice */
-	j->domains_left = 1; /* held until every run is queued */
-	while (k < j->nremote) {
-		size_t end = k + 1;
-		struct domain_run *d;
-		while (end < j->nremote && strcmp(j->remote[end].domain, j->remote[k].domain) == 0)
-			end++;
-		if ((d = calloc(1, sizeof *d))) {
-			d->r = r;
-			d->j = j;
-			d->first = k;
-			d->n = end - k;
-			j->domains_left++;
-			TAILQ_INSERT_TAIL(&r->waiting, d, link);
-		} /* else its recipients stay without result: deferred by job_record */
-		k = end;
-	}
-	if (--j->domains_left == 0 && job_submit(j, job_record, record_done) < 0)
-		job_end(j);
-	pump(r);
+	else
+		remote_runs_start(j);
 }
 
 static void snapshot_cfg(struct job_cfg *jc, const struct config *c)
@@ -298,11 +165,12 @@ static void snapshot_cfg(struct job_cfg *jc, const struct config *c)
 	jc->max_age = c->queue_max_age;
 	jc->delay_warning = c->queue_delay_warning;
 	snprintf(jc->hostname, sizeof jc->hostname, "%s", c->hostname);
+	snprintf(jc->data_dir, sizeof jc->data_dir, "%s", c->data_dir);
 }
 
-/* A new job for message id, in flight from now on; NULL if out of memory
- * (the periodic rescan will pick the message up). */
-static struct msg_job *job_new(struct runner *r, const char *id)
+/* A new job for the message of entry e, in flight from now on (e is
+ * held, the job its data); NULL if out of memory. */
+static struct msg_job *job_new(struct runner *r, struct sched_ent *e)
 {
 	struct msg_job *j = calloc(1, sizeof *j);
 
@@ -310,70 +178,134 @@ static struct msg_job *job_new(struct runner *r, const char *id)
 		return NULL;
 	j->r = r;
 	j->srv = r->srv;
+	j->ent = e;
 	snapshot_cfg(&j->cfg, r->srv->cfg);
-	snprintf(j->id, sizeof j->id, "%s", id);
+	snprintf(j->id, sizeof j->id, "%s", sched_id(e));
+	sched_hold(r->sched, e);
+	sched_set_data(e, j);
 	LIST_INSERT_HEAD(&r->jobs, j, link);
+	r->njobs++;
 	return j;
 }
 
-/* Start a job for id unless one is in flight; force: try every pending
- * recipient now, whatever its retry time. */
-static void schedule(struct runner *r, const char *id, int force)
+/* Start the job of a due message: its envelope is read on a worker. */
+static void job_start(struct runner *r, struct sched_ent *e)
 {
-	struct msg_job *j = job_find(r, id);
+	int force = (sched_flags(e) & ENT_FORCE) != 0;
+	struct msg_job *j;
 
-	if (j) {
-		if (force)
-			j->reflush = 1;
+	sched_set_flags(e, sched_flags(e) & ~ENT_FORCE);
+	if (!(j = job_new(r, e))) {
+		due_at(r, e, time(NULL) + RUNNER_TROUBLE_WAIT, force);
 		return;
 	}
-	if (!(j = job_new(r, id)))
-		return;
 	j->force = force;
-	if (job_submit(j, job_prepare, prepare_done) < 0)
+	if (job_submit(j, job_prepare, prepare_done) < 0) {
 		job_free(j);
+		due_at(r, e, time(NULL) + RUNNER_TROUBLE_WAIT, force);
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Arm the timer for the earliest waiting message, unless the jobs are at
+ * their limit (then the end of one runs what is due). */
+static void arm_timer(struct runner *r)
+{
+	struct sched_ent *e = sched_first(r->sched);
+	struct timeval now, tv = { 0, 0 };
+	time_t due;
+
+	if (!e || r->njobs >= RUNNER_MAX_JOBS) {
+		if (r->timer_at) {
+			evtimer_del(r->timer);
+			r->timer_at = 0;
+		}
+		return;
+	}
+	due = sched_due(e);
+	if (r->timer_at == due)
+		return;
+	gettimeofday(&now, NULL);
+	if (due > now.tv_sec) {        /* to the start of second due */
+		tv.tv_sec = due - now.tv_sec - 1;
+		tv.tv_usec = 1000000 - now.tv_usec;
+	}
+	r->timer_at = due;
+	evtimer_add(r->timer, &tv);
+}
+
+/* Start the jobs of the messages that are due, as many as the limit allows. */
+static void run_due(struct runner *r)
+{
+	time_t now = time(NULL);
+	struct sched_ent *e;
+
+	while (r->njobs < RUNNER_MAX_JOBS && (e = sched_pop_due(r->sched, now)))
+		job_start(r, e);
+	arm_timer(r);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->timer_at = 0;
+	run_due(r);
 }
 
 void runner_schedule(struct runner *r, const char *id)
 {
-	schedule(r, id, 0);
+	struct sched_ent *e = sched_add(r->sched, id);
+	time_t now = time(NULL);
+
+	if (!e) {
+		log_warn("%s: cannot schedule: %s (it is tried at the next start)", id, strerror(errno));
+		return;
+	}
+	if (sched_data(e))
+		return; /* in flight: its job's end puts it back */
+	if (!sched_is_waiting(e) || sched_due(e) > now)
+		sched_wait(r->sched, e, now);
+	run_due(r);
 }
 
-static void schedule_cb(const char *id, void *arg)
+/* Flush one known message: due now whatever its retry times say. */
+static void flush_ent(struct sched *s, struct sched_ent *e, void *arg)
 {
-	runner_schedule(arg, id);
+	struct msg_job *j = sched_data(e);
+
+	(void)s;
+	if (j)
+		j->reflush = 1;
+	else
+		due_at(arg, e, time(NULL), 1);
 }
 
 int runner_flush(struct runner *r, const char *id)
 {
-	char path[700];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int n = 0;
+	struct sched_ent *e;
+	int x;
 
 	if (id) {
-		if (!queue_id_valid(id)) {
-			errno = EINVAL;
+		if ((x = queue_exists(r->srv->queue_dir, id)) <= 0) {
+			if (x == 0)
+				errno = ENOENT;
 			return -1;
 		}
-		snprintf(path, sizeof path, "%s/env/%s", r->srv->queue_dir, id);
-		if (stat(path, &st) < 0)
+		if (!(e = sched_add(r->sched, id)))
 			return -1;
-		schedule(r, id, 1);
+		flush_ent(r->sched, e, r);
+		run_due(r);
 		return 1;
 	}
-	snprintf(path, sizeof path, "%s/env", r->srv->queue_dir);
-	if (!(d = opendir(path)))
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (queue_id_valid(de->d_name)) {
-			schedule(r, de->d_name, 1);
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
+	if (r->loading)
+		r->flush_on_load = 1; /* the rest, as the scan finds them */
+	sched_each(r->sched, flush_ent, r);
+	run_due(r);
+	return (int)sched_count(r->sched);
 }
 
 static void admin_finished(void *arg)
@@ -400,32 +332,6 @@ static void submit_admin(struct msg_job *j)
 	}
 }
 
-/* Stop the remote deliveries of a job the administrator takes over. An
- * SMTP session closed before the final dot delivers nothing. */
-static void cancel_runs(struct runner *r, struct msg_job *j)
-{
-	struct domain_run *d, *next;
-
-	for (d = TAILQ_FIRST(&r->waiting); d; d = next) {
-		next = TAILQ_NEXT(d, link);
-		if (d->j != j)
-			continue;
-		TAILQ_REMOVE(&r->waiting, d, link);
-		free(d);
-		j->domains_left--;
-	}
-	for (d = TAILQ_FIRST(&r->active); d; d = next) {
-		next = TAILQ_NEXT(d, link);
-		if (d->j != j)
-			continue;
-		TAILQ_REMOVE(&r->active, d, link);
-		remote_abort(d->rm);
-		r->nactive--;
-		free(d);
-		j->domains_left--;
-	}
-}
-
 /* Take message id over for the administrator (see runner_int.h). */
 static int take_over(struct runner *r, const char *id, int admin, void (*done)(void *, int), void *arg)
 {
@@ -439,19 +345,24 @@ static int take_over(struct runner *r, const char *id, int admin, void (*done)(v
 		errno = EBUSY;
 		return -1;
 	}
-	if (!j && !(j = job_new(r, id))) {
-		errno = ENOMEM;
-		return -1;
+	if (!j) {
+		struct sched_ent *e = sched_add(r->sched, id);
+		if (!e || !(j = job_new(r, e))) {
+			if (e && !sched_is_waiting(e))
+				sched_del(r->sched, e); /* made just now */
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 	j->admin = admin;
 	j->admin_done = done;
 	j->admin_arg = arg;
 	if (j->on_worker)
 		return 0; /* its done callback goes on to the administrator's step */
-	cancel_runs(r, j);
+	remote_runs_cancel(r, j);
 	if (j->domains_left <= 0)
 		submit_admin(j);
-	pump(r);
+	remote_runs_pump(r);
 	return 0;
 }
 
@@ -474,33 +385,88 @@ void runner_forget(struct runner *r, void *arg)
 			j->admin_done = NULL;
 }
 
-/* Retry what is due. Listing env/ is cheap; each job checks the times. */
-static void on_rescan(evutil_socket_t fd, short what, void *arg)
-{
-	struct runner *r = arg;
-	char dir[700];
-	struct dirent *de;
-	DIR *d;
+/* The start-up scan of the queue: on a worker, then into the schedule. */
+struct queue_load {
+	struct runner *r;
+	struct queue_entry *v;
+	int n, err;
+	struct timeval t0;
+};
 
-	(void)fd;
-	(void)what;
-	snprintf(dir, sizeof dir, "%s/env", r->srv->queue_dir);
-	if (!(d = opendir(dir)))
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (queue_id_valid(de->d_name))
-			runner_schedule(r, de->d_name);
-	closedir(d);
+static void load_scan(void *arg)
+{
+	struct queue_load *l = arg;
+
+	l->n = queue_scan(l->r->srv->queue_dir, &l->v);
+	l->err = errno;
+}
+
+/* The longest wait of the retry schedule: no message is due later than
+ * that from now (a file's time far ahead means a clock stepped back). */
+static time_t longest_wait(const struct config *c)
+{
+	struct job_cfg jc;
+	int w = 1;
+
+	snapshot_cfg(&jc, c);
+	for (int i = 0; i < jc.retry_schedule_n; i++)
+		if (jc.retry_schedule[i] > w)
+			w = jc.retry_schedule[i];
+	return w;
+}
+
+/* Each message found is due at its file's mtime (the past: now). One
+ * already known (accepted, flushed or deleted since the start) is left
+ * as it is: what happened to it since is newer. */
+static void load_done(void *arg)
+{
+	struct queue_load *l = arg;
+	struct runner *r = l->r;
+	time_t now = time(NULL), horizon = now + longest_wait(r->srv->cfg);
+	struct timeval t1;
+	int due = 0;
+
+	if (l->n < 0) {
+		errno = l->err;
+		log_fatal("queue recovery failed in %s: %m", r->srv->queue_dir);
+	}
+	for (int i = 0; i < l->n; i++) {
+		struct sched_ent *e;
+		time_t t = l->v[i].next_attempt;
+		if (sched_find(r->sched, l->v[i].id))
+			continue;
+		if (!(e = sched_add(r->sched, l->v[i].id)))
+			log_fatal("queue: out of memory loading the schedule");
+		if (r->flush_on_load)
+			t = now;
+		due_at(r, e, t < horizon ? t : horizon, r->flush_on_load);
+		due += t <= now;
+	}
+	gettimeofday(&t1, NULL);
+	if (l->n > 0)
+		log_info("queue: %d message(s) recovered", l->n);
+	log_info("queue: schedule loaded: %d message(s), %d due now, in %ld ms", l->n, due,
+	         (long)((t1.tv_sec - l->t0.tv_sec) * 1000 + (t1.tv_usec - l->t0.tv_usec) / 1000));
+	free(l->v);
+	free(l);
+	r->loading = 0;
+	r->flush_on_load = 0;
+	run_due(r);
+}
+
+/* A kept connection has closed: a waiting delivery may start now. */
+static void on_conn_room(void *arg)
+{
+	remote_runs_pump(arg);
 }
 
 struct runner *runner_start(struct server *srv)
 {
 	struct runner *r = calloc(1, sizeof *r);
-	struct timeval tv = { RESCAN_SECONDS, 0 };
+	struct queue_load *l = calloc(1, sizeof *l);
 	char err[600];
-	int n;
 
-	if (!r)
+	if (!r || !l || !(r->sched = sched_new()))
 		log_fatal("runner: out of memory");
 	r->srv = srv;
 	TAILQ_INIT(&r->waiting);
@@ -512,14 +478,16 @@ struct runner *runner_start(struct server *srv)
 		log_fatal("runner: cannot create the client TLS context");
 	if (!(r->conns = conn_cache_new(on_conn_room, r)))
 		log_fatal("runner: out of memory");
-	n = queue_recover(srv->queue_dir, schedule_cb, r);
-	if (n < 0)
+	/* debris first, before any session spools into tmp/ */
+	if (queue_sweep(srv->queue_dir) < 0)
 		log_fatal("queue recovery failed in %s: %m", srv->queue_dir);
-	if (n > 0)
-		log_info("queue: %d message(s) recovered", n);
-	r->timer = event_new(srv->base, -1, EV_PERSIST, on_rescan, r);
-	r->wake = evtimer_new(srv->base, on_wake, r);
-	event_add(r->timer, &tv);
+	r->timer = evtimer_new(srv->base, on_timer, r);
+	/* the queue is listed on a worker: the daemon serves meanwhile */
+	l->r = r;
+	gettimeofday(&l->t0, NULL);
+	r->loading = 1;
+	if (workers_submit(srv->workers, load_scan, load_done, l) < 0)
+		log_fatal("runner: out of memory");
 	r->ctl = ctl_start(r, srv->base, srv->queue_dir);
 	return r;
 }
@@ -527,27 +495,18 @@ struct runner *runner_start(struct server *srv)
 /* After workers_stop: no worker touches a job any more, so all can go. */
 void runner_stop(struct runner *r)
 {
-	struct domain_run *d;
 	struct msg_job *j;
 
 	if (!r)
 		return;
 	ctl_stop(r->ctl);
-	while ((d = TAILQ_FIRST(&r->active))) {
-		TAILQ_REMOVE(&r->active, d, link);
-		remote_abort(d->rm);
-		free(d);
-	}
-	while ((d = TAILQ_FIRST(&r->waiting))) {
-		TAILQ_REMOVE(&r->waiting, d, link);
-		free(d);
-	}
+	remote_runs_stop(r);
 	while ((j = LIST_FIRST(&r->jobs)))
 		job_free(j);
 	conn_cache_free(r->conns);
 	dns_free(r->dns);
 	SSL_CTX_free(r->tls);
 	event_free(r->timer);
-	event_free(r->wake);
+	sched_free(r->sched);
 	free(r);
 }

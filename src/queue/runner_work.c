@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void split_addr(const char *addr, char *local, size_t ll, char *domain, size_t dl)
@@ -62,8 +61,6 @@ static void defer(struct msg_job *j, const struct envelope *env, size_t i, const
 	log_rcpt(env, i, "deferred", reason);
 	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
-	else if (!j->deferred_until || now + j->cfg.retry_schedule[k] < j->deferred_until)
-		j->deferred_until = now + j->cfg.retry_schedule[k];
 }
 
 /* Is every recipient but i delivered? Then marking i done makes the
@@ -100,7 +97,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
-	if (maildir_deliver(srv->cfg->data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
+	if (maildir_deliver(j->cfg.data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
 	                    j->size) == 0) {
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
@@ -168,19 +165,40 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 	free(rr);
 }
 
-/* After any step: send the reports that are due, remove the message once
- * every recipient is final (and its sender told), else note when to wake. */
-static void settle(struct msg_job *j)
+/* A message could not be read: gone if it is not queued any more, else
+ * left for a later look (j->next stays 0). */
+static void load_failed(struct msg_job *j)
+{
+	if (errno == ENOENT) {
+		j->gone = 1;
+		return;
+	}
+	log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
+}
+
+/* When a pending recipient makes the message due again. One whose time
+ * is not after the job's start was due then and so was tried; if its
+ * time did not move on, the result could not be recorded: look again
+ * later, not at once (no loop on a failing disk). One whose time passed
+ * while the job ran (a slow step, a short schedule) is due now. */
+static time_t rcpt_due(const struct msg_job *j, const struct env_rcpt *rc, time_t now)
+{
+	return rc->next_attempt <= j->started ? now + RUNNER_TROUBLE_WAIT : rc->next_attempt;
+}
+
+/* After a step: send the reports that are due and remove the message once
+ * every recipient is final (and its sender told). After the job's last
+ * step (final), also note when the message is due again, in j->next and
+ * in the file's mtime, where a restart finds it (queue.h). */
+static void settle(struct msg_job *j, int final)
 {
 	struct envelope env;
 	size_t *fail_idx, *late_idx, nf = 0, nl = 0, i;
-	time_t now = time(NULL);
+	time_t now = time(NULL), next = 0;
 	int pending = 0, unreported = 0;
 
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
-		if (errno != ENOENT)
-			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
-		j->gone = 1;
+		load_failed(j);
 		return;
 	}
 	fail_idx = calloc(env.nrcpt, sizeof *fail_idx);
@@ -190,9 +208,10 @@ static void settle(struct msg_job *j)
 	for (i = 0; i < env.nrcpt; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];
 		if (rc->state == RCPT_PENDING) {
+			time_t due = rcpt_due(j, rc, now);
 			pending = 1;
-			if (rc->next_attempt > now && (j->wake == 0 || rc->next_attempt < j->wake))
-				j->wake = rc->next_attempt;
+			if (next == 0 || due < next)
+				next = due;
 			if (j->cfg.delay_warning > 0 && now - env.arrival >= j->cfg.delay_warning &&
 			    !rc->warned && rc->attempts > 0)
 				late_idx[nl++] = i;
@@ -208,27 +227,32 @@ static void settle(struct msg_job *j)
 	if (nf > 0) {
 		report(j, &env, fail_idx, nf, 0);
 		envelope_free(&env);
-		if (envelope_load(j->srv->queue_dir, j->id, &env) < 0)
+		if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
+			load_failed(j);
 			goto out;
+		}
 		for (i = 0; i < env.nrcpt; i++)
 			if (env.rcpt[i].state == RCPT_FAILED && !env.rcpt[i].bounced)
 				unreported = 1;
 	}
 	if (nl > 0)
 		report(j, &env, late_idx, nl, 1);
-	/* a retry this step scheduled came due while it ran (a slow step, a
-	 * short schedule): no timer would fire for it, so go again at once */
-	if (pending && j->deferred_until && j->deferred_until <= now)
-		j->due_again = 1;
-	j->deferred_until = 0;
 	if (!pending && !unreported) {
-		if (queue_remove(j->srv->queue_dir, j->id) == 0)
+		if (queue_remove(j->srv->queue_dir, j->id) == 0) {
 			log_info("%s: removed", j->id);
-		else
-			log_warn("%s: cannot remove from queue: %s", j->id, strerror(errno));
-		j->wake = 0;
-	} else if (unreported && (j->wake == 0 || j->wake > now + 60)) {
-		j->wake = now + 60;
+			j->gone = 1;
+			goto out;
+		}
+		log_warn("%s: cannot remove from queue: %s", j->id, strerror(errno));
+		next = now + RUNNER_TROUBLE_WAIT;
+	} else if (unreported && (next == 0 || next > now + RUNNER_TROUBLE_WAIT)) {
+		next = now + RUNNER_TROUBLE_WAIT; /* a report could not be queued: try again */
+	}
+	if (final) {
+		j->next = next;
+		if (queue_set_next_attempt(j->srv->queue_dir, j->id, next) < 0 && errno != ENOENT)
+			log_warn("%s: cannot note the next attempt in the file's time: %s (harmless: "
+			         "after a restart it is looked at early)", j->id, strerror(errno));
 	}
 out:
 	free(fail_idx);
@@ -243,10 +267,9 @@ void job_prepare(void *arg)
 	time_t now = time(NULL);
 	size_t i, n = 0;
 
+	j->started = now;
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
-		if (errno != ENOENT)
-			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
-		j->gone = 1;
+		load_failed(j);
 		return;
 	}
 	snprintf(j->sender, sizeof j->sender, "%s", env.sender);
@@ -278,7 +301,7 @@ void job_prepare(void *arg)
 		qsort(j->remote, n, sizeof *j->remote, cmp_domain);
 	for (i = 0; i < n; i++)
 		j->res[i].addr = j->remote[i].addr;
-	settle(j);
+	settle(j, n == 0); /* else job_record's settle is the last */
 }
 
 void job_record(void *arg)
@@ -288,9 +311,7 @@ void job_record(void *arg)
 	const char *qd = j->srv->queue_dir;
 
 	if (envelope_load(qd, j->id, &env) < 0) {
-		if (errno != ENOENT)
-			log_warn("%s: cannot read envelope: %s", j->id, strerror(errno));
-		j->gone = 1;
+		load_failed(j);
 		return;
 	}
 	for (size_t k = 0; k < j->nremote; k++) {
@@ -316,22 +337,21 @@ void job_record(void *arg)
 		}
 	}
 	envelope_free(&env);
-	settle(j);
+	settle(j, 1);
 }
 
 void job_delete(void *arg)
 {
 	struct msg_job *j = arg;
-	char path[700];
-	struct stat st;
+	int r = queue_exists(j->srv->queue_dir, j->id);
 
 	j->admin_err = 0;
-	if (snprintf(path, sizeof path, "%s/env/%s", j->srv->queue_dir, j->id) >= (int)sizeof path)
-		j->admin_err = ENAMETOOLONG;
-	else if (stat(path, &st) < 0)
-		j->admin_err = errno;
+	if (r <= 0)
+		j->admin_err = r == 0 ? ENOENT : errno;
 	else if (queue_remove(j->srv->queue_dir, j->id) < 0)
 		j->admin_err = errno;
+	else
+		j->gone = 1;
 }
 
 void job_bounce(void *arg)
@@ -362,5 +382,5 @@ void job_bounce(void *arg)
 			j->admin_err = errno;
 	}
 	envelope_free(&env);
-	settle(j); /* the report, then removal */
+	settle(j, 1); /* the report, then removal */
 }

@@ -384,6 +384,105 @@ def test_kill9_with_messages_queued_for_a_down_host_survives(world):
     assert len(remote.messages("someone@remote.test")) == 3
 
 
+# --- the schedule across restarts (issue 14) ------------------------------------------
+# The runner keeps each message's next attempt in memory and in its queue
+# file's mtime; a restart stats the files (no open) and schedules each at
+# its mtime. Times in the log have whole seconds, as next attempts do.
+
+def log_time(h, pattern, after=0):
+    """Epoch seconds of the first log line matching pattern at or after byte offset after."""
+    text = h.logtext()[after:]
+    m = re.search(r"^(\S+Z) .*" + pattern, text, re.M)
+    assert m, f"no /{pattern}/ in the log:\n{text[-3000:]}"
+    return calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def env_file(h, qid):
+    return os.path.join(h.data_dir, "queue", "env", qid)
+
+
+def deferred_once(world, retry):
+    """A sender with one message deferred for someone@remote.test (down):
+    (server, queue id, next attempt from `queue show`)."""
+    h = world["make_sender"](retry=retry)
+    submit(h, ["someone@remote.test"], message("someone@remote.test", "scheduled"))
+    wait_log(h, r"to=<someone@remote\.test>: deferred: 4\.4\.1")
+    [qid] = queue_ids(h)
+    m = re.search(r"next=(\S+Z)", h.ctl("queue", "show", qid).stdout)
+    nxt = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ"))
+    # the job's last step wrote the next attempt into the file's mtime
+    wait_for(lambda: int(os.stat(env_file(h, qid)).st_mtime) == nxt, what="mtime = next attempt")
+    return h, qid, nxt
+
+
+def test_deferred_message_is_retried_at_its_time_after_a_restart_not_before(world):
+    h, qid, nxt = deferred_once(world, retry="8s")
+    h.stop()
+    world["remote"].start()
+    restarted = time.time()
+    mark = len(h.logtext())
+    h.start()
+    wait_log(h, r"queue: schedule loaded: 1 message\(s\)")
+    if restarted < nxt - 1:          # (a very slow restart could pass the time)
+        assert re.search(r"schedule loaded: 1 message\(s\), 0 due now", h.logtext()[mark:]), h.logtext()[mark:]
+    assert len(world["remote"].wait_messages("someone@remote.test", 1, timeout=nxt - time.time() + 30)) == 1
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    # delivered at its retry time, not when the daemon came back
+    assert log_time(h, rf"{qid}: to=<someone@remote\.test>: delivered", mark) >= nxt
+    assert ": deferred:" not in h.logtext()[mark:]
+
+
+def test_a_lost_mtime_update_makes_the_message_early_not_wrong(world):
+    """A crash between a deferral and the mtime update leaves the file's
+    mtime in the past: after the restart the message is opened at once,
+    nothing is attempted before the recipient's own time, and the file's
+    mtime is put right."""
+    h, qid, nxt = deferred_once(world, retry="8s")
+    h.kill9()
+    os.utime(env_file(h, qid), (time.time() - 3600, time.time() - 3600))
+    world["remote"].start()
+    mark = len(h.logtext())
+    h.start()
+    wait_log(h, r"queue: schedule loaded: 1 message\(s\), 1 due now")
+    wait_for(lambda: int(os.stat(env_file(h, qid)).st_mtime) == nxt, what="mtime put right")
+    assert len(world["remote"].wait_messages("someone@remote.test", 1, timeout=nxt - time.time() + 30)) == 1
+    assert log_time(h, rf"{qid}: to=<someone@remote\.test>: delivered", mark) >= nxt
+    assert ": deferred:" not in h.logtext()[mark:]
+
+
+def test_a_file_time_far_ahead_is_bounded_by_the_retry_schedule(world):
+    """A clock stepped back leaves mtimes far in the future: no message
+    waits longer than the longest retry wait from the start."""
+    h, qid, nxt = deferred_once(world, retry="2s")
+    h.stop()
+    far = time.time() + 10 * 86400
+    os.utime(env_file(h, qid), (far, far))
+    world["remote"].start()
+    h.start()
+    wait_log(h, r"queue: schedule loaded: 1 message\(s\), 0 due now")
+    assert len(world["remote"].wait_messages("someone@remote.test", 1, timeout=30)) == 1
+    wait_for(lambda: queue_empty(h), what="queue empty")
+
+
+def test_many_deferred_messages_survive_a_restart_and_a_flush_reaches_all(world):
+    h = world["make_sender"](retry="1h")
+    n = 12
+    for i in range(n):
+        submit(h, ["someone@remote.test"], message("someone@remote.test", f"many {i}"))
+    wait_for(lambda: h.logtext().count("to=<someone@remote.test>: deferred") >= n, what="all deferred")
+    h.stop()
+    world["remote"].start()
+    mark = len(h.logtext())
+    h.start()
+    wait_log(h, rf"queue: schedule loaded: {n} message\(s\), 0 due now")
+    time.sleep(1)
+    assert world["remote"].messages("someone@remote.test") == []   # an hour away
+    assert h.ctl("queue", "flush").stdout.strip() == f"{n} message(s) to be tried now"
+    assert len(world["remote"].wait_messages("someone@remote.test", n, timeout=30)) == n
+    wait_for(lambda: queue_empty(h), what="queue empty")
+    assert ": deferred:" not in h.logtext()[mark:]
+
+
 # --- a scripted remote: pipelining, STARTTLS injection, 4xx then 250 -------------------
 
 class Scripted:

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char MSG[] = "Received: from x\r\nSubject: hi\r\n\r\nbody\r\n";
@@ -327,17 +328,6 @@ static void test_hostile_values(void **state)
 	assert_non_null(strstr(text, "\nH evil%0D%0AD%200%0D%0AE%0A%25%20%09%01%7F%C3%A9\n"));
 }
 
-static int n_recovered;
-static char recovered[8][QUEUE_ID_LEN + 1];
-
-static void on_recover(const char *id, void *arg)
-{
-	(void)arg;
-	if (n_recovered < 8)
-		snprintf(recovered[n_recovered], QUEUE_ID_LEN + 1, "%s", id);
-	n_recovered++;
-}
-
 static int on_list(const struct envelope *env, void *arg)
 {
 	(*(int *)arg)++;
@@ -349,6 +339,7 @@ static void test_recover(void **state)
 {
 	const char *q = *state;
 	char a[QUEUE_ID_LEN + 1], b[QUEUE_ID_LEN + 1], p[PATH_MAX];
+	struct queue_entry *found;
 	struct spool *open_sp;
 	int listed = 0;
 	FILE *f;
@@ -365,17 +356,79 @@ static void test_recover(void **state)
 	assert_non_null(f = fopen(p, "w"));
 	fclose(f);
 
-	n_recovered = 0;
-	assert_int_equal(queue_recover(q, on_recover, NULL), 2);
-	assert_int_equal(n_recovered, 2);
-	assert_string_equal(recovered[0], a);
-	assert_string_equal(recovered[1], b);
+	assert_int_equal(queue_sweep(q), 0);
+	assert_int_equal(queue_scan(q, &found), 2);
+	assert_string_equal(found[0].id, a);
+	assert_string_equal(found[1].id, b);
+	free(found);
 	assert_int_equal(count_entries(q, "tmp"), 0);
 	assert_int_equal(count_entries(q, "msg"), 0);
 	assert_int_equal(count_entries(q, "env"), 2);
 	assert_int_equal(queue_list(q, on_list, &listed), 2);
 	assert_int_equal(listed, 2);
 	spool_abort(open_sp); /* its file is already gone: must not crash */
+}
+
+/* The next attempt in the file's mtime: read back by queue_scan without
+ * opening the file; any append (a progress record) makes it the present,
+ * so a hint lost in a crash means "due now", never "later". */
+static void test_next_attempt_in_mtime(void **state)
+{
+	const char *q = *state;
+	char a[QUEUE_ID_LEN + 1], b[QUEUE_ID_LEN + 1];
+	struct queue_entry *found;
+	time_t now = time(NULL);
+
+	commit_one(q, 2, "s@x", "h", a);
+	commit_one(q, 1, "s@x", "h", b);
+	assert_int_equal(queue_scan(q, &found), 2);
+	/* just committed: due now */
+	assert_true(found[0].next_attempt >= now - 1 && found[0].next_attempt <= time(NULL));
+	free(found);
+
+	assert_int_equal(queue_set_next_attempt(q, a, now + 3600), 0);
+	assert_int_equal(queue_set_next_attempt(q, b, 1000), 0);
+	assert_int_equal(queue_scan(q, &found), 2);
+	assert_string_equal(found[0].id, a);
+	assert_int_equal(found[0].next_attempt, now + 3600);
+	assert_int_equal(found[1].next_attempt, 1000);
+	free(found);
+
+	assert_int_equal(envelope_mark_tempfail(q, a, 0, now + 60, "4.0.0 later"), 0);
+	assert_int_equal(queue_scan(q, &found), 2);
+	assert_true(found[0].next_attempt <= time(NULL));
+	free(found);
+
+	assert_int_equal(queue_set_next_attempt(q, "0000000000000000000Z", now), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(queue_set_next_attempt(q, "../x", now), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_exists(void **state)
+{
+	const char *q = *state;
+	char id[QUEUE_ID_LEN + 1];
+
+	commit_one(q, 1, "s@x", "h", id);
+	assert_int_equal(queue_exists(q, id), 1);
+	assert_int_equal(queue_exists(q, "0000000000000000000Z"), 0);
+	assert_int_equal(queue_exists(q, "../../etc/passwd"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(queue_remove(q, id), 0);
+	assert_int_equal(queue_exists(q, id), 0);
+}
+
+/* No queue directory yet: an empty queue to list, an error to scan. */
+static void test_no_queue_yet(void **state)
+{
+	char missing[PATH_MAX];
+	struct queue_entry *found;
+
+	snprintf(missing, sizeof missing, "%s/none", (const char *)*state);
+	assert_int_equal(queue_list(missing, on_list, NULL), 0);
+	assert_int_equal(queue_scan(missing, &found), -1);
+	assert_int_equal(errno, ENOENT);
 }
 
 /* A queue written before the one-file format (version 1: envelope in env/,
@@ -394,8 +447,7 @@ static void test_version1_queue(void **state)
 	fclose(f);
 	snprintf(text, sizeof text, "V 1\nI %s\nA 1\nS a\nC b\nH c\nU \nZ 23\nN 1\nR L x@y\nE\n", id);
 	write_env(q, id, text);
-	n_recovered = 0;
-	assert_int_equal(queue_recover(q, on_recover, NULL), 1);
+	assert_int_equal(queue_sweep(q), 0);
 	assert_int_equal(count_entries(q, "msg"), 1);
 	assert_int_equal(envelope_load(q, id, &env), 0);
 	assert_int_equal(env.msg_in_env, 0);
@@ -514,6 +566,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_version1_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_attempt_in_mtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_queue_yet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_refuses_empty, setup, teardown),
 		cmocka_unit_test(test_unique_ids),
 		cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
