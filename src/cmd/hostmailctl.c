@@ -89,7 +89,7 @@ struct store *store(struct ctl *c)
 {
 	char err[512];
 
-	if (!c->st && !(c->st = store_open(c->cfg.data_dir, err, sizeof err)))
+	if (!c->st && !(c->st = store_open(&c->cfg, err, sizeof err)))
 		fail("%s", err);
 	return c->st;
 }

@@ -1,5 +1,6 @@
-/* Unit tests for src/store/store_sqlite.c on a throw-away data directory:
- * normalization, RCPT lookups, cascades, reopening, and threads sharing one store. */
+/* Unit tests for src/store/ (both backends, store_backends.h): normalization,
+ * RCPT lookups, errors, cascades, reopening, threads sharing one store,
+ * the rules kept by triggers, and the schema's version. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,39 +14,30 @@
 #include "policy/relay_auth.h"
 #include <time.h>
 
-static char dir[64];
+#include "store_backends.h"
 
+/* A fresh store with account acme, its domain acme.test and alice. */
 static int setup(void **state)
 {
+	struct tstore *t;
 	char err[256];
-	struct store *st;
 
-	snprintf(dir, sizeof dir, "/tmp/hm-store-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tstore_setup(state) < 0)
 		return -1;
-	st = store_open(dir, err, sizeof err);
-	if (!st)
-		return -1;
-	*state = st;
-	if (store_account_add(st, "acme", "2015-01-01", 3, err, sizeof err) ||
-	    store_domain_add(st, "acme", "Acme.Test", err, sizeof err) ||
-	    store_mailbox_add(st, "Alice@acme.test", "$y$fake", err, sizeof err))
+	t = *state;
+	if (store_account_add(t->st, "acme", "2015-01-01", 3, err, sizeof err) ||
+	    store_domain_add(t->st, "acme", "Acme.Test", err, sizeof err) ||
+	    store_mailbox_add(t->st, "Alice@acme.test", "$y$fake", err, sizeof err))
 		return -1;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	store_close(*state);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#define teardown tstore_teardown
+#define STORE(state) (((struct tstore *)*(state))->st)
 
 static void test_rcpt_lookup(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	int hosted, exists;
 
 	assert_int_equal(store_rcpt_lookup(st, "ALICE", "ACME.TEST", &hosted, &exists), 0);
@@ -62,7 +54,7 @@ static void test_rcpt_lookup(void **state)
 
 static void test_get_and_suspend(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	struct mailbox m;
 	struct account a;
 	char owner[STORE_NAME_MAX], err[256];
@@ -88,7 +80,7 @@ static void test_get_and_suspend(void **state)
 
 static void test_errors(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	char err[256];
 
 	assert_int_equal(store_account_add(st, "other", NULL, 1, err, sizeof err), 0);
@@ -123,7 +115,7 @@ static int nested_cb(const char *domain, const char *account, void *arg)
 
 static void test_nested_and_cascade(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	struct nest n = { st, 0 };
 	int hosted, exists, count = 0;
 	char err[256];
@@ -142,10 +134,8 @@ static void test_reopen(void **state)
 {
 	struct store *st2;
 	struct mailbox m;
-	char err[256];
 
-	(void)state;
-	st2 = store_open(dir, err, sizeof err);
+	st2 = tstore_open(*state);
 	assert_non_null(st2);
 	assert_int_equal(store_mailbox_get(st2, "alice@acme.test", &m), 0);
 	store_close(st2);
@@ -164,7 +154,7 @@ static void *reader(void *arg)
 
 static void test_threads(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	pthread_t t[4];
 	char addr[64], err[256];
 	void *bad;
@@ -188,7 +178,7 @@ static void test_threads(void **state)
  * its domain, or given a new password; other mailboxes' grants stay. */
 static void test_relay_grant_follows_mailbox(void **state)
 {
-	struct store *st = *state;
+	struct store *st = STORE(state);
 	struct relay_grant g;
 	char err[256];
 	time_t now = time(NULL);
@@ -220,5 +210,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_grant_follows_mailbox, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return tstore_run_groups("store", tests);
 }
