@@ -48,6 +48,16 @@ unit-asan:
 integration-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" integration
 
+# The store's unit tests once more on PostgreSQL: tests/pg/pgctl.sh makes a
+# private cluster (initdb in /tmp, a Unix socket only), sets
+# HOSTMAIL_TEST_PG_DSN for the run and removes the cluster afterwards.
+STORE_UNIT_BIN = $(filter $(BUILD)/tests/test_store%,$(UNIT_BIN))
+unit-pg: $(STORE_UNIT_BIN)
+	@bash tests/pg/pgctl.sh run sh -c 'set -e; for t in $(STORE_UNIT_BIN); do echo "== $$t"; $$t; done'
+
+unit-pg-asan:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" unit-pg
+
 # Fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, ASan + UBSan),
 # one per parser of untrusted bytes; see docs/fuzzing.md. The library is
 # rebuilt with clang into $(BUILD)/fuzz. `make fuzz` runs each harness for
@@ -110,6 +120,8 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-pg
+	$(MAKE) unit-pg-asan
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) integration-asan
@@ -122,5 +134,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
+.PHONY: all deps unit unit-asan unit-pg unit-pg-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

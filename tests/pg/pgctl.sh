@@ -13,7 +13,9 @@
 #   pgctl.sh start DIR       start it again
 #   pgctl.sh destroy DIR     stop it and remove DIR
 #   pgctl.sh run CMD...      create, run CMD with HOSTMAIL_TEST_PG_DSN set
-#                            (database hostmail_test), destroy; CMD's status
+#                            (database hostmail_test), HOSTMAIL_TEST_PG_DIR
+#                            and HOSTMAIL_TEST_PGCTL (this script, for tests
+#                            that stop and start it), destroy; CMD's status
 set -euo pipefail
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -91,7 +93,8 @@ run)
 	dir=$(create)
 	trap 'destroy "$dir"' EXIT
 	psql -q -X -d "$(dsn "$dir")" -c "CREATE DATABASE hostmail_test" >/dev/null
-	HOSTMAIL_TEST_PG_DSN=$(dsn "$dir" hostmail_test) "$@"
+	HOSTMAIL_TEST_PG_DSN=$(dsn "$dir" hostmail_test) HOSTMAIL_TEST_PG_DIR=$dir \
+		HOSTMAIL_TEST_PGCTL=$(readlink -f "$0") "$@"
 	;;
 *)
 	echo "usage: pgctl.sh create | dsn DIR [DB] | stop DIR | start DIR | destroy DIR | run CMD..." >&2
