@@ -328,6 +328,7 @@ int rate_reserve(struct store *st, const char *account, time_t now, int n, int p
                  struct rate_use *use_out)
 {
 	struct rate_use use;
+	int rc;
 
 	use_init(&use, now);
 	if (n < 0)
@@ -336,8 +337,8 @@ int rate_reserve(struct store *st, const char *account, time_t now, int n, int p
 		per_hour = 0;
 	if (per_day < 0)
 		per_day = 0;
-	int rc = st->ops->rate_reserve(st, account, rate_hour_start(now), rate_day_start(now), n,
-	                               per_hour, per_day, &use.hour, &use.day);
+	rc = st->ops->rate_reserve(st, account, rate_hour_start(now), rate_day_start(now), n,
+	                           per_hour, per_day, &use.hour, &use.day);
 	if (use_out)
 		*use_out = use;
 	return rc;

@@ -8,8 +8,10 @@
  * poll(2) until the statement timeout plus a second (PostgreSQL's own
  * statement_timeout, set on every connection, normally ends it first);
  * a thread waits for a free connection at most the statement timeout.
- * After a failed connect, calls fail at once for a second rather than
- * each waiting for its own connect to fail.
+ * After a connect that failed slowly (an address that does not answer),
+ * calls fail at once for a second rather than each waiting for its own
+ * connect to fail; a quick refusal (PostgreSQL stopped) holds nothing up,
+ * so the first call after it is back succeeds.
  *
  * Connections broken under us (PostgreSQL restarted, the network cut)
  * are noticed when taken from the pool (the socket is readable while
@@ -25,7 +27,8 @@
 #include <time.h>
 
 #define CLIENT_MARGIN_MS 1000     /* beyond the server's statement_timeout */
-#define DOWN_HOLD_MS 1000         /* after a failed connect, fail fast this long */
+#define SLOW_CONNECT_MS 250       /* a failed connect that took this long... */
+#define DOWN_HOLD_MS 1000         /* ...makes calls fail fast this long */
 
 static int64_t now_ms(void)
 {
@@ -287,6 +290,8 @@ static struct pg_conn *take_slot(struct pg_store *st, int64_t deadline)
 struct pg_conn *pg_acquire(struct pg_store *st, char *err, size_t errlen)
 {
 	struct pg_conn *pc = take_slot(st, now_ms() + st->timeout_ms);
+	char why[sizeof st->down_err];
+	int64_t started;
 
 	if (!pc) {
 		store_seterr(err, errlen, "database error: all %d PostgreSQL connections busy", st->n);
@@ -304,12 +309,16 @@ struct pg_conn *pg_acquire(struct pg_store *st, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (connect_one(st, pc, err, errlen) == 0)
+	started = now_ms();
+	if (connect_one(st, pc, why, sizeof why) == 0)
 		return pc;
-	pthread_mutex_lock(&st->mu);
-	st->down_until = now_ms() + DOWN_HOLD_MS;
-	snprintf(st->down_err, sizeof st->down_err, "%s", err ? err : "database error: cannot connect");
-	pthread_mutex_unlock(&st->mu);
+	store_seterr(err, errlen, "%s", why);
+	if (now_ms() - started >= SLOW_CONNECT_MS) {
+		pthread_mutex_lock(&st->mu);
+		st->down_until = now_ms() + DOWN_HOLD_MS;
+		snprintf(st->down_err, sizeof st->down_err, "%s", why);
+		pthread_mutex_unlock(&st->mu);
+	}
 	pg_release(st, pc);
 	return NULL;
 }
