@@ -3,8 +3,8 @@
  * without it): the schema check and db init (also several at once), a
  * wrong dsn, the statement timeout, connections killed under the pool,
  * PostgreSQL stopped and started again under a live store (with
- * HOSTMAIL_TEST_PG_DIR and HOSTMAIL_TEST_PGCTL), and a pool of one
- * connection shared by threads and nested list callbacks. */
+ * HOSTMAIL_TEST_PG_DIR and HOSTMAIL_TEST_PGCTL) or frozen (SIGSTOP), and
+ * a pool of one connection shared by threads and nested list callbacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +188,49 @@ static void test_outage_and_return(void **state)
 		assert_true(lookup_ok(t->st));
 }
 
+/* Send sig to the cluster's postmaster and its children (the backends). */
+static int signal_cluster(const char *sig)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "pm=$(head -n 1 '%s/data/postmaster.pid') && kill -%s $pm $(pgrep -P $pm)",
+	         getenv("HOSTMAIL_TEST_PG_DIR"), sig);
+	return system(cmd);
+}
+
+/* A server that stops answering (frozen, or a network that drops every
+ * packet): each call gives up after the timeout (here 1 s, plus the
+ * client's margin) instead of hanging; once it answers again, so does the
+ * store. */
+static void test_frozen_server(void **state)
+{
+	struct tstore *t = *state;
+	struct config cfg = t->cfg;
+	struct store *st;
+	char err[256];
+	double t0, took;
+	int i, hosted, exists;
+
+	if (!getenv("HOSTMAIL_TEST_PG_DIR"))
+		skip();
+	cfg.store_statement_timeout = 1;
+	cfg.store_pool_size = 2;
+	assert_non_null(st = store_open(&cfg, err, sizeof err));
+	assert_true(lookup_ok(st));
+	assert_int_equal(signal_cluster("STOP"), 0);
+	for (i = 0; i < 4; i++) {
+		t0 = now_s();
+		assert_int_equal(store_rcpt_lookup(st, "alice", "acme.test", &hosted, &exists), STORE_EFAIL);
+		took = now_s() - t0;
+		assert_true(took < 4.5);
+	}
+	assert_int_equal(signal_cluster("CONT"), 0);
+	t0 = now_s();
+	while (!lookup_ok(st))
+		assert_true(now_s() - t0 < 5.0);
+	store_close(st);
+}
+
 struct nest { struct store *st; int mailboxes; };
 
 static int count_cb(const struct mailbox *m, void *arg)
@@ -251,6 +294,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connections_killed, setup, tstore_teardown),
 		cmocka_unit_test_setup_teardown(test_outage_and_return, setup, tstore_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_of_one, setup, tstore_teardown),
+		cmocka_unit_test_setup_teardown(test_frozen_server, setup, tstore_teardown),
 	};
 
 	if (!tstore_dsn()) {
