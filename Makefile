@@ -116,6 +116,14 @@ bench: all
 bench-smoke: all
 	HOSTMAIL_BUILD=$(abspath $(BUILD)) bench/run --smoke
 
+# The store's hot calls per second, SQLite and a private PostgreSQL
+# (bench/store_bench.c; THREADS, CALLS); see docs/cluster.md.
+$(BUILD)/store_bench: bench/store_bench.c $(BUILD)/libhostmail.a
+	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-store: $(BUILD)/store_bench
+	@d=$$(mktemp -d /tmp/hm-bench-XXXXXX) && bash tests/pg/pgctl.sh run sh -c '$(BUILD)/store_bench '"$$d"' "$$HOSTMAIL_TEST_PG_DSN"'; rc=$$?; rm -rf "$$d"; exit $$rc
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -134,5 +142,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan unit-pg unit-pg-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
+.PHONY: all deps unit unit-asan unit-pg unit-pg-asan bench-store integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
