@@ -120,6 +120,19 @@ def test_db_init_and_schema_check(tmp_path, pg_cluster):
     assert time.time() - t0 < 5
 
 
+@pytest.mark.parametrize("store, why", [
+    ("backend = postgresql\n", "[store] backend = postgresql needs a dsn"),
+    ("backend = mysql\n", 'bad value for [store] backend: "mysql"'),
+    ("backend = sqlite\npool = 3\n", "unknown key [store] pool"),
+    ("statement_timeout = 0\n", "bad value for [store] statement_timeout"),
+    ("pool_size = 0\n", "bad value for [store] pool_size"),
+])
+def test_store_configuration_errors(tmp_path, store, why):
+    hm = Hostmail(tmp_path, extra="\n[store]\n" + store)
+    r = hm.ctl("account", "list", check=False)
+    assert r.returncode == 1 and why in r.stderr, r.stderr
+
+
 # --- PostgreSQL goes away and comes back -------------------------------------
 
 def test_postgresql_stopped_and_started(tmp_path):
