@@ -2,7 +2,7 @@
 # `make run` and `make test` first install missing Debian packages.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libcrypt openssl libcares
+PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares
 CFLAGS  ?= -O2 -g
 XCFLAGS  = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -pthread -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -25,7 +25,7 @@ $(BUILD)/libhostmail.a: $(LIB_OBJ)
 $(BUILD)/hostmaild: $(BUILD)/src/cmd/hostmaild.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/libhostmail.a
+$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhostmail.a
@@ -47,6 +47,16 @@ unit-asan:
 
 integration-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" integration
+
+# The store's unit tests once more on PostgreSQL: tests/pg/pgctl.sh makes a
+# private cluster (initdb in /tmp, a Unix socket only), sets
+# HOSTMAIL_TEST_PG_DSN for the run and removes the cluster afterwards.
+STORE_UNIT_BIN = $(filter $(BUILD)/tests/test_store%,$(UNIT_BIN))
+unit-pg: $(STORE_UNIT_BIN)
+	@bash tests/pg/pgctl.sh run sh -c 'set -e; for t in $(STORE_UNIT_BIN); do echo "== $$t"; $$t; done'
+
+unit-pg-asan:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" unit-pg
 
 # Fuzzing: libFuzzer harnesses tests/fuzz/fuzz_*.c (clang, ASan + UBSan),
 # one per parser of untrusted bytes; see docs/fuzzing.md. The library is
@@ -106,10 +116,20 @@ bench: all
 bench-smoke: all
 	HOSTMAIL_BUILD=$(abspath $(BUILD)) bench/run --smoke
 
+# The store's hot calls per second, SQLite and a private PostgreSQL
+# (bench/store_bench.c; THREADS, CALLS); see docs/cluster.md.
+$(BUILD)/store_bench: bench/store_bench.c $(BUILD)/libhostmail.a
+	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-store: $(BUILD)/store_bench
+	@d=$$(mktemp -d /tmp/hm-bench-XXXXXX) && bash tests/pg/pgctl.sh run sh -c '$(BUILD)/store_bench '"$$d"' "$$HOSTMAIL_TEST_PG_DSN"'; rc=$$?; rm -rf "$$d"; exit $$rc
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) unit-pg
+	$(MAKE) unit-pg-asan
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 	$(MAKE) integration-asan
@@ -122,5 +142,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
+.PHONY: all deps unit unit-asan unit-pg unit-pg-asan bench-store integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -3,7 +3,7 @@
 # only those that are missing (checked with dpkg -s).
 set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
-libcrypt-dev libcmocka-dev libc-ares-dev openssl python3 python3-pytest python3-pytest-xdist sqlite3 curl msmtp
+libcrypt-dev libcmocka-dev libc-ares-dev libpq-dev postgresql openssl python3 python3-pytest python3-pytest-xdist sqlite3 curl msmtp
 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl iproute2
 chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
 missing=()

@@ -1,7 +1,7 @@
 /*
  * ctl.h: what the verbs of hostmailctl share. hostmailctl.c has the
  * account, domain and mailbox verbs and the dispatch table; ctl_queue.c
- * the queue and relay (POP-before-SMTP) verbs.
+ * the queue and relay (POP-before-SMTP) verbs; ctl_db.c the database's.
  */
 #ifndef HOSTMAIL_CMD_CTL_H
 #define HOSTMAIL_CMD_CTL_H
@@ -27,5 +27,7 @@ int queue_delete_cmd(struct ctl *c, int argc, char **argv);
 int queue_bounce_cmd(struct ctl *c, int argc, char **argv);
 int relay_list(struct ctl *c, int argc, char **argv);
 int relay_revoke(struct ctl *c, int argc, char **argv);
+int db_init_cmd(struct ctl *c, int argc, char **argv);
+int db_migrate_cmd(struct ctl *c, int argc, char **argv);
 
 #endif

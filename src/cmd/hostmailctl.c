@@ -1,8 +1,8 @@
 /*
  * hostmailctl: the administrator's tool. Works directly on the data
  * directory named by the configuration: the account store (accounts,
- * domains, mailboxes, POP-before-SMTP relay authorizations) and the
- * queue. Each verb is one row of the command table below. Exit status:
+ * domains, mailboxes, POP-before-SMTP relay authorizations; in data_dir
+ * or the configured PostgreSQL) and the queue. Each verb is one row of the command table below. Exit status:
  * 0 done, 1 error (one "hostmailctl: ..." line on stderr, nothing
  * changed), 2 wrong usage. Passwords come from standard
  * input, one line, never from argv (which other users can read in ps).
@@ -62,6 +62,12 @@ static const char usage_text[] =
 	"  relay list               POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
+	"  db init                  create the store's schema, or upgrade it to this version\n"
+	"                           (PostgreSQL: once per database; SQLite does it by itself)\n"
+	"  db migrate-from-sqlite PATH [--force]\n"
+	"                           copy a hostmail.db (or the data directory holding it)\n"
+	"                           into the configured PostgreSQL store and verify the\n"
+	"                           counts; --force replaces what the database holds\n"
 	"\n"
 	"exit status: 0 success, 1 error, 2 wrong usage\n";
 
@@ -89,7 +95,7 @@ struct store *store(struct ctl *c)
 {
 	char err[512];
 
-	if (!c->st && !(c->st = store_open(c->cfg.data_dir, err, sizeof err)))
+	if (!c->st && !(c->st = store_open(&c->cfg, err, sizeof err)))
 		fail("%s", err);
 	return c->st;
 }
@@ -506,6 +512,8 @@ static const struct verb verbs[] = {
 	{ "queue", "bounce", 1, 1, queue_bounce_cmd },
 	{ "relay", "list", 0, 0, relay_list },
 	{ "relay", "revoke", 1, 1, relay_revoke },
+	{ "db", "init", 0, 0, db_init_cmd },
+	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd },
 };
 
 int main(int argc, char **argv)

@@ -152,8 +152,6 @@ int main(int argc, char **argv)
 	snprintf(srv.queue_dir, sizeof srv.queue_dir, "%s/queue", srv.cfg->data_dir);
 	if (mkdir_p(srv.cfg->data_dir, 0700) < 0 || queue_init(srv.queue_dir) < 0)
 		log_fatal("cannot create %s: %m", srv.queue_dir);
-	if (!(srv.store = store_open(srv.cfg->data_dir, err, sizeof err)))
-		log_fatal("account store: %s", err);
 	if (!(srv.base = event_base_new()))
 		log_fatal("cannot create the event loop");
 	/* Handlers before the listeners: a client may see the port open and
@@ -170,6 +168,9 @@ int main(int argc, char **argv)
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(srv.cfg);
+	/* As the daemon's user: PostgreSQL's peer authentication sees it. */
+	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
+		log_fatal("account store: %s", err);
 	srv.workers = workers_start(srv.base, srv.cfg->worker_threads);
 	srv.auth_workers = workers_start(srv.base, 2);
 	srv.runner = runner_start(&srv);

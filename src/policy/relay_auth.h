@@ -2,9 +2,10 @@
  * relay_auth: POP-before-SMTP authorizations. A successful POP3 login from
  * an IP grants that IP the right to relay as the mailbox's hosting account
  * until an expiry time; the latest login extends it. Durable (they survive
- * a restart) and behind this narrow interface so that a shared store
- * (Redis) can replace the embedded one for several nodes. Blocking: from
- * hostmaild call these on a worker. Return 0, STORE_ENOTFOUND or STORE_EFAIL.
+ * a restart), in the store (src/store/: SQLite, or the PostgreSQL database
+ * a fleet shares, so a login on one node counts on every node). Blocking:
+ * from hostmaild call these on a worker. Return 0, STORE_ENOTFOUND or
+ * STORE_EFAIL.
  */
 #ifndef HM_RELAY_AUTH_H
 #define HM_RELAY_AUTH_H

@@ -1,10 +1,12 @@
 /*
  * store: the account database behind a narrow interface (hosting accounts,
- * their domains, mailboxes with password hashes). The embedded backend is
- * SQLite in data_dir/hostmail.db (WAL); a PostgreSQL backend can implement
- * the same functions later. All calls block: from hostmaild call them on a
- * worker thread. A struct store is safe to share between threads (it
- * serializes internally).
+ * their domains, mailboxes with password hashes; POP-before-SMTP grants in
+ * policy/relay_auth.h, recipient budgets in policy/rate.h, ACC sessions in
+ * store/store_acc_session.h). Two backends, chosen by [store] backend:
+ * SQLite in data_dir/hostmail.db (WAL), the embedded default for one node,
+ * and PostgreSQL (libpq, a pool of connections), shared by the nodes of a
+ * fleet (docs/cluster.md). All calls block: from hostmaild call them on a
+ * worker thread. A struct store is safe to share between threads.
  *
  * Return convention: 0 success; STORE_ENOTFOUND, STORE_EEXIST, STORE_EINVAL
  * (bad input: err says why), STORE_EFAIL (database error). err, when given,
@@ -23,6 +25,7 @@
 #define STORE_NAME_MAX 64
 
 struct store;
+struct config;
 
 struct account {
 	int64_t id;
@@ -43,8 +46,18 @@ struct mailbox {
 	char password_hash[256];
 };
 
-struct store *store_open(const char *data_dir, char *err, size_t errlen);
+/* Open the store that cfg's [store] section names (SQLite: in
+ * [server] data_dir, creating or upgrading its schema; PostgreSQL: cfg's
+ * dsn, whose schema must be this version: hostmailctl db init makes it).
+ * NULL with err set. */
+struct store *store_open(const struct config *cfg, char *err, size_t errlen);
 void store_close(struct store *st);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *st);
+/* Create the schema, or upgrade it to this hostmail's version (each
+ * migration in a transaction; nothing done when up to date): 0 with the
+ * versions before and after, or STORE_EFAIL with err. */
+int store_schema_init(const struct config *cfg, int *from, int *to, char *err, size_t errlen);
 
 /* Accounts. name: [a-z0-9][a-z0-9-]{0,31}. created NULL = today (UTC). */
 int store_account_add(struct store *st, const char *name, const char *created,

@@ -1,16 +1,15 @@
 /*
  * store_sqlite: the embedded account store, SQLite in data_dir/hostmail.db
- * (see store.h): opening and schema, accounts, domains; mailboxes are in
- * store_sqlite_mailbox.c. WAL mode so hostmaild's readers and hostmailctl's writer
- * do not block each other; busy_timeout for the moments they do. One
- * recursive mutex per struct store serializes threads; statements are
- * prepared per call, so a list callback may call back into the store.
- * Only bound parameters ever reach SQL.
+ * (see store.h): opening, accounts, domains and the backend's table;
+ * the schema is in store_sqlite_schema.c, mailboxes in
+ * store_sqlite_mailbox.c. WAL mode so hostmaild's readers and
+ * hostmailctl's writer do not block each other; busy_timeout for the
+ * moments they do. One recursive mutex per struct store serializes
+ * threads; statements are prepared per call, so a list callback may call
+ * back into the store. Only bound parameters ever reach SQL; store.c has
+ * checked and normalized every input.
  */
-#include "store/store.h"
 #include "store/store_sqlite_int.h"
-#include "policy/relay_auth.h"
-#include "store/store_valid.h"
 #include "util/fsutil.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -23,74 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 5000
 
-/* relay_auth is created now for POP-before-SMTP (a later issue); accounts'
- * password_hash is for the ACC login (NULL until set). */
-static const char *schema =
-	"CREATE TABLE IF NOT EXISTS accounts ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','suspended')),"
-	" created TEXT NOT NULL,"
-	" server_number INTEGER NOT NULL DEFAULT 0,"
-	" password_hash TEXT,"
-	" limit_per_hour INTEGER,"         /* NULL = [limits] default */
-	" limit_per_day INTEGER,"
-	" limit_max_recipients INTEGER);"
-	"CREATE TABLE IF NOT EXISTS domains ("
-	" id INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE);"
-	"CREATE INDEX IF NOT EXISTS domains_account ON domains(account_id);"
-	"CREATE TABLE IF NOT EXISTS mailboxes ("
-	" id INTEGER PRIMARY KEY,"
-	" address TEXT NOT NULL UNIQUE,"
-	" domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
-	" password_hash TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS mailboxes_domain ON mailboxes(domain_id);"
-	"CREATE TABLE IF NOT EXISTS relay_auth ("
-	" ip TEXT NOT NULL,"
-	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-	" mailbox TEXT NOT NULL,"
-	" expires INTEGER NOT NULL,"
-	" PRIMARY KEY (ip, mailbox));"
-	"CREATE INDEX IF NOT EXISTS relay_auth_expires ON relay_auth(expires);"
-	/* a grant belongs to a mailbox's login: it ends when the mailbox goes
-	 * (also by a domain or account removal, which cascade) or its password
-	 * changes (the old password may be what someone else logged in with) */
-	"CREATE TRIGGER IF NOT EXISTS relay_auth_mailbox_gone AFTER DELETE ON mailboxes"
-	" BEGIN DELETE FROM relay_auth WHERE mailbox = OLD.address; END;"
-	"CREATE TRIGGER IF NOT EXISTS relay_auth_mailbox_password AFTER UPDATE OF password_hash ON mailboxes"
-	" WHEN NEW.password_hash IS NOT OLD.password_hash"
-	" BEGIN DELETE FROM relay_auth WHERE mailbox = OLD.address; END;"
-	/* recipient budgets: one row per account and window kind ('h', 'd') */
-	"CREATE TABLE IF NOT EXISTS rate_counters ("
-	" account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-	" window TEXT NOT NULL,"
-	" start INTEGER NOT NULL,"
-	" count INTEGER NOT NULL,"
-	" PRIMARY KEY (account_id, window));";
-
-void sq_seterr(char *err, size_t errlen, const char *fmt, ...)
+int sq_dberr(struct sq_store *st, char *err, size_t errlen)
 {
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-int sq_dberr(struct store *st, char *err, size_t errlen)
-{
-	sq_seterr(err, errlen, "database error: %s", sqlite3_errmsg(st->db));
+	store_seterr(err, errlen, "database error: %s", sqlite3_errmsg(st->db));
 	return STORE_EFAIL;
 }
 
-int sq_prepare(struct store *st, sqlite3_stmt **s, const char *sql)
+int sq_prepare(struct sq_store *st, sqlite3_stmt **s, const char *sql)
 {
 	return sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK ? 0 : -1;
 }
@@ -102,89 +42,101 @@ void sq_text(sqlite3_stmt *s, int col, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", t ? (const char *)t : "");
 }
 
-static int open_db(struct store *st, const char *data_dir, char *err, size_t errlen)
+int sq_begin(struct sq_store *st)
 {
-	char path[1024];
-	int fd, ver = -1;
-	sqlite3_stmt *s;
+	return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
 
-	if (mkdir_p(data_dir, 0750) < 0) {
-		sq_seterr(err, errlen, "cannot create %s: %s", data_dir, strerror(errno));
+int sq_end(struct sq_store *st, int commit)
+{
+	if (commit && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return commit ? -1 : 0;
+}
+
+static int open_db(struct sq_store *st, int *from, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		store_seterr(err, errlen, "cannot open %s: %s", st->path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		return -1;
 	}
-	if (snprintf(path, sizeof path, "%s/hostmail.db", data_dir) >= (int)sizeof path) {
-		sq_seterr(err, errlen, "data_dir too long: %s", data_dir);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+	                 "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
+		store_seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
 		return -1;
+	}
+	return sq_schema_upgrade(st, from, err, errlen);
+}
+
+static const struct store_ops sqlite_ops;
+
+struct store *store_sqlite_open_file(const char *path, int *schema_from, char *err, size_t errlen)
+{
+	struct sq_store *st = calloc(1, sizeof *st);
+	pthread_mutexattr_t a;
+	int from = 0;
+
+	if (!st) {
+		store_seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->base.ops = &sqlite_ops;
+	if (snprintf(st->path, sizeof st->path, "%s", path) >= (int)sizeof st->path) {
+		store_seterr(err, errlen, "path too long: %s", path);
+		free(st);
+		return NULL;
+	}
+	if (open_db(st, &from, err, errlen) < 0) {
+		sqlite3_close(st->db);
+		free(st);
+		return NULL;
+	}
+	if (schema_from)
+		*schema_from = from;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->mu, &a);
+	pthread_mutexattr_destroy(&a);
+	return &st->base;
+}
+
+struct store *store_sqlite_open(const char *data_dir, int *schema_from, char *err, size_t errlen)
+{
+	char path[1024];
+	int fd;
+
+	if (mkdir_p(data_dir, 0750) < 0) {
+		store_seterr(err, errlen, "cannot create %s: %s", data_dir, strerror(errno));
+		return NULL;
+	}
+	if (snprintf(path, sizeof path, "%s/hostmail.db", data_dir) >= (int)sizeof path) {
+		store_seterr(err, errlen, "data_dir too long: %s", data_dir);
+		return NULL;
 	}
 	/* Create it ourselves so password hashes are not world-readable;
 	 * SQLite gives the -wal and -shm files the same mode. */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		sq_seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
+		store_seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
 	}
 	close(fd);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		sq_seterr(err, errlen, "cannot open %s: %s", path, st->db ? sqlite3_errmsg(st->db) : "out of memory");
-		return -1;
-	}
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-	                 "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sq_prepare(st, &s, "PRAGMA user_version") < 0) {
-		sq_seterr(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
-		return -1;
-	}
-	if (sqlite3_step(s) == SQLITE_ROW)
-		ver = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (ver > SCHEMA_VERSION) {
-		sq_seterr(err, errlen, "%s: made by a newer hostmail (schema version %d)", path, ver);
-		return -1;
-	}
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		sq_seterr(err, errlen, "%s: cannot create schema: %s", path, sqlite3_errmsg(st->db));
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	return store_sqlite_open_file(path, schema_from, err, errlen);
 }
 
-struct store *store_open(const char *data_dir, char *err, size_t errlen)
+static void sq_close(struct store *base)
 {
-	struct store *st = calloc(1, sizeof *st);
-	pthread_mutexattr_t a;
+	struct sq_store *st = SQ(base);
 
-	if (!st) {
-		sq_seterr(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (open_db(st, data_dir, err, errlen) < 0) {
-		sqlite3_close(st->db);
-		free(st);
-		return NULL;
-	}
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&st->mu, &a);
-	pthread_mutexattr_destroy(&a);
-	return st;
-}
-
-void store_close(struct store *st)
-{
-	if (!st)
-		return;
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
 }
 
 /* Run one bound write statement; *changes gets the affected rows. */
-int sq_exec_write(struct store *st, sqlite3_stmt *s, int *changes)
+int sq_exec_write(struct sq_store *st, sqlite3_stmt *s, int *changes)
 {
 	int rc = sqlite3_step(s);
 
@@ -198,34 +150,59 @@ int sq_exec_write(struct store *st, sqlite3_stmt *s, int *changes)
 	return 0;
 }
 
-static void today_utc(char out[11])
+/* A write by name that must hit exactly one row; else "what NAME not found". */
+int sq_write_one(struct sq_store *st, const char *sql, const char *b1, const char *b2,
+                 const char *what, const char *name, char *err, size_t errlen)
 {
-	time_t now = time(NULL);
-	struct tm tm;
+	sqlite3_stmt *s;
+	int rc, changes = 0;
 
-	gmtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	pthread_mutex_lock(&st->mu);
+	if (sq_prepare(st, &s, sql) < 0) {
+		rc = sq_dberr(st, err, errlen);
+	} else {
+		sqlite3_bind_text(s, 1, b1, -1, SQLITE_STATIC);
+		if (b2)
+			sqlite3_bind_text(s, 2, b2, -1, SQLITE_STATIC);
+		rc = sq_exec_write(st, s, &changes);
+		if (rc)
+			sq_dberr(st, err, errlen);
+		else if (changes == 0) {
+			store_seterr(err, errlen, "%s %s does not exist", what, name);
+			rc = STORE_ENOTFOUND;
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
 }
 
-int store_account_add(struct store *st, const char *name, const char *created,
-                      int server_number, char *err, size_t errlen)
+int sq_write_count(struct sq_store *st, const char *sql, const char *b, sqlite3_int64 n, int use_n)
 {
-	char today[11];
+	sqlite3_stmt *s;
+	int rc, changes = 0;
+
+	pthread_mutex_lock(&st->mu);
+	rc = sq_prepare(st, &s, sql);
+	if (rc == 0) {
+		if (use_n)
+			sqlite3_bind_int64(s, 1, n);
+		else
+			sqlite3_bind_text(s, 1, b, -1, SQLITE_TRANSIENT);
+		rc = sq_exec_write(st, s, &changes);
+	} else {
+		rc = STORE_EFAIL;
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc < 0 ? STORE_EFAIL : changes;
+}
+
+int sq_account_add(struct store *base, const char *name, const char *created,
+                   int server_number, char *err, size_t errlen)
+{
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
-	if (valid_account_name(name, err, errlen) < 0)
-		return STORE_EINVAL;
-	if (!created) {
-		today_utc(today);
-		created = today;
-	} else if (valid_date(created, err, errlen) < 0) {
-		return STORE_EINVAL;
-	}
-	if (server_number < 0 || server_number > 99999) {
-		sq_seterr(err, errlen, "invalid server number: must be 0 to 99999");
-		return STORE_EINVAL;
-	}
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, "INSERT INTO accounts(name, created, server_number) VALUES (?, ?, ?)") < 0) {
 		rc = sq_dberr(st, err, errlen);
@@ -235,7 +212,7 @@ int store_account_add(struct store *st, const char *name, const char *created,
 		sqlite3_bind_int(s, 3, server_number);
 		rc = sq_exec_write(st, s, NULL);
 		if (rc == STORE_EEXIST)
-			sq_seterr(err, errlen, "account %s already exists", name);
+			store_seterr(err, errlen, "account %s already exists", name);
 		else if (rc)
 			sq_dberr(st, err, errlen);
 	}
@@ -270,16 +247,13 @@ static void bind_limit(sqlite3_stmt *s, int col, int v)
 		sqlite3_bind_int(s, col, v);
 }
 
-int store_account_set_limits(struct store *st, const char *name, int per_hour, int per_day,
-                             int max_recipients, char *err, size_t errlen)
+int sq_account_set_limits(struct store *base, const char *name, int per_hour, int per_day,
+                          int max_recipients, char *err, size_t errlen)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc, changes = 0;
 
-	if (per_hour < -2 || per_day < -2 || max_recipients < -2 || max_recipients == 0) {
-		sq_seterr(err, errlen, "limits must be 0 or more (max recipients at least 1)");
-		return STORE_EINVAL;
-	}
 	pthread_mutex_lock(&st->mu);
 	rc = sq_prepare(st, &s, "UPDATE accounts SET"
 	                " limit_per_hour = CASE WHEN ?1 = -2 THEN limit_per_hour ELSE ?2 END,"
@@ -296,18 +270,21 @@ int store_account_set_limits(struct store *st, const char *name, int per_hour, i
 		sqlite3_bind_text(s, 7, name, -1, SQLITE_TRANSIENT);
 		rc = sq_exec_write(st, s, &changes);
 		if (rc == 0 && changes == 0) {
-			sq_seterr(err, errlen, "account %s does not exist", name);
+			store_seterr(err, errlen, "account %s does not exist", name);
 			rc = STORE_ENOTFOUND;
 		} else if (rc < 0) {
 			rc = sq_dberr(st, err, errlen);
 		}
+	} else {
+		rc = sq_dberr(st, err, errlen);
 	}
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
-int store_account_get(struct store *st, const char *name, struct account *out)
+int sq_account_get(struct store *base, const char *name, struct account *out)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
@@ -326,54 +303,24 @@ int store_account_get(struct store *st, const char *name, struct account *out)
 	return rc;
 }
 
-/* A write by name that must hit exactly one row; else "what NAME not found". */
-int sq_write_one(struct store *st, const char *sql, const char *b1, const char *b2,
-                     const char *what, const char *name, char *err, size_t errlen)
+/* Suspension ends the account's POP-before-SMTP grants and ACC sessions
+ * (trigger account_suspended, in the same write). */
+int sq_account_set_suspended(struct store *base, const char *name, int suspended,
+                             char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
-	int rc, changes = 0;
-
-	pthread_mutex_lock(&st->mu);
-	if (sq_prepare(st, &s, sql) < 0) {
-		rc = sq_dberr(st, err, errlen);
-	} else {
-		sqlite3_bind_text(s, 1, b1, -1, SQLITE_STATIC);
-		if (b2)
-			sqlite3_bind_text(s, 2, b2, -1, SQLITE_STATIC);
-		rc = sq_exec_write(st, s, &changes);
-		if (rc)
-			sq_dberr(st, err, errlen);
-		else if (changes == 0) {
-			sq_seterr(err, errlen, "%s %s does not exist", what, name);
-			rc = STORE_ENOTFOUND;
-		}
-	}
-	pthread_mutex_unlock(&st->mu);
-	return rc;
+	return sq_write_one(SQ(base), "UPDATE accounts SET status = ? WHERE name = ?",
+	                    suspended ? "suspended" : "active", name, "account", name, err, errlen);
 }
 
-int store_account_set_suspended(struct store *st, const char *name, int suspended,
-                                char *err, size_t errlen)
+int sq_account_remove(struct store *base, const char *name, char *err, size_t errlen)
 {
-	int rc = sq_write_one(st, "UPDATE accounts SET status = ? WHERE name = ?",
-	                      suspended ? "suspended" : "active", name, "account", name, err, errlen);
-
-	/* A suspended account loses its POP-before-SMTP authorizations at once. */
-	if (rc == 0 && suspended && relay_auth_revoke_account(st, name) < 0) {
-		sq_seterr(err, errlen, "account %s suspended, but its relay authorizations could not be removed", name);
-		return STORE_EFAIL;
-	}
-	return rc;
+	return sq_write_one(SQ(base), "DELETE FROM accounts WHERE name = ?", name, NULL,
+	                    "account", name, err, errlen);
 }
 
-int store_account_remove(struct store *st, const char *name, char *err, size_t errlen)
+int sq_account_list(struct store *base, store_account_cb cb, void *arg)
 {
-	return sq_write_one(st, "DELETE FROM accounts WHERE name = ?", name, NULL,
-	                 "account", name, err, errlen);
-}
-
-int store_account_list(struct store *st, int (*cb)(const struct account *, void *), void *arg)
-{
+	struct sq_store *st = SQ(base);
 	struct account a;
 	sqlite3_stmt *s;
 	int rc;
@@ -395,20 +342,18 @@ int store_account_list(struct store *st, int (*cb)(const struct account *, void 
 	return rc == SQLITE_DONE ? 0 : STORE_EFAIL;
 }
 
-int store_domain_owner(struct store *st, const char *domain, char *owner, size_t ownerlen)
+int sq_domain_owner(struct store *base, const char *domain, char *owner, size_t ownerlen)
 {
-	char d[256];
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
-	if (valid_domain(domain, d, sizeof d, NULL, 0) < 0)
-		return STORE_ENOTFOUND;
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, "SELECT a.name FROM domains d JOIN accounts a ON a.id = d.account_id "
-	                    "WHERE d.name = ?") < 0) {
+	                       "WHERE d.name = ?") < 0) {
 		rc = STORE_EFAIL;
 	} else {
-		sqlite3_bind_text(s, 1, d, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			sq_text(s, 0, owner, ownerlen);
@@ -420,42 +365,39 @@ int store_domain_owner(struct store *st, const char *domain, char *owner, size_t
 }
 
 /* After a UNIQUE violation: say who owns the domain. */
-static void domain_taken(struct store *st, const char *account, const char *d,
+static void domain_taken(struct store *base, const char *account, const char *d,
                          char *err, size_t errlen)
 {
 	char owner[STORE_NAME_MAX];
 
-	if (store_domain_owner(st, d, owner, sizeof owner) < 0)
-		sq_seterr(err, errlen, "domain %s is already hosted", d);
+	if (sq_domain_owner(base, d, owner, sizeof owner) < 0)
+		store_seterr(err, errlen, "domain %s is already hosted", d);
 	else if (strcmp(owner, account) == 0)
-		sq_seterr(err, errlen, "domain %s already belongs to account %s", d, owner);
+		store_seterr(err, errlen, "domain %s already belongs to account %s", d, owner);
 	else
-		sq_seterr(err, errlen, "domain %s is already hosted by another account, %s", d, owner);
+		store_seterr(err, errlen, "domain %s is already hosted by another account, %s", d, owner);
 }
 
-int store_domain_add(struct store *st, const char *account, const char *domain,
-                     char *err, size_t errlen)
+int sq_domain_add(struct store *base, const char *account, const char *d, char *err, size_t errlen)
 {
-	char d[256];
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc, changes = 0;
 
-	if (valid_domain(domain, d, sizeof d, err, errlen) < 0)
-		return STORE_EINVAL;
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, "INSERT INTO domains(name, account_id) "
-	                    "SELECT ?, id FROM accounts WHERE name = ?") < 0) {
+	                       "SELECT ?, id FROM accounts WHERE name = ?") < 0) {
 		rc = sq_dberr(st, err, errlen);
 	} else {
 		sqlite3_bind_text(s, 1, d, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, account, -1, SQLITE_STATIC);
 		rc = sq_exec_write(st, s, &changes);
 		if (rc == STORE_EEXIST) {
-			domain_taken(st, account, d, err, errlen);
+			domain_taken(base, account, d, err, errlen);
 		} else if (rc) {
 			sq_dberr(st, err, errlen);
 		} else if (changes == 0) {
-			sq_seterr(err, errlen, "account %s does not exist", account);
+			store_seterr(err, errlen, "account %s does not exist", account);
 			rc = STORE_ENOTFOUND;
 		}
 	}
@@ -463,27 +405,21 @@ int store_domain_add(struct store *st, const char *account, const char *domain,
 	return rc;
 }
 
-int store_domain_remove(struct store *st, const char *domain, char *err, size_t errlen)
+int sq_domain_remove(struct store *base, const char *d, char *err, size_t errlen)
 {
-	char d[256];
-
-	if (valid_domain(domain, d, sizeof d, NULL, 0) < 0) {
-		sq_seterr(err, errlen, "domain %s is not hosted", domain);
-		return STORE_ENOTFOUND;
-	}
-	return sq_write_one(st, "DELETE FROM domains WHERE name = ?", d, NULL,
-	                 "domain", d, err, errlen);
+	return sq_write_one(SQ(base), "DELETE FROM domains WHERE name = ?", d, NULL,
+	                    "domain", d, err, errlen);
 }
 
-int store_domain_list(struct store *st, const char *account,
-                      int (*cb)(const char *domain, const char *account, void *), void *arg)
+int sq_domain_list(struct store *base, const char *account, store_domain_cb cb, void *arg)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, "SELECT d.name, a.name FROM domains d JOIN accounts a ON a.id = d.account_id "
-	                    "WHERE ?1 IS NULL OR a.name = ?1 ORDER BY d.name") < 0) {
+	                       "WHERE ?1 IS NULL OR a.name = ?1 ORDER BY d.name") < 0) {
 		pthread_mutex_unlock(&st->mu);
 		return STORE_EFAIL;
 	}
@@ -499,3 +435,43 @@ int store_domain_list(struct store *st, const char *account,
 	pthread_mutex_unlock(&st->mu);
 	return rc == SQLITE_DONE ? 0 : STORE_EFAIL;
 }
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.account_add = sq_account_add,
+	.account_get = sq_account_get,
+	.account_set_suspended = sq_account_set_suspended,
+	.account_set_limits = sq_account_set_limits,
+	.account_remove = sq_account_remove,
+	.account_list = sq_account_list,
+	.account_set_password = sq_account_set_password,
+	.account_get_password = sq_account_get_password,
+	.domain_add = sq_domain_add,
+	.domain_remove = sq_domain_remove,
+	.domain_list = sq_domain_list,
+	.domain_owner = sq_domain_owner,
+	.mailbox_add = sq_mailbox_add,
+	.mailbox_set_password = sq_mailbox_set_password,
+	.mailbox_remove = sq_mailbox_remove,
+	.mailbox_get = sq_mailbox_get,
+	.mailbox_list = sq_mailbox_list,
+	.rcpt_lookup = sq_rcpt_lookup,
+	.relay_grant = sq_relay_grant,
+	.relay_lookup = sq_relay_lookup,
+	.relay_revoke = sq_relay_revoke,
+	.relay_revoke_account = sq_relay_revoke_account,
+	.relay_purge = sq_relay_purge,
+	.relay_list = sq_relay_list,
+	.rate_get = sq_rate_get,
+	.rate_add = sq_rate_add,
+	.rate_reserve = sq_rate_reserve,
+	.rate_release = sq_rate_release,
+	.session_create = sq_session_create,
+	.session_find = sq_session_find,
+	.session_set_flash = sq_session_set_flash,
+	.session_take_flash = sq_session_take_flash,
+	.session_end = sq_session_end,
+	.session_end_account = sq_session_end_account,
+	.session_purge = sq_session_purge,
+};

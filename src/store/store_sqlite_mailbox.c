@@ -1,52 +1,24 @@
 /*
  * store_sqlite_mailbox: mailboxes in the SQLite store, and the RCPT TO
  * lookup the SMTP server makes for every recipient (see store.h).
- * Addresses are stored lower-cased as local@domain, so every lookup
- * lower-cases first and compares exactly.
+ * Addresses arrive lower-cased as local@domain (store.c), so every
+ * lookup compares exactly.
  */
 #include "store/store_sqlite_int.h"
-#include "store/store_valid.h"
 #include <stdio.h>
 #include <string.h>
 
-static int check_hash(const char *hash, char *err, size_t errlen)
+int sq_mailbox_add(struct store *base, const char *addr, const char *domain, const char *password_hash,
+                   char *err, size_t errlen)
 {
-	if (!hash || hash[0] != '$' || strlen(hash) >= sizeof ((struct mailbox *)0)->password_hash) {
-		sq_seterr(err, errlen, "unusable password hash");
-		return -1;
-	}
-	return 0;
-}
-
-/* Normalize local@domain into addr (lower case); -1 with err on bad syntax. */
-static int norm_address(const char *address, char *addr, size_t addrlen, char *err, size_t errlen)
-{
-	char local[65], domain[256];
-
-	if (valid_address(address, local, sizeof local, domain, sizeof domain, err, errlen) < 0)
-		return -1;
-	/* 64 + 1 + 253 always fits the 320 of struct mailbox */
-	if (snprintf(addr, addrlen, "%s@%s", local, domain) >= (int)addrlen)
-		return -1;
-	return 0;
-}
-
-int store_mailbox_add(struct store *st, const char *address, const char *password_hash,
-                      char *err, size_t errlen)
-{
-	char addr[320];
-	const char *domain;
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc, changes = 0;
 
-	if (norm_address(address, addr, sizeof addr, err, errlen) < 0 ||
-	    check_hash(password_hash, err, errlen) < 0)
-		return STORE_EINVAL;
-	domain = strrchr(addr, '@') + 1;
 	pthread_mutex_lock(&st->mu);
 	/* One statement, so the domain cannot vanish between check and insert. */
 	if (sq_prepare(st, &s, "INSERT INTO mailboxes(address, domain_id, password_hash) "
-	                    "SELECT ?, id, ? FROM domains WHERE name = ?") < 0) {
+	                       "SELECT ?, id, ? FROM domains WHERE name = ?") < 0) {
 		rc = sq_dberr(st, err, errlen);
 	} else {
 		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
@@ -54,12 +26,12 @@ int store_mailbox_add(struct store *st, const char *address, const char *passwor
 		sqlite3_bind_text(s, 3, domain, -1, SQLITE_STATIC);
 		rc = sq_exec_write(st, s, &changes);
 		if (rc == STORE_EEXIST) {
-			sq_seterr(err, errlen, "mailbox %s already exists", addr);
+			store_seterr(err, errlen, "mailbox %s already exists", addr);
 		} else if (rc) {
 			sq_dberr(st, err, errlen);
 		} else if (changes == 0) {
-			sq_seterr(err, errlen, "domain %s is not hosted by any account (add it with: domain add ACCOUNT %s)",
-			       domain, domain);
+			store_seterr(err, errlen, "domain %s is not hosted by any account (add it with: domain add ACCOUNT %s)",
+			             domain, domain);
 			rc = STORE_ENOTFOUND;
 		}
 	}
@@ -67,26 +39,18 @@ int store_mailbox_add(struct store *st, const char *address, const char *passwor
 	return rc;
 }
 
-int store_mailbox_set_password(struct store *st, const char *address, const char *password_hash,
-                               char *err, size_t errlen)
+/* A new hash ends the mailbox's POP-before-SMTP grants (trigger). */
+int sq_mailbox_set_password(struct store *base, const char *addr, const char *password_hash,
+                            char *err, size_t errlen)
 {
-	char addr[320];
-
-	if (norm_address(address, addr, sizeof addr, err, errlen) < 0 ||
-	    check_hash(password_hash, err, errlen) < 0)
-		return STORE_EINVAL;
-	return sq_write_one(st, "UPDATE mailboxes SET password_hash = ?1 WHERE address = ?2",
-	                 password_hash, addr, "mailbox", addr, err, errlen);
+	return sq_write_one(SQ(base), "UPDATE mailboxes SET password_hash = ?1 WHERE address = ?2",
+	                    password_hash, addr, "mailbox", addr, err, errlen);
 }
 
-int store_mailbox_remove(struct store *st, const char *address, char *err, size_t errlen)
+int sq_mailbox_remove(struct store *base, const char *addr, char *err, size_t errlen)
 {
-	char addr[320];
-
-	if (norm_address(address, addr, sizeof addr, err, errlen) < 0)
-		return STORE_EINVAL;
-	return sq_write_one(st, "DELETE FROM mailboxes WHERE address = ?", addr, NULL,
-	                 "mailbox", addr, err, errlen);
+	return sq_write_one(SQ(base), "DELETE FROM mailboxes WHERE address = ?", addr, NULL,
+	                    "mailbox", addr, err, errlen);
 }
 
 #define MAILBOX_COLS "SELECT m.id, m.address, d.name, a.name, a.status, m.password_hash " \
@@ -106,14 +70,12 @@ static void row_mailbox(sqlite3_stmt *s, struct mailbox *m)
 	sq_text(s, 5, m->password_hash, sizeof m->password_hash);
 }
 
-int store_mailbox_get(struct store *st, const char *address, struct mailbox *out)
+int sq_mailbox_get(struct store *base, const char *addr, struct mailbox *out)
 {
-	char addr[320];
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
-	if (norm_address(address, addr, sizeof addr, NULL, 0) < 0)
-		return STORE_ENOTFOUND;
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, MAILBOX_COLS "WHERE m.address = ?") < 0) {
 		rc = STORE_EFAIL;
@@ -129,23 +91,20 @@ int store_mailbox_get(struct store *st, const char *address, struct mailbox *out
 	return rc;
 }
 
-int store_mailbox_list(struct store *st, const char *domain,
-                       int (*cb)(const struct mailbox *, void *), void *arg)
+int sq_mailbox_list(struct store *base, const char *domain, store_mailbox_cb cb, void *arg)
 {
-	char d[256];
+	struct sq_store *st = SQ(base);
 	struct mailbox m;
 	sqlite3_stmt *s;
 	int rc;
 
-	if (domain && valid_domain(domain, d, sizeof d, NULL, 0) < 0)
-		return 0;  /* not a domain, so certainly no mailboxes in it */
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, MAILBOX_COLS "WHERE ?1 IS NULL OR d.name = ?1 ORDER BY m.address") < 0) {
 		pthread_mutex_unlock(&st->mu);
 		return STORE_EFAIL;
 	}
 	if (domain)
-		sqlite3_bind_text(s, 1, d, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row_mailbox(s, &m);
 		if (cb(&m, arg)) {
@@ -158,28 +117,18 @@ int store_mailbox_list(struct store *st, const char *domain,
 	return rc == SQLITE_DONE ? 0 : STORE_EFAIL;
 }
 
-int store_rcpt_lookup(struct store *st, const char *local, const char *domain,
-                      int *hosted, int *exists)
+int sq_rcpt_lookup(struct store *base, const char *domain, const char *addr, int *hosted, int *exists)
 {
-	char d[256], addr[320];
-	size_t i, n;
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
-	*hosted = *exists = 0;
-	if (valid_domain(domain, d, sizeof d, NULL, 0) < 0)
-		return 0;
-	n = (size_t)snprintf(addr, sizeof addr, "%s@%s", local, d);
-	if (n >= sizeof addr)
-		n = 0, addr[0] = '\0';  /* longer than any stored address */
-	for (i = 0; i < n; i++)
-		addr[i] = (addr[i] >= 'A' && addr[i] <= 'Z') ? (char)(addr[i] - 'A' + 'a') : addr[i];
 	pthread_mutex_lock(&st->mu);
 	if (sq_prepare(st, &s, "SELECT (SELECT count(*) FROM domains WHERE name = ?1), "
-	                    "(SELECT count(*) FROM mailboxes WHERE address = ?2)") < 0) {
+	                       "(SELECT count(*) FROM mailboxes WHERE address = ?2)") < 0) {
 		rc = STORE_EFAIL;
 	} else {
-		sqlite3_bind_text(s, 1, d, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {

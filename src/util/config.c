@@ -50,6 +50,9 @@ void config_defaults(struct config *c)
 	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
 	c->worker_threads = 8;
+	c->store_backend = STORE_SQLITE;
+	c->store_statement_timeout = 5;
+	c->store_pool_size = 12;
 }
 
 long config_parse_duration(const char *s)
@@ -184,6 +187,17 @@ static int parse_dur(const char *v, int zero_ok, int *out)
 	return 0;
 }
 
+static int parse_backend(const char *v, enum store_backend_kind *out)
+{
+	if (!strcmp(v, "sqlite"))
+		*out = STORE_SQLITE;
+	else if (!strcmp(v, "postgresql"))
+		*out = STORE_POSTGRESQL;
+	else
+		return -1;
+	return 0;
+}
+
 static int parse_schedule(const char *v, struct config *c)
 {
 	char tmp[512], *save = NULL, *tok;
@@ -273,6 +287,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("delivery", "data_done_timeout")) r = parse_dur(v, 0, &c->delivery_data_done_timeout);
 	else if (KEY("hostnames", "legacy_pattern")) r = parse_str(v, c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern);
 	else if (KEY("hostnames", "pattern")) r = parse_str(v, c->hostname_pattern, sizeof c->hostname_pattern);
+	else if (KEY("store", "backend")) r = parse_backend(v, &c->store_backend);
+	else if (KEY("store", "dsn")) r = parse_str(v, c->store_dsn, sizeof c->store_dsn);
+	else if (KEY("store", "statement_timeout")) {
+		d = config_parse_duration(v);
+		r = d > 0 && d <= 3600 ? (c->store_statement_timeout = (int)d, 0) : -1;
+	}
+	else if (KEY("store", "pool_size")) r = parse_int(v, 1, 1000, &c->store_pool_size);
 	else if (KEY("hostnames", "legacy_cutover")) r = parse_str(v, c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover);
 	else {
 		if (!p->failed)
@@ -341,6 +362,10 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	}
 	if (r > 0 && !p.failed) {
 		snprintf(err, errlen, "%s: syntax error on line %d", path, r);
+		return -1;
+	}
+	if (!p.failed && c->store_backend == STORE_POSTGRESQL && !c->store_dsn[0]) {
+		snprintf(err, errlen, "%s: [store] backend = postgresql needs a dsn (a libpq connection string)", path);
 		return -1;
 	}
 	return p.failed ? -1 : 0;

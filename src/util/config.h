@@ -27,6 +27,8 @@ struct listen_list {
 	struct listen_addr a[CFG_MAX_ADDRS];
 };
 
+enum store_backend_kind { STORE_SQLITE, STORE_POSTGRESQL };
+
 struct config {
 	int refs_;                      /* config_ref/config_unref only; -1: not counted */
 	char path[512];
@@ -81,6 +83,11 @@ struct config {
 	char hostname_legacy_cutover[16];
 	/* [workers] */
 	int worker_threads;
+	/* [store] */
+	enum store_backend_kind store_backend;
+	char store_dsn[1024];           /* libpq connection string (postgresql) */
+	int store_statement_timeout;    /* seconds a database call may take */
+	int store_pool_size;            /* PostgreSQL connections per process */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

@@ -44,7 +44,7 @@ static void fuzz_server_store(struct server *srv)
 	char err[512];
 
 	CHECK(mkdir(srv->cfg->data_dir, 0700) == 0);
-	CHECK((srv->store = store_open(srv->cfg->data_dir, err, sizeof err)) != NULL);
+	CHECK((srv->store = store_open(srv->cfg, err, sizeof err)) != NULL);
 	CHECK(store_account_add(srv->store, "acme", NULL, 7, err, sizeof err) == 0);
 	CHECK(store_domain_add(srv->store, "acme", "acme.test", err, sizeof err) == 0);
 }

@@ -98,8 +98,9 @@ class Hostmail:
     """A configuration + data directory, the ctl tool, and (optionally) a
     running daemon."""
 
-    def __init__(self, tmp_path, extra=""):
+    def __init__(self, tmp_path, extra="", host="127.0.0.1"):
         self.dir = str(tmp_path)
+        self.host = host                # every listener's address
         let_daemon_reach(self.dir)
         self.data_dir = os.path.join(self.dir, "data")
         self.pick_ports()
@@ -126,12 +127,12 @@ data_dir = {self.data_dir}
 {"user = " + RUN_AS if RUN_AS else ""}
 
 [listen]
-smtp = 127.0.0.1:{self.smtp_port}, [::1]:{self.smtp_port2}
-submission = 127.0.0.1:{self.submission_port}
-submissions = 127.0.0.1:{self.submissions_port}
-pop3 = 127.0.0.1:{self.pop3_port}
-pop3s = 127.0.0.1:{self.pop3s_port}
-acc = 127.0.0.1:{self.acc_port}
+smtp = {self.host}:{self.smtp_port}{f", [::1]:{self.smtp_port2}" if self.host == "127.0.0.1" else ""}
+submission = {self.host}:{self.submission_port}
+submissions = {self.host}:{self.submissions_port}
+pop3 = {self.host}:{self.pop3_port}
+pop3s = {self.host}:{self.pop3s_port}
+acc = {self.host}:{self.acc_port}
 
 [tls]
 certificate = {self.pki["crt"]}
@@ -258,6 +259,22 @@ def hm(tmp_path):
     h = Hostmail(tmp_path)
     yield h
     h.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A private PostgreSQL cluster (tests/integration/pg.py) for this test
+    process, removed at its end."""
+    from pg import Cluster
+    c = Cluster()
+    yield c
+    c.destroy()
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster):
+    """The libpq connection string of a new, empty database in pg_cluster."""
+    return pg_cluster.dsn(pg_cluster.new_database())
 
 
 @pytest.fixture

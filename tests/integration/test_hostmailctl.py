@@ -353,9 +353,10 @@ def test_database_is_wal_with_schema_version(acme):
     con = db(acme)
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"accounts", "domains", "mailboxes", "relay_auth"} <= tables
+        assert {"accounts", "domains", "mailboxes", "relay_auth", "rate_budget", "acc_sessions"} <= tables
     finally:
         con.close()
     mode = os.stat(os.path.join(acme.data_dir, "hostmail.db")).st_mode & 0o777

@@ -1,18 +1,18 @@
 /*
- * store_relay: the SQLite implementation of relay_auth (POP-before-SMTP
- * grants, table relay_auth). Suspended accounts never match a lookup, and
- * suspending an account deletes its grants.
+ * store_sqlite_relay: the SQLite implementation of relay_auth
+ * (POP-before-SMTP grants, table relay_auth). Suspended accounts never
+ * match a lookup, and suspending an account deletes its grants (trigger
+ * account_suspended).
  */
-#include "policy/relay_auth.h"
-#include "store/store.h"
 #include "store/store_sqlite_int.h"
 #include <stdio.h>
 #include <string.h>
 
-int relay_auth_grant(struct store *st, const char *ip, const char *mailbox, time_t expires)
+int sq_relay_grant(struct store *base, const char *ip, const char *mailbox, time_t expires)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
-	int rc;
+	int rc, changes = 0;
 
 	pthread_mutex_lock(&st->mu);
 	rc = sq_prepare(st, &s,
@@ -21,13 +21,14 @@ int relay_auth_grant(struct store *st, const char *ip, const char *mailbox, time
 	                " JOIN domains d ON d.id = m.domain_id WHERE m.address = ?2"
 	                " ON CONFLICT (ip, mailbox) DO UPDATE SET expires = excluded.expires");
 	if (rc == 0) {
-		int changes = 0;
 		sqlite3_bind_text(s, 1, ip, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 2, mailbox, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)expires);
 		rc = sq_exec_write(st, s, &changes);
 		if (rc == 0 && changes == 0)
 			rc = STORE_ENOTFOUND;
+	} else {
+		rc = STORE_EFAIL;
 	}
 	pthread_mutex_unlock(&st->mu);
 	return rc;
@@ -45,8 +46,9 @@ static void row_to_grant(sqlite3_stmt *s, struct relay_grant *g)
 	"SELECT r.ip, a.name, r.mailbox, r.expires FROM relay_auth r" \
 	" JOIN accounts a ON a.id = r.account_id"
 
-int relay_auth_lookup(struct store *st, const char *ip, time_t now, struct relay_grant *out)
+int sq_relay_lookup(struct store *base, const char *ip, time_t now, struct relay_grant *out)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc;
 
@@ -62,51 +64,36 @@ int relay_auth_lookup(struct store *st, const char *ip, time_t now, struct relay
 		default: rc = STORE_EFAIL; break;
 		}
 		sqlite3_finalize(s);
+	} else {
+		rc = STORE_EFAIL;
 	}
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
-static int delete_where(struct store *st, const char *sql, const char *b, sqlite3_int64 n, int use_n)
+int sq_relay_revoke(struct store *base, const char *ip)
 {
-	sqlite3_stmt *s;
-	int rc, changes = 0;
-
-	pthread_mutex_lock(&st->mu);
-	rc = sq_prepare(st, &s, sql);
-	if (rc == 0) {
-		if (use_n)
-			sqlite3_bind_int64(s, 1, n);
-		else
-			sqlite3_bind_text(s, 1, b, -1, SQLITE_TRANSIENT);
-		rc = sq_exec_write(st, s, &changes);
-	}
-	pthread_mutex_unlock(&st->mu);
-	return rc < 0 ? rc : changes;
-}
-
-int relay_auth_revoke(struct store *st, const char *ip)
-{
-	int n = delete_where(st, "DELETE FROM relay_auth WHERE ip = ?1", ip, 0, 0);
+	int n = sq_write_count(SQ(base), "DELETE FROM relay_auth WHERE ip = ?1", ip, 0, 0);
 
 	return n < 0 ? n : n == 0 ? STORE_ENOTFOUND : 0;
 }
 
-int relay_auth_revoke_account(struct store *st, const char *account)
+int sq_relay_revoke_account(struct store *base, const char *account)
 {
-	int n = delete_where(st, "DELETE FROM relay_auth WHERE account_id ="
-	                     " (SELECT id FROM accounts WHERE name = ?1)", account, 0, 0);
+	int n = sq_write_count(SQ(base), "DELETE FROM relay_auth WHERE account_id ="
+	                        " (SELECT id FROM accounts WHERE name = ?1)", account, 0, 0);
 
 	return n < 0 ? n : 0;
 }
 
-int relay_auth_purge(struct store *st, time_t now)
+int sq_relay_purge(struct store *base, time_t now)
 {
-	return delete_where(st, "DELETE FROM relay_auth WHERE expires <= ?1", NULL, (sqlite3_int64)now, 1);
+	return sq_write_count(SQ(base), "DELETE FROM relay_auth WHERE expires <= ?1", NULL, (sqlite3_int64)now, 1);
 }
 
-int relay_auth_list(struct store *st, time_t now, int (*cb)(const struct relay_grant *, void *), void *arg)
+int sq_relay_list(struct store *base, time_t now, store_grant_cb cb, void *arg)
 {
+	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	struct relay_grant g;
 	int rc, step;
@@ -122,6 +109,8 @@ int relay_auth_list(struct store *st, time_t now, int (*cb)(const struct relay_g
 		}
 		rc = (step == SQLITE_ROW || step == SQLITE_DONE) ? 0 : STORE_EFAIL;
 		sqlite3_finalize(s);
+	} else {
+		rc = STORE_EFAIL;
 	}
 	pthread_mutex_unlock(&st->mu);
 	return rc;
