@@ -547,7 +547,7 @@ int conn_starttls(struct conn *c)
 struct conn_job {
 	struct conn *c;
 	void (*work)(void *);
-	void (*done)(struct conn *, void *);
+	void (*done)(void *st, void *arg);
 	void *arg;
 };
 
@@ -571,7 +571,7 @@ static void job_done(void *p)
 		conn_free(c);
 		return;
 	}
-	job.done(c, job.arg);
+	job.done(c->st, job.arg);
 	if (c->closing)
 		close_step(c);
 	else
@@ -579,7 +579,7 @@ static void job_done(void *p)
 }
 
 int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
-             void (*done)(struct conn *c, void *arg), void *arg)
+             void (*done)(void *st, void *arg), void *arg)
 {
 	struct conn_job *j;
 	int rc;

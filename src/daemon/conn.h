@@ -119,11 +119,11 @@ void conn_abort(struct conn *c);
 int conn_ready(const struct conn *c);
 
 /* Run work(arg) on pool (urgent: ahead of background work), then
- * done(c, arg) on the loop; c is NULL if the connection ended meanwhile
- * (its state is freed right after). While it runs no input is handed to
- * the protocol. 0, or -1 (nothing will run). */
+ * done(st, arg) on the loop with the protocol's state, or st NULL if the
+ * connection ended meanwhile (its state is freed right after). While it
+ * runs no input is handed to the protocol. 0, or -1 (nothing will run). */
 int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
-             void (*done)(struct conn *c, void *arg), void *arg);
+             void (*done)(void *st, void *arg), void *arg);
 /* Hold input for ms milliseconds, then fn(c, st) (a failed login's
  * delay); if the connection ends meanwhile fn is not called. */
 void conn_pause(struct conn *c, int ms, void (*fn)(struct conn *c, void *st));

@@ -114,8 +114,9 @@ static void open_work(void *p)
 	}
 }
 
-static void open_done(struct pop3_session *s, void *p)
+static void open_done(void *st, void *p)
 {
+	struct pop3_session *s = st;
 	struct login_job *j = p;
 	unsigned long long octets = 0;
 	size_t i;
@@ -165,8 +166,9 @@ static void fail_reply(struct conn *c, void *st)
 	p3_error(st, "-ERR [AUTH] Authentication failed");
 }
 
-static void check_done(struct pop3_session *s, void *p)
+static void check_done(void *st, void *p)
 {
+	struct pop3_session *s = st;
 	struct login_job *j = p;
 	char safe[200];
 

@@ -181,8 +181,9 @@ static void update_work(void *arg)
 	j->failed = pop3_mailbox_commit(j->mb);
 }
 
-static void update_done(struct pop3_session *s, void *arg)
+static void update_done(void *st, void *arg)
 {
+	struct pop3_session *s = st;
 	struct update_job *j = arg;
 
 	if (s) {

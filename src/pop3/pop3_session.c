@@ -176,8 +176,9 @@ static void find_work(void *arg)
 	j->err = pop3_msg_find(j->mb, &j->mb->msgs[j->i], &j->found) < 0 ? errno : 0;
 }
 
-static void find_done(struct pop3_session *s, void *arg)
+static void find_done(void *st, void *arg)
 {
+	struct pop3_session *s = st;
 	struct find_job *j = arg;
 
 	if (s && j->err == 0) {
@@ -271,46 +272,6 @@ static void on_drained(struct conn *c, void *st)
 	if (s->streaming)
 		stream_fill(s);
 	on_input(c, s);
-}
-
-struct p3_job_ctx {
-	struct pop3_session *s;
-	void (*work)(void *);
-	void (*done)(struct pop3_session *, void *);
-	void *arg;
-};
-
-static void job_work(void *p)
-{
-	struct p3_job_ctx *j = p;
-
-	j->work(j->arg);
-}
-
-static void job_done(struct conn *c, void *p)
-{
-	struct p3_job_ctx *j = p;
-
-	j->done(c ? j->s : NULL, j->arg);
-	free(j);
-}
-
-int p3_job(struct pop3_session *s, struct workers *pool, void (*work)(void *),
-           void (*done)(struct pop3_session *, void *), void *arg)
-{
-	struct p3_job_ctx *j = malloc(sizeof *j);
-
-	if (!j)
-		return -1;
-	j->s = s;
-	j->work = work;
-	j->done = done;
-	j->arg = arg;
-	if (conn_job(s->c, pool, 0, job_work, job_done, j) < 0) {
-		free(j);
-		return -1;
-	}
-	return 0;
 }
 
 /* RFC 1939 section 3: an idle session is closed without a reply and

@@ -62,10 +62,13 @@ void p3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((forma
 void p3_error(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void p3_write(struct pop3_session *s, const void *p, size_t n);
 void p3_close_after_reply(struct pop3_session *s);
-/* Run work on pool, then done on the loop (s NULL if the session ended). */
-struct workers;
-int p3_job(struct pop3_session *s, struct workers *pool, void (*work)(void *),
-           void (*done)(struct pop3_session *, void *), void *arg);
+/* Work on a worker for s (conn_job); done(st, arg) gets the session, or
+ * NULL if it ended meanwhile. */
+static inline int p3_job(struct pop3_session *s, struct workers *pool, void (*work)(void *),
+                         void (*done)(void *st, void *arg), void *arg)
+{
+	return conn_job(s->c, pool, 0, work, done, arg);
+}
 /* Send message i (0-based): everything (body_lines -1) or TOP's part. */
 void p3_send_message(struct pop3_session *s, size_t i, long body_lines);
 

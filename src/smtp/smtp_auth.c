@@ -146,8 +146,9 @@ static void grant_work(void *p)
 	           load_account(j->store, j->g.account, &j->ai) == 0;
 }
 
-static void grant_done(struct smtp_session *s, void *p)
+static void grant_done(void *st, void *p)
 {
+	struct smtp_session *s = st;
 	struct grant_job *j = p;
 
 	if (s && j->found && s->auth == POLICY_ANON) {
@@ -177,8 +178,9 @@ static void fail_reply(struct conn *c, void *st)
 	session_error_logged(st, 535, "5.7.8", "Error: authentication failed");
 }
 
-static void auth_done(struct smtp_session *s, void *p)
+static void auth_done(void *st, void *p)
 {
+	struct smtp_session *s = st;
 	struct auth_job *j = p;
 	char safe[200];
 

@@ -199,8 +199,9 @@ static enum policy_budget budget_of(struct smtp_session *s, const struct rcpt_lo
 	}
 }
 
-static void rcpt_lookup_done(struct smtp_session *s, void *p)
+static void rcpt_lookup_done(void *st, void *p)
 {
+	struct smtp_session *s = st;
 	struct rcpt_lookup *r = p;
 	struct policy_rcpt pr;
 	struct policy_verdict v;

@@ -116,47 +116,6 @@ void session_policy_client(const struct smtp_session *s, struct policy_client *c
 	cl->max_recipients = s->cfg->max_recipients;
 }
 
-struct session_job {
-	struct smtp_session *s;
-	void (*done)(struct smtp_session *, void *);
-	void *arg;
-	void (*work)(void *);
-};
-
-static void job_work(void *p)
-{
-	struct session_job *j = p;
-
-	j->work(j->arg);
-}
-
-static void job_done(struct conn *c, void *p)
-{
-	struct session_job *j = p;
-
-	j->done(c ? j->s : NULL, j->arg);
-	free(j);
-}
-
-int session_job(struct smtp_session *s, struct workers *pool, void (*work)(void *),
-                void (*done)(struct smtp_session *, void *), void *arg)
-{
-	struct session_job *j = malloc(sizeof *j);
-
-	if (!j)
-		return -1;
-	j->s = s;
-	j->done = done;
-	j->arg = arg;
-	j->work = work;
-	/* a client waits for it (a commit, a spool write): before deliveries */
-	if (conn_job(s->c, pool, 1, job_work, job_done, j) < 0) {
-		free(j);
-		return -1;
-	}
-	return 0;
-}
-
 /* One command line from input; 0 when no complete line is buffered. */
 static int cmd_step(struct smtp_session *s)
 {

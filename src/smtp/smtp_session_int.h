@@ -115,10 +115,14 @@ void session_verdict(struct smtp_session *s, const struct policy_verdict *v);
 void session_close_after_reply(struct smtp_session *s);
 /* The session's facts for the policy functions. */
 void session_policy_client(const struct smtp_session *s, struct policy_client *cl);
-/* Run work on a worker; done(s or NULL if the session ended, arg) on the loop.
- * urgent: the client waits for it (a commit), ahead of deliveries. */
-int session_job(struct smtp_session *s, struct workers *pool, void (*work)(void *),
-                void (*done)(struct smtp_session *, void *), void *arg);
+/* Work on a worker for s (conn_job): the client waits for it (a commit,
+ * a spool write), so it goes ahead of deliveries. done(st, arg) gets the
+ * session, or NULL if it ended meanwhile. */
+static inline int session_job(struct smtp_session *s, struct workers *pool, void (*work)(void *),
+                              void (*done)(void *st, void *arg), void *arg)
+{
+	return conn_job(s->c, pool, 1, work, done, arg);
+}
 
 /* smtp_cmds.c */
 void smtp_dispatch(struct smtp_session *s, char *line, size_t len);

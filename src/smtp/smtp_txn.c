@@ -150,8 +150,9 @@ static void flush_work(void *p)
 	f->err = errno;
 }
 
-static void flush_done(struct smtp_session *s, void *p)
+static void flush_done(void *st, void *p)
 {
+	struct smtp_session *s = st;
 	struct flush_job *f = p;
 
 	if (s && s->tx && !f->ok)
@@ -238,8 +239,9 @@ static void commit_work(void *p)
 		log_warn("%s: cannot count %zu recipients for account %s", c->env.id, c->env.nrcpt, c->env.account);
 }
 
-static void commit_done(struct smtp_session *s, void *p)
+static void commit_done(void *st, void *p)
 {
+	struct smtp_session *s = st;
 	struct commit_job *c = p;
 
 	if (c->ok) {
