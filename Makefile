@@ -102,10 +102,14 @@ $(BUILD)/faultfs.so: tests/faults/faultfs.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl -pthread
 
 # TEST_JOBS tests at a time (pytest-xdist): most of a test is waiting for
-# a daemon's timers and replies, so 4 fit on 2 cores.
+# a daemon's timers and replies, so 4 fit on 2 cores. The temporary
+# directories are the build's own: a pytest started elsewhere on the
+# machine makes /tmp/pytest-of-USER 0700 again, which would lock the
+# daemons (running as the hostmail user) out of their data directories.
 TEST_JOBS ?= 4
 integration: all $(BUILD)/faultfs.so
-	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider -n $(TEST_JOBS)
+	cd tests/integration && HOSTMAIL_BUILD=$(abspath $(BUILD)) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		-n $(TEST_JOBS) --basetemp=$(abspath $(BUILD))/pytest-tmp
 
 # Benchmarks against Postfix (bench/run installs Postfix, a private instance
 # on loopback high ports); see docs/performance.md. `make test` runs only the

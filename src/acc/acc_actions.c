@@ -212,7 +212,7 @@ static int check_new_password(struct acc_req *r, const char *back)
 	return -1;
 }
 
-static int hash_new_password(struct acc_req *r, char *hash, size_t hashlen)
+static int hash_new_password(struct acc_req *r, char *hash, size_t hashlen, const char *back)
 {
 	int rc = password_hash(r->password, hash, hashlen);
 
@@ -220,7 +220,7 @@ static int hash_new_password(struct acc_req *r, char *hash, size_t hashlen)
 	explicit_bzero(r->password2, sizeof r->password2);
 	if (rc < 0) {
 		acc_flash(r, 1, "The password could not be stored (internal error). Nothing was changed.");
-		acc_redirect(r, "/mail");
+		acc_redirect(r, back);
 	}
 	return rc;
 }
@@ -247,7 +247,7 @@ void acc_work_mailbox_add(struct acc_req *r)
 		acc_page_message(r, 404, "No such domain", "This account has no domain with that name.");
 		return;
 	}
-	if (check_new_password(r, "/mail") < 0 || hash_new_password(r, hash, sizeof hash) < 0)
+	if (check_new_password(r, "/mail") < 0 || hash_new_password(r, hash, sizeof hash, "/mail") < 0)
 		return;
 	snprintf(addr, sizeof addr, "%s@%s", local, domain);
 	if ((rc = store_mailbox_add(r->store, addr, hash, err, sizeof err)) != 0) {
@@ -274,7 +274,7 @@ void acc_work_mailbox_passwd(struct acc_req *r)
 
 	if (owned_mailbox(r, "change the password of") != 1)
 		return;
-	if (check_new_password(r, "/mail") < 0 || hash_new_password(r, hash, sizeof hash) < 0)
+	if (check_new_password(r, "/mail") < 0 || hash_new_password(r, hash, sizeof hash, "/mail") < 0)
 		return;
 	if (store_mailbox_set_password(r->store, r->address, hash, err, sizeof err) != 0) {
 		acc_flash(r, 1, "The password of %s could not be changed. Please try again later.", r->address);
@@ -304,4 +304,47 @@ void acc_work_mailbox_remove(struct acc_req *r)
 	log_info("acc: account=%s ip=%s removed mailbox %s", r->account, r->ip, r->address);
 	acc_flash(r, 0, "The mailbox %s was removed.", r->address);
 	acc_redirect(r, "/mail");
+}
+
+void acc_work_account(struct acc_req *r)
+{
+	acc_page_account(r);
+}
+
+/* The account's own (ACC) password: the current one first. The store ends
+ * every session of the account, in every node's ACC; the one that made
+ * the change goes on with a new session (r->new_session). */
+void acc_work_account_password(struct acc_req *r)
+{
+	char cur[256], hash[256], err[512];
+	int rc = store_account_get_password(r->store, r->account, cur, sizeof cur), ok;
+
+	if (rc != 0) {
+		explicit_bzero(r->current, sizeof r->current);
+		unavailable(r);
+		return;
+	}
+	ok = password_verify(r->current, cur[0] ? cur : dummy_hash) && cur[0];
+	explicit_bzero(r->current, sizeof r->current);
+	explicit_bzero(cur, sizeof cur);
+	if (!ok) {
+		log_warn("acc: account=%s ip=%s account password change refused: wrong current password",
+		         r->account, r->ip);
+		acc_flash(r, 1, "The current password is wrong. Nothing was changed.");
+		acc_redirect(r, "/account");
+		return;
+	}
+	if (check_new_password(r, "/account") < 0 || hash_new_password(r, hash, sizeof hash, "/account") < 0)
+		return;
+	if (store_account_set_password(r->store, r->account, hash, err, sizeof err) != 0) {
+		acc_flash(r, 1, "The password could not be changed. Please try again later.");
+		acc_redirect(r, "/account");
+		return;
+	}
+	log_info("acc: account=%s ip=%s changed the account password; its other sessions were ended",
+	         r->account, r->ip);
+	r->new_session = 1;
+	acc_flash(r, 0, "The account password was changed. Everywhere else this account was logged in, "
+	          "it has been logged out.");
+	acc_redirect(r, "/account");
 }

@@ -1,7 +1,7 @@
 /*
  * acc_int: what the ACC's files share (not a public interface). One
- * struct acc_req per HTTP request: filled on the event loop (session,
- * form fields, a copy of the configuration), handed to a worker for the
+ * struct acc_req per HTTP request: filled on the event loop (form fields,
+ * the configuration snapshot), handed to a worker for the session, the
  * store work and the HTML, and back on the loop to be answered and freed.
  * A worker touches only its acc_req and the (thread-safe) store.
  */
@@ -11,6 +11,7 @@
 #include <time.h>
 #include <event2/keyvalq_struct.h>
 #include "acc/acc_csrf.h"
+#include "acc/acc_http.h"
 #include "policy/mail_settings.h"
 #include "policy/rate.h"
 #include "policy/relay_auth.h"
@@ -26,20 +27,19 @@
 #define ACC_BODY_MAX     (1024 * 1024)   /* bytes of one rendered page */
 
 struct server;
-struct evhttp;
-struct evhttp_request;
-struct evhttp_bound_socket;
-struct acc_sessions;
+struct event;
 struct acc_req;
 
 struct acc {
 	struct server *srv;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound[16];
-	int nbound;
-	struct acc_sessions *sessions;
 	char csp[320];                      /* Content-Security-Policy value */
+	struct event *purge;                /* expired sessions leave the store */
+	int purging;
 };
+
+/* Sessions (kept in the store: store/store_acc_session.h) */
+#define ACC_SESSION_IDLE     (30 * 60)
+#define ACC_SESSION_LIFETIME (12 * 60 * 60)
 
 /* Route flags */
 #define R_LOGIN  1    /* needs a session */
@@ -47,10 +47,9 @@ struct acc {
 #define R_HASH   4    /* hashes or checks a password: on srv->auth_workers */
 
 struct acc_route {
-	int method;                         /* EVHTTP_REQ_GET or EVHTTP_REQ_POST */
+	enum acc_method method;
 	const char *path;
 	int flags;
-	void (*start)(struct acc_req *r);   /* on the loop; NULL = submit work */
 	void (*work)(struct acc_req *r);    /* on a worker */
 };
 
@@ -61,8 +60,11 @@ struct acc_mailbox_view {
 
 struct acc_req {
 	struct acc *acc;
-	struct evhttp_request *req;
-	const struct acc_route *route;
+	struct acc_conn *ac;                /* the connection it came on (acc_http.c) */
+	enum acc_method method;
+	const struct acc_route *route;      /* NULL: no such page (or method: path_known) */
+	int path_known;
+	char cookie[2048];                  /* the Cookie header */
 	const struct config *cfg;           /* held: a SIGHUP may publish another */
 	struct store *store;
 	char ip[64];
@@ -78,6 +80,8 @@ struct acc_req {
 	/* inputs, from the form or the query string */
 	struct evkeyvalq form;
 	char address[320], local[128], domain[256], confirm[8];
+	char login_account[STORE_NAME_MAX];
+	char current[ACC_PASSWORD_MAX + 1];   /* the account password, to change it */
 	char password[ACC_PASSWORD_MAX + 1], password2[ACC_PASSWORD_MAX + 1];
 
 	/* what the worker found and decided */
@@ -97,11 +101,14 @@ struct acc_req {
 	struct buf body;
 	int body_err;                       /* an append to body failed: answer 500 */
 	char location[64];                  /* "" = send body, else 303 to it */
-	char cookies[2][200];               /* Set-Cookie values */
+	char cookies[3][200];               /* Set-Cookie values */
 	int ncookies;
 	char new_flash[512];                /* message for the next page */
 	int new_flash_set, new_flash_error;
+	char retry_after[16];               /* a Retry-After value, "" = none */
+	int answered;                       /* the answer was set before the job */
 	int login_ok, login_failed, end_session;
+	int new_session;                    /* the account password changed here: a new session */
 	int throttled;                      /* throttle_begin counted this attempt */
 	int input_bad;                      /* a field was too long to copy */
 };
@@ -116,6 +123,8 @@ void acc_work_mailbox_add(struct acc_req *r);
 void acc_work_mailbox_passwd(struct acc_req *r);
 void acc_work_mailbox_remove(struct acc_req *r);
 void acc_work_login(struct acc_req *r);
+void acc_work_account(struct acc_req *r);
+void acc_work_account_password(struct acc_req *r);
 /* Shared step: load r->account's record and host; 0, or -1 with the answer set. */
 int acc_load_account(struct acc_req *r);
 

@@ -6,6 +6,7 @@
  * a customer can copy them and a test can compare them.
  */
 #include "acc/acc_pages.h"
+#include "policy/limits.h"
 #include <event2/http.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,6 +112,7 @@ static void begin(struct acc_req *r, int status, const char *title)
 		esc(r, r->account);
 		out(r, "</span><nav><a href=\"/overview\">Overview</a><a href=\"/mail\">E-Mail Management</a>"
 		       "<a href=\"/relay\">POP-before-SMTP</a><a href=\"/budget\">Recipient budget</a>"
+		       "<a href=\"/account\">Account</a>"
 		       "<form method=\"post\" action=\"/logout\">");
 		csrf_field(r);
 		out(r, "<button type=\"submit\">Log out</button></form></nav>");
@@ -362,22 +364,37 @@ static void budget_row(struct acc_req *r, const char *id, const char *what, int 
 	out(r, "</dd>");
 }
 
-static int effective(int override, int dflt)
-{
-	return override >= 0 ? override : dflt;
-}
-
 void acc_page_budget(struct acc_req *r)
 {
+	struct account_limits lim;
+
+	account_limits(&r->acct, r->cfg, &lim);
 	begin(r, 200, "Recipient budget");
 	out(r, "<section><p>Every recipient of the mail this account sends counts against its budget. "
 	       "When it is used up, the server answers <q>450 4.7.1</q> until the next hour or day "
 	       "begins.</p><dl>");
-	budget_row(r, "hour", "This hour", r->use.hour,
-	           effective(r->acct.limit_per_hour, r->cfg->recipients_per_hour), r->use.hour_reset);
-	budget_row(r, "day", "Today", r->use.day,
-	           effective(r->acct.limit_per_day, r->cfg->recipients_per_day), r->use.day_reset);
+	budget_row(r, "hour", "This hour", r->use.hour, lim.per_hour, r->use.hour_reset);
+	budget_row(r, "day", "Today", r->use.day, lim.per_day, r->use.day_reset);
 	out(r, "<dt>Per message</dt><dd id=\"per_message\">at most %d recipients</dd></dl></section>",
-	    effective(r->acct.limit_max_recipients, r->cfg->max_recipients));
+	    lim.max_recipients);
+	end(r);
+}
+
+void acc_page_account(struct acc_req *r)
+{
+	begin(r, 200, "Account");
+	out(r, "<section><dl><dt>Account</dt><dd id=\"account\">");
+	esc(r, r->account);
+	out(r, "</dd><dt>Created</dt><dd>");
+	esc(r, r->acct.created);
+	out(r, "</dd></dl></section><section><h2>Account password</h2>"
+	       "<p>The password you log in here with. Changing it logs this account out everywhere "
+	       "else.</p><form method=\"post\" action=\"/account/password\">");
+	csrf_field(r);
+	out(r, "<label for=\"acct-cur\">Current password</label>"
+	       "<input id=\"acct-cur\" name=\"current\" type=\"password\" autocomplete=\"current-password\" "
+	       "required maxlength=\"%d\">", ACC_PASSWORD_MAX);
+	password_inputs(r, "acct");
+	out(r, "<button type=\"submit\">Change the password</button></form></section>");
 	end(r);
 }

@@ -23,5 +23,6 @@ void acc_page_mail(struct acc_req *r);
 void acc_page_remove_confirm(struct acc_req *r);
 void acc_page_relay(struct acc_req *r);
 void acc_page_budget(struct acc_req *r);
+void acc_page_account(struct acc_req *r);
 
 #endif

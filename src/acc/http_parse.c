@@ -391,6 +391,8 @@ size_t http_parse(struct http_parser *p, const char *in, size_t n, struct http_e
 {
 	size_t used = 0;
 
+	if (n == 0)
+		in = "";                 /* no arithmetic on a NULL pointer */
 	memset(ev, 0, sizeof *ev);
 	ev->req = &p->req;
 	if (p->state == S_IDLE)

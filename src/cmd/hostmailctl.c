@@ -12,6 +12,7 @@
 #include "policy/hostnames.h"
 #include "policy/mail_settings.h"
 #include "store/store.h"
+#include "store/store_acc_session.h"
 #include "store/store_valid.h"
 #include "util/config.h"
 #include "util/privdrop.h"
@@ -42,6 +43,7 @@ static const char usage_text[] =
 	"  account passwd NAME      the account's ACC login password on standard input (one line)\n"
 	"  account limits NAME [--per-hour N] [--per-day N] [--max-recipients N]\n"
 	"                           per-account recipient budgets; N or \"default\"\n"
+	"  account logout NAME      end every ACC session of the account (on every node)\n"
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
@@ -336,6 +338,22 @@ static int account_passwd(struct ctl *c, int argc, char **argv)
 	return store_account_set_password(c->st, a.name, hash, err, sizeof err) ? fail("%s", err) : 0;
 }
 
+static int account_logout(struct ctl *c, int argc, char **argv)
+{
+	struct account a;
+	int n;
+
+	(void)argc;
+	if (!store(c))
+		return 1;
+	if (store_account_get(c->st, argv[0], &a))
+		return fail("account %s does not exist", argv[0]);
+	if ((n = store_acc_session_end_account(c->st, a.name, NULL)) < 0)
+		return fail("cannot end the sessions of %s (store error)", a.name);
+	printf("%d session(s) ended\n", n);
+	return 0;
+}
+
 static int account_remove(struct ctl *c, int argc, char **argv)
 {
 	char err[512];
@@ -497,6 +515,7 @@ static const struct verb verbs[] = {
 	{ "account", "resume", 1, 1, account_resume },
 	{ "account", "remove", 1, 1, account_remove },
 	{ "account", "passwd", 1, 1, account_passwd },
+	{ "account", "logout", 1, 1, account_logout },
 	{ "domain", "add", 2, 2, domain_add },
 	{ "domain", "remove", 1, 1, domain_remove },
 	{ "domain", "list", 0, 1, domain_list },

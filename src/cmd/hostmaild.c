@@ -163,7 +163,8 @@ int main(int argc, char **argv)
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 	load_tls(&srv, 1);
-	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()))
+	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
+	    !(srv.acc_conns = connlimit_new()))
 		log_fatal("out of memory");
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
@@ -190,6 +191,7 @@ int main(int argc, char **argv)
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
+	connlimit_free(srv.acc_conns);
 	config_unref(srv.cfg);
 	{
 		uint64_t calls, fsyncs;

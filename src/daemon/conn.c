@@ -42,6 +42,7 @@
 
 struct conn {
 	struct server *srv;
+	struct connlimit *limiter;       /* where its slot is counted */
 	const struct config *cfg;        /* held for the connection's life */
 	const struct conn_service *svc;
 	const struct conn_proto *proto;
@@ -110,7 +111,7 @@ static void drop_socket(struct conn *c)
 		bufferevent_free(c->bev);     /* a filter frees the socket's below it */
 	c->bev = c->sock = NULL;
 	if (c->limited) {
-		connlimit_release(c->srv->conns, c->ip);
+		connlimit_release(c->limiter, c->ip);
 		c->srv->nsessions--;
 		c->limited = 0;
 	}
@@ -664,11 +665,17 @@ void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *
                  const struct conn_service *svc)
 {
 	struct conn *c;
+	struct connlimit *limiter;
 	char ip[INET6_ADDRSTRLEN];
 	int lim;
 
 	conn_sockaddr_ip(sa, ip, sizeof ip);
-	lim = connlimit_acquire(srv->conns, ip, srv->cfg->max_connections, srv->cfg->max_connections_per_ip);
+	if (svc->acc)
+		lim = connlimit_acquire(limiter = srv->acc_conns, ip, srv->cfg->acc_max_connections,
+		                        srv->cfg->acc_max_connections_per_ip);
+	else
+		lim = connlimit_acquire(limiter = srv->conns, ip, srv->cfg->max_connections,
+		                        srv->cfg->max_connections_per_ip);
 	if (lim != CONN_OK) {
 		refuse(srv, fd, ip, lim, svc);
 		return;
@@ -678,11 +685,12 @@ void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *
 		if (c && c->timer)
 			event_free(c->timer);
 		free(c);
-		connlimit_release(srv->conns, ip);
+		connlimit_release(limiter, ip);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
+	c->limiter = limiter;
 	c->cfg = config_ref(srv->cfg);
 	c->svc = svc;
 	c->id = ++srv->next_session_id;

@@ -53,7 +53,8 @@ enum conn_line { CONN_NOLINE = 0, CONN_LINE = 1, CONN_LINE_LONG = 2 };
 struct conn_service {
 	enum listener_kind kind;
 	const char *name;                   /* "smtp", "pop3", ... */
-	int implicit_tls;                   /* TLS from the first byte (465, 995) */
+	int implicit_tls;                   /* TLS from the first byte (465, 995, the ACC) */
+	int acc;                            /* counted in the ACC's limits, not the mail ones */
 	/* Take the new connection: conn_bind and greet. */
 	void (*start)(struct conn *c);
 	/* The clear-text refusal over a connection limit: printf format with

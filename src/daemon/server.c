@@ -5,6 +5,7 @@
  * "0.0.0.0:25, [::]:25" can coexist.
  */
 #include "acc/acc.h"
+#include "acc/acc_http.h"
 #include "daemon/server.h"
 #include "daemon/conn.h"
 #include "pop3/pop3_session.h"
@@ -21,14 +22,15 @@
 
 /* What each kind of listener serves. */
 static const struct conn_service services[] = {
-	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, smtp_session_start,
+	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start,
 	                  "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
-	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, smtp_session_start,
+	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, 0, smtp_session_start,
 	                        "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
-	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, smtp_session_start, NULL },
-	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, pop3_session_start,
+	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL },
+	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start,
 	                  "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n" },
-	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, pop3_session_start, NULL },
+	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL },
+	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -144,7 +146,7 @@ int server_listen(struct server *srv)
 	/* also without POP3 listeners: it purges expired POP-before-SMTP grants */
 	if (pop3_service_start(srv) < 0)
 		return -1;
-	if (acc_start(srv) < 0)
+	if (acc_start(srv) < 0 || listen_list(srv, &c->acc, LISTEN_ACC, "acc (HTTPS)") < 0)
 		return -1;
 	return 0;
 }

@@ -20,7 +20,7 @@ struct listen_addr;
 struct pop3_service;
 struct connlimit;
 
-enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S };
+enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC };
 
 struct server {
 	struct event_base *base;
@@ -34,7 +34,8 @@ struct server {
 	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3, ACC) */
 	struct acc *acc;                 /* the ACC's HTTPS server, NULL if not served */
 	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
-	struct connlimit *conns;         /* concurrent sessions, total and per IP */
+	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */
+	struct connlimit *acc_conns;     /* concurrent ACC connections, total and per IP */
 	char queue_dir[600];
 	uint64_t next_session_id;
 	int nsessions;

@@ -50,6 +50,11 @@ void config_defaults(struct config *c)
 	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
 	c->worker_threads = 8;
+	c->acc_max_connections = 512;
+	c->acc_max_connections_per_ip = 16;
+	c->acc_request_timeout = 10;
+	c->acc_keepalive_timeout = 30;
+	c->acc_sessions_per_account = 20;
 	c->store_backend = STORE_SQLITE;
 	c->store_statement_timeout = 5;
 	c->store_pool_size = 12;
@@ -285,6 +290,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("delivery", "data_init_timeout")) r = parse_dur(v, 0, &c->delivery_data_init_timeout);
 	else if (KEY("delivery", "data_block_timeout")) r = parse_dur(v, 0, &c->delivery_data_block_timeout);
 	else if (KEY("delivery", "data_done_timeout")) r = parse_dur(v, 0, &c->delivery_data_done_timeout);
+	else if (KEY("acc", "max_connections")) r = parse_int(v, 1, 1000000, &c->acc_max_connections);
+	else if (KEY("acc", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->acc_max_connections_per_ip);
+	else if (KEY("acc", "request_timeout")) r = parse_dur(v, 0, &c->acc_request_timeout);
+	else if (KEY("acc", "keepalive_timeout")) r = parse_dur(v, 0, &c->acc_keepalive_timeout);
+	else if (KEY("acc", "sessions_per_account")) r = parse_int(v, 1, 10000, &c->acc_sessions_per_account);
 	else if (KEY("hostnames", "legacy_pattern")) r = parse_str(v, c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern);
 	else if (KEY("hostnames", "pattern")) r = parse_str(v, c->hostname_pattern, sizeof c->hostname_pattern);
 	else if (KEY("store", "backend")) r = parse_backend(v, &c->store_backend);

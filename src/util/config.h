@@ -81,6 +81,12 @@ struct config {
 	char hostname_legacy_pattern[256];
 	char hostname_pattern[256];
 	char hostname_legacy_cutover[16];
+	/* [acc] */
+	int acc_max_connections;        /* concurrent ACC connections */
+	int acc_max_connections_per_ip;
+	int acc_request_timeout;        /* seconds for a whole request, head and body, from its first byte */
+	int acc_keepalive_timeout;      /* seconds an idle connection waits for the next request */
+	int acc_sessions_per_account;   /* logged-in ACC sessions one account may have */
 	/* [workers] */
 	int worker_threads;
 	/* [store] */

@@ -90,7 +90,7 @@ try {
   assert.equal(pathOf(page), '/login');
   const loginError = (await page.locator('#error').innerText()).trim();
   assert.equal(loginError, 'Wrong account name or password.');
-  assert.ok(!(await context.cookies()).some((c) => c.name === 'hm_session'));
+  assert.ok(!(await context.cookies()).some((c) => c.name === '__Host-hm_session'));
   await shot(page, 'login-failed');
   await checkpoint('login-failed', { error: loginError });
 
@@ -99,7 +99,7 @@ try {
   const overview = {};
   for (const id of ['account', 'status', 'server', 'smtp_host', 'domains'])
     overview[id] = (await page.locator('#' + id).innerText()).trim();
-  const session = (await context.cookies()).find((c) => c.name === 'hm_session');
+  const session = (await context.cookies()).find((c) => c.name === '__Host-hm_session');
   assert.ok(session, 'no session cookie after login');
   await shot(page, 'overview');
   await checkpoint('overview', {

@@ -1,29 +1,29 @@
 /*
  * fuzz_acc_http: the whole Account Control Center as a browser meets it.
- * One real ACC (acc_start on 127.0.0.1, an ephemeral port, libevent's
- * evhttp over TLS with a throw-away self-signed certificate, the account
- * store on a scratch data directory with account "acme", its domain and a
- * mailbox, the worker pools) lives for the whole run; each input is one
- * HTTPS connection: the client does the TLS handshake, writes the input
- * as the decrypted request stream (one or more pipelined HTTP requests)
- * and reads the answers until the server closes or everything is quiet:
- * no worker job left, no event active, nothing new read for a few turns
- * of the loop. Then it closes, as a browser leaving a keep-alive
- * connection does. (Not a half-close right after the request: libevent's
- * TLS bufferevent reports that EOF before the data read with it, so
- * evhttp would drop every request unanswered.)
+ * One real ACC (its [listen] acc listener on 127.0.0.1, an ephemeral port,
+ * daemon/conn connections with TLS from a throw-away self-signed
+ * certificate, the strict HTTP reader, the account store on a scratch data
+ * directory with account "acme", its domain and a mailbox, the worker
+ * pools) lives for the whole run; each input is one HTTPS connection: the
+ * client does the TLS handshake, writes the input as the decrypted request
+ * stream (one or more pipelined HTTP requests) and reads the answers until
+ * the server closes or everything is quiet: no worker job left, no event
+ * active, nothing new read for a few turns of the loop. Then it closes,
+ * as a browser leaving a keep-alive connection does.
  *
- * A session of account acme with a fixed id and CSRF token (SID, CSRF;
- * the seeds carry them in "Cookie: hm_session=" and "csrf=") is made
- * again before any input that finds it gone (logout, expiry), so inputs
- * reach every logged-in page and form. Checks (besides the sanitizers):
- * the answer, if any, starts with an HTTP/x.y status line, and is never
- * a 500 (our handlers' internal error).
+ * A session of account acme lives in the store, made again before any
+ * input that finds it gone (logout, expiry, a password change); the seeds
+ * carry placeholders (SID, CSRF below) for its id and token in
+ * "Cookie: __Host-hm_session=" and "csrf=", replaced before the input is
+ * sent, so inputs reach every logged-in page and form. Checks (besides the
+ * sanitizers): the answer, if any, starts with an HTTP/1.1 status line,
+ * and is never a 500 (our handlers' internal error).
  */
 #define _GNU_SOURCE
 #include "acc/acc.h"
 #include "acc/acc_int.h"
-#include "acc/acc_session.h"
+#include "store/store_acc_session.h"
+#include <event2/listener.h>
 #include "auth/throttle.h"
 #include "daemon/connlimit.h"
 #include "daemon/server.h"
@@ -37,7 +37,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -87,8 +86,8 @@ static void setup(void)
 	CHECK(store_mailbox_add(srv.store, "alice@acme.test", hash, err, sizeof err) == 0);
 	fuzz_server_loop(&srv);
 	CHECK((srv.tls = tls_server_load(srv.cfg, err, sizeof err)) != NULL);
-	CHECK(acc_start(&srv) == 0 && srv.acc && srv.acc->nbound == 1);
-	lfd = evhttp_bound_socket_get_fd(srv.acc->bound[0]);
+	CHECK(server_listen(&srv) == 0 && srv.acc && srv.nlisteners == 1);
+	lfd = evconnlistener_get_fd(srv.listeners[0]);
 	CHECK(getsockname(lfd, (struct sockaddr *)&acc_sin, &sl) == 0);
 	CHECK((cctx = SSL_CTX_new(TLS_client_method())) != NULL);
 	SSL_CTX_set_verify(cctx, SSL_VERIFY_NONE, NULL);
@@ -97,17 +96,35 @@ static void setup(void)
 	CHECK(SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION) == 1);
 }
 
-/* The fixed session, made again if an input ended it. */
+static struct store_acc_session session;
+
+/* The session, made again if an input ended it (logout, a password change). */
 static void ensure_session(void)
 {
-	struct acc_session *s;
+	struct store_acc_session s;
 	time_t now = time(NULL);
 
-	if (acc_session_find(srv.acc->sessions, SID, now))
+	if (session.id[0] && store_acc_session_find(srv.store, session.id, now, ACC_SESSION_IDLE,
+	                                            ACC_SESSION_LIFETIME, &s) == 0)
 		return;
-	CHECK((s = acc_session_create(srv.acc->sessions, "acme", now)) != NULL);
-	memcpy(s->id, SID, sizeof s->id);
-	memcpy(s->csrf, CSRF, sizeof s->csrf);
+	CHECK(store_acc_session_create(srv.store, "acme", now, 1000, &session) == 0);
+}
+
+/* The input with the placeholders SID and CSRF (as the seeds carry them)
+ * replaced by the live session's id and token (the store makes them). */
+static uint8_t *with_session(const uint8_t *data, size_t size)
+{
+	uint8_t *d = malloc(size ? size : 1);
+
+	CHECK(d != NULL);
+	memcpy(d, data, size);
+	for (size_t i = 0; i + ACC_TOKEN_LEN <= size; i++) {
+		if (memcmp(d + i, SID, ACC_TOKEN_LEN) == 0)
+			memcpy(d + i, session.id, ACC_TOKEN_LEN);
+		else if (memcmp(d + i, CSRF, ACC_TOKEN_LEN) == 0)
+			memcpy(d + i, session.csrf, ACC_TOKEN_LEN);
+	}
+	return d;
 }
 
 struct client {
@@ -183,9 +200,7 @@ static void check_answer(const struct client *c)
 
 	if (c->nhead == 0)
 		return;               /* closed without an answer (a torn request) */
-	/* evhttp answers in the request's version, "HTTP/0.1" or
-	 * "HTTP/1.6666661" included: only the status is ours */
-	CHECK(c->nhead >= 12 && memcmp(c->head, "HTTP/", 5) == 0);
+	CHECK(c->nhead >= 12 && memcmp(c->head, "HTTP/1.1 ", 9) == 0);
 	sp = memchr(c->head, ' ', c->nhead);
 	CHECK(sp && sp + 4 <= c->head + c->nhead);
 	CHECK(sp[1] >= '1' && sp[1] <= '5' && sp[2] >= '0' && sp[2] <= '9' && sp[3] >= '0' && sp[3] <= '9');
@@ -242,8 +257,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(c.bev != NULL);
 	bufferevent_openssl_set_allow_dirty_shutdown(c.bev, 1);
 	bufferevent_setcb(c.bev, on_read, on_write, on_event, &c);
-	if (size)
-		CHECK(bufferevent_write(c.bev, data, size) == 0);
+	if (size) {
+		uint8_t *d = with_session(data, size);
+
+		CHECK(bufferevent_write(c.bev, d, size) == 0);
+		free(d);
+	}
 	CHECK(bufferevent_enable(c.bev, EV_READ | EV_WRITE) == 0);
 	quiesce(&c);
 	check_answer(&c);

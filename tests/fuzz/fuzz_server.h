@@ -55,6 +55,7 @@ static void fuzz_server_loop(struct server *srv)
 	CHECK((srv->base = event_base_new()) != NULL);
 	CHECK((srv->auth_throttle = throttle_new(5, 600, 600)) != NULL);
 	CHECK((srv->conns = connlimit_new()) != NULL);
+	CHECK((srv->acc_conns = connlimit_new()) != NULL);
 	srv->workers = workers_start(srv->base, 2);
 	srv->auth_workers = workers_start(srv->base, 1);
 }

@@ -315,18 +315,18 @@ def acc_form():
     for b in ["csrf=abc&password=x&password2=x", "a=1&a=2&b=", "=", "&&&", "a=%00", "a=%zz", "a=%2",
               "a=b+c%20d", "x" * 9000, "address=alice%40acme.test&confirm=yes", "a=\x00", "a=b;c=d",
               "a=%C3%A9", "%=%"]:
-        put(h, "hm_session=0123456789abcdef; other=1\n" + b)
+        put(h, "__Host-hm_session=0123456789abcdef; other=1\n" + b)
     # the harness's one session (fuzz_acc_form.c SID, CSRF): logged-in forms
     sid = "5e551015" * 8
     csrf = "c5afc5af" * 8
-    for ck in ["hm_session=" + sid, "other=1; hm_session=" + sid + " ; x=2", "hm_session=" + sid[:-1],
-               "hm_session=" + sid + "0", "hm_login=" + csrf, "hm_login=" + csrf.upper(), "hm_session=" + sid.upper()]:
+    for ck in ["__Host-__Host-hm_session=" + sid, "other=1; __Host-hm_session=" + sid + " ; x=2", "__Host-__Host-hm_session=" + sid[:-1],
+               "__Host-__Host-hm_session=" + sid + "0", "__Host-hm_login=" + csrf, "__Host-hm_login=" + csrf.upper(), "__Host-__Host-hm_session=" + sid.upper()]:
         for b in ["csrf=" + csrf + "&address=a%40acme.test", "csrf=" + csrf[:-1], "csrf=" + csrf + "&csrf=x",
                   "csrf=%63" + csrf[1:], "account=acme&password=pw&csrf=" + csrf, "csrf="]:
             put(h, ck + "\n" + b)
-    put(h, "hm_session=\n")
-    put(h, "a=1;hm_session=" + "z" * 300 + "\nx=1")
-    put(h, ";;; hm_session ; =\n")
+    put(h, "__Host-hm_session=\n")
+    put(h, "a=1;__Host-hm_session=" + "z" * 300 + "\nx=1")
+    put(h, ";;; __Host-hm_session ; =\n")
 
 
 def acc_http():
@@ -334,7 +334,7 @@ def acc_http():
     sid = "5e551015" * 8
     csrf = "c5afc5af" * 8
     host = "Host: acc.fuzz.example\r\n"
-    ck = "Cookie: hm_session=" + sid + "\r\n"
+    ck = "Cookie: __Host-hm_session=" + sid + "\r\n"
 
     def post(path, body, cookie=ck, ctype="application/x-www-form-urlencoded", extra=""):
         return ("POST " + path + " HTTP/1.1\r\n" + host + cookie + "Content-Type: " + ctype + "\r\n"
@@ -351,8 +351,8 @@ def acc_http():
             "GET / HTTP/1.1\r\n" + host + "X-Long: " + "a" * 9000 + "\r\n\r\n",
             "garbage\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             "GET / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-            post("/login", "account=acme&password=secret-password&csrf=" + csrf, cookie="Cookie: hm_login=" + csrf + "\r\n"),
-            post("/login", "account=acme&password=wrong&csrf=" + csrf, cookie="Cookie: hm_login=" + csrf + "\r\n"),
+            post("/login", "account=acme&password=secret-password&csrf=" + csrf, cookie="Cookie: __Host-hm_login=" + csrf + "\r\n"),
+            post("/login", "account=acme&password=wrong&csrf=" + csrf, cookie="Cookie: __Host-hm_login=" + csrf + "\r\n"),
             post("/login", "account=acme&password=x&csrf=bad", cookie=""),
             post("/login", "account=acme", ctype="text/plain"),
             post("/logout", "csrf=" + csrf),

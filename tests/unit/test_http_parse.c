@@ -220,6 +220,25 @@ static void test_simple_get(void **state)
 	assert_string_equal(r->msgs[0].fields, "Host=acc.example.net;User-Agent=t;");
 }
 
+/* A caller with nothing buffered may pass NULL and 0 (a torn body waits). */
+static void test_null_input_with_no_bytes(void **state)
+{
+	static struct http_parser p;
+	static const char in[] = "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\ntorn";
+	struct http_event ev;
+	size_t used;
+
+	(void)state;
+	http_parser_init(&p, 0, 1024);
+	used = http_parse(&p, in, sizeof in - 1, &ev);
+	assert_int_equal(ev.type, HTTP_EV_HEADERS);
+	used += http_parse(&p, in + used, sizeof in - 1 - used, &ev);
+	assert_int_equal(ev.type, HTTP_EV_BODY);
+	assert_int_equal(used, sizeof in - 1);
+	assert_int_equal(http_parse(&p, NULL, 0, &ev), 0);
+	assert_int_equal(ev.type, HTTP_EV_NEED_MORE);
+}
+
 static void test_head_request(void **state)
 {
 	const struct result *r = parse(S("HEAD /overview HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -1033,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_error_is_final),
 		cmocka_unit_test(test_body_points_into_input),
 		cmocka_unit_test(test_format_head),
+		cmocka_unit_test(test_null_input_with_no_bytes),
 		cmocka_unit_test(test_format_head_refuses),
 	};
 

@@ -1,0 +1,244 @@
+/*
+ * acc_http: HTTP/1.1 for the Account Control Center on a daemon/conn
+ * connection (TLS from the first byte, counted in the ACC's connection
+ * limits). Requests are read with the strict parser (http_parse.h): an
+ * ambiguous request (smuggling material) is answered with its 4xx/5xx and
+ * the connection closed. A request's head and body must arrive within
+ * [acc] request_timeout of its first byte, however slowly they trickle; an
+ * idle keep-alive connection ends after [acc] keepalive_timeout. One
+ * request at a time: a pipelined one waits in the input buffer until the
+ * previous is answered. Every answer, errors included, carries the ACC's
+ * security headers.
+ */
+#include "acc/acc_http.h"
+#include "acc/acc_int.h"
+#include "acc/acc_forms.h"
+#include "acc/http_parse.h"
+#include "daemon/conn.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACC_INPUT_HIGH (64 * 1024)
+#define ACC_FIELDS_MAX 16
+#define ACC_HEAD_MAX 4096
+
+struct acc_conn {
+	struct conn *c;
+	struct acc *acc;
+	int in_request;            /* a request's first byte has come */
+	int handling;              /* a whole request is being answered */
+	struct acc_http_req req;   /* the request being read or answered */
+	struct buf body;
+	struct http_parser p;      /* last: about 12 KB */
+};
+
+static void reset_request(struct acc_conn *ac)
+{
+	buf_free(&ac->body);
+	buf_init(&ac->body, ACC_FORM_MAX);
+	memset(&ac->req, 0, sizeof ac->req);
+	ac->in_request = ac->handling = 0;
+}
+
+const char *acc_http_ip(const struct acc_conn *ac)
+{
+	return conn_ip(ac->c);
+}
+
+int acc_http_job(struct acc_conn *ac, struct workers *pool, void (*work)(void *),
+                 void (*done)(void *st, void *arg), void *arg)
+{
+	return conn_job(ac->c, pool, 0, work, done, arg);
+}
+
+/* The security headers of every answer (docs/acc.md), then the caller's. */
+static size_t with_security(const struct acc *a, struct http_field *all, const struct http_field *fields,
+                            size_t n)
+{
+	static const struct http_field fixed[] = {
+		{ "X-Frame-Options", "DENY" },
+		{ "X-Content-Type-Options", "nosniff" },
+		{ "Referrer-Policy", "no-referrer" },
+		{ "Cache-Control", "no-store" },
+		{ "Strict-Transport-Security", "max-age=31536000" },
+	};
+	size_t k = 0;
+
+	all[k].name = "Content-Security-Policy";
+	all[k++].value = a->csp;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		all[k++] = fixed[i];
+	for (size_t i = 0; i < n && k < ACC_FIELDS_MAX; i++)
+		all[k++] = fields[i];
+	return k;
+}
+
+/* Write an answer; then wait for the next request or close. */
+static void answer(struct acc_conn *ac, int status, const struct http_field *fields, size_t n,
+                   const char *body, size_t len, int keep_alive)
+{
+	struct http_field all[ACC_FIELDS_MAX];
+	char head[ACC_HEAD_MAX];
+	size_t k = with_security(ac->acc, all, fields, n), hl;
+
+	hl = http_format_head(head, sizeof head, status, all, k, len, keep_alive);
+	if (hl == 0) {                       /* a field our code made is wrong: say so, plainly */
+		log_warn("acc: ip=%s: cannot format the answer (status %d)", conn_ip(ac->c), status);
+		hl = http_format_head(head, sizeof head, 500, all, with_security(ac->acc, all, NULL, 0), 0, 0);
+		len = 0;
+		keep_alive = 0;
+	}
+	conn_write(ac->c, head, hl);
+	if (len && !ac->req.head_only)
+		conn_write(ac->c, body, len);
+	reset_request(ac);
+	if (!keep_alive)
+		conn_close(ac->c);
+}
+
+void acc_http_reply(struct acc_conn *ac, int status, const struct http_field *fields, size_t n,
+                    const char *body, size_t len)
+{
+	answer(ac, status, fields, n, body, len, ac->req.keep_alive);
+}
+
+/* A request we will not serve: its status, a short page, and close. */
+static void refuse(struct acc_conn *ac, int status, const char *why)
+{
+	static const struct http_field ct = { "Content-Type", "text/html; charset=utf-8" };
+	char page[512];
+	int n;
+
+	log_info("acc: ip=%s refused request: %d %s", conn_ip(ac->c), status, why);
+	n = snprintf(page, sizeof page,
+	             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title>"
+	             "</head><body><h1>%d %s</h1><p>The request could not be read.</p></body></html>\n",
+	             status, http_status_reason(status), status, http_status_reason(status));
+	answer(ac, status, &ct, 1, page, n > 0 ? (size_t)n : 0, 0);
+}
+
+/* The request's head is complete: keep what the ACC needs. */
+static int take_head(struct acc_conn *ac, const struct http_request *hr)
+{
+	struct acc_http_req *q = &ac->req;
+	const char *v, *qm;
+	size_t plen;
+
+	q->method = hr->method == HTTP_POST ? ACC_POST : ACC_GET;
+	q->head_only = hr->method == HTTP_HEAD;
+	q->keep_alive = hr->keep_alive;
+	qm = strchr(hr->target, '?');
+	plen = qm ? (size_t)(qm - hr->target) : strlen(hr->target);
+	if (plen >= sizeof q->path || (qm && strlen(qm + 1) >= sizeof q->query))
+		return -1;
+	memcpy(q->path, hr->target, plen);
+	q->path[plen] = '\0';
+	snprintf(q->query, sizeof q->query, "%s", qm ? qm + 1 : "");
+	if ((v = http_request_field(hr, "Cookie")) && snprintf(q->cookie, sizeof q->cookie, "%s", v) >= (int)sizeof q->cookie)
+		return -1;
+	if ((v = http_request_field(hr, "Content-Type")))
+		snprintf(q->content_type, sizeof q->content_type, "%s", v);
+	if (hr->expect_continue)
+		conn_printf(ac->c, "HTTP/1.1 100 Continue\r\n\r\n");
+	return 0;
+}
+
+/* One parser step on the buffered input; 0 when it needs more input. */
+static int step(struct acc_conn *ac)
+{
+	struct evbuffer *in = conn_input(ac->c);
+	struct evbuffer_iovec v = { NULL, 0 };
+	struct http_event ev;
+	size_t used;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		v.iov_len = 0;
+	if (v.iov_len > 0 && !ac->in_request) {     /* the request's clock starts */
+		ac->in_request = 1;
+		conn_set_deadline(ac->c, conn_cfg(ac->c)->acc_request_timeout);
+	}
+	used = http_parse(&ac->p, v.iov_base, v.iov_len, &ev);
+	switch (ev.type) {
+	case HTTP_EV_NEED_MORE:
+		break;
+	case HTTP_EV_HEADERS:
+		if (take_head(ac, ev.req) < 0)
+			refuse(ac, 431, "request target or cookies too long");
+		break;
+	case HTTP_EV_BODY:            /* ev.data points into the input: before the drain */
+		if (buf_append(&ac->body, ev.data, ev.len) < 0)
+			refuse(ac, 413, "form too large");
+		break;
+	case HTTP_EV_DONE:
+		ac->handling = 1;
+		conn_set_deadline(ac->c, 0);
+		conn_progress(ac->c);
+		ac->req.body = ac->body.data ? ac->body.data : "";
+		ac->req.body_len = ac->body.len;
+		acc_handle(ac->acc, ac, &ac->req);
+		break;
+	case HTTP_EV_ERROR:
+		refuse(ac, ev.status, ev.reason);
+		break;
+	}
+	if (in == conn_input(ac->c))  /* not freed by an abort meanwhile */
+		evbuffer_drain(in, used);
+	return ev.type == HTTP_EV_NEED_MORE ? used > 0 : ev.type != HTTP_EV_ERROR;
+}
+
+static void on_input(struct conn *c, void *st)
+{
+	struct acc_conn *ac = st;
+
+	while (conn_ready(c) && !ac->handling && step(ac))
+		;
+}
+
+/* The request's deadline (408, then close) or the keep-alive idle time (close). */
+static void on_timeout(struct conn *c, void *st)
+{
+	struct acc_conn *ac = st;
+
+	if (ac->in_request && !ac->handling)
+		refuse(ac, 408, "not complete within [acc] request_timeout");
+	else
+		conn_close(c);
+}
+
+static void acc_conn_free(void *st)
+{
+	struct acc_conn *ac = st;
+
+	buf_free(&ac->body);
+	free(ac);
+}
+
+static const struct conn_proto acc_proto = {
+	.name = "acc",
+	.input = on_input,
+	.timeout = on_timeout,
+	.free = acc_conn_free,
+};
+
+void acc_conn_start(struct conn *c)
+{
+	struct server *srv = conn_server(c);
+	struct acc_conn *ac;
+
+	if (!srv->acc || !(ac = calloc(1, sizeof *ac))) {
+		conn_abort(c);
+		return;
+	}
+	ac->c = c;
+	ac->acc = srv->acc;
+	http_parser_init(&ac->p, 0, ACC_FORM_MAX);
+	reset_request(ac);
+	conn_bind(c, &acc_proto, ac);
+	conn_set_input_max(c, ACC_INPUT_HIGH, 0);
+	conn_set_idle(c, conn_cfg(c)->acc_keepalive_timeout);
+}
