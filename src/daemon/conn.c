@@ -143,6 +143,11 @@ void conn_abort(struct conn *c)
 {
 	if (c->ended)
 		return;
+	if (c->pause_until) {            /* a pause holds nothing: it just ends */
+		c->pause_until = 0;
+		c->pause_fn = NULL;
+		c->busy = 0;
+	}
 	drop_socket(c);
 	free_soon(c);
 }

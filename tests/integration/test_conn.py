@@ -142,3 +142,29 @@ def test_a_reader_that_stops_is_closed(make_server):
         assert time.time() < deadline, "a stalled reader was never closed"
         time.sleep(0.1)
     s.close()
+
+
+def test_a_client_gone_during_the_failed_login_delay(server):
+    """A wrong password is answered after a delay; a client that leaves
+    during it (as password guessers do) leaves nothing behind: its session
+    is freed (the ASan build's leak check at exit would say otherwise),
+    and the daemon serves on."""
+    import base64
+    for i in range(3):
+        s = ctx_for(server).wrap_socket(socket.create_connection(("127.0.0.1", server.submissions_port),
+                                                                 timeout=10))
+        lines_until(s, b"\r\n")
+        s.sendall(b"EHLO client.test\r\n")
+        lines_until(s, b"250 ")
+        cred = base64.b64encode(b"\0" + ALICE.encode() + b"\0wrong-password").decode()
+        s.sendall(f"AUTH PLAIN {cred}\r\n".encode())
+        deadline = time.time() + 20                   # the check is done: the delay runs
+        while server.logtext().count("smtp authentication failed") <= i:
+            assert time.time() < deadline
+            time.sleep(0.02)
+        s.close()                                      # before the 535
+    time.sleep(1.5)                                    # the delays end with nobody to answer
+    s = ctx_for(server).wrap_socket(socket.create_connection(("127.0.0.1", server.submissions_port), timeout=10))
+    assert lines_until(s, b"\r\n").startswith(b"220 ")
+    s.close()
+    assert server.logtext().count("disconnect") >= 3
