@@ -222,7 +222,7 @@ static int64_t next_wake(const struct conn *c)
 	if (c->ended)
 		return 0;
 	if (c->closing)
-		return c->close_deadline;
+		return c->pause_until ? min64(c->pause_until, c->close_deadline) : c->close_deadline;
 	if (c->idle_ms && !c->handshaking)
 		t = c->last_active + c->idle_ms;
 	if (c->hs_deadline)
