@@ -1,5 +1,6 @@
 """Shared fixtures: a real hostmaild on free loopback ports with its own data
 directory, and helpers to run hostmailctl against the same configuration."""
+import errno
 import os
 import signal
 import socket
@@ -30,12 +31,50 @@ def let_daemon_reach(path):
         path = os.path.dirname(path)
 
 
+def _port_block():
+    """The ports this test process may hand out: below the kernel's
+    ephemeral range, so that no outgoing connection (of this run or of
+    anything else on the machine) can take a daemon's port while a test
+    restarts it, as one did on CI; one block per xdist worker, so that
+    parallel workers never pick the same one."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    low, high = 10000, max(ephemeral_low, 12000)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    size = (high - low) // 16
+    start = low + (index % 16) * size
+    return start, size
+
+
+_PORT_BLOCK = _port_block()
+# Start at a random place in the block: two runs at once on one machine
+# (a developer's and a helper's) rarely meet.
+_next_port = [int.from_bytes(os.urandom(2), "big") % _PORT_BLOCK[1]]
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A loopback TCP port nobody listens on, outside the ephemeral range."""
+    start, size = _PORT_BLOCK
+    for _ in range(size):
+        port = start + _next_port[0] % size
+        _next_port[0] += 1
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            s = socket.socket(family)
+            try:
+                s.bind((host, port))
+            except OSError as e:
+                # No IPv6 on the machine is fine; a port taken on ::1 is not.
+                if family == socket.AF_INET or e.errno == errno.EADDRINUSE:
+                    break
+            finally:
+                s.close()
+        else:
+            return port
+    raise RuntimeError("no free port in the test block")
 
 
 def wait_port(port, host="127.0.0.1", timeout=10.0):
