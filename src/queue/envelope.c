@@ -356,13 +356,9 @@ int envelope_load(const char *queue_dir, const char *id, struct envelope *out)
 	int r, e;
 
 	memset(out, 0, sizeof *out);
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
+	if (queue_id_path(path, sizeof path, queue_dir, "env", id) < 0)
 		return -1;
-	}
 	memcpy(out->id, id, sizeof out->id);
-	if (queue_path(path, sizeof path, queue_dir, "env", id, "") < 0)
-		return -1;
 	if ((rd = calloc(1, sizeof *rd)) == NULL)
 		return -1;
 	if ((rd->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -429,11 +425,7 @@ static int env_append(const char *queue_dir, const char *id, const struct buf *r
 	char path[PATH_MAX];
 	int fd, r, e;
 
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (queue_path(path, sizeof path, queue_dir, "env", id, "") < 0)
+	if (queue_id_path(path, sizeof path, queue_dir, "env", id) < 0)
 		return -1;
 	/* no O_CREAT: marking a removed envelope must fail, not make a stub */
 	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0)

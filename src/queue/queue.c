@@ -82,6 +82,15 @@ int queue_path(char *out, size_t len, const char *qdir, const char *sub,
 	return 0;
 }
 
+int queue_id_path(char *out, size_t len, const char *qdir, const char *sub, const char *id)
+{
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return queue_path(out, len, qdir, sub, id, "");
+}
+
 void queue_msg_path(const char *queue_dir, const struct envelope *env, char *out, size_t outlen)
 {
 	if (queue_path(out, outlen, queue_dir, env->msg_in_env ? "env" : "msg", env->id, "") < 0 &&
@@ -266,12 +275,8 @@ int queue_remove(const char *queue_dir, const char *id)
 {
 	char envp[PATH_MAX], msgp[PATH_MAX];
 
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (queue_path(envp, sizeof envp, queue_dir, "env", id, "") < 0 ||
-	    queue_path(msgp, sizeof msgp, queue_dir, "msg", id, ""))
+	if (queue_id_path(envp, sizeof envp, queue_dir, "env", id) < 0 ||
+	    queue_id_path(msgp, sizeof msgp, queue_dir, "msg", id) < 0)
 		return -1;
 	/* envelope first and durably, or a crash could resurrect it: a second delivery */
 	if (unlink(envp) < 0 && errno != ENOENT)
@@ -324,11 +329,7 @@ int queue_exists(const char *queue_dir, const char *id)
 {
 	char p[PATH_MAX];
 
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (queue_path(p, sizeof p, queue_dir, "env", id, "") < 0)
+	if (queue_id_path(p, sizeof p, queue_dir, "env", id) < 0)
 		return -1;
 	if (exists(p))
 		return 1;
@@ -340,11 +341,7 @@ int queue_set_next_attempt(const char *queue_dir, const char *id, time_t when)
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { when, 0 } };
 	char p[PATH_MAX];
 
-	if (!queue_id_valid(id)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (queue_path(p, sizeof p, queue_dir, "env", id, "") < 0)
+	if (queue_id_path(p, sizeof p, queue_dir, "env", id) < 0)
 		return -1;
 	return utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW);
 }

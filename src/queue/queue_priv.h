@@ -12,6 +12,10 @@
 /* "queue_dir/sub[/name]suffix" into out; -1 + ENAMETOOLONG if it does not fit. */
 int queue_path(char *out, size_t len, const char *qdir, const char *sub,
                const char *name, const char *suffix);
+/* "queue_dir/sub/id" for a client-given id: -1 + EINVAL if the id is not
+ * one the queue makes (so no path ever leaves the queue), ENAMETOOLONG if
+ * it does not fit. */
+int queue_id_path(char *out, size_t len, const char *qdir, const char *sub, const char *id);
 /* The envelope header (up to and including "E") for env, appended to b. */
 int env_format(struct buf *b, const struct envelope *env);
 
