@@ -177,7 +177,7 @@ static void login_result(struct acc_req *r)
 
 	log_safe(r->account, strlen(r->account), safe, sizeof safe);
 	if (r->login_failed) {
-		log_warn("acc: ip=%s login failed for account=%s", r->ip, safe);
+		log_warn_key(r->ip, "acc: ip=%s login failed for account=%s", r->ip, safe);
 		login_page_again(r, 403, "Wrong account name or password.");
 		return;
 	}
@@ -335,7 +335,7 @@ static void job_done(void *st, void *arg)
 
 	/* a wrong password counts against the address; a store failure does not */
 	if (r->throttled && throttle_end(r->acc->srv->auth_throttle, r->ip, time(NULL), r->login_failed))
-		log_warn("acc: ip=%s blocked after repeated failed logins", r->ip);
+		log_warn_key(r->ip, "acc: ip=%s blocked after repeated failed logins", r->ip);
 	if (st)
 		send_answer(r);
 	req_free(r);
@@ -409,7 +409,7 @@ static int login_throttle(struct acc_req *r)
 	}
 	/* Attempts in flight count too: parallel guesses get no more verdicts. */
 	if ((wait = throttle_begin(r->acc->srv->auth_throttle, r->ip, r->now)) > 0) {
-		log_warn("acc: ip=%s login refused: blocked for %d more seconds", r->ip, wait);
+		log_warn_key(r->ip, "acc: ip=%s login refused: blocked for %d more seconds", r->ip, wait);
 		snprintf(r->retry_after, sizeof r->retry_after, "%d", wait);
 		r->csrf[0] = '\0';
 		login_page_again(r, 429, "Too many failed logins from your address. "

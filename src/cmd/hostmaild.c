@@ -123,11 +123,21 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("reload: configuration %s reloaded", nc->path);
 }
 
+/* The log's flood windows are summed up on time even when all is quiet. */
+static void on_log_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_tick();
+}
+
 int main(int argc, char **argv)
 {
 	static struct server srv;
 	const char *cfgpath = NULL;
-	struct event *ev_term, *ev_int, *ev_hup;
+	struct event *ev_term, *ev_int, *ev_hup, *ev_log;
+	struct timeval one_second = { 1, 0 };
 	char err[512];
 	int c;
 
@@ -162,6 +172,8 @@ int main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	ev_log = event_new(srv.base, -1, EV_PERSIST, on_log_tick, NULL);
+	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
 	    !(srv.acc_conns = connlimit_new()))
@@ -187,6 +199,7 @@ int main(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	event_free(ev_log);
 	store_close(srv.store);
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);

@@ -638,8 +638,8 @@ static void refuse(struct server *srv, evutil_socket_t fd, const char *ip, int w
 	char line[300];
 	int n;
 
-	log_warn("%s: ip=%s refused: too many connections%s", svc->name, ip,
-	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
+	log_warn_key(ip, "%s: ip=%s refused: too many connections%s", svc->name, ip,
+	             why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
 	if (svc->refusal && !svc->implicit_tls) {
 		n = snprintf(line, sizeof line, svc->refusal, srv->cfg->hostname,
 		             why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");
