@@ -18,6 +18,7 @@
 #include "auth/throttle.h"
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
+#include "daemon/fdlimit.h"
 #include <event2/event.h>
 #include <errno.h>
 #include <signal.h>
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
 	    !(srv.acc_conns = connlimit_new()))
 		log_fatal("out of memory");
+	fdlimit_setup(srv.cfg);
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(srv.cfg);

@@ -60,6 +60,9 @@ struct conn_service {
 	/* The clear-text refusal over a connection limit: printf format with
 	 * the host name and " from your address" or ""; NULL: close silently. */
 	const char *refusal;
+	/* The same when the process is out of descriptors: printf format with
+	 * the host name; NULL: close silently. */
+	const char *overload;
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an
