@@ -1,0 +1,99 @@
+"""Floods that must not take the service down (issue 24): running out of
+file descriptors (a daemon started with a small RLIMIT_NOFILE, filled by
+connections from many loopback addresses) costs little CPU and a bounded
+amount of log, and once the flood ends SMTP and POP3 answer again; during
+a flood of ACC password checks a POP3 login and an SMTP AUTH are answered
+promptly (one fair hashing queue for every service)."""
+import os
+import resource
+import socket
+import time
+
+from conftest import Hostmail, setup_demo
+from test_pop3 import pop_login
+
+FD_LIMIT = 160
+
+
+def small_nofile():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def flood(port, sources, per_source, into):
+    """Connect per_source times from each source address; keep the sockets."""
+    for src in sources:
+        for _ in range(per_source):
+            s = socket.socket()
+            s.setblocking(False)
+            s.bind((src, 0))
+            try:
+                s.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            into.append(s)
+
+
+def test_descriptor_exhaustion_does_not_spin(tmp_path):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))   # this test holds a few hundred
+    hm = Hostmail(tmp_path)
+    setup_demo(hm)
+    socks = []
+    try:
+        hm.start(preexec_fn=small_nofile)
+        pid = hm.proc.pid
+        log = hm.logtext()
+        assert "RLIMIT_NOFILE allows 160" in log, log[-2000:]
+        # 12 addresses x 20 connections (under the per-address cap of 50) on
+        # SMTP, then a few on POP3 and the ACC: more than the limit
+        sources = [f"127.0.0.{i}" for i in range(2, 14)]
+        flood(hm.smtp_port, sources, 20, socks)
+        flood(hm.pop3_port, sources[:4], 5, socks)
+        flood(hm.acc_port, sources[:4], 5, socks)
+        deadline = time.time() + 15
+        while "Too many open files" not in hm.logtext():
+            assert time.time() < deadline, "the descriptor limit was never reached"
+            time.sleep(0.1)
+        assert open_fds(pid) >= FD_LIMIT - 5
+        # hold: the listeners must rest, not spin
+        log_size, cpu = os.path.getsize(hm.log_path), cpu_seconds(pid)
+        time.sleep(3)
+        cpu_used = cpu_seconds(pid) - cpu
+        log_grown = os.path.getsize(hm.log_path) - log_size
+        assert cpu_used < 1.0, f"{cpu_used} s of CPU in 3 s at the descriptor limit"
+        assert log_grown < 20000, f"the log grew by {log_grown} bytes in 3 s"
+        assert hm.proc.poll() is None
+    finally:
+        for s in socks:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        # the flood is over: a normal client is served
+        deadline = time.time() + 15
+        while True:
+            try:
+                c = socket.create_connection(("127.0.0.1", hm.smtp_port), timeout=5)
+                greeting = c.recv(512)
+                c.close()
+                if greeting.startswith(b"220 "):
+                    break
+            except OSError:
+                pass
+            assert time.time() < deadline, "no 220 after the flood"
+            time.sleep(0.2)
+        p = pop_login(hm)
+        assert p.stat()[0] == 0
+        p.quit()
+        assert "(repeated" in hm.logtext() or hm.logtext().count("Too many open files") < 50
+    finally:
+        hm.stop()
