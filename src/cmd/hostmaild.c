@@ -19,6 +19,7 @@
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
 #include "daemon/fdlimit.h"
+#include "auth/login_queue.h"
 #include <event2/event.h>
 #include <errno.h>
 #include <signal.h>
@@ -124,6 +125,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("reload: configuration %s reloaded", nc->path);
 }
 
+#define AUTH_THREADS 2   /* password hashing, fed by the login queue */
+
 /* The log's flood windows are summed up on time even when all is quiet. */
 static void on_log_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -187,7 +190,9 @@ int main(int argc, char **argv)
 	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
 		log_fatal("account store: %s", err);
 	srv.workers = workers_start(srv.base, srv.cfg->worker_threads);
-	srv.auth_workers = workers_start(srv.base, 2);
+	srv.auth_workers = workers_start(srv.base, AUTH_THREADS);
+	if (!(srv.logins = login_queue_new(srv.auth_workers, AUTH_THREADS)))
+		log_fatal("out of memory");
 	srv.runner = runner_start(&srv);
 
 	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg->hostname, srv.cfg->data_dir);
@@ -196,6 +201,7 @@ int main(int argc, char **argv)
 	/* Jobs in flight finish (a commit either completes or leaves debris
 	 * that recovery removes; nothing acknowledged depends on them). */
 	workers_stop(srv.auth_workers);
+	login_queue_free(srv.logins);
 	workers_stop(srv.workers);
 	runner_stop(srv.runner);
 	event_free(ev_term);

@@ -13,6 +13,7 @@
  */
 #include "daemon/conn.h"
 #include "daemon/connlimit.h"
+#include "auth/login_queue.h"
 #include "tls/tls.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -603,6 +604,27 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 		return -1;
 	}
 	c->busy = 1;
+	return 0;
+}
+
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+                   void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
+{
+	struct conn_job *j;
+
+	if (c->busy || !q || !(j = malloc(sizeof *j)))
+		return -1;
+	j->c = c;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	c->busy = 1;                     /* before: the queue may run it at once */
+	if (login_queue_submit(q, svc, c->ip, c->cfg->login_queue, c->cfg->login_queue_per_ip,
+	                       job_work, job_done, j) < 0) {
+		c->busy = 0;
+		free(j);
+		return -1;
+	}
 	return 0;
 }
 
