@@ -97,3 +97,60 @@ def test_descriptor_exhaustion_does_not_spin(tmp_path):
         assert "(repeated" in hm.logtext() or hm.logtext().count("Too many open files") < 50
     finally:
         hm.stop()
+
+
+# --- password checks are fair across services ----------------------------------
+
+def test_logins_stay_prompt_during_an_acc_login_flood(server):
+    """40 addresses each try 5 wrong ACC logins at once (200 password
+    checks); meanwhile a POP3 login and an SMTP AUTH with the right
+    password are answered within a few seconds (before the fair queue, they
+    waited behind every queued ACC check: 9-11 s)."""
+    import smtplib
+    import ssl
+    import threading
+    from acc_client import AccClient
+
+    server.ctl("account", "passwd", "acme", input="acme-account-pw\n")
+    statuses = []
+    lock = threading.Lock()
+
+    def attacker(src):
+        c = AccClient(server, source=src)
+        for _ in range(5):
+            try:
+                st = c.login("acme", "wrong-password").status
+            except OSError:
+                st = None
+            with lock:
+                statuses.append(st)
+
+    threads = [threading.Thread(target=attacker, args=(f"127.0.1.{i}",)) for i in range(1, 41)]
+    flood_start = time.time()
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)                                  # the queue is full of ACC checks
+        t0 = time.time()
+        p = pop_login(server)
+        pop_took = time.time() - t0
+        p.quit()
+        ctx = ssl.create_default_context(cafile=server.pki["ca"])
+        t0 = time.time()
+        with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=20) as s:
+            s.starttls(context=ctx)
+            s.login("alice@acme.test", "alice-secret")
+        smtp_took = time.time() - t0
+    finally:
+        for t in threads:
+            t.join(60)
+    flood_took = time.time() - flood_start
+    print(f"flood {flood_took:.1f} s, POP3 login {pop_took:.2f} s, SMTP AUTH {smtp_took:.2f} s, "
+          f"ACC answers {sorted(set(statuses), key=str)}")
+    assert pop_took < 5, f"POP3 login took {pop_took:.1f} s during the flood"
+    assert smtp_took < 5, f"SMTP AUTH took {smtp_took:.1f} s during the flood"
+    assert len(statuses) == 200
+    # every flood request was answered: a verdict, the throttle or the queue's 503
+    assert set(statuses) <= {403, 429, 503}, statuses
+    # the log stays small: failed logins are limited per address
+    assert server.logtext().count("acc: ip=127.0.1.7 login failed") <= 5
