@@ -152,14 +152,23 @@ static struct entry *lookup(struct entry *t, size_t n, uint64_t h, int64_t now, 
 	return free_e;
 }
 
+/* Keep the start of src (a summary quotes it; cut short on purpose). */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void remember(struct entry *e, const char *level, const char *fmt, const char *key,
                      const char *text)
 {
 	e->level = level;
 	e->fmt = fmt;
 	if (key)
-		snprintf(e->key, sizeof e->key, "%s", key);
-	snprintf(e->text, sizeof e->text, "%s", text);
+		copy_text(e->key, sizeof e->key, key);
+	copy_text(e->text, sizeof e->text, text);
 }
 
 /* Over a keyed limit? Counts the line either way. Holds log_mu. */
@@ -176,7 +185,7 @@ static int key_limited(const char *level, const char *key, const char *fmt, cons
 		remember(k, level, fmt, key, text);
 	if (k->written >= LOG_KEY_BURST) {
 		k->suppressed++;
-		snprintf(k->text, sizeof k->text, "%s", text);
+		copy_text(k->text, sizeof k->text, text);
 		return 1;
 	}
 	f = lookup(fmts, NFMT, hf, now, 2, &fresh);
@@ -184,7 +193,7 @@ static int key_limited(const char *level, const char *key, const char *fmt, cons
 		remember(f, level, fmt, NULL, text);
 	if (f->written >= LOG_FMT_BURST) {
 		f->suppressed++;
-		snprintf(f->text, sizeof f->text, "%s", text);
+		copy_text(f->text, sizeof f->text, text);
 		return 1;
 	}
 	k->written++;
