@@ -71,7 +71,7 @@ static void t_total_bound_and_free_runs_the_rest(void **st)
 	struct event_base *base = event_base_new();
 	struct workers *w = workers_start(base, 1);
 	struct login_queue *q = login_queue_new(w, 1);
-	char ips[16][16];
+	char ips[16][24];
 
 	(void)st;
 	nrun = ndone = 0;
