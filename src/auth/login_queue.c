@@ -28,6 +28,7 @@ struct bucket {                      /* one address's waiting checks in one serv
 
 struct ring {
 	struct bucket *head, *tail;
+	int waiting;
 };
 
 struct login_queue {
@@ -92,6 +93,7 @@ static struct waiter *take(struct login_queue *q)
 		w = b->head;
 		b->head = w->next;
 		b->n--;
+		r->waiting--;
 		r->head = b->next;              /* the address goes to the back, or away */
 		if (!r->head)
 			r->tail = NULL;
@@ -148,13 +150,13 @@ static void dispatch(struct login_queue *q)
 	}
 }
 
-int login_queue_submit(struct login_queue *q, enum login_service svc, const char *ip, int max_total,
-                       int max_per_ip, void (*work)(void *), void (*done)(void *), void *arg)
+int login_queue_submit(struct login_queue *q, enum login_service svc, const char *ip,
+                       int max_per_service, int max_per_ip, void (*work)(void *), void (*done)(void *), void *arg)
 {
 	struct waiter *w;
 	struct bucket *b;
 
-	if ((unsigned)svc >= LOGIN_NSERVICES || q->waiting >= max_total ||
+	if ((unsigned)svc >= LOGIN_NSERVICES || q->svc[svc].waiting >= max_per_service ||
 	    waiting_from(q, ip) >= max_per_ip || !(w = calloc(1, sizeof *w)))
 		return -1;
 	if (!(b = bucket_for(&q->svc[svc], ip))) {
@@ -171,6 +173,7 @@ int login_queue_submit(struct login_queue *q, enum login_service svc, const char
 		b->head = w;
 	b->tail = w;
 	b->n++;
+	q->svc[svc].waiting++;
 	q->waiting++;
 	dispatch(q);
 	return 0;

@@ -131,7 +131,7 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
              void (*done)(void *st, void *arg), void *arg);
 /* The same for a password check: through the fair login queue q as
  * service svc from this connection's address, bounded by [limits]
- * login_queue and login_queue_per_ip. -1: refused at once (the queue is
+ * login_queue (per service) and login_queue_per_ip. -1: refused at once (the queue is
  * full), the caller answers with a temporary error. */
 int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg);
