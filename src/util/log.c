@@ -171,6 +171,28 @@ static void remember(struct entry *e, const char *level, const char *fmt, const 
 	copy_text(e->text, sizeof e->text, text);
 }
 
+/* The live entry of hash h in table t, remembering this line if new. */
+static struct entry *burst_entry(struct entry *t, size_t n, int kind, uint64_t h, const char *level,
+                                 const char *fmt, const char *key, const char *text, int64_t now)
+{
+	int fresh;
+	struct entry *e = lookup(t, n, h, now, kind, &fresh);
+
+	if (fresh)
+		remember(e, level, fmt, key, text);
+	return e;
+}
+
+/* e's burst is used up: the line is counted (and kept for the summary). */
+static int spent(struct entry *e, unsigned long burst, const char *text)
+{
+	if (e->written < burst)
+		return 0;
+	e->suppressed++;
+	copy_text(e->text, sizeof e->text, text);
+	return 1;
+}
+
 /* Over a keyed limit? Counts the line either way. Holds log_mu. */
 static int key_limited(const char *level, const char *key, const char *fmt, const char *text,
                        int64_t now)
@@ -178,24 +200,13 @@ static int key_limited(const char *level, const char *key, const char *fmt, cons
 	uint64_t hk = hash_str(hash_add(HASH_INIT, &fmt, sizeof fmt), key);
 	uint64_t hf = hash_add(HASH_INIT ^ 1, &fmt, sizeof fmt);
 	struct entry *k, *f;
-	int fresh;
 
-	k = lookup(keys, NKEY, hk, now, 1, &fresh);
-	if (fresh)
-		remember(k, level, fmt, key, text);
-	if (k->written >= LOG_KEY_BURST) {
-		k->suppressed++;
-		copy_text(k->text, sizeof k->text, text);
+	k = burst_entry(keys, NKEY, 1, hk, level, fmt, key, text, now);
+	if (spent(k, LOG_KEY_BURST, text))
 		return 1;
-	}
-	f = lookup(fmts, NFMT, hf, now, 2, &fresh);
-	if (fresh)
-		remember(f, level, fmt, NULL, text);
-	if (f->written >= LOG_FMT_BURST) {
-		f->suppressed++;
-		copy_text(f->text, sizeof f->text, text);
+	f = burst_entry(fmts, NFMT, 2, hf, level, fmt, NULL, text, now);
+	if (spent(f, LOG_FMT_BURST, text))
 		return 1;
-	}
 	k->written++;
 	f->written++;
 	return 0;
