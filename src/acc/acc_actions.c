@@ -328,8 +328,8 @@ void acc_work_account_password(struct acc_req *r)
 	explicit_bzero(r->current, sizeof r->current);
 	explicit_bzero(cur, sizeof cur);
 	if (!ok) {
-		log_warn("acc: account=%s ip=%s account password change refused: wrong current password",
-		         r->account, r->ip);
+		log_warn_key(r->ip, "acc: account=%s ip=%s account password change refused: wrong current password",
+		             r->account, r->ip);
 		acc_flash(r, 1, "The current password is wrong. Nothing was changed.");
 		acc_redirect(r, "/account");
 		return;

@@ -39,6 +39,12 @@ void acc_http_reply(struct acc_conn *ac, int status, const struct http_field *fi
  * or done(NULL, arg) if the connection ended meanwhile. */
 int acc_http_job(struct acc_conn *ac, struct workers *pool, void (*work)(void *),
                  void (*done)(void *st, void *arg), void *arg);
+/* The same for a request that checks or hashes a password: through the
+ * fair login queue (auth/login_queue.h) shared with SMTP and POP3. -1:
+ * the queue is full, answer 503 at once. */
+struct login_queue;
+int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, void (*work)(void *),
+                       void (*done)(void *st, void *arg), void *arg);
 const char *acc_http_ip(const struct acc_conn *ac);
 
 #endif

@@ -44,7 +44,8 @@ struct acc {
 /* Route flags */
 #define R_LOGIN  1    /* needs a session */
 #define R_CHANGE 2    /* changes something: refused when suspended */
-#define R_HASH   4    /* hashes or checks a password: on srv->auth_workers */
+#define R_HASH   4    /* hashes or checks a password: through srv->logins */
+#define ACC_BUSY_RETRY_AFTER 5   /* seconds, with a 503 when the login queue is full */
 
 struct acc_route {
 	enum acc_method method;

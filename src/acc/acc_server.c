@@ -177,7 +177,7 @@ static void login_result(struct acc_req *r)
 
 	log_safe(r->account, strlen(r->account), safe, sizeof safe);
 	if (r->login_failed) {
-		log_warn("acc: ip=%s login failed for account=%s", r->ip, safe);
+		log_warn_key(r->ip, "acc: ip=%s login failed for account=%s", r->ip, safe);
 		login_page_again(r, 403, "Wrong account name or password.");
 		return;
 	}
@@ -335,7 +335,7 @@ static void job_done(void *st, void *arg)
 
 	/* a wrong password counts against the address; a store failure does not */
 	if (r->throttled && throttle_end(r->acc->srv->auth_throttle, r->ip, time(NULL), r->login_failed))
-		log_warn("acc: ip=%s blocked after repeated failed logins", r->ip);
+		log_warn_key(r->ip, "acc: ip=%s blocked after repeated failed logins", r->ip);
 	if (st)
 		send_answer(r);
 	req_free(r);
@@ -409,7 +409,7 @@ static int login_throttle(struct acc_req *r)
 	}
 	/* Attempts in flight count too: parallel guesses get no more verdicts. */
 	if ((wait = throttle_begin(r->acc->srv->auth_throttle, r->ip, r->now)) > 0) {
-		log_warn("acc: ip=%s login refused: blocked for %d more seconds", r->ip, wait);
+		log_warn_key(r->ip, "acc: ip=%s login refused: blocked for %d more seconds", r->ip, wait);
 		snprintf(r->retry_after, sizeof r->retry_after, "%d", wait);
 		r->csrf[0] = '\0';
 		login_page_again(r, 429, "Too many failed logins from your address. "
@@ -424,7 +424,7 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 {
 	struct server *srv = a->srv;
 	struct acc_req *r = calloc(1, sizeof *r);
-	struct workers *pool;
+	int rc;
 
 	if (!r) {
 		acc_http_reply(ac, 503, NULL, 0, NULL, 0);
@@ -445,12 +445,18 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 		r->answered = 1;
 	else if (r->route && r->route->work == acc_work_login && r->method == ACC_POST && login_throttle(r) < 0)
 		r->answered = 1;
-	pool = r->route && (r->route->flags & R_HASH) && srv->auth_workers ? srv->auth_workers : srv->workers;
-	if (acc_http_job(ac, pool, job_work, job_done, r) == 0)
+	/* password checks wait their turn with SMTP's and POP3's */
+	if (r->route && (r->route->flags & R_HASH) && !r->answered)
+		rc = acc_http_login_job(ac, srv->logins, job_work, job_done, r);
+	else
+		rc = acc_http_job(ac, srv->workers, job_work, job_done, r);
+	if (rc == 0)
 		return;
 	if (r->throttled)
 		throttle_end(srv->auth_throttle, r->ip, time(NULL), 0);
-	acc_page_message(r, 503, "Temporarily unavailable", "Please try again in a minute.");
+	log_warn_key(r->ip, "acc: ip=%s request refused: too many password checks waiting", r->ip);
+	snprintf(r->retry_after, sizeof r->retry_after, "%d", ACC_BUSY_RETRY_AFTER);
+	acc_page_message(r, 503, "Temporarily unavailable", "Too many requests are waiting. Please try again in a moment.");
 	send_answer(r);
 	req_free(r);
 }

@@ -18,6 +18,8 @@
 #include "auth/throttle.h"
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
+#include "daemon/fdlimit.h"
+#include "auth/login_queue.h"
 #include <event2/event.h>
 #include <errno.h>
 #include <signal.h>
@@ -123,11 +125,23 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("reload: configuration %s reloaded", nc->path);
 }
 
+#define AUTH_THREADS 2   /* password hashing, fed by the login queue */
+
+/* The log's flood windows are summed up on time even when all is quiet. */
+static void on_log_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_tick();
+}
+
 int main(int argc, char **argv)
 {
 	static struct server srv;
 	const char *cfgpath = NULL;
-	struct event *ev_term, *ev_int, *ev_hup;
+	struct event *ev_term, *ev_int, *ev_hup, *ev_log;
+	struct timeval one_second = { 1, 0 };
 	char err[512];
 	int c;
 
@@ -162,10 +176,13 @@ int main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	ev_log = event_new(srv.base, -1, EV_PERSIST, on_log_tick, NULL);
+	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
 	    !(srv.acc_conns = connlimit_new()))
 		log_fatal("out of memory");
+	fdlimit_setup(srv.cfg);
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(srv.cfg);
@@ -173,7 +190,9 @@ int main(int argc, char **argv)
 	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
 		log_fatal("account store: %s", err);
 	srv.workers = workers_start(srv.base, srv.cfg->worker_threads);
-	srv.auth_workers = workers_start(srv.base, 2);
+	srv.auth_workers = workers_start(srv.base, AUTH_THREADS);
+	if (!(srv.logins = login_queue_new(srv.auth_workers, AUTH_THREADS)))
+		log_fatal("out of memory");
 	srv.runner = runner_start(&srv);
 
 	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg->hostname, srv.cfg->data_dir);
@@ -182,11 +201,13 @@ int main(int argc, char **argv)
 	/* Jobs in flight finish (a commit either completes or leaves debris
 	 * that recovery removes; nothing acknowledged depends on them). */
 	workers_stop(srv.auth_workers);
+	login_queue_free(srv.logins);
 	workers_stop(srv.workers);
 	runner_stop(srv.runner);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	event_free(ev_log);
 	store_close(srv.store);
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);

@@ -13,6 +13,7 @@
  */
 #include "daemon/conn.h"
 #include "daemon/connlimit.h"
+#include "auth/login_queue.h"
 #include "tls/tls.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -606,6 +607,27 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 	return 0;
 }
 
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+                   void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
+{
+	struct conn_job *j;
+
+	if (c->busy || !q || !(j = malloc(sizeof *j)))
+		return -1;
+	j->c = c;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	c->busy = 1;                     /* before: the queue may run it at once */
+	if (login_queue_submit(q, svc, c->ip, c->cfg->login_queue, c->cfg->login_queue_per_ip,
+	                       job_work, job_done, j) < 0) {
+		c->busy = 0;
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
 void conn_pause(struct conn *c, int ms, void (*fn)(struct conn *c, void *st))
 {
 	c->busy = 1;
@@ -638,8 +660,8 @@ static void refuse(struct server *srv, evutil_socket_t fd, const char *ip, int w
 	char line[300];
 	int n;
 
-	log_warn("%s: ip=%s refused: too many connections%s", svc->name, ip,
-	         why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
+	log_warn_key(ip, "%s: ip=%s refused: too many connections%s", svc->name, ip,
+	             why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
 	if (svc->refusal && !svc->implicit_tls) {
 		n = snprintf(line, sizeof line, svc->refusal, srv->cfg->hostname,
 		             why == CONN_TOO_MANY_FROM_IP ? " from your address" : "");

@@ -26,6 +26,7 @@
 #include <event2/util.h>
 #include <openssl/ssl.h>
 #include "daemon/server.h"
+#include "auth/login_queue.h"
 
 struct conn;
 struct evbuffer;
@@ -60,6 +61,9 @@ struct conn_service {
 	/* The clear-text refusal over a connection limit: printf format with
 	 * the host name and " from your address" or ""; NULL: close silently. */
 	const char *refusal;
+	/* The same when the process is out of descriptors: printf format with
+	 * the host name; NULL: close silently. */
+	const char *overload;
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an
@@ -125,6 +129,12 @@ int conn_ready(const struct conn *c);
  * runs no input is handed to the protocol. 0, or -1 (nothing will run). */
 int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
              void (*done)(void *st, void *arg), void *arg);
+/* The same for a password check: through the fair login queue q as
+ * service svc from this connection's address, bounded by [limits]
+ * login_queue (per service) and login_queue_per_ip. -1: refused at once (the queue is
+ * full), the caller answers with a temporary error. */
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+                   void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg);
 /* Hold input for ms milliseconds, then fn(c, st) (a failed login's
  * delay); if the connection ends meanwhile fn is not called. */
 void conn_pause(struct conn *c, int ms, void (*fn)(struct conn *c, void *st));

@@ -3,14 +3,22 @@
  * connections to their protocol. Sockets are made by hand (not
  * evconnlistener_new_bind) so IPv6 listeners are IPV6_V6ONLY and
  * "0.0.0.0:25, [::]:25" can coexist.
+ *
+ * Out of descriptors (accept fails with EMFILE or ENFILE), a listener
+ * never spins: the spare descriptor (daemon/fdlimit) takes one waiting
+ * client to say 421 and close, then the listener rests for a backoff
+ * (BACKOFF_MIN_MS, doubling to BACKOFF_MAX_MS while it goes on) and a
+ * timer enables it again. The log line is a repeat, counted (util/log).
  */
 #include "acc/acc.h"
 #include "acc/acc_http.h"
 #include "daemon/server.h"
 #include "daemon/conn.h"
+#include "daemon/fdlimit.h"
 #include "pop3/pop3_session.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <errno.h>
 #include <netdb.h>
@@ -20,17 +28,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 1000
+
+#define SMTP_REFUSAL   "421 4.7.0 %s Error: too many connections%s, try again later\r\n"
+#define SMTP_OVERLOAD  "421 4.3.2 %s Service temporarily unavailable, try again later\r\n"
+#define POP3_REFUSAL   "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n"
+#define POP3_OVERLOAD  "-ERR [SYS/TEMP] %s service temporarily unavailable, try again later\r\n"
+
 /* What each kind of listener serves. */
 static const struct conn_service services[] = {
-	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start,
-	                  "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
-	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, 0, smtp_session_start,
-	                        "421 4.7.0 %s Error: too many connections%s, try again later\r\n" },
-	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL },
-	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start,
-	                  "-ERR [SYS/TEMP] %s too many connections%s, try again later\r\n" },
-	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL },
-	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL },
+	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL, SMTP_OVERLOAD },
+	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL,
+	                        SMTP_OVERLOAD },
+	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL },
+	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD },
+	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL },
+	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -41,6 +55,9 @@ const struct conn_service *server_service(enum listener_kind kind)
 struct listener_ctx {
 	struct server *srv;
 	enum listener_kind kind;
+	struct evconnlistener *l;
+	struct event *resume;           /* ends a backoff */
+	int backoff_ms;                 /* the last one; 0 after an accept */
 };
 
 static struct listener_ctx ctxs[64];
@@ -52,15 +69,45 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	(void)socklen;
+	c->backoff_ms = 0;
 	conn_accept(c->srv, fd, sa, &services[c->kind]);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener_ctx *c = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(c->l);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-	(void)l;
-	(void)arg;
-	/* EMFILE and friends: log and keep going; libevent retries on the next readiness. */
-	log_warn("accept: %s", strerror(errno));
+	struct listener_ctx *c = arg;
+	const struct conn_service *svc = &services[c->kind];
+	int err = errno;
+	char line[300];
+	struct timeval tv;
+
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		log_warn("%s: accept: %s", svc->name, strerror(err));
+		return;
+	}
+	/* the listener stays readable: without a rest this callback would spin */
+	line[0] = '\0';
+	if (svc->overload)
+		snprintf(line, sizeof line, svc->overload, c->srv->cfg->hostname);
+	fdlimit_shed(evconnlistener_get_fd(l), line[0] ? line : NULL);
+	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (c->backoff_ms > BACKOFF_MAX_MS)
+		c->backoff_ms = BACKOFF_MAX_MS;
+	log_warn("%s: accept: %s: new connections wait or are refused for a moment", svc->name,
+	         strerror(err));
+	evconnlistener_disable(l);
+	tv.tv_sec = c->backoff_ms / 1000;
+	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	evtimer_add(c->resume, &tv);
 }
 
 static int bind_one(const struct listen_addr *a)
@@ -114,13 +161,21 @@ static int listen_list(struct server *srv, const struct listen_list *ll, enum li
 		c = &ctxs[srv->nlisteners];
 		c->srv = srv;
 		c->kind = kind;
+		c->backoff_ms = 0;
+		if (!(c->resume = evtimer_new(srv->base, on_resume, c))) {
+			close(fd);
+			return -1;
+		}
 		/* backlog 0: bind_one has called listen(fd, 1024) already; -1
 		 * would make libevent listen again with its own 128 */
 		l = evconnlistener_new(srv->base, on_accept, c, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 		if (!l) {
+			event_free(c->resume);
+			c->resume = NULL;
 			close(fd);
 			return -1;
 		}
+		c->l = l;
 		evconnlistener_set_error_cb(l, on_accept_error);
 		srv->listeners[srv->nlisteners++] = l;
 		log_info("listening for %s on %s%s%s:%s", name, strchr(ll->a[i].host, ':') ? "[" : "",
@@ -155,8 +210,13 @@ void server_close_listeners(struct server *srv)
 {
 	int i;
 
-	for (i = 0; i < srv->nlisteners; i++)
+	for (i = 0; i < srv->nlisteners; i++) {
 		evconnlistener_free(srv->listeners[i]);
+		if (ctxs[i].resume)
+			event_free(ctxs[i].resume);
+		ctxs[i].resume = NULL;
+		ctxs[i].l = NULL;
+	}
 	srv->nlisteners = 0;
 	acc_stop(srv);
 	pop3_service_stop(srv);

@@ -19,6 +19,7 @@ struct acc;
 struct listen_addr;
 struct pop3_service;
 struct connlimit;
+struct login_queue;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC };
 
@@ -32,6 +33,7 @@ struct server {
 	struct runner *runner;
 	struct tls_server *tls;          /* NULL: no certificate, no TLS */
 	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3, ACC) */
+	struct login_queue *logins;      /* every password check, fairly, onto auth_workers */
 	struct acc *acc;                 /* the ACC's HTTPS server, NULL if not served */
 	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
 	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */

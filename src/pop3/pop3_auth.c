@@ -9,6 +9,7 @@
  */
 #include "pop3/pop3_session_int.h"
 #include "auth/auth.h"
+#include "auth/login.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "delivery/maildir.h"
@@ -26,12 +27,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define LOGIN_FAIL_DELAY_MS 0      /* a fuzzer cannot wait a second per wrong password */
-#else
-#define LOGIN_FAIL_DELAY_MS 1000   /* before "-ERR [AUTH] authentication failed" */
-#endif
 
 int p3_auth_allowed(const struct pop3_session *s)
 {
@@ -69,31 +64,20 @@ void p3_cmd_stls(struct pop3_session *s, const struct pop3_command *c)
 	explicit_bzero(s->user, sizeof s->user);
 }
 
-struct login_job {
+/* A login's second step, after the password: Maildir snapshot and relay grant. */
+struct open_job {
 	struct server *srv;
 	const struct config *cfg;      /* the session's: held while it waits for the job */
-	struct sasl_creds cr;
-	enum auth_result res;
 	char account[64], mailbox[320], ip[64];
-	/* the second step: Maildir snapshot and relay grant */
 	struct pop3_mailbox mb;
 	int open_errno;
 	int grant_rc;
 	time_t grant_until;
 };
 
-static void check_work(void *p)
-{
-	struct login_job *j = p;
-
-	j->res = auth_check(j->srv->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
-	                    j->mailbox, sizeof j->mailbox);
-	explicit_bzero(j->cr.password, sizeof j->cr.password);
-}
-
 static void open_work(void *p)
 {
-	struct login_job *j = p;
+	struct open_job *j = p;
 	char local[320], path[PATH_MAX], *at;
 	int seconds = j->cfg->pop_before_smtp_seconds;
 
@@ -117,7 +101,7 @@ static void open_work(void *p)
 static void open_done(void *st, void *p)
 {
 	struct pop3_session *s = st;
-	struct login_job *j = p;
+	struct open_job *j = p;
 	unsigned long long octets = 0;
 	size_t i;
 
@@ -160,85 +144,73 @@ static void open_done(void *st, void *p)
 	free(j);
 }
 
-static void fail_reply(struct conn *c, void *st)
+static void login_refused(void *st, int wait)
+{
+	if (wait > 0)
+		p3_reply(st, "-ERR [SYS/TEMP] Too many failed logins from your address, try again in %d seconds", wait);
+	else
+		p3_reply(st, "-ERR [SYS/TEMP] too busy checking passwords, try again later");
+}
+
+static void login_failed(struct conn *c, void *st)
 {
 	(void)c;
 	p3_error(st, "-ERR [AUTH] Authentication failed");
 }
 
-static void check_done(void *st, void *p)
+/* The password was right: take the mailbox's lock, then open it on a worker. */
+static void open_mailbox(struct pop3_session *s, const struct login *l)
+{
+	struct open_job *j;
+
+	if (!(s->lock = p3_lock_take(s->srv, l->mailbox))) {
+		log_info("pop3[%llu] ip=%s: login refused: %s is in use by another session", s->id, s->ip,
+		         l->mailbox);
+		p3_reply(s, "-ERR [IN-USE] mailbox %s is in use by another POP3 session", l->mailbox);
+		return;
+	}
+	if ((j = calloc(1, sizeof *j))) {
+		j->srv = s->srv;
+		j->cfg = s->cfg;
+		snprintf(j->account, sizeof j->account, "%s", l->account);
+		snprintf(j->mailbox, sizeof j->mailbox, "%s", l->mailbox);
+		snprintf(j->ip, sizeof j->ip, "%s", l->ip);
+		if (p3_job(s, s->srv->workers, open_work, open_done, j) == 0)
+			return;
+		free(j);
+	}
+	p3_lock_release(s->srv, s->lock);
+	s->lock = NULL;
+	p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+}
+
+static void login_done(void *st, struct login *l)
 {
 	struct pop3_session *s = st;
-	struct login_job *j = p;
 	char safe[200];
 
-	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
-	if (j->res != AUTH_FAIL)
-		throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 0);
-	if (j->res == AUTH_FAIL) {
-		/* fail2ban: "pop3 authentication failed: ip=ADDR" */
-		log_warn("pop3 authentication failed: ip=%s user=%s", j->ip, safe);
-		if (throttle_end(j->srv->auth_throttle, j->ip, time(NULL), 1))
-			log_warn("pop3: ip=%s blocked from authenticating after repeated failures", j->ip);
-		if (s)   /* the reply after a delay; pipelined input waits for it */
-			conn_pause(s->c, LOGIN_FAIL_DELAY_MS, fail_reply);
-	} else if (!s) {
-		/* the client is gone: nothing to answer */
-	} else if (j->res == AUTH_SUSPENDED) {
+	if (!s)
+		return;                       /* the client is gone: nothing to answer */
+	log_safe(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
+	if (l->res == AUTH_SUSPENDED) {
 		log_warn("pop3[%llu] ip=%s: login refused: account %s suspended user=%s", s->id, s->ip,
-		         j->account, safe);
+		         l->account, safe);
 		p3_error(s, "-ERR [AUTH] account not in good standing");
-	} else if (j->res == AUTH_TEMPFAIL) {
+	} else if (l->res == AUTH_TEMPFAIL) {
 		log_warn("pop3[%llu] ip=%s: login temporary failure user=%s", s->id, s->ip, safe);
 		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
-	} else if (!(s->lock = p3_lock_take(s->srv, j->mailbox))) {
-		log_info("pop3[%llu] ip=%s: login refused: %s is in use by another session", s->id, s->ip,
-		         j->mailbox);
-		p3_reply(s, "-ERR [IN-USE] mailbox %s is in use by another POP3 session", j->mailbox);
-	} else if (p3_job(s, s->srv->workers, open_work, open_done, j) == 0) {
-		return; /* j goes on to the second step */
 	} else {
-		p3_lock_release(s->srv, s->lock);
-		s->lock = NULL;
-		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+		open_mailbox(s, l);
 	}
-	explicit_bzero(j, sizeof *j);
-	free(j);
 }
+
+static const struct login_proto pop3_login = {
+	LOGIN_POP3, "pop3", login_refused, NULL, login_failed, login_done,
+};
 
 static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 {
-	struct login_job *j;
-	int wait;
-
-	/* counted while in flight: guesses sent in parallel on many
-	 * connections get no more verdicts than the limit */
-	if ((wait = throttle_begin(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
-		log_warn("pop3[%llu] ip=%s: login refused: too many failures (blocked %ds more)", s->id, s->ip, wait);
-		p3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again in %d seconds", wait);
-		explicit_bzero(cr, sizeof *cr);
-		return;
-	}
-	if (!(j = calloc(1, sizeof *j))) {
-		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
-		explicit_bzero(cr, sizeof *cr);
-		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
-		return;
-	}
-	j->srv = s->srv;
-	j->cfg = s->cfg;
-	j->cr = *cr;
-	explicit_bzero(cr, sizeof *cr);
-	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
-	/* hashing is slow by design: on its own threads, so that a storm of
-	 * logins never holds up queue commits and deliveries */
-	if (p3_job(s, s->srv->auth_workers ? s->srv->auth_workers : s->srv->workers,
-	           check_work, check_done, j) < 0) {
-		throttle_end(s->srv->auth_throttle, s->ip, time(NULL), 0);
-		explicit_bzero(j, sizeof *j);
-		free(j);
-		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
-	}
+	login_start(s->c, s, s->srv, &pop3_login, cr, 0);
 }
 
 void p3_cmd_user(struct pop3_session *s, const struct pop3_command *c)

@@ -9,6 +9,7 @@
  */
 #include "smtp/smtp_session_int.h"
 #include "auth/auth.h"
+#include "auth/login.h"
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "policy/limits.h"
@@ -108,25 +109,11 @@ static void session_authorize(struct smtp_session *s, enum policy_auth how, cons
 	ai->domains = NULL;
 }
 
-struct auth_job {
-	struct store *store;
-	struct throttle *throttle;
-	struct sasl_creds cr;
-	enum auth_result res;
-	char account[64], mailbox[SMTP_ADDR_MAX];
-	struct acct_info ai;
-	char ip[64];
-};
-
-static void auth_work(void *p)
+/* After a right password, on the worker: the account and its domains. */
+static void auth_after(struct login *l)
 {
-	struct auth_job *j = p;
-
-	j->res = auth_check(j->store, j->cr.authcid, j->cr.password, j->account, sizeof j->account,
-	                    j->mailbox, sizeof j->mailbox);
-	explicit_bzero(j->cr.password, sizeof j->cr.password);
-	if (j->res == AUTH_OK && load_account(j->store, j->account, &j->ai) < 0)
-		j->res = AUTH_TEMPFAIL;
+	if (load_account(l->srv->store, l->account, l->data) < 0)
+		l->res = AUTH_TEMPFAIL;
 }
 
 /* POP-before-SMTP: a recent POP3 login from this IP authorizes the session. */
@@ -172,86 +159,55 @@ void session_check_pop_grant(struct smtp_session *s)
 		free(j);
 }
 
-static void fail_reply(struct conn *c, void *st)
+static void auth_refused(void *st, int wait)
+{
+	if (wait > 0)
+		session_reply(st, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
+	else
+		session_reply(st, 454, "4.7.0", "Temporary authentication failure, try again later");
+}
+
+static void auth_failed(struct conn *c, void *st)
 {
 	(void)c;
 	session_error_logged(st, 535, "5.7.8", "Error: authentication failed");
 }
 
-static void auth_done(void *st, void *p)
+static void auth_done(void *st, struct login *l)
 {
 	struct smtp_session *s = st;
-	struct auth_job *j = p;
+	struct acct_info *ai = l->data;
 	char safe[200];
 
-	log_safe(j->cr.authcid, sizeof j->cr.authcid, safe, sizeof safe);
-	if (j->res != AUTH_FAIL)
-		throttle_end(j->throttle, j->ip, time(NULL), 0);
-	switch (j->res) {
-	case AUTH_OK:
-		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s ? s->id : 0, j->ip,
-		         j->mailbox, j->account);
-		if (!s)
-			break;
-		session_authorize(s, POLICY_SMTP_AUTH, j->account, j->mailbox, &j->ai);
+	log_safe(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
+	if (!s) {
+		/* the client is gone: nothing to answer */
+	} else if (l->res == AUTH_OK) {
+		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s->id, s->ip, l->mailbox,
+		         l->account);
+		session_authorize(s, POLICY_SMTP_AUTH, l->account, l->mailbox, ai);
 		session_reply(s, 235, "2.7.0", "Authentication successful");
-		break;
-	case AUTH_SUSPENDED:
-		log_warn("smtp[%llu] ip=%s: authentication refused: account %s suspended user=%s",
-		         s ? s->id : 0, j->ip, j->account, safe);
-		if (s)
-			session_error_logged(s, 535, "5.7.8", "Authentication refused: account %s is suspended (not in good standing)",
-			              j->account);
-		break;
-	case AUTH_TEMPFAIL:
-		log_warn("smtp[%llu] ip=%s: authentication temporary failure user=%s", s ? s->id : 0, j->ip, safe);
-		if (s)
-			session_reply(s, 454, "4.7.0", "Temporary authentication failure");
-		break;
-	case AUTH_FAIL:
-		/* fail2ban: "authentication failed ... ip=ADDR" */
-		log_warn("smtp authentication failed: ip=%s user=%s", j->ip, safe);
-		if (throttle_end(j->throttle, j->ip, time(NULL), 1))
-			log_warn("smtp: ip=%s blocked from authenticating after repeated failures", j->ip);
-		if (s)   /* the reply after a delay; pipelined input waits for it */
-			conn_pause(s->c, AUTH_FAIL_DELAY_MS, fail_reply);
-		break;
+	} else if (l->res == AUTH_SUSPENDED) {
+		log_warn("smtp[%llu] ip=%s: authentication refused: account %s suspended user=%s", s->id,
+		         s->ip, l->account, safe);
+		session_error_logged(s, 535, "5.7.8", "Authentication refused: account %s is suspended (not in good standing)",
+		                     l->account);
+	} else {
+		log_warn("smtp[%llu] ip=%s: authentication temporary failure user=%s", s->id, s->ip, safe);
+		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
 	}
-	free(j->ai.domains);
-	explicit_bzero(j, sizeof *j);
-	free(j);
+	free(ai->domains);
 }
+
+static const struct login_proto smtp_login = {
+	LOGIN_SMTP, "smtp", auth_refused, auth_after, auth_failed, auth_done,
+};
 
 static void auth_submit(struct smtp_session *s, struct sasl_creds *cr)
 {
-	struct auth_job *j = calloc(1, sizeof *j);
-	int wait;
-
 	s->mode = MODE_CMD;
 	s->auth_step = AUTH_NONE;
-	if (!j) {
-		explicit_bzero(cr, sizeof *cr);
-		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
-		return;
-	}
-	j->store = s->srv->store;
-	j->throttle = s->srv->auth_throttle;
-	j->cr = *cr;
-	explicit_bzero(cr, sizeof *cr);
-	snprintf(j->ip, sizeof j->ip, "%s", s->ip);
-	if ((wait = throttle_begin(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
-		explicit_bzero(j, sizeof *j);
-		free(j);
-		log_warn("smtp[%llu] ip=%s: AUTH refused: too many failures or attempts in progress", s->id, s->ip);
-		session_reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
-		return;
-	}
-	if (session_job(s, s->srv->auth_workers, auth_work, auth_done, j) < 0) {
-		throttle_end(s->srv->auth_throttle, j->ip, time(NULL), 0);
-		explicit_bzero(j, sizeof *j);
-		free(j);
-		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
-	}
+	login_start(s->c, s, s->srv, &smtp_login, cr, sizeof(struct acct_info));
 }
 
 static void auth_malformed(struct smtp_session *s)

@@ -27,6 +27,8 @@ void config_defaults(struct config *c)
 	c->recipients_per_day = 2000;
 	c->max_connections = 10000;
 	c->max_connections_per_ip = 50;
+	c->login_queue = 64;
+	c->login_queue_per_ip = 4;
 	c->min_free_space = 64ULL << 20;
 	c->tls_handshake_timeout = 30;
 	c->smtp_timeout = 300;
@@ -263,6 +265,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	else if (KEY("limits", "max_connections")) r = parse_int(v, 1, 1000000, &c->max_connections);
 	else if (KEY("limits", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->max_connections_per_ip);
+	else if (KEY("limits", "login_queue")) r = parse_int(v, 1, 100000, &c->login_queue);
+	else if (KEY("limits", "login_queue_per_ip")) r = parse_int(v, 1, 100000, &c->login_queue_per_ip);
 	else if (KEY("limits", "min_free_space")) {
 		char *end;
 		errno = 0;

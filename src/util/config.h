@@ -56,6 +56,8 @@ struct config {
 	int max_connections;            /* concurrent SMTP + POP3 sessions */
 	int max_connections_per_ip;
 	uint64_t min_free_space;        /* bytes the queue's disk keeps free */
+	int login_queue;                /* password checks waiting, per service */
+	int login_queue_per_ip;         /* ... from one client address */
 	/* [smtp] */
 	int smtp_timeout;               /* seconds idle in command state */
 	int smtp_data_timeout;          /* seconds between DATA chunks */

@@ -9,6 +9,7 @@
 #define HM_FUZZ_SERVER_H
 #include "daemon/server.h"
 #include "daemon/connlimit.h"
+#include "auth/login_queue.h"
 #include "auth/throttle.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -49,7 +50,8 @@ static void fuzz_server_store(struct server *srv)
 	CHECK(store_domain_add(srv->store, "acme", "acme.test", err, sizeof err) == 0);
 }
 
-/* The event loop, login throttle, connection limits and worker pools. */
+/* The event loop, login throttle, connection limits, worker pools and the
+ * login queue. */
 static void fuzz_server_loop(struct server *srv)
 {
 	CHECK((srv->base = event_base_new()) != NULL);
@@ -58,6 +60,7 @@ static void fuzz_server_loop(struct server *srv)
 	CHECK((srv->acc_conns = connlimit_new()) != NULL);
 	srv->workers = workers_start(srv->base, 2);
 	srv->auth_workers = workers_start(srv->base, 1);
+	CHECK((srv->logins = login_queue_new(srv->auth_workers, 1)) != NULL);
 }
 
 #endif

@@ -196,12 +196,13 @@ message_size = 1048576
             raise AssertionError(f"hostmailctl {' '.join(args)} -> {r.returncode}: {r.stderr}")
         return r
 
-    def start(self, env=None):
+    def start(self, env=None, preexec_fn=None):
         self.log = open(self.log_path, "ab")
         for attempt in range(5):
             start = os.path.getsize(self.log_path)
             self.proc = subprocess.Popen([HOSTMAILD, "-c", self.config], env=env,
-                                         stdout=self.log, stderr=subprocess.STDOUT)
+                                         stdout=self.log, stderr=subprocess.STDOUT,
+                                         preexec_fn=preexec_fn)
             if self._wait_up(start):
                 self.started_once = True
                 return self

@@ -1,0 +1,100 @@
+/* Unit tests for src/auth/login_queue.c: checks leave round-robin across
+ * services, then across addresses; the per-service and per-address bounds
+ * refuse at once; what still waits at the end runs in login_queue_free. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <pthread.h>
+#include <event2/event.h>
+#include <cmocka.h>
+#include "auth/login_queue.h"
+#include "util/workers.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static char order[64][8];
+static int nrun, ndone;
+
+static void work(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	snprintf(order[nrun++], sizeof order[0], "%s", (const char *)arg);
+	pthread_mutex_unlock(&mu);
+}
+
+static void done(void *arg)
+{
+	(void)arg;
+	ndone++;
+}
+
+static int submit(struct login_queue *q, enum login_service svc, const char *ip, const char *name)
+{
+	return login_queue_submit(q, svc, ip, 8, 4, work, done, (void *)name);
+}
+
+static void t_round_robin(void **st)
+{
+	struct event_base *base = event_base_new();
+	struct workers *w = workers_start(base, 1);
+	struct login_queue *q = login_queue_new(w, 1);
+	static const char *want[] = { "A1", "D1", "C1", "A2", "B1", "A3", "A4", "A5" };
+	int n = 0;
+
+	(void)st;
+	nrun = ndone = 0;
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A1"), 0);     /* runs at once */
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A2"), 0);
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A3"), 0);
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A4"), 0);
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A5"), 0);
+	/* four from 10.0.0.1 wait: the fifth is refused, whatever the service */
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.1", "A6"), -1);
+	assert_int_equal(submit(q, LOGIN_POP3, "10.0.0.1", "A7"), -1);
+	assert_int_equal(submit(q, LOGIN_ACC, "10.0.0.2", "B1"), 0);
+	assert_int_equal(submit(q, LOGIN_POP3, "10.0.0.3", "C1"), 0);
+	assert_int_equal(submit(q, LOGIN_SMTP, "10.0.0.4", "D1"), 0);
+	assert_int_equal(login_queue_waiting(q), 7);
+	while (ndone < 8 && n++ < 1000)
+		event_base_loop(base, EVLOOP_ONCE);
+	assert_int_equal(ndone, 8);
+	for (int i = 0; i < 8; i++)
+		assert_string_equal(order[i], want[i]);
+	login_queue_free(q);
+	workers_stop(w);
+	event_base_free(base);
+}
+
+static void t_service_bound_and_free_runs_the_rest(void **st)
+{
+	struct event_base *base = event_base_new();
+	struct workers *w = workers_start(base, 1);
+	struct login_queue *q = login_queue_new(w, 1);
+	char ips[16][24];
+
+	(void)st;
+	nrun = ndone = 0;
+	for (int i = 0; i < 9; i++) {                 /* one running, eight waiting */
+		snprintf(ips[i], sizeof ips[i], "10.0.1.%d", i);
+		assert_int_equal(submit(q, LOGIN_SMTP, ips[i], "x"), 0);
+	}
+	/* SMTP's share is full; POP3's is not */
+	assert_int_equal(submit(q, LOGIN_SMTP, "10.0.2.1", "y"), -1);
+	assert_int_equal(submit(q, LOGIN_POP3, "10.0.2.1", "z"), 0);
+	assert_int_equal(login_queue_waiting(q), 9);
+	workers_stop(w);                              /* the running one's done() */
+	login_queue_free(q);                          /* the waiting ones, here */
+	assert_int_equal(ndone, 10);
+	assert_int_equal(nrun, 10);
+	event_base_free(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_round_robin),
+		cmocka_unit_test(t_service_bound_and_free_runs_the_rest),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
