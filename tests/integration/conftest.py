@@ -1,5 +1,12 @@
 """Shared fixtures: a real hostmaild on free loopback ports with its own data
-directory, and helpers to run hostmailctl against the same configuration."""
+directory, and helpers to run hostmailctl against the same configuration.
+
+A test never sleeps to wait for something: it waits for the event itself
+(wait_for, Hostmail.wait_log, wait_sessions_done, wait_messages), so it is
+as fast as the daemon and never flakes on a slow machine (or under
+ThreadSanitizer). A sleep stays only where time passing is the point (a
+client trickling bytes, a deadline waited out to show nothing happens),
+with a comment saying so."""
 import errno
 import os
 import re
