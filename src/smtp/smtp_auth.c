@@ -12,7 +12,7 @@
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "policy/limits.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "store/store.h"
 #include "tls/tls.h"
 #include "util/log.h"
