@@ -48,6 +48,29 @@ unit-asan:
 integration-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" integration
 
+# ThreadSanitizer: the unit tests, then a short integration run of the
+# files that work the worker pool hardest (SMTP, POP3, the ACC, the
+# connection layer), against daemons built with -fsanitize=thread in
+# build/tsan. Any report fails the target: a unit test exits with TSan's
+# exitcode, a daemon's report lands in its log, which fails its test
+# (conftest.py, as for ASan). Run under `setarch -R` where the kernel
+# allows it: TSan's shadow memory needs a fixed layout, and with many
+# bits of mmap randomization it stops with "unexpected memory mapping".
+# Slow (minutes), so not part of `make test`.
+TSAN_CFLAGS   = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_RUN      = TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+                $(shell setarch $$(uname -m) -R true 2>/dev/null && echo setarch $$(uname -m) -R)
+TSAN_TESTS   ?= test_smtp.py test_pop3.py test_acc.py test_conn.py
+unit-tsan:
+	$(TSAN_RUN) $(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_CFLAGS)" unit
+
+integration-tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_CFLAGS)" all
+	cd tests/integration && HOSTMAIL_BUILD=$(abspath build/tsan) $(TSAN_RUN) /usr/bin/python3 -m pytest -q \
+		-p no:cacheprovider -n 2 --basetemp=$(abspath build/tsan)/pytest-tmp $(TSAN_TESTS)
+
+test-tsan: unit-tsan integration-tsan
+
 # The store's unit tests once more on PostgreSQL: tests/pg/pgctl.sh makes a
 # private cluster (initdb in /tmp, a Unix socket only), sets
 # HOSTMAIL_TEST_PG_DSN for the run and removes the cluster afterwards.
@@ -146,5 +169,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan unit-pg unit-pg-asan bench-store integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan
+.PHONY: all deps unit unit-asan unit-pg unit-pg-asan bench-store integration test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan unit-tsan integration-tsan test-tsan
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include "policy/rate.h"
-#include "policy/relay_auth.h"
+#include "store/store_rate.h"
+#include "store/relay_auth.h"
 #include "store/store.h"
 #include "util/config.h"
 

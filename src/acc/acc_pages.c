@@ -368,7 +368,11 @@ void acc_page_budget(struct acc_req *r)
 {
 	struct account_limits lim;
 
-	account_limits(&r->acct, r->cfg, &lim);
+	account_limits(&(struct account_limits){ r->acct.limit_per_hour, r->acct.limit_per_day,
+	                                         r->acct.limit_max_recipients },
+	               &(struct account_limits){ r->cfg->recipients_per_hour, r->cfg->recipients_per_day,
+	                                         r->cfg->max_recipients },
+	               &lim);
 	begin(r, 200, "Recipient budget");
 	out(r, "<section><p>Every recipient of the mail this account sends counts against its budget. "
 	       "When it is used up, the server answers <q>450 4.7.1</q> until the next hour or day "

@@ -5,7 +5,7 @@
  * account store).
  */
 #include "cmd/ctl.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "queue/control.h"
 #include "queue/queue.h"
 #include <arpa/inet.h>

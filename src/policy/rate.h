@@ -6,11 +6,12 @@
  * 00:00), so the reset time is exact and easy to tell the customer.
  *
  * The counters live in the store (blocking; table rate_budget of the
- * SQLite or the shared PostgreSQL store, src/store/); rate_decide is pure.
+ * SQLite or the shared PostgreSQL store: store/store_rate.h). This header
+ * is the pure part: the windows and rate_decide.
  *
- * Two ways to count. rate_get at RCPT and rate_add once the message is
- * accepted let sessions of one account running at the same moment
- * overshoot by the recipients in flight. rate_reserve checks and counts in
+ * Two ways to count (store/store_rate.h). rate_get at RCPT and rate_add
+ * once the message is accepted let sessions of one account running at the
+ * same moment overshoot by the recipients in flight. rate_reserve checks and counts in
  * one atomic step (one statement in PostgreSQL, shared by every node; one
  * IMMEDIATE transaction in SQLite), so no interleaving of sessions, threads
  * or nodes can ever pass a limit; rate_release gives back what a
@@ -21,36 +22,10 @@
 #include <stddef.h>
 #include <time.h>
 
-struct store;
-
 struct rate_use {
 	int hour, day;            /* recipients counted in the current windows */
 	time_t hour_reset, day_reset;
 };
-
-/* Current use of account's windows at now. 0 or STORE_EFAIL. */
-int rate_get(struct store *st, const char *account, time_t now, struct rate_use *out);
-/* Count n more recipients for account at now. 0 or STORE_EFAIL. */
-int rate_add(struct store *st, const char *account, time_t now, int n);
-
-/*
- * Reserve n recipients for account at now if they fit both windows: the
- * hour's count + n <= per_hour and the day's count + n <= per_day (a
- * limit of 0 admits none). Returns 0 (reserved and counted), 1 (the hourly
- * limit would be passed), 2 (the daily one; the hour is checked first),
- * STORE_ENOTFOUND (no such account), STORE_EINVAL (n < 0) or STORE_EFAIL.
- * use_out (may be NULL) gets the windows' counts (with n when reserved,
- * as they were when not) and reset times, for rate_decide's 450 4.7.1 text.
- */
-int rate_reserve(struct store *st, const char *account, time_t now, int n, int per_hour, int per_day,
-                 struct rate_use *use_out);
-/*
- * Give back n recipients reserved at reserved_at (by rate_reserve or
- * rate_add) for a transaction that was not committed: each window is
- * lowered only if it is still the window reserved_at fell in, and never
- * below 0. 0 or STORE_EFAIL.
- */
-int rate_release(struct store *st, const char *account, time_t reserved_at, int n);
 
 /* Window starts for now. */
 time_t rate_hour_start(time_t now);

@@ -53,21 +53,25 @@ int policy_mail(const struct policy_client *cl, const struct policy_mail *m, int
 {
 	uint64_t need = m->disk_min_free + m->declared_size;
 
+	if (need < m->disk_min_free)
+		need = UINT64_MAX;                         /* SIZE= near 2^64: no wrap to "fits" */
 	clear(v);
 	*relay = 0;
 	if (cl->submission && cl->auth == POLICY_ANON) {
 		why(v, "reject MAIL: 530 5.7.0 authentication required on submission port");
 		return verdict(v, 530, "5.7.0", 1, 0, "Authentication required");
 	}
-	if (m->disk_known && m->disk_avail < need) {
-		why(v, "reject MAIL: 452 4.3.1 %llu bytes free in the queue, need %llu",
-		    (unsigned long long)m->disk_avail, (unsigned long long)need);
-		return verdict(v, 452, "4.3.1", 0, 1, "Insufficient system storage");
-	}
+	/* The fixed limit before the free space (RFC 1870 6.1): a message that
+	 * can never be taken gets the permanent 552, not a 452 to retry. */
 	if (m->declared_size > m->size_limit) {
 		why(v, "reject MAIL: 552 5.3.4 SIZE=%llu over limit", (unsigned long long)m->declared_size);
 		return verdict(v, 552, "5.3.4", 0, 0, "Message size exceeds fixed limit of %llu bytes",
 		               (unsigned long long)m->size_limit);
+	}
+	if (m->disk_known && m->disk_avail < need) {
+		why(v, "reject MAIL: 452 4.3.1 %llu bytes free in the queue, need %llu",
+		    (unsigned long long)m->disk_avail, (unsigned long long)need);
+		return verdict(v, 452, "4.3.1", 0, 1, "Insufficient system storage");
 	}
 	if (cl->auth == POLICY_ANON)
 		return 0;                                  /* the MX role: RCPT decides */
@@ -98,7 +102,7 @@ int policy_rcpt_count(const struct policy_client *cl, int relay, size_t nrcpt, s
 	if (nrcpt < (size_t)max)
 		return 0;
 	why(v, "reject RCPT: 452 4.5.3 too many recipients (%zu) account=%s", nrcpt, relay ? cl->account : "-");
-	return verdict(v, 452, "4.5.3", 0, 0, "Error: too many recipients (at most %zu per message)", nrcpt);
+	return verdict(v, 452, "4.5.3", 0, 0, "Error: too many recipients (at most %d per message)", max);
 }
 
 int policy_rcpt_needs_budget(const struct policy_client *cl, int relay, int lookup_failed, int hosted,

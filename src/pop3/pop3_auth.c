@@ -13,7 +13,7 @@
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "delivery/maildir.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "tls/tls.h"
 #include "util/log.h"
 #include <event2/buffer.h>

@@ -7,7 +7,7 @@
  * shorter). Loop thread only.
  */
 #include "pop3/pop3_session_int.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "util/log.h"
 #include "util/workers.h"
 #include <event2/event.h>

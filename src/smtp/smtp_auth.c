@@ -13,7 +13,7 @@
 #include "auth/sasl.h"
 #include "auth/throttle.h"
 #include "policy/limits.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "store/store.h"
 #include "tls/tls.h"
 #include "util/log.h"
@@ -105,7 +105,11 @@ static void session_authorize(struct smtp_session *s, enum policy_auth how, cons
 	free(s->domains);
 	s->domains = ai->domains;
 	s->ndomains = ai->ndomains;
-	account_limits(&ai->a, s->cfg, &s->lim);
+	account_limits(&(struct account_limits){ ai->a.limit_per_hour, ai->a.limit_per_day,
+	                                         ai->a.limit_max_recipients },
+	               &(struct account_limits){ s->cfg->recipients_per_hour, s->cfg->recipients_per_day,
+	                                         s->cfg->max_recipients },
+	               &s->lim);
 	ai->domains = NULL;
 }
 

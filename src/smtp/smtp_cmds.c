@@ -8,7 +8,7 @@
  */
 #include "smtp/smtp_session_int.h"
 #include "store/store.h"
-#include "policy/rate.h"
+#include "store/store_rate.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <event2/buffer.h>

@@ -13,7 +13,7 @@
 #include "util/log.h"
 #include "tls/tls.h"
 #include "policy/header_from.h"
-#include "policy/rate.h"
+#include "store/store_rate.h"
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #include "store/store.h"
 #include "store/store_backend.h"
 #include "store/store_valid.h"
-#include "policy/rate.h"
+#include "store/store_rate.h"
 #include "util/config.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,7 +1,7 @@
 /*
  * store: the account database behind a narrow interface (hosting accounts,
  * their domains, mailboxes with password hashes; POP-before-SMTP grants in
- * policy/relay_auth.h, recipient budgets in policy/rate.h, ACC sessions in
+ * store/relay_auth.h, recipient budgets in store/store_rate.h, ACC sessions in
  * store/store_acc_session.h). Two backends, chosen by [store] backend:
  * SQLite in data_dir/hostmail.db (WAL), the embedded default for one node,
  * and PostgreSQL (libpq, a pool of connections), shared by the nodes of a

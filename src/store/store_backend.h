@@ -1,6 +1,6 @@
 /*
  * store_backend: what a backend of the store implements (not a public
- * interface: everything outside src/store/ uses store.h, rate.h,
+ * interface: everything outside src/store/ uses store.h, store_rate.h,
  * relay_auth.h and store_acc_session.h). store.c checks and normalizes
  * every input, then calls the backend through this table, so both
  * backends see only valid, lower-cased names and addresses and fail with
@@ -16,7 +16,7 @@
 #include <time.h>
 #include "store/store.h"
 #include "store/store_acc_session.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
 #define STORE_SCHEMA_VERSION 2

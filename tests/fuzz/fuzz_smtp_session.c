@@ -24,7 +24,7 @@
 #include "daemon/connlimit.h"
 #include "daemon/conn.h"
 #include "auth/throttle.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "smtp/smtp_session.h"

@@ -1,7 +1,15 @@
 """Shared fixtures: a real hostmaild on free loopback ports with its own data
-directory, and helpers to run hostmailctl against the same configuration."""
+directory, and helpers to run hostmailctl against the same configuration.
+
+A test never sleeps to wait for something: it waits for the event itself
+(wait_for, Hostmail.wait_log, wait_sessions_done, wait_messages), so it is
+as fast as the daemon and never flakes on a slow machine (or under
+ThreadSanitizer). A sleep stays only where time passing is the point (a
+client trickling bytes, a deadline waited out to show nothing happens),
+with a comment saying so."""
 import errno
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -75,6 +83,20 @@ def free_port():
         else:
             return port
     raise RuntimeError("no free port in the test block")
+
+
+def wait_for(pred, timeout=20.0, what="condition", interval=0.05):
+    """Poll pred until it returns something true, and return that: the way
+    a test waits for an event (a log line, a file, a process state), never
+    a fixed sleep. AssertionError naming what after timeout seconds."""
+    deadline = time.time() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
 
 
 def wait_port(port, host="127.0.0.1", timeout=10.0):
@@ -268,6 +290,35 @@ message_size = 1048576
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def log_since_start(self):
+        """The log since the daemon last started."""
+        text = self.logtext()
+        at = text.rfind("hostmaild started:")
+        return text[at:] if at >= 0 else text
+
+    def wait_log(self, pattern, timeout=20.0, count=1):
+        """Wait until the log has count matches of the regular expression
+        pattern; returns the last match."""
+        def found():
+            m = list(re.finditer(pattern, self.logtext()))
+            return m[-1] if len(m) >= count else None
+        return wait_for(found, timeout, f"log /{pattern}/ x{count} in {self.log_path}:\n"
+                        + (self.logtext()[-3000:] if os.path.exists(self.log_path) else ""))
+
+    def sessions_open(self, svc):
+        """Sessions of svc ("smtp", "pop3", "acc") that connected since the
+        daemon started and are not yet freed (no "disconnect" line)."""
+        text = self.log_since_start()
+        opened = re.findall(rf"\b{svc}\[(\d+)\] ip=\S+: connect\b", text)
+        closed = re.findall(rf"\b{svc}\[(\d+)\] ip=\S+: disconnect\b", text)
+        return set(opened) - set(closed)
+
+    def wait_sessions_done(self, svc="smtp", timeout=20.0):
+        """Wait until every session of svc has been freed: whatever it was
+        going to queue, deliver to the queue or log is done. A test that
+        shows nothing was accepted checks after this, not after a sleep."""
+        wait_for(lambda: not self.sessions_open(svc), timeout, f"every {svc} session to end")
+
     def maildir(self, address):
         local, domain = address.lower().split("@")
         return os.path.join(self.data_dir, "mail", domain, local)
@@ -335,7 +386,6 @@ def server(demo):
 
 # --- helpers for the SMTP and durability tests -------------------------------
 
-import re
 
 REPLY_LINE = re.compile(rb"^(\d{3})([ -])(.*)$")
 ENH = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")

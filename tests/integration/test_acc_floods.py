@@ -162,7 +162,7 @@ def test_a_trickled_request_is_cut_off_at_its_deadline(make_server):
     try:
         for i in range(len(request)):      # a byte every 0.25 s: 20 s to send it all
             s.sendall(request[i:i + 1])
-            time.sleep(0.25)
+            time.sleep(0.25)                # deliberate: the client trickles its request
             if i % 4 == 0:
                 s.settimeout(0.01)
                 try:
@@ -193,7 +193,7 @@ def test_a_trickled_tls_handshake_is_cut_off(make_server):
         except (ConnectionError, BrokenPipeError):
             closed = True
             break
-        time.sleep(0.5)                               # 20 s for the whole of it
+        time.sleep(0.5)                               # deliberate trickle: 20 s for the whole of it
         s.settimeout(0.01)
         try:
             if s.recv(100) == b"":

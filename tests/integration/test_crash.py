@@ -25,7 +25,7 @@ import ssl
 import threading
 import time
 
-from conftest import Hostmail, queue_files, setup_demo
+from conftest import Hostmail, queue_files, setup_demo, wait_for
 from test_outbound import DNS, DNSMASQ
 
 import pytest
@@ -207,7 +207,7 @@ class Load:
             try:
                 s = self.connect(kind)
             except (OSError, smtplib.SMTPException):
-                time.sleep(0.02)
+                time.sleep(0.02)    # deliberate: the daemon is down (killed); a client retries
                 continue
             try:
                 while not self.stop.is_set():
@@ -239,8 +239,8 @@ class Load:
                         self.pop_problems.append((token, problem))
                 p.quit()
             except (OSError, poplib.error_proto):
-                time.sleep(0.05)
-            time.sleep(0.3)
+                time.sleep(0.05)    # deliberate: the daemon is down (killed); a client retries
+            time.sleep(0.3)         # deliberate: a mail program checking now and then
 
     def one(self, s, kind):
         token, pick = self.token(kind)
@@ -353,14 +353,21 @@ recipients_per_day = 100000000
                 break
             # mostly mid-stream; now and then right after start (during recovery)
             delay = rng.uniform(0.0, 0.15) if rng.random() < 0.2 else rng.uniform(0.2, 1.5)
-            time.sleep(delay)
+            time.sleep(delay)       # deliberate: the kill lands at a random moment
             h.kill9()
             kills.append(round(delay, 2))
             with load.lock:
                 senders = dict(load.senders)
             boxes.scan(senders)     # the daemon is dead: a torn file would show now
             h.start()
-        time.sleep(0.5)
+        # the last daemon serves too: at least one more message acknowledged
+        with load.lock:
+            n_before = len(load.acked)
+
+        def more_acked():
+            with load.lock:
+                return len(load.acked) > n_before
+        wait_for(more_acked, 30, "a message acknowledged by the last daemon")
         load.finish()
         n_acked = len(load.acked)
         assert n_acked > 0, h.logtext()[-3000:]
@@ -368,9 +375,10 @@ recipients_per_day = 100000000
         # drain: every acknowledged recipient served, the queue empty
         def drained():
             return queue_files(h, "env") == []
-        deadline = time.time() + 60
-        while time.time() < deadline and not drained():
-            time.sleep(0.2)
+        try:
+            wait_for(drained, 60, "the queue to drain")
+        except AssertionError:
+            pass                    # the assertions below say what is left
         envs = queue_files(h, "env")
         boxes.scan(load.senders)
 

@@ -9,7 +9,7 @@ import smtplib
 import threading
 import time
 
-from conftest import message_files, queue_files
+from conftest import message_files, queue_files, wait_for
 
 THREADS = 4
 PER_THREAD = 75            # 300 messages in all
@@ -76,13 +76,17 @@ def tokens_in(hm, address):
     return found, problems
 
 
-def wait_until(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return pred()
+def wait_until(pred, timeout, interval=0.1):
+    """conftest.wait_for, but False after timeout instead of an error."""
+    try:
+        return bool(wait_for(pred, timeout, interval=interval))
+    except AssertionError:
+        return False
+
+
+def count(acked, lock):
+    with lock:
+        return len(acked)
 
 
 def test_kill9_during_stream_loses_nothing_acknowledged(server):
@@ -93,11 +97,7 @@ def test_kill9_during_stream_loses_nothing_acknowledged(server):
     for th in threads:
         th.start()
     # kill in the middle: after ~1 s, or earlier if half the stream is through
-    while time.time() - t0 < 1.0:
-        with lock:
-            if len(acked) >= THREADS * PER_THREAD // 2:
-                break
-        time.sleep(0.01)
+    wait_until(lambda: count(acked, lock) >= THREADS * PER_THREAD // 2, 1.0 - (time.time() - t0), 0.01)
     server.kill9()
     stop.set()
     for th in threads:
@@ -167,12 +167,7 @@ def test_repeated_kill9_at_different_moments(server):
         threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
         for th in threads:
             th.start()
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            with lock:
-                if len(acked) - base >= kill_after:
-                    break
-            time.sleep(0.002)
+        wait_until(lambda: count(acked, lock) - base >= kill_after, 5, 0.002)
         server.kill9()
         stop.set()
         for th in threads:

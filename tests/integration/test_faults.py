@@ -9,11 +9,10 @@ import pwd
 import re
 import smtplib
 import subprocess
-import time
 
 import pytest
 
-from conftest import BUILD, ROOT, RUN_AS, Hostmail, RawSMTP, queue_files, setup_demo
+from conftest import BUILD, ROOT, RUN_AS, Hostmail, RawSMTP, queue_files, setup_demo, wait_for
 
 SHIM = os.path.join(BUILD, "faultfs.so")
 ALICE, BOB = "alice@acme.test", "bob@acme.test"
@@ -103,16 +102,6 @@ def send(h, token, rcpts=(ALICE,), lines=40):
             pass
 
 
-def wait_for(pred, timeout=20.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def files(h, address, sub):
     d = os.path.join(h.maildir(address), sub)
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
@@ -167,7 +156,7 @@ def test_fault_while_receiving_gives_4xx_and_leaves_nothing(fs, op, pattern, err
     assert fs.hits() and fs.hits()[0][0] in (op, "short-write"), fs.hits()
     # no partial or orphaned file anywhere in the queue, nothing delivered
     assert queue_clean(fs), (queue_files(fs, "tmp"), queue_files(fs, "msg"), queue_files(fs, "env"))
-    time.sleep(0.3)
+    fs.wait_sessions_done()
     assert delivered(fs, ALICE, "f-1") == []
     assert re.search(r"queue (write|commit) failed|cannot create queue file", fs.logtext())
     # the client retries (as a 4xx tells it to) once the disk is back: delivered once

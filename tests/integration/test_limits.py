@@ -118,7 +118,6 @@ def test_budget_does_not_apply_to_inbound_mx_mail(make_server):
 
 def test_connections_per_ip(make_server):
     hm = make_server("[limits]\nmax_connections_per_ip = 2\n")
-    time.sleep(0.5)  # let the start-up probe connection (wait_port) end
     a, b = RawSMTP(hm.smtp_port), RawSMTP(hm.smtp_port)
     assert a.reply().code == 220 and b.reply().code == 220
     c = RawSMTP(hm.smtp_port)
@@ -134,8 +133,7 @@ def test_connections_per_ip(make_server):
     e.close()
     # a slot is free again once a session ends
     a.cmd("QUIT")
-    a.closed()
-    time.sleep(0.2)
+    a.closed()                          # the slot is given back before the close (conn.c)
     f = RawSMTP(hm.smtp_port)
     assert f.reply().code == 220
     assert "refused: too many connections from this address" in hm.logtext()
@@ -143,7 +141,6 @@ def test_connections_per_ip(make_server):
 
 def test_connections_total(make_server):
     hm = make_server("[limits]\nmax_connections = 1\n")
-    time.sleep(0.5)  # let the start-up probe connection (wait_port) end
     a = RawSMTP(hm.smtp_port)
     assert a.reply().code == 220
     e = socket.create_connection(("127.0.0.1", hm.smtp_port), source_address=("127.0.0.3", 0), timeout=5)
@@ -248,7 +245,7 @@ def test_content_before_354_is_refused(make_server):
     r = c.reply()
     assert (r.code, r.enh) == (554, "5.5.0")
     assert c.closed()
-    time.sleep(0.3)
+    hm.wait_sessions_done()
     assert message_files(hm, "alice@acme.test") == []
     assert queue_files(hm, "env") == []
 

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import message_files
+from conftest import message_files, wait_for
 
 ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
 BOB, BOB_PW = "bob@acme.test", "bob-secret"
@@ -435,7 +435,7 @@ def test_large_message_streams_without_buffering(server):
     c.login()
     before = rss()
     c.send("RETR 1\r\n")
-    time.sleep(1.5)          # not reading: the server must wait, not buffer 30 MiB
+    time.sleep(1.5)          # deliberate: not reading; the server must wait, not buffer 30 MiB
     grown = rss() - before
     assert grown < 12 * 1024 * 1024, f"RSS grew by {grown} bytes while the client did not read"
     assert c.line().startswith("+OK")
@@ -528,7 +528,7 @@ def test_dele_takes_effect_at_quit_only(server):
     assert c.cmd("LIST").startswith("+OK 2 messages")
     assert [l.split()[0] for l in c.lines()] == ["1", "3"]   # numbers do not shift
     c.close()                                           # gone without QUIT: no UPDATE
-    time.sleep(0.3)
+    server.wait_sessions_done("pop3")
     assert len(message_files(server, ALICE)) == 3
 
     c = greeted(server, port=server.pop3s_port, tls=True)
@@ -606,7 +606,7 @@ def test_lock_released_when_client_vanishes(server):
     c = greeted(server, port=server.pop3s_port, tls=True)
     c.login()
     c.close()
-    time.sleep(0.3)
+    server.wait_sessions_done("pop3")
     p = pop_login(server)
     p.quit()
 
@@ -725,7 +725,7 @@ def test_slow_retr_is_not_idle(make_server):
         assert chunk, "closed during a slow RETR"
         got += len(chunk)
         tail = (tail + chunk)[-5:]
-        time.sleep(0.05)           # about 5 s in all, longer than the idle timeout
+        time.sleep(0.05)           # deliberate: about 5 s in all, longer than the idle timeout
     assert time.time() - t > 2.5
     assert got == crlf_size(content) + 3
     assert c.cmd("NOOP") == "+OK"
@@ -769,7 +769,7 @@ def test_40mib_retr_over_stls_to_a_slow_reader(make_server):
         chunk = c.sock.recv(1 << 16)
         assert chunk, f"closed during a slow RETR after {got} bytes"
         data = (keep if len(data) > 4 else data) + chunk
-        time.sleep(0.004)
+        time.sleep(0.004)               # deliberate: a slow reader, slower than the idle timeout
     elapsed = time.time() - t
     print(f"40 MiB RETR over STLS to a slow reader: {elapsed:.1f} s")
     assert elapsed > 4                  # slower than the idle timeout, or the test proves nothing
@@ -804,14 +804,14 @@ def test_pipelined_commands_over_stls(server):
 def wait_login(hm, timeout=10.0):
     """Log in as soon as the mailbox is free again (the lock of a vanished
     session goes when the server notices)."""
-    deadline = time.time() + timeout
-    while True:
+    def login():
         try:
             return pop3s_login(hm)
         except poplib.error_proto as e:
-            if b"[IN-USE]" not in e.args[0] or time.time() > deadline:
+            if b"[IN-USE]" not in e.args[0]:
                 raise
-            time.sleep(0.1)
+            return None
+    return wait_for(login, timeout, "the mailbox's lock to go")
 
 
 def test_lock_released_on_every_kind_of_disconnect(server):
@@ -879,7 +879,7 @@ def test_pop3s_tls_handshake_deadline(make_server):
     assert "TLS handshake timeout" in hm.logtext()
     # after a handshake, the (longer) idle timeout applies
     c = greeted(hm, port=hm.pop3s_port, tls=True)
-    time.sleep(1.5)
+    time.sleep(1.5)                     # deliberate: past the 1 s handshake deadline, nothing happens
     assert c.cmd("CAPA").startswith("+OK")
     c.lines()
     c.close()
@@ -1024,7 +1024,7 @@ def test_grant_survives_restart(server):
     server.stop()
     assert relay_rows(server) == before
     server.start()
-    time.sleep(1.5)            # past the purge at start: an unexpired grant stays
+    time.sleep(1.5)            # deliberate: past the purge 1 s after start (no log line when it purges nothing); an unexpired grant stays
     assert relay_rows(server) == before
 
 
@@ -1039,15 +1039,10 @@ def test_expired_grants_purged(server):
     assert [r[0] for r in relay_rows(server)] == ["127.0.0.2"]
     server.stop()
     server.start()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        with db(server) as con:
-            ips = [r[0] for r in con.execute("SELECT ip FROM relay_auth")]
-        if ips == ["127.0.0.2"]:
-            break
-        time.sleep(0.2)
+    server.wait_log("purged 1 expired POP-before-SMTP authorization", timeout=10)
+    with db(server) as con:
+        ips = [r[0] for r in con.execute("SELECT ip FROM relay_auth")]
     assert ips == ["127.0.0.2"]
-    assert "purged 1 expired POP-before-SMTP authorization" in server.logtext()
 
 
 def test_short_configured_lifetime_expires_and_is_purged(make_server):
@@ -1061,20 +1056,13 @@ def test_short_configured_lifetime_expires_and_is_purged(make_server):
     assert t - 1 <= exp <= time.time() + 4
     assert relay_attempt(hm, "127.0.0.2")[1][0] == 250
     # once the time is over: no relaying, not listed, and purged from the store
-    while time.time() < exp + 1:
-        time.sleep(0.2)
+    time.sleep(max(0.0, exp + 1 - time.time()))   # deliberate: the grant's lifetime runs out on the clock
     mail, rcpt = relay_attempt(hm, "127.0.0.2")
     assert rcpt[0] == 554 and rcpt[1].startswith(b"5.7.1"), rcpt
     assert relay_rows(hm) == []
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        with db(hm) as con:
-            n = con.execute("SELECT count(*) FROM relay_auth").fetchone()[0]
-        if n == 0:
-            break
-        time.sleep(0.2)
-    assert n == 0
-    assert "purged 1 expired POP-before-SMTP authorization" in hm.logtext()
+    hm.wait_log("purged 1 expired POP-before-SMTP authorization", timeout=15)
+    with db(hm) as con:
+        assert con.execute("SELECT count(*) FROM relay_auth").fetchone()[0] == 0
 
 
 def test_pop_before_smtp_minutes_syntax(hm):

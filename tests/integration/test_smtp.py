@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import (RawSMTP, message_files, queue_files, queued_id)
+from conftest import (RawSMTP, message_files, queue_files, queued_id, wait_for)
 
 HOST = "mx.test.example"
 ENH_RE = re.compile(r"^[245]\.\d{1,3}\.\d{1,3} ")
@@ -344,7 +344,7 @@ def test_tricky_recipient_never_delivered(server, path):
     assert r.code in (503, 554), r
     c.cmd("QUIT")
     c.close()
-    time.sleep(0.2)
+    server.wait_sessions_done()
     mail = os.path.join(server.data_dir, "mail")
     assert not os.path.isdir(mail) or sorted(os.listdir(mail)) in ([], ["acme.test"])
     assert server.messages("alice@acme.test") == []
@@ -511,7 +511,7 @@ def test_idle_timeout_before_ehlo_and_in_data(make_server):
     r = c.reply()
     assert r.code == 421, r
     assert c.closed(timeout=5)
-    time.sleep(0.3)
+    h.wait_sessions_done()
     assert h.messages("alice@acme.test") == []
     assert queue_files(h, "env") == []
     assert queue_files(h, "tmp") == []
@@ -577,7 +577,7 @@ def test_pipelined_commands_split_across_writes(server):
     body = b"Subject: split\r\n\r\nx\r\n.y\r\n.\r\n"
     for i in range(len(body)):
         c.send(body[i:i + 1])
-        time.sleep(0.001)
+        time.sleep(0.001)       # the point: one byte per packet, not coalesced
     assert c.reply().code == 250
     c.cmd("QUIT")
     msgs = server.wait_messages("alice@acme.test", 1)
@@ -614,7 +614,10 @@ def test_smtp_smuggling(server, sep):
     assert sum(1 for r in replies if queued_id(r.text)) <= 1, replies
     assert 354 not in codes, replies
     assert codes[0] == 250 or 500 <= codes[0] < 600, replies
-    time.sleep(0.5)
+    c.close()
+    server.wait_sessions_done()
+    # once the queue is empty, whatever was queued has been delivered
+    wait_for(lambda: not queue_files(server, "env"), 15, "the queue to empty")
     assert server.messages("bob@acme.test") == [], "injected message delivered"
     msgs = server.messages("alice@acme.test")
     assert len(msgs) <= 1
@@ -648,8 +651,10 @@ def test_size_streamed_too_big(server):
     assert s.rcpt("alice@acme.test")[0] == 250
     assert s.data(b"Subject: small\r\n\r\nsmall\r\n")[0] == 250
     s.quit()
-    msgs = server.wait_messages("alice@acme.test", 1)
-    time.sleep(0.3)
+    server.wait_messages("alice@acme.test", 1)
+    server.wait_sessions_done()
+    wait_for(lambda: not queue_files(server, "env") and not queue_files(server, "msg"), 15,
+             "the queue to empty")
     msgs = server.messages("alice@acme.test")
     assert len(msgs) == 1 and b"Subject: small" in msgs[0]
     assert queue_files(server, "tmp") == []
@@ -696,7 +701,7 @@ def test_ipv6_delivery(server):
 def test_sighup_keeps_running(server):
     c = raw(server)           # a session open across the reload
     server.proc.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
+    server.wait_log(r"reload: configuration \S+ reloaded")
     assert server.proc.poll() is None, server.logtext()
     assert c.cmd("NOOP").code == 250
     c.cmd("QUIT")
@@ -712,7 +717,7 @@ def test_sighup_reloads_configuration(server):
     with open(server.config, "w") as f:
         f.write(cfg.replace("hostname = mx.test.example", "hostname = mx2.test.example"))
     server.proc.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
+    server.wait_log(r"reload: configuration \S+ reloaded")
     assert server.proc.poll() is None
     c = RawSMTP(server.smtp_port)
     g = c.reply()

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include <time.h>
 
-#include "policy/rate.h"
+#include "store/store_rate.h"
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include "store_backends.h"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include "policy/relay_auth.h"
+#include "store/relay_auth.h"
 #include "store/store.h"
 #include "store_backends.h"
 

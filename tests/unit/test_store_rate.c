@@ -1,4 +1,4 @@
-/* Unit tests for the recipient budgets in the store (policy/rate.h:
+/* Unit tests for the recipient budgets in the store (store/store_rate.h:
  * rate_reserve, rate_release, rate_get, rate_add), on both backends
  * (store_backends.h): the limits, the windows' rollover, giving back, and
  * many threads on two stores (two nodes) reserving at once never passing
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "policy/rate.h"
+#include "store/store_rate.h"
 #include "store/store.h"
 #include "store_backends.h"
 
