@@ -147,3 +147,16 @@ def test_a_transaction_not_committed_gives_its_budget_back(make_server):
     c.quit()                                        # c4 given back
     assert wait_used(hm, 2) == 2
     a.quit()
+
+
+def test_a_session_that_times_out_gives_its_budget_back(make_server):
+    away_from_the_hour()
+    hm = make_server("[smtp]\ntimeout = 2s\n")
+    hm.ctl("account", "limits", "acme", "--per-hour", "5")
+    s = auth_session(hm)
+    assert s.mail(ALICE)[0] == 250
+    assert [s.rcpt(f"t{k}@remote.test")[0] for k in range(2)] == [250, 250]
+    assert hour_used(hm) == 2
+    time.sleep(3)                                   # idle past [smtp] timeout: 421, closed
+    assert wait_used(hm, 0) == 0
+    assert "idle timeout" in hm.logtext()
