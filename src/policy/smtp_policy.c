@@ -112,6 +112,18 @@ int policy_rcpt_needs_budget(const struct policy_client *cl, int relay, int look
 	return relay && !lookup_failed && (!hosted || exists);
 }
 
+enum policy_budget policy_budget_reserved(int asked, int rc)
+{
+	if (!asked)
+		return BUDGET_NOT_ASKED;
+	switch (rc) {
+	case 0: return BUDGET_RESERVED;
+	case 1: return BUDGET_OVER_HOUR;
+	case 2: return BUDGET_OVER_DAY;
+	default: return BUDGET_FAILED;
+	}
+}
+
 static int budget_refusal(const struct policy_client *cl, const struct policy_rcpt *r,
                           struct policy_verdict *v)
 {

@@ -80,6 +80,12 @@ enum policy_budget {
 	BUDGET_FAILED,            /* the store could not say */
 };
 
+/* The budget as rate_reserve answered for one recipient (asked: a
+ * reservation was needed and tried; rc: rate_reserve's result). An account
+ * the store no longer knows, or a store that failed, is a temporary
+ * failure: nothing is reserved, nothing is refused for good. */
+enum policy_budget policy_budget_reserved(int asked, int rc);
+
 /* What the store said about one recipient. */
 struct policy_rcpt {
 	const char *addr;                          /* as given, for texts */

@@ -2,9 +2,11 @@
  * smtp_cmds: the SMTP command table and its handlers (RFC 5321 4.1).
  * Each handler validates sequence and syntax, asks the policy
  * (policy/smtp_policy) what to answer, replies, and changes session
- * state; RCPT's mailbox lookup runs on a worker (the store blocks). A
- * transaction (struct smtp_tx) is made by an accepted MAIL and ended by
- * RSET, HELO/EHLO, STARTTLS or the end of its message.
+ * state; RCPT's mailbox lookup and budget reservation run on a worker
+ * (the store blocks). A transaction (struct smtp_tx) is made by an
+ * accepted MAIL and ended by RSET, HELO/EHLO, STARTTLS, the end of its
+ * message or of the session; the budget it reserved and did not commit is
+ * given back then (smtp_budget.c).
  */
 #include "smtp/smtp_session_int.h"
 #include "store/store.h"
@@ -22,6 +24,8 @@ typedef void (*cmd_handler)(struct smtp_session *s, const char *arg);
 
 void tx_end(struct smtp_session *s)
 {
+	if (s->tx && s->tx->nreserved)
+		budget_give_later(s->srv->workers, budget_take(s->srv->store, s->account, s->tx));
 	tx_free(s->tx);
 	s->tx = NULL;
 	s->mode = MODE_CMD;
@@ -139,6 +143,7 @@ static void cmd_mail(struct smtp_session *s, const char *arg)
 
 struct rcpt_lookup {
 	struct store *store;
+	struct workers *pool;              /* to give back a reservation no one took */
 	struct policy_client cl;           /* plain data; strings point into the session */
 	int relay;
 	char local[ADDR_LOCAL_MAX * 2 + 3];
@@ -146,10 +151,15 @@ struct rcpt_lookup {
 	char addr[SMTP_ADDR_MAX];
 	char account[64];
 	int literal;                       /* an address literal: hosted nowhere here */
-	int hosted, exists, failed, budget_asked, budget_failed;
+	int hosted, exists, failed;
+	int budget_asked, reserve_rc;      /* rate_reserve's answer, if asked */
+	time_t reserved_at;
 	struct rate_use use;
 };
 
+/* The lookup, then (if it would be accepted but for the budget) one
+ * recipient reserved in the same worker job: checked and counted in one
+ * step, so no other session of the account can take it meanwhile. */
 static void rcpt_lookup_work(void *p)
 {
 	struct rcpt_lookup *r = p;
@@ -158,11 +168,13 @@ static void rcpt_lookup_work(void *p)
 		r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
 	if (policy_rcpt_needs_budget(&r->cl, r->relay, r->failed, r->hosted, r->exists)) {
 		r->budget_asked = 1;
-		r->budget_failed = rate_get(r->store, r->account, time(NULL), &r->use) != 0;
+		r->reserved_at = time(NULL);
+		r->reserve_rc = rate_reserve(r->store, r->account, r->reserved_at, 1, r->cl.lim.per_hour,
+		                             r->cl.lim.per_day, &r->use);
 	}
 }
 
-static int add_rcpt(struct smtp_session *s, const char *addr, int local)
+static int add_rcpt(struct smtp_session *s, const char *addr, int local, time_t reserved_at)
 {
 	struct smtp_tx *tx = s->tx;
 
@@ -178,25 +190,11 @@ static int add_rcpt(struct smtp_session *s, const char *addr, int local)
 	}
 	snprintf(tx->rcpts[tx->nrcpt].addr, sizeof tx->rcpts[0].addr, "%s", addr);
 	tx->rcpts[tx->nrcpt].local = local;
+	tx->rcpts[tx->nrcpt].reserved_at = reserved_at;
+	if (reserved_at)
+		tx->nreserved++;
 	tx->nrcpt++;
 	return 0;
-}
-
-/* The budget as the reservation would say it: counted so far, plus the
- * recipients of this transaction not yet counted. */
-static enum policy_budget budget_of(struct smtp_session *s, const struct rcpt_lookup *r)
-{
-	char why[160];
-
-	if (!r->budget_asked)
-		return BUDGET_NOT_ASKED;
-	if (r->budget_failed)
-		return BUDGET_FAILED;
-	switch (rate_decide(&r->use, s->lim.per_hour, s->lim.per_day, (int)s->tx->nrcpt, why, sizeof why)) {
-	case 0: return BUDGET_RESERVED;
-	case 1: return BUDGET_OVER_HOUR;
-	default: return BUDGET_OVER_DAY;
-	}
 }
 
 static void rcpt_lookup_done(void *st, void *p)
@@ -205,23 +203,27 @@ static void rcpt_lookup_done(void *st, void *p)
 	struct rcpt_lookup *r = p;
 	struct policy_rcpt pr;
 	struct policy_verdict v;
-	struct rate_use use = r->use;
+	int reserved;
 
-	if (!s || !s->tx)
-		goto out;
 	memset(&pr, 0, sizeof pr);
+	pr.budget = policy_budget_reserved(r->budget_asked, r->reserve_rc);
+	reserved = pr.budget == BUDGET_RESERVED;
+	if (!s || !s->tx)
+		goto unused;
 	pr.addr = r->addr;
 	pr.sender = s->tx->sender;
 	pr.lookup_failed = r->failed;
 	pr.hosted = r->hosted;
 	pr.exists = r->exists;
-	pr.budget = budget_of(s, r);
-	use.hour += (int)s->tx->nrcpt;     /* for the text: as if already counted */
-	use.day += (int)s->tx->nrcpt;
-	pr.use = &use;
+	pr.use = &r->use;                  /* refused: the counts as they were */
 	session_verdict(s, (policy_rcpt(&r->cl, r->relay, &pr, &v), &v));
-	if (v.code == 0 && add_rcpt(s, r->addr, r->hosted) == 0)
+	if (v.code == 0 && add_rcpt(s, r->addr, r->hosted, reserved ? r->reserved_at : 0) == 0) {
 		session_reply(s, 250, "2.1.5", "Ok");
+		goto out;
+	}
+unused:
+	if (reserved)
+		budget_give_later(r->pool, budget_one(r->store, r->account, r->reserved_at));
 out:
 	free(r);
 }
@@ -266,6 +268,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
 		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->cfg->hostname);
 	r->store = s->srv->store;
+	r->pool = s->srv->workers;
 	snprintf(r->account, sizeof r->account, "%s", s->account);
 	addr_format(&ra.to, r->addr, sizeof r->addr);
 	if (ra.to.ip_literal) {

@@ -37,6 +37,8 @@ enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 struct smtp_rcpt {
 	char addr[SMTP_ADDR_MAX];  /* local@domain, domain lower-case */
 	int local;                 /* a hosted mailbox */
+	time_t reserved_at;        /* when one recipient of the account's budget
+	                              was reserved for it; 0 = none (smtp_budget.c) */
 };
 
 struct spool;
@@ -51,6 +53,7 @@ struct smtp_tx {
 	char sender[SMTP_ADDR_MAX];
 	struct smtp_rcpt *rcpts;
 	size_t nrcpt, rcpt_cap;
+	size_t nreserved;          /* recipients with reserved_at: the budget it holds */
 	/* the message */
 	struct spool *spool;
 	struct buf wbuf;           /* message bytes for the spool, written by a worker */
@@ -135,6 +138,22 @@ void cmd_auth(struct smtp_session *s, const char *arg);
 void auth_continue(struct smtp_session *s, const char *line);
 /* Look up a POP-before-SMTP grant for the client IP (holds input meanwhile). */
 void session_check_pop_grant(struct smtp_session *s);
+
+/* smtp_budget.c: the budget reserved at RCPT, given back unless committed. */
+struct budget_give;
+struct workers;
+struct store;
+/* What tx holds, taken from it (tx forgets it: never given back twice);
+ * NULL if nothing (or no memory: then it counts until its window ends). */
+struct budget_give *budget_take(struct store *st, const char *account, struct smtp_tx *tx);
+/* One reservation made at `at` that no recipient took. */
+struct budget_give *budget_one(struct store *st, const char *account, time_t at);
+/* Give it back now (blocks: on a worker) or on a worker of pool (from the
+ * loop); either frees g. NULL: nothing. */
+void budget_give_now(struct budget_give *g);
+void budget_give_later(struct workers *pool, struct budget_give *g);
+/* Keep it (the message was committed): only free g. */
+void budget_free(struct budget_give *g);
 
 /* smtp_txn.c */
 void txn_start_data(struct smtp_session *s);

@@ -5,7 +5,9 @@
  * the loop collects SMTP_SPOOL_FLUSH bytes, a worker writes them while the
  * session's input waits (and the socket keeps filling the input buffer).
  * At the end the commit (the last bytes, fsync, rename, fsync dir) runs
- * on a worker and only then is 250 sent.
+ * on a worker and only then is 250 sent. The budget reserved at RCPT
+ * goes with the commit: kept if the message is queued, given back by the
+ * same worker job if not.
  */
 #include "smtp/smtp_session_int.h"
 #include "queue/queue.h"
@@ -13,7 +15,6 @@
 #include "util/log.h"
 #include "tls/tls.h"
 #include "policy/header_from.h"
-#include "store/store_rate.h"
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>
@@ -218,6 +219,7 @@ struct commit_job {
 	struct spool *spool;
 	struct buf tail;         /* message bytes not written yet */
 	struct envelope env;
+	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
 	unsigned long long sid;
 	int ok, err;
 };
@@ -229,14 +231,15 @@ static void commit_work(void *p)
 	if (c->tail.len && spool_write(c->spool, c->tail.data, c->tail.len) < 0) {
 		c->err = errno;
 		spool_abort(c->spool);
-		return;
+	} else {
+		c->ok = spool_commit(c->spool, &c->env) == 0;
+		c->err = errno;
 	}
-	c->ok = spool_commit(c->spool, &c->env) == 0;
-	c->err = errno;
-	/* The budget counts what was accepted; a failure to count is logged, not fatal. */
-	if (c->ok && c->env.account[0] &&
-	    rate_add(c->srv->store, c->env.account, time(NULL), (int)c->env.nrcpt) != 0)
-		log_warn("%s: cannot count %zu recipients for account %s", c->env.id, c->env.nrcpt, c->env.account);
+	/* Not queued (the client gets 4xx): what it reserved is free again. */
+	if (!c->ok) {
+		budget_give_now(c->budget);
+		c->budget = NULL;
+	}
 }
 
 static void commit_done(void *st, void *p)
@@ -258,6 +261,7 @@ static void commit_done(void *st, void *p)
 		else if (s)
 			session_reply(s, 451, "4.3.0", "Error: local error in processing");
 	}
+	budget_free(c->budget);
 	buf_free(&c->tail);
 	envelope_free(&c->env);
 	free(c);
@@ -350,8 +354,10 @@ static void txn_finish(struct smtp_session *s)
 	tx->spool = NULL; /* the job owns it now, and the bytes not written yet */
 	c->tail = tx->wbuf;
 	buf_init(&tx->wbuf, 0);
+	c->budget = budget_take(s->srv->store, s->account, tx);
 	tx_end(s);
 	if (session_job(s, s->srv->workers, commit_work, commit_done, c) < 0) {
+		budget_give_later(s->srv->workers, c->budget);
 		spool_abort(c->spool);
 		buf_free(&c->tail);
 		envelope_free(&c->env);

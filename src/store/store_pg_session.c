@@ -20,10 +20,13 @@
 static const struct pg_stmt lock_stmt = {
 	"session_lock_account", "SELECT id FROM accounts WHERE name = $1 FOR NO KEY UPDATE", 1, 0
 };
-/* the account's sessions beyond the newest $2 end */
+/* the account's sessions beyond the newest $2 end; within one second the
+ * row written last (its xmin, the writing transaction: every login and
+ * use is one) counts as the newest, as the in-memory table's order would */
 static const struct pg_stmt trim_stmt = {
 	"session_trim", "DELETE FROM acc_sessions WHERE id_hash IN (SELECT id_hash FROM acc_sessions"
-	" WHERE account_id = $1::bigint ORDER BY last DESC, created DESC OFFSET $2::integer)", 2, 0
+	" WHERE account_id = $1::bigint ORDER BY last DESC, created DESC, xmin::text::bigint DESC"
+	" OFFSET $2::integer)", 2, 0
 };
 static const struct pg_stmt insert_stmt = {
 	"session_insert", "INSERT INTO acc_sessions (id_hash, account_id, csrf, created, last)"

@@ -23,6 +23,34 @@ HOSTMAILD = os.path.join(BUILD, "hostmaild")
 HOSTMAILCTL = os.path.join(BUILD, "hostmailctl")
 
 
+# The store every Hostmail uses unless its configuration names one:
+# sqlite (the default), or postgresql (make integration-pg): then this test
+# process starts one private cluster (pg.py, tests/pg/pgctl.sh) on first
+# use, each Hostmail gets a new database of its own with the schema made by
+# `hostmailctl db init`, and the cluster is removed when the process ends.
+STORE = os.environ.get("HOSTMAIL_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"HOSTMAIL_TEST_STORE={STORE!r}: sqlite or postgresql")
+ON_PG = STORE == "postgresql"
+_SUITE_PG = []
+
+
+def suite_pg():
+    """The test process's own PostgreSQL cluster (HOSTMAIL_TEST_STORE=postgresql)."""
+    if not _SUITE_PG:
+        import atexit
+        from pg import Cluster
+        c = Cluster()
+        atexit.register(c.destroy)
+        _SUITE_PG.append(c)
+    return _SUITE_PG[0]
+
+
+def sqlite_only(why="about the SQLite file itself"):
+    """Mark a test that checks the embedded store specifically."""
+    return pytest.mark.skipif(ON_PG, reason=f"SQLite store only: {why}")
+
+
 # Started by root (as on CI), hostmaild must switch to an unprivileged user,
 # as in production: the tests give it hostmail (scripts/deps.sh adds it).
 RUN_AS = "hostmail" if os.geteuid() == 0 else ""
@@ -155,6 +183,18 @@ def pki():
     return _PKI
 
 
+def _inline(query, params):
+    """query with each ? replaced by params' next value as an SQL literal."""
+    parts = query.split("?")
+    if len(parts) != len(params) + 1:
+        raise ValueError(f"{len(params)} parameters for {query!r}")
+    out = [parts[0]]
+    for v, rest in zip(params, parts[1:]):
+        out.append(str(int(v)) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'")
+        out.append(rest)
+    return "".join(out)
+
+
 class Hostmail:
     """A configuration + data directory, the ctl tool, and (optionally) a
     running daemon."""
@@ -170,8 +210,16 @@ class Hostmail:
         self.config = os.path.join(self.dir, "hostmail.ini")
         self.log_path = os.path.join(self.dir, "hostmaild.log")
         self.extra = extra
+        self.pg_dsn = None
+        if ON_PG and "[store]" not in extra:
+            from pg import store_config
+            c = suite_pg()
+            self.pg_dsn = c.dsn(c.new_database())
+            self.extra = extra + store_config(self.pg_dsn, timeout="5s")
         self.proc = None
         self.write_config()
+        if self.pg_dsn:
+            self.ctl("db", "init")
 
     PORTS = ("smtp_port", "smtp_port2", "submission_port", "submissions_port",
              "pop3_port", "pop3s_port", "acc_port")
@@ -282,6 +330,20 @@ message_size = 1048576
             at = text.find(marker)
             if at >= 0:
                 raise AssertionError(f"sanitizer report in {self.log_path}:\n" + text[max(0, at - 200):at + 4000])
+
+    def sql(self, query, params=()):
+        """Run one statement on this daemon's store, whichever it is (qmark
+        parameters); its rows as tuples, integers as int."""
+        if self.pg_dsn:
+            return [tuple(int(v) if v.lstrip("-").isdigit() else v for v in row)
+                    for row in suite_pg().psql(_inline(query, params), self.pg_dsn.split("dbname=")[1])]
+        import sqlite3
+        con = sqlite3.connect(os.path.join(self.data_dir, "hostmail.db"), timeout=10)
+        try:
+            with con:
+                return con.execute(query, params).fetchall()
+        finally:
+            con.close()
 
     def kill9(self):
         self.stop(signal.SIGKILL)

@@ -6,7 +6,6 @@ accounts, login throttling, and the settings against `mailbox show`."""
 import poplib
 import re
 import smtplib
-import sqlite3
 import ssl
 import time
 
@@ -332,11 +331,8 @@ def test_relay_page_lists_only_this_accounts_authorizations(acc):
     acc.ctl("domain", "add", "other", "other.test")
     acc.ctl("mailbox", "add", "bob@other.test", input="other-bob-pw\n")
     assert pop3_login_ok(acc, "alice@acme.test", "alice-secret")    # grants 127.0.0.1 to acme
-    db = sqlite3.connect(f"{acc.data_dir}/hostmail.db")
-    with db:
-        db.execute("INSERT INTO relay_auth (ip, account_id, mailbox, expires) SELECT '192.0.2.77', id,"
-                   " 'bob@other.test', ? FROM accounts WHERE name = 'other'", (int(time.time()) + 3600,))
-    db.close()
+    acc.sql("INSERT INTO relay_auth (ip, account_id, mailbox, expires) SELECT '192.0.2.77', id,"
+            " 'bob@other.test', ? FROM accounts WHERE name = 'other'", (int(time.time()) + 3600,))
     page = logged_in(acc).get("/relay")
     assert page.status == 200
     assert "<b>127.0.0.1</b> by alice@acme.test" in page.text
@@ -428,7 +424,5 @@ def test_account_passwd_cli(hm):
     r = hm.ctl("account", "passwd", "acme", input="\n", check=False)
     assert r.returncode == 1 and "empty password" in r.stderr
     hm.ctl("account", "passwd", "acme", input="first-password\n")
-    db = sqlite3.connect(f"{hm.data_dir}/hostmail.db")
-    (h,) = db.execute("SELECT password_hash FROM accounts WHERE name = 'acme'").fetchone()
-    db.close()
+    ((h,),) = hm.sql("SELECT password_hash FROM accounts WHERE name = 'acme'")
     assert h.startswith("$y$")

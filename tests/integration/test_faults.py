@@ -168,6 +168,31 @@ def test_fault_while_receiving_gives_4xx_and_leaves_nothing(fs, op, pattern, err
     assert len(delivered(fs, ALICE, "f-1")) == 1
 
 
+def test_a_message_that_fails_to_commit_gives_its_budget_back(fs):
+    """The recipients reserved at RCPT count only if the message is queued:
+    a commit that fails (451) gives them back (issue 15)."""
+    from test_budget import BODY, auth_session, away_from_the_hour, hour_used, wait_used
+    away_from_the_hour()
+    fs.ctl("account", "limits", "acme", "--per-hour", "5")
+    s = auth_session(fs)
+    assert s.mail(ALICE)[0] == 250
+    assert [s.rcpt(f"x{k}@remote.test")[0] for k in range(2)] == [250, 250]
+    assert hour_used(fs) == 2
+    fs.fault(("fsync", "*/queue/env", "EIO", 1, 0))
+    try:
+        code, text = s.data(BODY)
+    except smtplib.SMTPDataError as e:
+        code, text = e.smtp_code, e.smtp_error
+    assert code == 451, (code, text, fs.hits(), open(fs.ctl_path).read())
+    assert wait_used(fs, 0) == 0
+    fs.clear()
+    assert s.mail(ALICE)[0] == 250
+    assert [s.rcpt(f"y{k}@remote.test")[0] for k in range(2)] == [250, 250]
+    assert s.data(BODY)[0] == 250
+    s.quit()
+    assert wait_used(fs, 2) == 2
+
+
 # --- faults while a queued message is delivered to a Maildir -------------------------
 
 MAILDIR_FAULTS = [

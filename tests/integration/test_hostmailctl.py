@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from conftest import Hostmail, free_port
+from conftest import ON_PG, Hostmail, free_port, sqlite_only
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -16,29 +16,17 @@ with warnings.catch_warnings():
         crypt = None
 
 
-def db(hm):
-    return sqlite3.connect(os.path.join(hm.data_dir, "hostmail.db"))
-
-
 def dump(hm):
     """Every row of every table, to show that a refused command changed nothing."""
-    con = db(hm)
-    try:
-        tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
-    finally:
-        con.close()
+    tables = [r[0] for r in hm.sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename" if ON_PG else
+        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    return {t: sorted(hm.sql(f"SELECT * FROM {t}"), key=repr) for t in tables}
 
 
 def stored_hash(hm, address):
-    con = db(hm)
-    try:
-        row = con.execute("SELECT password_hash FROM mailboxes WHERE address = ?",
-                          (address,)).fetchone()
-        return row[0] if row else None
-    finally:
-        con.close()
+    rows = hm.sql("SELECT password_hash FROM mailboxes WHERE address = ?", (address,))
+    return rows[0][0] if rows else None
 
 
 def fails(hm, *args, input=None, code=1, says=None):
@@ -349,8 +337,9 @@ def test_queue_list_empty(hm):
 
 # ---- the database itself ----
 
+@sqlite_only()
 def test_database_is_wal_with_schema_version(acme):
-    con = db(acme)
+    con = sqlite3.connect(os.path.join(acme.data_dir, "hostmail.db"))
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("PRAGMA user_version").fetchone()[0] == 2

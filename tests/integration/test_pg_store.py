@@ -236,10 +236,12 @@ def test_two_nodes_share_grants_and_suspension(tmp_path, pg_cluster, pg_dsn):
 
 # --- db migrate-from-sqlite ----------------------------------------------------
 
+SQLITE = "\n[store]\nbackend = sqlite\n"   # whatever HOSTMAIL_TEST_STORE says
+
 def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
     (tmp_path / "old").mkdir()
     (tmp_path / "sq").mkdir()
-    old = setup_demo(Hostmail(tmp_path / "old"))
+    old = setup_demo(Hostmail(tmp_path / "old", extra=SQLITE))
     old.ctl("account", "add", "other", "--created", "2009-05-04", "--server-number", "12")
     old.ctl("domain", "add", "other", "other.test")
     old.ctl("mailbox", "add", "carol@other.test", input="carol-secret\n")
@@ -299,6 +301,6 @@ def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
 
     r = new.ctl("db", "migrate-from-sqlite", str(tmp_path / "nothing-here"), check=False)
     assert r.returncode == 1 and "no SQLite store there" in r.stderr
-    sq = Hostmail(tmp_path / "sq")
+    sq = Hostmail(tmp_path / "sq", extra=SQLITE)
     r = sq.ctl("db", "migrate-from-sqlite", old.data_dir, check=False)
     assert r.returncode == 1 and "copies into PostgreSQL" in r.stderr

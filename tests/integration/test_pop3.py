@@ -10,7 +10,6 @@ import re
 import shutil
 import smtplib
 import socket
-import sqlite3
 import ssl
 import subprocess
 import time
@@ -188,10 +187,6 @@ def expected_wire(stored):
 def relay_rows(hm):
     r = hm.ctl("relay", "list")
     return [l.split() for l in r.stdout.splitlines() if l.strip()]
-
-
-def db(hm):
-    return sqlite3.connect(os.path.join(hm.data_dir, "hostmail.db"))
 
 
 # --- greeting, CAPA, TLS and the clear-text rule ------------------------------
@@ -1031,17 +1026,14 @@ def test_grant_survives_restart(server):
 def test_expired_grants_purged(server):
     p = pop_login(server, source="127.0.0.2")
     p.quit()
-    with db(server) as con:
-        acc = con.execute("SELECT id FROM accounts WHERE name = 'acme'").fetchone()[0]
-        con.execute("INSERT INTO relay_auth (ip, account_id, mailbox, expires) VALUES (?, ?, ?, ?)",
-                    ("127.0.0.9", acc, BOB, int(time.time()) - 60))
+    server.sql("INSERT INTO relay_auth (ip, account_id, mailbox, expires)"
+               " SELECT ?, id, ?, ? FROM accounts WHERE name = 'acme'", ("127.0.0.9", BOB, int(time.time()) - 60))
     # never listed once expired
     assert [r[0] for r in relay_rows(server)] == ["127.0.0.2"]
     server.stop()
     server.start()
     server.wait_log("purged 1 expired POP-before-SMTP authorization", timeout=10)
-    with db(server) as con:
-        ips = [r[0] for r in con.execute("SELECT ip FROM relay_auth")]
+    ips = [r[0] for r in server.sql("SELECT ip FROM relay_auth")]
     assert ips == ["127.0.0.2"]
 
 
@@ -1061,8 +1053,7 @@ def test_short_configured_lifetime_expires_and_is_purged(make_server):
     assert rcpt[0] == 554 and rcpt[1].startswith(b"5.7.1"), rcpt
     assert relay_rows(hm) == []
     hm.wait_log("purged 1 expired POP-before-SMTP authorization", timeout=15)
-    with db(hm) as con:
-        assert con.execute("SELECT count(*) FROM relay_auth").fetchone()[0] == 0
+    assert hm.sql("SELECT count(*) FROM relay_auth")[0][0] == 0
 
 
 def test_pop_before_smtp_minutes_syntax(hm):
@@ -1212,8 +1203,7 @@ def test_pop_before_smtp_expiry_and_revoke(server):
     p.quit()
     assert relay_attempt(server, "127.0.0.2")[1][0] == 250
     # expiry: the grant's time is over (minutes are too long to wait for in a test)
-    with db(server) as con:
-        con.execute("UPDATE relay_auth SET expires = ?", (int(time.time()) - 1,))
+    server.sql("UPDATE relay_auth SET expires = ?", (int(time.time()) - 1,))
     mail, rcpt = relay_attempt(server, "127.0.0.2")
     assert rcpt[0] == 554 and rcpt[1].startswith(b"5.7.1"), rcpt
     # a new login authorizes again; revoke ends it at once
