@@ -8,7 +8,7 @@ import smtplib
 import threading
 import time
 
-from conftest import queue_files, setup_demo
+from conftest import queue_files, setup_demo, wait_for
 from pg import Cluster
 from test_budget import ALICE, race, away_from_the_hour
 from test_pg_store import pg_hostmail
@@ -117,14 +117,20 @@ def load_through_an_outage(nodes, cluster):
     threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
     for t in threads:
         t.start()
+    def ok(r):
+        return r[3] == "data" and r[4] == 250
+
     try:
-        time.sleep(2)
+        wait_for(lambda: any(ok(r) for r in list(results)), 30, "mail accepted before the outage")
         down_at = time.time()
         cluster.stop()                   # pg_ctl stop -m fast, under load
-        time.sleep(3)
+        wait_for(lambda: any(r[0] > down_at and not ok(r) for r in list(results)), 30,
+                 "a refusal while PostgreSQL is down")
+        time.sleep(1)                    # deliberate: the outage lasts a while under load
         up_at = time.time()
         cluster.start()
-        time.sleep(3)
+        wait_for(lambda: all(any(r[1] is n and r[0] > up_at + 1 and ok(r) for r in list(results))
+                             for n in nodes), 60, "every node accepting again")
     finally:
         stop.set()
         for t in threads:
