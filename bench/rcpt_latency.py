@@ -30,10 +30,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import USER, Hostmail, make_cert  # noqa: E402
+from servers import USER, Hostmail, PgCluster, make_cert, pg_hostmail  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-PGCTL = os.path.join(ROOT, "tests", "pg", "pgctl.sh")
 
 
 class Client:
@@ -82,27 +81,13 @@ def pct(xs, p):
 
 
 def run_backend(backend, n, root, cert):
-    pgdir = None
+    pg = None
     try:
         hm_root = os.path.join(root, backend)
         os.makedirs(hm_root)
         if backend == "postgresql":
-            pgdir = subprocess.run(["bash", PGCTL, "create"], capture_output=True, text=True,
-                                   check=True).stdout.strip()
-            dsn = f"host={pgdir} port=5432 user=hmtest dbname=postgres"
-            if DURABLE:
-                for sql in ("ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_commit = on",
-                            "ALTER SYSTEM SET full_page_writes = on"):
-                    subprocess.run(["psql", "-X", "-q", "-d", dsn, "-c", sql], check=True, capture_output=True)
-                subprocess.run(["bash", PGCTL, "stop", pgdir], check=True, capture_output=True)
-                subprocess.run(["bash", PGCTL, "start", pgdir], check=True, capture_output=True)
-            extra = f"\n[store]\nbackend = postgresql\ndsn = {dsn}\n"
-            # Hostmail() runs hostmailctl at once: the schema comes first
-            with open(os.path.join(hm_root, "pre.ini"), "w") as f:
-                f.write(f"[server]\ndata_dir = {hm_root}/pre\n{extra}")
-            subprocess.run([os.path.join(BUILD, "hostmailctl"), "-c", os.path.join(hm_root, "pre.ini"),
-                            "db", "init"], check=True, capture_output=True)
-            hm = store_hostmail(extra)(hm_root, BUILD, cert)
+            pg = PgCluster(durable=DURABLE)
+            hm = pg_hostmail(hm_root, BUILD, cert, pg)
         else:
             hm = Hostmail(hm_root, BUILD, cert)
         hm.start()
@@ -115,20 +100,8 @@ def run_backend(backend, n, root, cert):
             hm.stop()
         return lookup, reserve
     finally:
-        if pgdir:
-            subprocess.run(["bash", PGCTL, "destroy", pgdir], capture_output=True)
-
-
-def store_hostmail(extra):
-    """The bench Hostmail with extra (a [store] section) in its
-    configuration from the start: its constructor runs hostmailctl."""
-    class StoreHostmail(Hostmail):
-        def write_config(self):
-            own = self.extra
-            self.extra = extra + own
-            super().write_config()
-            self.extra = own
-    return StoreHostmail
+        if pg:
+            pg.destroy()
 
 
 BUILD = os.environ.get("HOSTMAIL_BUILD", os.path.join(ROOT, "build"))

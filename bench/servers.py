@@ -296,6 +296,49 @@ timeout = 30m
         return self.proc is not None and listening(self.pop3_port)
 
 
+class PgCluster:
+    """A private PostgreSQL 15 cluster (tests/pg/pgctl.sh: a Unix socket in
+    its own directory, never a system cluster). durable: fsync,
+    synchronous_commit and full pages on, as a production database has
+    them (pgctl.sh's test clusters run without)."""
+    PGCTL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "pg", "pgctl.sh")
+
+    def __init__(self, durable=True):
+        self.dir = subprocess.run(["bash", self.PGCTL, "create"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        self.dsn = f"host={self.dir} port=5432 user=hmtest dbname=postgres"
+        if durable:
+            for sql in ("ALTER SYSTEM SET fsync = on", "ALTER SYSTEM SET synchronous_commit = on",
+                        "ALTER SYSTEM SET full_page_writes = on"):
+                subprocess.run(["psql", "-X", "-q", "-d", self.dsn, "-c", sql], check=True, capture_output=True)
+            subprocess.run(["bash", self.PGCTL, "stop", self.dir], check=True, capture_output=True)
+            subprocess.run(["bash", self.PGCTL, "start", self.dir], check=True, capture_output=True)
+
+    def destroy(self):
+        subprocess.run(["bash", self.PGCTL, "destroy", self.dir], capture_output=True)
+
+
+def pg_hostmail(root, build, cert, pg, **kw):
+    """A bench Hostmail whose store is the PostgreSQL cluster pg (schema
+    made first with hostmailctl db init: the constructor adds the account)."""
+    extra = f"\n[store]\nbackend = postgresql\ndsn = {pg.dsn}\n"
+    os.makedirs(root, exist_ok=True)
+    pre = os.path.join(root, "pre.ini")
+    with open(pre, "w") as f:
+        f.write(f"[server]\ndata_dir = {root}/pre\n{extra}")
+    subprocess.run([os.path.join(build, "hostmailctl"), "-c", pre, "db", "init"], check=True, capture_output=True)
+
+    class PgHostmail(Hostmail):
+        name = "hostmail-pg"
+
+        def write_config(self):
+            own = self.extra
+            self.extra = extra + own
+            super().write_config()
+            self.extra = own
+    return PgHostmail(root, build, cert, **kw)
+
+
 POSTFIX_SBIN = "/usr/lib/postfix/sbin"
 
 MASTER_CF = """\

@@ -27,7 +27,7 @@ void config_defaults(struct config *c)
 	c->recipients_per_day = 2000;
 	c->max_connections = 10000;
 	c->max_connections_per_ip = 50;
-	c->login_queue = 64;
+	c->login_queue = 256;
 	c->login_queue_per_ip = 4;
 	c->min_free_space = 64ULL << 20;
 	c->tls_handshake_timeout = 30;
