@@ -591,7 +591,12 @@ class Scripted:
                     c.shutdown(socket.SHUT_RDWR)        # hang up mid-transaction
                     return
                 elif verb == b"DATA" and self.stall_data:
-                    while f.readline():
+                    try:
+                        while f.readline():
+                            pass
+                    except OSError:
+                        # a client killed with our pipelined replies unread
+                        # resets the connection instead of closing it
                         pass
                     self.closed.append(n)
                     return
