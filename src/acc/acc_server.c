@@ -151,14 +151,20 @@ static void login_page_again(struct acc_req *r, int status, const char *error)
 	acc_page_login(r, status, token, error);
 }
 
-static void load_session(struct acc_req *r)
+/* -1 when the store cannot say whether the cookie's session exists: the
+ * customer gets an error page and keeps the cookie, rather than being sent
+ * to the login form as if logged out. */
+static int load_session(struct acc_req *r)
 {
 	char sid[ACC_TOKEN_LEN + 1];
 	struct store_acc_session s;
+	int rc;
 
-	if (acc_cookie_get(r->cookie, COOKIE_SESSION, sid, sizeof sid) < 0 ||
-	    store_acc_session_find(r->store, sid, r->now, ACC_SESSION_IDLE, ACC_SESSION_LIFETIME, &s) != 0)
-		return;
+	if (acc_cookie_get(r->cookie, COOKIE_SESSION, sid, sizeof sid) < 0)
+		return 0;
+	rc = store_acc_session_find(r->store, sid, r->now, ACC_SESSION_IDLE, ACC_SESSION_LIFETIME, &s);
+	if (rc != 0)
+		return rc == STORE_ENOTFOUND ? 0 : -1;
 	r->logged_in = 1;
 	snprintf(r->sid, sizeof r->sid, "%s", s.id);
 	snprintf(r->csrf, sizeof r->csrf, "%s", s.csrf);
@@ -166,6 +172,7 @@ static void load_session(struct acc_req *r)
 	if (r->method == ACC_GET && s.flash[0] &&
 	    store_acc_session_take_flash(r->store, sid, r->flash, sizeof r->flash, &r->flash_error) != 0)
 		r->flash[0] = '\0';
+	return 0;
 }
 
 /* A login's verdict: a new session (a new id at every login, so a planted
@@ -319,8 +326,10 @@ static void job_work(void *arg)
 {
 	struct acc_req *r = arg;
 
-	load_session(r);
-	if (!r->route && r->path_known)
+	if (load_session(r) < 0)
+		acc_page_message(r, 503, "Temporarily unavailable",
+		                 "The account database cannot be reached. Please try again in a minute.");
+	else if (!r->route && r->path_known)
 		acc_page_message(r, 405, "Not allowed", "That page does not take this kind of request.");
 	else if (!r->route)
 		acc_page_message(r, 404, "Not found", "There is no such page.");

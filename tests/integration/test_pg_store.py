@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from acc_client import AccClient
 from conftest import Hostmail, setup_demo
 from pg import Cluster, store_config
 from test_pop3 import POP3From
@@ -150,8 +151,17 @@ def test_postgresql_stopped_and_started(tmp_path):
         cluster.destroy()
 
 
+def login_page_cookies(page):
+    return {sc.partition("=")[0]: sc.partition("=")[2].split(";", 1)[0] for sc in page.set_cookies()}
+
+
 def outage(hm, cluster):
     assert smtp_auth_reply(hm)[0] == 235
+    hm.ctl("account", "passwd", "acme", input="acme-acc-password\n")
+    owner = AccClient(hm)
+    assert owner.login("acme", "acme-acc-password").status == 303
+    assert owner.get("/overview").status == 200
+    login_page = AccClient(hm).get("/login")
     # a transaction whose recipient was accepted before PostgreSQL stops
     pending = smtp(hm)
     assert pending.mail("x@example.org")[0] == 250
@@ -170,6 +180,13 @@ def outage(hm, cluster):
     with pytest.raises(Exception, match=r"-ERR \[SYS/TEMP\]"):
         p.pass_(ALICE_PW)
     p.close()
+    # the ACC says so on a page of its own, to a customer logged in and to one logging in
+    page = owner.get("/overview")
+    assert page.status == 503 and "Temporarily unavailable" in page.text, page
+    guest = AccClient(hm)
+    guest.cookies = {k: v for k, v in login_page_cookies(login_page).items()}
+    page = guest.post("/login", {"csrf": login_page.csrf(), "account": "acme", "password": "acme-acc-password"})
+    assert page.status == 503 and "Temporarily unavailable" in page.text, page
     assert time.time() - t0 < 10        # every answer came promptly
     # the message accepted at RCPT is still taken (250 means on disk), its
     # delivery waits for the store
@@ -186,6 +203,7 @@ def outage(hm, cluster):
     reply, p = pop_login(hm)
     assert reply.startswith(b"+OK")
     p.quit()
+    assert owner.get("/overview").status == 200       # the session outlived the outage
     got = hm.wait_messages(ALICE, 1, timeout=30)
     assert len(got) == 1 and b"during the outage" in got[0]
     assert "4.3.0 account store unavailable" in hm.logtext()
