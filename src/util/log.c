@@ -69,7 +69,8 @@ static uint64_t hash_add(uint64_t h, const void *p, size_t n)
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-	return hash_add(h, s, strlen(s) + 1);
+	h = hash_add(h, s, strlen(s) + 1);
+	return h ? h : 1;
 }
 
 #define HASH_INIT 0xcbf29ce484222325ULL
@@ -120,11 +121,21 @@ static void retire(struct entry *e, int64_t now, int kind)
 	memset(e, 0, sizeof *e);
 }
 
+/* The oldest live entry's start (INT64_MAX: none), so that a line logged
+ * while no window can have ended does not walk the tables. Only ever too
+ * early (an evicted entry), which costs one walk. */
+static int64_t oldest_start = INT64_MAX;
+
 static void retire_expired(struct entry *t, size_t n, int64_t now, int kind)
 {
-	for (size_t i = 0; i < n; i++)
-		if (t[i].h && now - t[i].start >= (int64_t)LOG_WINDOW_S * 1000)
+	for (size_t i = 0; i < n; i++) {
+		if (!t[i].h)
+			continue;
+		if (now - t[i].start >= (int64_t)LOG_WINDOW_S * 1000)
 			retire(&t[i], now, kind);
+		else if (t[i].start < oldest_start)
+			oldest_start = t[i].start;
+	}
 }
 
 /* The live entry of hash h, or a fresh one (the oldest evicted if full). */
@@ -148,6 +159,8 @@ static struct entry *lookup(struct entry *t, size_t n, uint64_t h, int64_t now, 
 	}
 	free_e->h = h;
 	free_e->start = now;
+	if (now < oldest_start)
+		oldest_start = now;
 	*fresh = 1;
 	return free_e;
 }
@@ -227,6 +240,17 @@ static int repeated(const char *level, const char *text, int64_t now)
 	return 0;
 }
 
+/* Every window that has ended is summed up. Holds log_mu. */
+static void retire_all(int64_t now)
+{
+	if (oldest_start == INT64_MAX || now - oldest_start < (int64_t)LOG_WINDOW_S * 1000)
+		return;
+	oldest_start = INT64_MAX;
+	retire_expired(repeats, NREPEAT, now, 0);
+	retire_expired(keys, NKEY, now, 1);
+	retire_expired(fmts, NFMT, now, 2);
+}
+
 static void log_v(const char *level, const char *key, const char *fmt, va_list ap)
 {
 	char text[2048];
@@ -235,9 +259,7 @@ static void log_v(const char *level, const char *key, const char *fmt, va_list a
 	vsnprintf(text, sizeof text, fmt, ap);
 	pthread_mutex_lock(&log_mu);
 	now = clock_now();
-	retire_expired(repeats, NREPEAT, now, 0);
-	retire_expired(keys, NKEY, now, 1);
-	retire_expired(fmts, NFMT, now, 2);
+	retire_all(now);
 	if (key ? !key_limited(level, key, fmt, text, now)
 	        : !(level == warning && repeated(level, text, now)))
 		emit(level, text);
@@ -250,9 +272,7 @@ void log_tick(void)
 
 	pthread_mutex_lock(&log_mu);
 	now = clock_now();
-	retire_expired(repeats, NREPEAT, now, 0);
-	retire_expired(keys, NKEY, now, 1);
-	retire_expired(fmts, NFMT, now, 2);
+	retire_all(now);
 	pthread_mutex_unlock(&log_mu);
 }
 
@@ -262,6 +282,7 @@ void log_set_test_hooks(void (*sink)(const char *line), long long (*clock_ms)(vo
 	log_sink = sink;
 	log_clock = clock_ms;
 	memset(repeats, 0, sizeof repeats);
+	oldest_start = INT64_MAX;
 	memset(keys, 0, sizeof keys);
 	memset(fmts, 0, sizeof fmts);
 	pthread_mutex_unlock(&log_mu);
