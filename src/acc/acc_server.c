@@ -463,9 +463,14 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 		return;
 	if (r->throttled)
 		throttle_end(srv->auth_throttle, r->ip, time(NULL), 0);
-	log_warn_key(r->ip, "acc: ip=%s request refused: too many password checks waiting", r->ip);
-	snprintf(r->retry_after, sizeof r->retry_after, "%d", ACC_BUSY_RETRY_AFTER);
-	acc_page_message(r, 503, "Temporarily unavailable", "Too many requests are waiting. Please try again in a moment.");
+	if (r->route && (r->route->flags & R_HASH) && !r->answered) {
+		log_warn_key(r->ip, "acc: ip=%s request refused: too many password checks waiting", r->ip);
+		snprintf(r->retry_after, sizeof r->retry_after, "%d", ACC_BUSY_RETRY_AFTER);
+		acc_page_message(r, 503, "Temporarily unavailable",
+		                 "Too many requests are waiting. Please try again in a moment.");
+	} else {
+		acc_page_message(r, 503, "Temporarily unavailable", "Please try again in a minute.");
+	}
 	send_answer(r);
 	req_free(r);
 }

@@ -82,6 +82,7 @@ void login_start(struct conn *c, void *st, struct server *srv, const struct logi
 		p->refused(st, 0);
 		return;
 	}
+	l->res = AUTH_TEMPFAIL;           /* until the check has run: never a login by default */
 	l->size = sizeof *l + data_size;
 	l->data = l + 1;
 	l->srv = srv;

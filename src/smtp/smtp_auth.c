@@ -27,7 +27,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define AUTH_FAIL_DELAY_MS 1000   /* before a 535 */
 
 void cmd_starttls(struct smtp_session *s, const char *arg)
 {
@@ -246,7 +245,8 @@ void cmd_auth(struct smtp_session *s, const char *arg)
 		return;
 	}
 	if ((wait = throttle_blocked(s->srv->auth_throttle, s->ip, time(NULL))) > 0) {
-		log_warn("smtp[%llu] ip=%s: AUTH refused: too many failures (blocked %ds more)", s->id, s->ip, wait);
+		log_warn_key(s->ip, "smtp[%llu] ip=%s: AUTH refused: too many failures (blocked %ds more)", s->id,
+		             s->ip, wait);
 		session_reply(s, 454, "4.7.0", "Too many failed authentication attempts, try again in %d seconds", wait);
 		return;
 	}
