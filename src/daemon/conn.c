@@ -585,18 +585,29 @@ static void job_done(void *p)
 		resume(c);
 }
 
-int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
-             void (*done)(void *st, void *arg), void *arg)
+/* A job for c, or NULL: one of its jobs runs already, or no memory. */
+static struct conn_job *job_new(struct conn *c, void (*work)(void *arg),
+                                void (*done)(void *st, void *arg), void *arg)
 {
 	struct conn_job *j;
-	int rc;
 
 	if (c->busy || !(j = malloc(sizeof *j)))
-		return -1;
+		return NULL;
 	j->c = c;
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
+	return j;
+}
+
+int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
+             void (*done)(void *st, void *arg), void *arg)
+{
+	struct conn_job *j = job_new(c, work, done, arg);
+	int rc;
+
+	if (!j)
+		return -1;
 	rc = urgent ? workers_submit_urgent(pool, job_work, job_done, j)
 	            : workers_submit(pool, job_work, job_done, j);
 	if (rc < 0) {
@@ -610,14 +621,10 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
 {
-	struct conn_job *j;
+	struct conn_job *j = q ? job_new(c, work, done, arg) : NULL;
 
-	if (c->busy || !q || !(j = malloc(sizeof *j)))
+	if (!j)
 		return -1;
-	j->c = c;
-	j->work = work;
-	j->done = done;
-	j->arg = arg;
 	c->busy = 1;                     /* before: the queue may run it at once */
 	if (login_queue_submit(q, svc, c->ip, c->cfg->login_queue, c->cfg->login_queue_per_ip,
 	                       job_work, job_done, j) < 0) {
