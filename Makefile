@@ -2,7 +2,7 @@
 # `make run` and `make test` first install missing Debian packages.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares
+PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares opendkim
 CFLAGS  ?= -O2 -g
 XCFLAGS  = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -pthread -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
