@@ -49,6 +49,9 @@ static const char usage_text[] =
 	"                           (Maildirs stay on disk)\n"
 	"  domain add ACCOUNT DOMAIN | domain remove DOMAIN\n"
 	"  domain list [ACCOUNT]    DOMAIN ACCOUNT, one per line\n"
+	"  domain dkim DOMAIN [--rotate | --activate SELECTOR]\n"
+	"                           DKIM selectors and state; rotate keys (docs/dkim.md)\n"
+	"  domain dns DOMAIN        the DNS records to publish, zone-file syntax\n"
 	"  mailbox add ADDRESS      password on standard input (one line); makes the Maildir\n"
 	"  mailbox passwd ADDRESS   new password on standard input (one line)\n"
 	"  mailbox remove ADDRESS   the Maildir stays on disk\n"
@@ -373,7 +376,9 @@ static int domain_add(struct ctl *c, int argc, char **argv)
 	(void)argc;
 	if (!store(c))
 		return 1;
-	return store_domain_add(c->st, argv[0], argv[1], err, sizeof err) ? fail("%s", err) : 0;
+	if (store_domain_add(c->st, argv[0], argv[1], err, sizeof err))
+		return fail("%s", err);
+	return ctl_dkim_first_keys(c, argv[1]);
 }
 
 static int domain_remove(struct ctl *c, int argc, char **argv)
@@ -519,6 +524,8 @@ static const struct verb verbs[] = {
 	{ "domain", "add", 2, 2, domain_add },
 	{ "domain", "remove", 1, 1, domain_remove },
 	{ "domain", "list", 0, 1, domain_list },
+	{ "domain", "dkim", 1, -1, ctl_domain_dkim },
+	{ "domain", "dns", 1, 1, ctl_domain_dns },
 	{ "mailbox", "add", 1, 1, mailbox_add },
 	{ "mailbox", "passwd", 1, 1, mailbox_passwd },
 	{ "mailbox", "remove", 1, 1, mailbox_remove },
