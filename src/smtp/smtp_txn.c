@@ -87,9 +87,8 @@ static int open_spool(struct smtp_session *s)
 	buf_init(&tx->hdr, SMTP_HDR_MAX);
 	buf_init(&tx->wbuf, 0);
 	eol_norm_init(&tx->eol);
-	/* relaying transactions get the From: check, authorized ones the
-	 * From: domain to sign for */
-	tx->hdr_done = !tx->relay && !s->auth;
+	/* relaying transactions get the From: check and the DKIM signature */
+	tx->hdr_done = !tx->relay;
 	spool_received(s);
 	return 0;
 }
@@ -337,8 +336,10 @@ static int refuse_message(struct smtp_session *s)
 	return tx->relay && from_not_owned(s);
 }
 
-/* The domain an authorized client's message is signed as: its From:
- * domain (the first, if several) when the account owns it; else "". */
+/* The domain a message is signed as: its From: domain (the first, if
+ * several) when the transaction is the account's own (tx->relay: AUTH or
+ * a POP-before-SMTP grant used with the account's sender; not other
+ * senders behind a granted IP) and the account owns it; else "". */
 static void dkim_domain_of(struct smtp_session *s, char *out, size_t outlen)
 {
 	struct smtp_tx *tx = s->tx;
@@ -347,7 +348,7 @@ static void dkim_domain_of(struct smtp_session *s, char *out, size_t outlen)
 	int n;
 
 	out[0] = '\0';
-	if (!s->cfg->dkim_sign || !s->auth || tx->hdr_overflow)
+	if (!s->cfg->dkim_sign || !tx->relay || tx->hdr_overflow)
 		return;
 	n = header_from_domains(tx->hdr.data ? tx->hdr.data : "", tx->hdr.len, doms, HDR_FROM_MAX);
 	session_policy_client(s, &cl);

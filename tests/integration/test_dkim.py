@@ -19,6 +19,7 @@ import pytest
 from conftest import Hostmail, setup_demo, sqlite_only, wait_for
 from postfix_mx import needs_postfix, postfix_module
 from test_outbound import DNS, DNSMASQ
+from test_pop3 import pop_login
 
 dkim = pytest.importorskip("dkim", reason="python3-dkim not installed (scripts/deps.sh)")
 
@@ -88,10 +89,15 @@ def verify_all(msg, recs):
     return out
 
 
-def submit(h, sender_from, rcpt, subject, body="Hello.\r\n"):
-    data = (f"From: Alice <{sender_from}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
+def message(sender_from, rcpt, subject, body="Hello.\r\n"):
+    return (f"From: Alice <{sender_from}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
             f"Date: Sat, 05 Dec 2026 08:00:00 +0000\r\nMessage-ID: <{uuid.uuid4()}@acme.test>\r\n"
             f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n{body}").encode()
+
+
+def submit(h, sender_from, rcpt, subject, body="Hello.\r\n"):
+    """On 587: STARTTLS, AUTH as alice, the message."""
+    data = message(sender_from, rcpt, subject, body)
     c = ssl.create_default_context(cafile=h.pki["ca"])
     with smtplib.SMTP("127.0.0.1", h.submission_port, local_hostname="client.test", timeout=15) as s:
         s.starttls(context=c)
@@ -202,6 +208,23 @@ def test_signed_only_what_the_account_sends_from_its_own_domain(world):
     msg = mailbox_message(h, "bob@acme.test", subj3.encode())
     res = verify_all(msg, published(h, "acme.test"))
     assert len(res) == 2 and all(ok for *_, ok in res), res
+
+
+def test_pop_before_smtp_mail_is_signed_too(world):
+    h, mx = world["h"], world["mx"]
+    src = "127.0.0.5"       # the grant is this address's alone
+    pop_login(h, source=src).quit()
+    subj = subject()
+    with smtplib.SMTP("127.0.0.1", h.smtp_port, source_address=(src, 0), timeout=15) as s:
+        s.sendmail(ALICE, ["someone@remote.test"], message(ALICE, "someone@remote.test", subj))
+    res = verify_all(mx.wait_message("remote.test", subj.encode()), published(h, "acme.test"))
+    assert len(res) == 2 and all(ok for *_, ok in res), res
+    # another sender behind the granted address, to a hosted mailbox, with a
+    # From: in acme.test: ordinary MX traffic, not the account's: unsigned
+    subj = subject()
+    with smtplib.SMTP("127.0.0.1", h.smtp_port, source_address=(src, 0), timeout=15) as s:
+        s.sendmail("x@remote.test", ["bob@acme.test"], message(ALICE, "bob@acme.test", subj))
+    assert b"DKIM-Signature" not in mailbox_message(h, "bob@acme.test", subj.encode())
 
 
 def test_dns_records_in_zone_syntax(world):
