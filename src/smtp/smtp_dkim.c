@@ -31,10 +31,12 @@ static int take_active(const struct dkim_key *k, void *arg)
 	return 0;
 }
 
-/* Feed the spooled message to s. 0 or -1 (err). */
+/* Feed the spooled message to s. A message whose last line has no CRLF
+ * (BDAT allows it; libopendkim refuses it) gets one, in the spool too:
+ * sending it with DATA would add it anyway. 0 or -1 (err). */
 static int feed_spool(struct dkim_signer *s, struct spool *sp, char *err, size_t errlen)
 {
-	char b[65536];
+	char b[65536], last[2] = { 0, 0 };
 	uint64_t left = spool_size(sp);
 	int fd = spool_open_read(sp), rc = 0;
 
@@ -51,10 +53,18 @@ static int feed_spool(struct dkim_signer *s, struct spool *sp, char *err, size_t
 			snprintf(err, errlen, "libopendkim refused the message");
 			rc = -1;
 		} else {
+			last[0] = n > 1 ? b[n - 2] : last[1];
+			last[1] = b[n - 1];
 			left -= (uint64_t)n;
 		}
 	}
 	close(fd);
+	if (rc == 0 && (last[0] != '\r' || last[1] != '\n')) {
+		if (spool_write(sp, "\r\n", 2) < 0 || dkim_signer_feed(s, "\r\n", 2) < 0) {
+			snprintf(err, errlen, "cannot end the message with CRLF: %s", strerror(errno));
+			rc = -1;
+		}
+	}
 	return rc;
 }
 

@@ -11,6 +11,7 @@ sending hostmaild serve the whole module (per xdist worker)."""
 import os
 import re
 import smtplib
+import socket
 import ssl
 import uuid
 
@@ -225,6 +226,43 @@ def test_pop_before_smtp_mail_is_signed_too(world):
     with smtplib.SMTP("127.0.0.1", h.smtp_port, source_address=(src, 0), timeout=15) as s:
         s.sendmail("x@remote.test", ["bob@acme.test"], message(ALICE, "bob@acme.test", subj))
     assert b"DKIM-Signature" not in mailbox_message(h, "bob@acme.test", subj.encode())
+
+
+def bdat_from(h, src, mail_from, rcpt, data):
+    """One message in a single BDAT LAST chunk, on port 25 from address src."""
+    s = socket.create_connection(("127.0.0.1", h.smtp_port), 15, source_address=(src, 0))
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if line[3:4] != b"-":
+                return int(line[:3])
+    try:
+        assert reply() == 220
+        for cmd in ("EHLO client.test", f"MAIL FROM:<{mail_from}>", f"RCPT TO:<{rcpt}>"):
+            s.sendall(cmd.encode() + b"\r\n")
+            assert reply() == 250, cmd
+        s.sendall(b"BDAT %d LAST\r\n" % len(data) + data)
+        assert reply() == 250
+        s.sendall(b"QUIT\r\n")
+        reply()
+    finally:
+        f.close()
+        s.close()
+
+
+def test_bdat_message_without_final_crlf_is_signed_and_verifies(world):
+    h, mx = world["h"], world["mx"]
+    src = "127.0.0.6"
+    pop_login(h, source=src).quit()
+    subj = subject()
+    data = (f"From: Alice <{ALICE}>\r\nTo: <someone@remote.test>\r\nSubject: {subj}\r\n\r\n"
+            "the last line has no line end").encode()
+    bdat_from(h, src, ALICE, "someone@remote.test", data)
+    msg = mx.wait_message("remote.test", subj.encode())
+    res = verify_all(msg, published(h, "acme.test"))
+    assert len(res) == 2 and all(ok for *_, ok in res), res
 
 
 def test_dns_records_in_zone_syntax(world):
