@@ -112,7 +112,7 @@ static void begin(struct acc_req *r, int status, const char *title)
 		esc(r, r->account);
 		out(r, "</span><nav><a href=\"/overview\">Overview</a><a href=\"/mail\">E-Mail Management</a>"
 		       "<a href=\"/relay\">POP-before-SMTP</a><a href=\"/budget\">Recipient budget</a>"
-		       "<a href=\"/account\">Account</a>"
+		       "<a href=\"/account\">Account</a><a href=\"/dns\">DNS records</a>"
 		       "<form method=\"post\" action=\"/logout\">");
 		csrf_field(r);
 		out(r, "<button type=\"submit\">Log out</button></form></nav>");
@@ -400,5 +400,15 @@ void acc_page_account(struct acc_req *r)
 	       "required maxlength=\"%d\">", ACC_PASSWORD_MAX);
 	password_inputs(r, "acct");
 	out(r, "<button type=\"submit\">Change the password</button></form></section>");
+	end(r);
+}
+
+void acc_page_begin(struct acc_req *r, int status, const char *title)
+{
+	begin(r, status, title);
+}
+
+void acc_page_end(struct acc_req *r)
+{
 	end(r);
 }

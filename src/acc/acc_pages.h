@@ -24,5 +24,9 @@ void acc_page_remove_confirm(struct acc_req *r);
 void acc_page_relay(struct acc_req *r);
 void acc_page_budget(struct acc_req *r);
 void acc_page_account(struct acc_req *r);
+/* The frame of a page (head, navigation, flash) and its end, for pages
+ * rendered in their own files (acc_dns.c). */
+void acc_page_begin(struct acc_req *r, int status, const char *title);
+void acc_page_end(struct acc_req *r);
 
 #endif
