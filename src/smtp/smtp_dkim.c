@@ -2,8 +2,8 @@
  * smtp_dkim: sign a spooled message (smtp_dkim.h). The keys come from
  * the store at each message (a rotation or an activation on any node of
  * a fleet counts at once); the message is read back from the spool file
- * in 64 KiB pieces, never whole in memory; the private keys are wiped
- * from our memory as soon as libopendkim has its copies.
+ * in 64 KiB pieces, never whole in memory; the private keys' PEM is
+ * wiped from our memory as soon as the signer has parsed them.
  */
 #include "smtp/smtp_dkim.h"
 #include "dkim/dkim_sign.h"
@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct active {
@@ -32,8 +33,8 @@ static int take_active(const struct dkim_key *k, void *arg)
 }
 
 /* Feed the spooled message to s. A message whose last line has no CRLF
- * (BDAT allows it; libopendkim refuses it) gets one, in the spool too:
- * sending it with DATA would add it anyway. 0 or -1 (err). */
+ * (BDAT allows it) gets one, in the spool too, so that what is sent is
+ * what was signed: sending it with DATA would add it anyway. 0 or -1 (err). */
 static int feed_spool(struct dkim_signer *s, struct spool *sp, char *err, size_t errlen)
 {
 	char b[65536], last[2] = { 0, 0 };
@@ -50,7 +51,7 @@ static int feed_spool(struct dkim_signer *s, struct spool *sp, char *err, size_t
 			snprintf(err, errlen, "cannot read the queue file: %s", n ? strerror(errno) : "short");
 			rc = -1;
 		} else if (dkim_signer_feed(s, b, (size_t)n) < 0) {
-			snprintf(err, errlen, "libopendkim refused the message");
+			snprintf(err, errlen, "header section over %d bytes", DKIM_SIGN_HEADER_MAX);
 			rc = -1;
 		} else {
 			last[0] = n > 1 ? b[n - 2] : last[1];
@@ -70,11 +71,11 @@ static int feed_spool(struct dkim_signer *s, struct spool *sp, char *err, size_t
 
 static int sign(struct spool *sp, const char *domain, struct active *a, char *err, size_t errlen)
 {
-	struct dkim_signer *s = dkim_signer_new(spool_id(sp), domain, a->k, a->n, err, errlen);
+	struct dkim_signer *s = dkim_signer_new(domain, a->k, a->n, (int64_t)time(NULL), err, errlen);
 	struct buf hdr;
 	int rc = -1;
 
-	OPENSSL_cleanse(a, sizeof *a);   /* the signer has its copies */
+	OPENSSL_cleanse(a, sizeof *a);   /* the signer has parsed them */
 	if (!s)
 		return -1;
 	buf_init(&hdr, 0);

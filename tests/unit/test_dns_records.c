@@ -1,18 +1,13 @@
 /* Unit tests for policy/dns_records.c: the records a domain publishes,
  * their zone-file lines (TXT split into 255-byte strings), and the check
- * of what DNS answered; and for dkim/dkim_sign.c, the shape of the two
- * signatures it makes (their verification is test_dkim.py's, with an
- * independent verifier). */
+ * of what DNS answered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
-#include "dkim/dkim_keys.h"
-#include "dkim/dkim_sign.h"
 #include "policy/dns_records.h"
 
 static struct dkim_key keys[3];
@@ -114,49 +109,12 @@ static void test_check(void **state)
 	assert_string_equal(dns_check_name(DNS_CHECK_MISSING), "missing");
 }
 
-static void test_sign_shape(void **state)
-{
-	static const char msg[] = "Received: from x\r\nFrom: A <a@acme.test>\r\nTo: b@remote.test\r\n"
-	                          "Subject: hi\r\n\r\nbody\r\n";
-	struct dkim_key k[2];
-	struct dkim_signer *s;
-	struct buf out;
-	char err[256];
-	const char *second;
-
-	(void)state;
-	assert_int_equal(dkim_keys_generate(1, DKIM_ACTIVE, k, err, sizeof err), 0);
-	s = dkim_signer_new("T1", "acme.test", k, 2, err, sizeof err);
-	OPENSSL_cleanse(k, sizeof k);
-	assert_non_null(s);
-	buf_init(&out, 0);
-	/* fed in pieces that split lines */
-	assert_int_equal(dkim_signer_feed(s, msg, 10), 0);
-	assert_int_equal(dkim_signer_feed(s, msg + 10, sizeof msg - 1 - 10), 0);
-	assert_int_equal(dkim_signer_finish(s, &out, err, sizeof err), 0);
-	dkim_signer_free(s);
-	assert_true(!strncmp(out.data, "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=acme.test;",
-	                     strlen("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=acme.test;")));
-	second = strstr(out.data + 1, "\r\nDKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;");
-	assert_non_null(second);
-	assert_non_null(strstr(out.data, "s=hm1-rsa;"));
-	assert_non_null(strstr(second, "s=hm1-ed25519;"));
-	assert_non_null(strstr(out.data, "h=From:To:Subject:From;"));   /* From oversigned, no Received */
-	for (size_t i = 0; i < out.len; i++)    /* every LF is part of a CRLF */
-		if (out.data[i] == '\n')
-			assert_true(i > 0 && out.data[i - 1] == '\r');
-	assert_true(out.len > 2 && !strcmp(out.data + out.len - 2, "\r\n"));
-	buf_free(&out);
-	assert_null(dkim_signer_new("T2", "acme.test", k, 0, err, sizeof err));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_zone_lines),
 		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_sign_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
