@@ -90,13 +90,14 @@ static void run(ares_channel ch, int *left, long long deadline)
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 		struct timeval tv, *tvp;
 		long long wait = deadline - ms_now();
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), np = 0;
+		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		int np = 0;
 
 		if (wait <= 0)
 			return;
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-			           (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0);
+			/* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into bit 31 */
+			short ev = (bits & (1u << i) ? POLLIN : 0) | (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0);
 			if (ev) {
 				pfd[np].fd = socks[i];
 				pfd[np].events = ev;

@@ -1,10 +1,10 @@
 /*
  * dkim_keys: making a domain's DKIM keys with OpenSSL: one generation is
  * an RSA-2048 key (selector hmN-rsa) and an Ed25519 key (hmN-ed25519,
- * RFC 8463), private keys as PKCS#8 PEM (what dkim_sign.c and other DKIM
- * signers read), public
- * keys as the p= value of the DNS record (RSA: base64 of the
- * SubjectPublicKeyInfo; Ed25519: base64 of the raw 32 bytes). No I/O.
+ * RFC 8463), private keys as PKCS#8 PEM (what dkim_sign.c, like other
+ * DKIM signers, reads), public keys as the p= value of the DNS record
+ * (RSA: base64 of the SubjectPublicKeyInfo; Ed25519: base64 of the raw
+ * 32 bytes). No I/O.
  */
 #ifndef HM_DKIM_KEYS_H
 #define HM_DKIM_KEYS_H
