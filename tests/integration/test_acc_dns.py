@@ -37,6 +37,7 @@ def world(tmp_path):
     h.ctl("account", "add", "other")
     h.ctl("domain", "add", "other", "other.test")
     h.ctl("account", "passwd", "acme", input=ACME_PW + "\n")
+    h.ctl("domain", "dkim", "acme.test")    # setup_demo adds it --no-dkim
     z = zone(h, "acme.test")
     rsa = next(v for (n, t), v in z.items() if n.endswith("-rsa._domainkey.acme.test"))
     ed = next(n for (n, t) in z if n.endswith("-ed25519._domainkey.acme.test"))

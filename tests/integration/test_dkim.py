@@ -46,7 +46,9 @@ retry_schedule = 1s, 2s
 dns_servers = 127.0.0.1:{dns.port}
 mx_port = {mx.port}
 """)
-    setup_demo(h)          # domain add: acme.test gets its first keys
+    setup_demo(h)          # acme.test without keys (domain add --no-dkim) ...
+    out = h.ctl("domain", "dkim", "acme.test").stdout  # ... gets them here, as an existing domain would
+    assert re.search(r"^selector: hm1-ed25519 ed25519-sha256 active", out, re.M), out
     h.start()
     try:
         yield {"mx": mx, "h": h}
@@ -283,13 +285,16 @@ def test_dns_records_in_zone_syntax(world):
 
 def test_existing_domain_gets_keys_on_first_dkim_call(hm):
     hm.ctl("account", "add", "old")
-    hm.ctl("domain", "add", "old", "old.test")
-    # a domain from before DKIM: no keys in the store
-    hm.sql("DELETE FROM dkim_keys")
+    hm.ctl("domain", "add", "old", "old.test", "--no-dkim")     # as a domain from before DKIM
+    assert hm.sql("SELECT count(*) FROM dkim_keys") == [(0,)]
     assert "DKIM" not in hm.ctl("domain", "dns", "old.test").stdout
     out = hm.ctl("domain", "dkim", "old.test").stdout
     assert re.search(r"^selector: hm1-rsa rsa-sha256 active", out, re.M)
     assert "hm1-ed25519._domainkey.old.test." in hm.ctl("domain", "dns", "old.test").stdout
+    # domain add makes them at once
+    hm.ctl("domain", "add", "old", "new.test")
+    assert hm.sql("SELECT count(*) FROM dkim_keys k JOIN domains d ON d.id = k.domain_id"
+                  " WHERE d.name = 'new.test' AND k.state = 'active'") == [(2,)]
 
 
 @sqlite_only()
@@ -298,3 +303,17 @@ def test_private_keys_only_for_the_daemons_user(hm):
     hm.ctl("domain", "add", "old", "old.test")
     assert os.stat(os.path.join(hm.data_dir, "hostmail.db")).st_mode & 0o077 == 0
     assert hm.sql("SELECT count(*) FROM dkim_keys WHERE private_key LIKE '-----BEGIN PRIVATE KEY-----%'") == [(2,)]
+
+
+def test_sign_no_queues_unsigned(tmp_path):
+    h = Hostmail(tmp_path, extra="\n[dkim]\nsign = no\n")
+    setup_demo(h)
+    h.ctl("domain", "dkim", "acme.test")                 # keys exist, signing is off
+    h.start()
+    try:
+        subj = subject()
+        submit(h, ALICE, "bob@acme.test", subj)
+        assert b"DKIM-Signature" not in mailbox_message(h, "bob@acme.test", subj.encode())
+        assert "dkim signed" not in h.logtext()
+    finally:
+        h.stop()
