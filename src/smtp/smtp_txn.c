@@ -87,8 +87,7 @@ static int open_spool(struct smtp_session *s)
 	buf_init(&tx->hdr, SMTP_HDR_MAX);
 	buf_init(&tx->wbuf, 0);
 	eol_norm_init(&tx->eol);
-	/* relaying transactions get the From: check and the DKIM signature */
-	tx->hdr_done = !tx->relay;
+	tx->hdr_done = !tx->relay; /* only relaying transactions get the From: check */
 	spool_received(s);
 	return 0;
 }
