@@ -273,6 +273,8 @@ static void commit_done(void *st, void *p)
 
 	if (c->dkim_rc == SMTP_DKIM_SIGNED)
 		log_info("%s: dkim signed d=%s s=%s", c->env.id, c->dkim_domain, c->dkim_info);
+	else if (c->dkim_rc == SMTP_DKIM_NOKEY)   /* a domain without keys: by choice, or not yet */
+		log_info("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	else if (c->dkim_domain[0])
 		log_warn("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	if (c->ok) {
