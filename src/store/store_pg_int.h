@@ -26,7 +26,7 @@ struct pg_stmt {
 	int read_only;        /* may run again on a new connection if the first broke */
 };
 
-#define PG_MAX_STMTS 64
+#define PG_MAX_STMTS 128   /* about 61 statements exist (schema 3); a connection prepares those it runs */
 
 struct pg_conn {
 	PGconn *c;                                   /* NULL: not connected */
