@@ -10,11 +10,15 @@
 #include "dkim/dkim_records.h"
 #include "store/store_valid.h"
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHECK_TIMEOUT_MS 2000
+/* A check holds its worker until DNS answers (2.5 s at worst); the pool
+ * also commits SMTP messages, so only this many run at once */
+#define CHECKS_AT_ONCE 2
 
 static void out(struct acc_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out(struct acc_req *r, const char *fmt, ...)
@@ -190,5 +194,11 @@ void acc_work_dns_check(struct acc_req *r)
 		unavailable(r);
 		return;
 	}
-	check_page(r, d, rec, n);
+	if (atomic_fetch_add(&r->acc->dns_checks, 1) >= CHECKS_AT_ONCE) {
+		snprintf(r->retry_after, sizeof r->retry_after, "%d", ACC_BUSY_RETRY_AFTER);
+		acc_page_message(r, 503, "Busy", "Other DNS checks are running. Please try again in a few seconds.");
+	} else {
+		check_page(r, d, rec, n);
+	}
+	atomic_fetch_sub(&r->acc->dns_checks, 1);
 }

@@ -35,6 +35,7 @@ struct acc {
 	char csp[320];                      /* Content-Security-Policy value */
 	struct event *purge;                /* expired sessions leave the store */
 	int purging;
+	_Atomic int dns_checks;             /* DNS checks holding a worker now (acc_dns.c) */
 };
 
 /* Sessions (kept in the store: store/store_acc_session.h) */
