@@ -29,6 +29,9 @@ void config_defaults(struct config *c)
 	c->max_connections_per_ip = 50;
 	c->login_queue = 256;
 	c->login_queue_per_ip = 4;
+	c->auth_cache_ttl = 3600;
+	c->auth_negative_ttl = 300;
+	c->auth_cache_size = 100000;
 	c->min_free_space = 64ULL << 20;
 	c->tls_handshake_timeout = 30;
 	c->smtp_timeout = 300;
@@ -267,6 +270,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("limits", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->max_connections_per_ip);
 	else if (KEY("limits", "login_queue")) r = parse_int(v, 1, 100000, &c->login_queue);
 	else if (KEY("limits", "login_queue_per_ip")) r = parse_int(v, 1, 100000, &c->login_queue_per_ip);
+	else if (KEY("auth", "cache_ttl")) r = parse_dur(v, 1, &c->auth_cache_ttl);
+	else if (KEY("auth", "negative_ttl")) r = parse_dur(v, 1, &c->auth_negative_ttl);
+	else if (KEY("auth", "cache_size")) r = parse_int(v, 1, 100000000, &c->auth_cache_size);
 	else if (KEY("limits", "min_free_space")) {
 		char *end;
 		errno = 0;

@@ -58,6 +58,9 @@ struct config {
 	uint64_t min_free_space;        /* bytes the queue's disk keeps free */
 	int login_queue;                /* password checks waiting, per service */
 	int login_queue_per_ip;         /* ... from one client address */
+	int auth_cache_ttl;             /* [auth] seconds a right password's verdict is kept; 0: no cache */
+	int auth_negative_ttl;          /* ... a wrong password's; 0: not kept */
+	int auth_cache_size;            /* entries */
 	/* [smtp] */
 	int smtp_timeout;               /* seconds idle in command state */
 	int smtp_data_timeout;          /* seconds between DATA chunks */
