@@ -56,10 +56,10 @@ int acc_http_job(struct acc_conn *ac, struct workers *pool, void (*work)(void *)
 	return conn_job(ac->c, pool, 0, work, done, arg);
 }
 
-int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, void (*work)(void *),
+int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, const char *user, void (*work)(void *),
                        void (*done)(void *st, void *arg), void *arg)
 {
-	return conn_login_job(ac->c, q, LOGIN_ACC, work, done, arg);
+	return conn_login_job(ac->c, q, LOGIN_ACC, user, work, done, arg);
 }
 
 /* The security headers of every answer (docs/acc.md), then the caller's. */

@@ -456,7 +456,9 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 		r->answered = 1;
 	/* password checks wait their turn with SMTP's and POP3's */
 	if (r->route && (r->route->flags & R_HASH) && !r->answered)
-		rc = acc_http_login_job(ac, srv->logins, job_work, job_done, r);
+		/* a login is keyed by the account it names; a password change's
+		 * account is known only once its session is read: keyed by "" */
+		rc = acc_http_login_job(ac, srv->logins, r->login_account, job_work, job_done, r);
 	else
 		rc = acc_http_job(ac, srv->workers, job_work, job_done, r);
 	if (rc == 0)

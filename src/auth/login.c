@@ -80,7 +80,7 @@ static void queue_check(void *st, struct login *l)
 {
 	const struct login_proto *p = l->proto;
 
-	if (conn_login_job(l->c, l->srv->logins, p->svc, check_work, check_done, l) < 0) {
+	if (conn_login_job(l->c, l->srv->logins, p->svc, l->cr.authcid, check_work, check_done, l) < 0) {
 		throttle_end(l->srv->auth_throttle, l->ip, time(NULL), 0);
 		log_warn_key(l->ip, "%s[%llu] ip=%s: login refused: too many password checks waiting",
 		             p->name, conn_id(l->c), l->ip);

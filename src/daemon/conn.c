@@ -618,7 +618,7 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 	return 0;
 }
 
-int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc, const char *user,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
 {
 	struct conn_job *j = q ? job_new(c, work, done, arg) : NULL;
@@ -626,7 +626,7 @@ int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc
 	if (!j)
 		return -1;
 	c->busy = 1;                     /* before: the queue may run it at once */
-	if (login_queue_submit(q, svc, c->ip, c->cfg->login_queue, c->cfg->login_queue_per_ip,
+	if (login_queue_submit(q, svc, c->ip, user, c->cfg->login_queue, c->cfg->login_queue_per_ip,
 	                       job_work, job_done, j) < 0) {
 		c->busy = 0;
 		free(j);
