@@ -20,6 +20,7 @@
 #include "daemon/connlimit.h"
 #include "daemon/fdlimit.h"
 #include "auth/auth_cache.h"
+#include "util/wipe_alloc.h"
 #include "auth/login_queue.h"
 #include <event2/event.h>
 #include <errno.h>
@@ -146,6 +147,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int c;
 
+	/* before libevent or OpenSSL allocate anything */
+	if (wipe_alloc_install() < 0)
+		fprintf(stderr, "hostmaild: OpenSSL allocated before start: its buffers are freed unwiped\n");
 	log_init("hostmaild");
 	while ((c = getopt(argc, argv, "c:h")) != -1) {
 		switch (c) {
