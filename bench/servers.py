@@ -169,6 +169,17 @@ def clear_dir(d):
                 pass
 
 
+def stop_process(proc, timeout=60):
+    """SIGTERM, then SIGKILL if it has not ended within timeout seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _raise_limits():
     raise_fd_limit()
 
@@ -261,13 +272,7 @@ timeout = 30m
             raise RuntimeError("hostmaild did not start; see " + self.log_path)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def pids(self):
@@ -671,13 +676,7 @@ service imap-login {{
             raise RuntimeError("Dovecot did not start; see " + self.log_path)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def pids(self):
