@@ -10,6 +10,7 @@
 #include "cmd/ctl.h"
 #include "delivery/maildir.h"
 #include "policy/hostnames.h"
+#include "policy/client_settings.h"
 #include "policy/mail_settings.h"
 #include "store/store.h"
 #include "store/store_acc_session.h"
@@ -477,6 +478,24 @@ static int mailbox_list(struct ctl *c, int argc, char **argv)
 	return store_mailbox_list(c->st, domain, print_mailbox_row, NULL) ? fail("cannot list mailboxes") : 0;
 }
 
+/* The servers as the ACC's tables show them, recommended first. */
+static int print_servers(struct ctl *c, const struct account *a, const char *address)
+{
+	struct client_settings cs;
+	char line[400];
+	int i;
+
+	if (client_settings_get(&c->cfg, a, address, &cs) < 0)
+		return fail("settings for %s do not fit", address);
+	for (i = 0; i < cs.nin; i++)
+		if (cs_server_line(&cs, &cs.in[i], line, sizeof line) == 0)
+			printf("incoming: %s%s\n", line, i ? "" : " (recommended)");
+	for (i = 0; i < cs.nout; i++)
+		if (cs_server_line(&cs, &cs.out[i], line, sizeof line) == 0)
+			printf("outgoing: %s%s\n", line, i ? "" : " (recommended)");
+	return 0;
+}
+
 static int mailbox_show(struct ctl *c, int argc, char **argv)
 {
 	struct mailbox m;
@@ -495,7 +514,7 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 		return fail("settings for %s do not fit (host name pattern or listen list too long)", m.address);
 	for (i = 0; i < ms.n; i++)
 		printf("%s: %s\n", ms.s[i].key, ms.s[i].value);
-	return 0;
+	return print_servers(c, &a, m.address);
 }
 
 /* ---- dispatch ---- */

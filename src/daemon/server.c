@@ -44,7 +44,7 @@ static const struct conn_service services[] = {
 	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL },
 	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD },
 	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL },
-	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL },
+	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
