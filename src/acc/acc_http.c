@@ -65,8 +65,18 @@ int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, const char *u
 	return conn_login_job(ac->c, q, LOGIN_ACC, user, work, done, arg);
 }
 
+/* Exactly our stylesheet and script (by hash) and the provider's logo. */
+static void make_csp(const struct acc_conn *ac, char *csp, size_t len)
+{
+	const char *logo = conn_cfg(ac->c)->acc_provider_logo;
+
+	snprintf(csp, len, "default-src 'none'; style-src %s; script-src %s; %s%s%sform-action 'self'; "
+	         "frame-ancestors 'none'; base-uri 'none'", ac->acc->style_hash, ac->acc->script_hash,
+	         *logo ? "img-src " : "", logo, *logo ? "; " : "");
+}
+
 /* The security headers of every answer (docs/acc.md), then the caller's. */
-static size_t with_security(const struct acc *a, struct http_field *all, const struct http_field *fields,
+static size_t with_security(const char *csp, struct http_field *all, const struct http_field *fields,
                             size_t n)
 {
 	static const struct http_field fixed[] = {
@@ -79,7 +89,7 @@ static size_t with_security(const struct acc *a, struct http_field *all, const s
 	size_t k = 0;
 
 	all[k].name = "Content-Security-Policy";
-	all[k++].value = a->csp;
+	all[k++].value = csp;
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		all[k++] = fixed[i];
 	for (size_t i = 0; i < n && k < ACC_FIELDS_MAX; i++)
@@ -92,13 +102,16 @@ static void answer(struct acc_conn *ac, int status, const struct http_field *fie
                    const char *body, size_t len, int keep_alive)
 {
 	struct http_field all[ACC_FIELDS_MAX];
-	char head[ACC_HEAD_MAX];
-	size_t k = with_security(ac->acc, all, fields, n), hl;
+	char head[ACC_HEAD_MAX], csp[1024];
+	size_t k, hl;
+
+	make_csp(ac, csp, sizeof csp);
+	k = with_security(csp, all, fields, n);
 
 	hl = http_format_head(head, sizeof head, status, all, k, len, keep_alive);
 	if (hl == 0) {                       /* a field our code made is wrong: say so, plainly */
 		log_warn("acc: ip=%s: cannot format the answer (status %d)", conn_ip(ac->c), status);
-		hl = http_format_head(head, sizeof head, 500, all, with_security(ac->acc, all, NULL, 0), 0, 0);
+		hl = http_format_head(head, sizeof head, 500, all, with_security(csp, all, NULL, 0), 0, 0);
 		len = 0;
 		keep_alive = 0;
 	}

@@ -11,6 +11,7 @@
 #include "delivery/maildir.h"
 #include "policy/hostnames.h"
 #include "policy/client_settings.h"
+#include "util/buf.h"
 #include "policy/mail_settings.h"
 #include "store/store.h"
 #include "store/store_acc_session.h"
@@ -482,18 +483,17 @@ static int mailbox_list(struct ctl *c, int argc, char **argv)
 static int print_servers(struct ctl *c, const struct account *a, const char *address)
 {
 	struct client_settings cs;
-	char line[400];
-	int i;
+	struct buf b;
+	int rc;
 
 	if (client_settings_get(&c->cfg, a, address, &cs) < 0)
 		return fail("settings for %s do not fit", address);
-	for (i = 0; i < cs.nin; i++)
-		if (cs_server_line(&cs, &cs.in[i], line, sizeof line) == 0)
-			printf("incoming: %s%s\n", line, i ? "" : " (recommended)");
-	for (i = 0; i < cs.nout; i++)
-		if (cs_server_line(&cs, &cs.out[i], line, sizeof line) == 0)
-			printf("outgoing: %s%s\n", line, i ? "" : " (recommended)");
-	return 0;
+	buf_init(&b, 0);
+	rc = cs_server_lines(&cs, &b);
+	if (rc == 0)
+		fputs(b.data ? b.data : "", stdout);
+	buf_free(&b);
+	return rc < 0 ? fail("out of memory") : 0;
 }
 
 static int mailbox_show(struct ctl *c, int argc, char **argv)

@@ -6,6 +6,7 @@
  */
 #include "policy/client_settings.h"
 #include "policy/hostnames.h"
+#include "util/buf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,23 @@ int cs_server_line(const struct client_settings *cs, const struct cs_server *s, 
 	                 cs_security_name(s->security));
 
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int cs_server_lines(const struct client_settings *cs, struct buf *b)
+{
+	char line[400];
+	int i;
+
+	for (i = 0; i < cs->nin + cs->nout; i++) {
+		const struct cs_server *s = i < cs->nin ? &cs->in[i] : &cs->out[i - cs->nin];
+		int first = i == 0 || i == cs->nin;
+
+		if (cs_server_line(cs, s, line, sizeof line) < 0 ||
+		    buf_printf(b, "%s: %s%s\n", i < cs->nin ? "incoming" : "outgoing", line,
+		               first ? " (recommended)" : "") < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void cs_size_mb(uint64_t bytes, char *out, size_t outlen)

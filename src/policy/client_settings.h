@@ -43,6 +43,10 @@ const char *cs_proto_name(enum cs_proto p);          /* "POP3", "SMTP" */
 const char *cs_security_name(enum cs_security s);    /* "SSL/TLS", "STARTTLS" */
 /* "POP3 acme.mail.example.net port 995 SSL/TLS": a line of mailbox show. */
 int cs_server_line(const struct client_settings *cs, const struct cs_server *s, char *out, size_t outlen);
+/* Every server as a mailbox show line ("incoming: POP3 host port 995
+ * SSL/TLS (recommended)\n", ...) appended to b; 0 or -1 if b is full. */
+struct buf;
+int cs_server_lines(const struct client_settings *cs, struct buf *b);
 /* "40 MB", "1.5 MB" (MB = 1024 * 1024 bytes, as mail programs count). */
 void cs_size_mb(uint64_t bytes, char *out, size_t outlen);
 

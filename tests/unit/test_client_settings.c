@@ -11,6 +11,7 @@
 #include "policy/client_dns.h"
 #include "policy/client_settings.h"
 #include "policy/mobileconfig.h"
+#include "policy/settings_json.h"
 #include "util/port_map.h"
 #include "util/xml.h"
 
@@ -264,6 +265,35 @@ static void test_client_dns(void **state)
 	buf_free(&b);
 }
 
+static void test_json(void **state)
+{
+	struct config c;
+	struct account a = acct("acme", "2024-01-01", 3);
+	struct client_settings cs;
+	struct buf b;
+
+	(void)state;
+	standard(&c);
+	c.pop3.n = 0;
+	c.smtp.n = 0;
+	c.submission.n = 0;
+	client_settings_get(&c, &a, "al\"ice@acme.test", &cs);
+	buf_init(&b, 0);
+	assert_int_equal(settings_json(&b, &cs), 0);
+	assert_string_equal(b.data,
+		"{\"username\":\"al\\\"ice@acme.test\",\"host\":\"acme.mail.example.net\","
+		"\"incoming\":[{\"protocol\":\"POP3\",\"host\":\"acme.mail.example.net\",\"port\":995,"
+		"\"security\":\"SSL/TLS\",\"authentication\":\"password\",\"username\":\"al\\\"ice@acme.test\","
+		"\"recommended\":true}],"
+		"\"outgoing\":[{\"protocol\":\"SMTP\",\"host\":\"acme.mail.example.net\",\"port\":465,"
+		"\"security\":\"SSL/TLS\",\"authentication\":\"password\",\"username\":\"al\\\"ice@acme.test\","
+		"\"recommended\":true}],\"max_message_size\":41943040,\"pop_before_smtp_minutes\":90}\n");
+	buf_reset(&b);
+	assert_int_equal(json_string(&b, "a\x01\\"), 0);
+	assert_string_equal(b.data, "\"a\\u0001\\\\\"");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_autodiscover),
 		cmocka_unit_test(test_mobileconfig),
 		cmocka_unit_test(test_client_dns),
+		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
