@@ -123,6 +123,16 @@ void acc_mailbox_settings(struct acc_req *r, int k)
 	acc_out(r, "\">Profile for iPhone, iPad and Mac</a> &middot; <a class=\"json\" href=\"/mail/settings.json?address=");
 	acc_esc_uri(r, m->address);
 	acc_out(r, "\">Settings as JSON</a></p>");
+	/* the profile with the password inside: only when typed here, on purpose */
+	acc_out(r, "<details><summary>Profile with the password inside</summary>"
+	           "<form method=\"post\" action=\"/mail/profile.mobileconfig\">");
+	acc_csrf_field(r);
+	acc_out(r, "<input type=\"hidden\" name=\"address\" value=\"");
+	acc_esc(r, m->address);
+	acc_out(r, "\"><label for=\"%s-ppw\">The mailbox password (the device will not ask for it)</label>"
+	           "<input id=\"%s-ppw\" name=\"password\" type=\"password\" autocomplete=\"off\" required "
+	           "maxlength=\"%d\"><button type=\"submit\">Download the profile</button></form></details>",
+	        idp, idp, ACC_PASSWORD_MAX);
 	settings_text(r, m);
 	if (r->acct.suspended)
 		goto done;
