@@ -27,10 +27,11 @@ static int domain_settings(struct acc_req *r, const char *domain, const char *us
                            struct client_settings *cs)
 {
 	char owner[STORE_NAME_MAX];
+	struct account acct;                /* not r->acct: that is the logged-in one's, if any */
 	int rc = store_domain_owner(r->store, domain, owner, sizeof owner);
 
 	if (rc == 0)
-		rc = store_account_get(r->store, owner, &r->acct);
+		rc = store_account_get(r->store, owner, &acct);
 	if (rc == STORE_ENOTFOUND) {
 		not_hosted(r);
 		return -1;
@@ -39,7 +40,7 @@ static int domain_settings(struct acc_req *r, const char *domain, const char *us
 		acc_unavailable(r);
 		return -1;
 	}
-	if (client_settings_get(r->cfg, &r->acct, username, cs) < 0) {
+	if (client_settings_get(r->cfg, &acct, username, cs) < 0) {
 		acc_page_message(r, 500, "Internal error", "The settings do not fit.");
 		return -1;
 	}

@@ -49,7 +49,8 @@ static void profile_uuid(const char *what, const char *address, char *out, size_
 	char in[400];
 
 	snprintf(in, sizeof in, "hostmail-profile:%s:%s", what, address);
-	EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL);
+	if (!EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL) || mdlen != sizeof md)
+		memset(md, 0, sizeof md);   /* still a well-formed id; never seen in practice */
 	md[6] = (unsigned char)((md[6] & 0x0f) | 0x40);
 	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
 	snprintf(out, outlen, "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",

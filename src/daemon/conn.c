@@ -736,7 +736,6 @@ static void conn_open(struct server *srv, evutil_socket_t fd, const char *ip, st
  * timeout; it holds its connection slot meanwhile. */
 struct sniff {
 	struct server *srv;
-	evutil_socket_t fd;
 	struct connlimit *limiter;
 	const struct conn_service *svc;
 	struct event *ev;
@@ -778,7 +777,6 @@ static void sniff_start(struct server *srv, evutil_socket_t fd, const char *ip, 
 		return;
 	}
 	s->srv = srv;
-	s->fd = fd;
 	s->limiter = limiter;
 	s->svc = svc;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
