@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include "policy/autoconfig.h"
 #include "policy/client_dns.h"
 #include "policy/client_settings.h"
@@ -15,7 +17,7 @@
 #include "util/port_map.h"
 #include "util/xml.h"
 
-static struct account acct(const char *name, const char *created, int server)
+static struct account account_of(const char *name, const char *created, int server)
 {
 	struct account a;
 
@@ -60,7 +62,7 @@ static void test_port_map(void **state)
 static void test_servers_recommended_first_without_mx_port(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 	char line[400];
 
@@ -85,7 +87,7 @@ static void test_servers_recommended_first_without_mx_port(void **state)
 	assert_int_equal(cs_server_line(&cs, &cs.in[0], line, sizeof line), 0);
 	assert_string_equal(line, "POP3 acme.mail.example.net port 995 SSL/TLS");
 	/* legacy account: its numbered server */
-	a = acct("oldco", "2009-03-01", 7);
+	a = account_of("oldco", "2009-03-01", 7);
 	assert_int_equal(client_settings_get(&c, &a, "info@old.example", &cs), 0);
 	assert_string_equal(cs.host, "mail007.example.net");
 }
@@ -93,7 +95,7 @@ static void test_servers_recommended_first_without_mx_port(void **state)
 static void test_public_ports(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 
 	(void)state;
@@ -144,7 +146,7 @@ static void test_xml_escape(void **state)
 static void test_mozilla_autoconfig(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 	struct buf b;
 
@@ -173,7 +175,7 @@ static void test_mozilla_autoconfig(void **state)
 static void test_autodiscover(void **state)
 {
 	struct config c;
-	struct account a = acct("oldco", "2009-03-01", 7);
+	struct account a = account_of("oldco", "2009-03-01", 7);
 	struct client_settings cs;
 	struct buf b;
 	char addr[320];
@@ -213,7 +215,7 @@ static void test_autodiscover(void **state)
 static void test_mobileconfig(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 	struct mobileconfig_ids ids = { "net.example.mail.x", "11111111-1111-4111-8111-111111111111",
 	                                "22222222-2222-4222-8222-222222222222" };
@@ -239,7 +241,7 @@ static void test_mobileconfig(void **state)
 static void test_client_dns(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 	struct buf b;
 
@@ -268,7 +270,7 @@ static void test_client_dns(void **state)
 static void test_json(void **state)
 {
 	struct config c;
-	struct account a = acct("acme", "2024-01-01", 3);
+	struct account a = account_of("acme", "2024-01-01", 3);
 	struct client_settings cs;
 	struct buf b;
 
@@ -294,6 +296,46 @@ static void test_json(void **state)
 	buf_free(&b);
 }
 
+/* config_load of an [acc] section holding body; 0 or -1. */
+static int load_acc(const char *body, struct config *c)
+{
+	char path[] = "/tmp/hm-test-config-XXXXXX", err[512];
+	int fd = mkstemp(path), rc;
+	FILE *f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	fprintf(f, "[acc]\n%s\n", body);
+	fclose(f);
+	rc = config_load(path, c, err, sizeof err);
+	unlink(path);
+	return rc;
+}
+
+static void test_config_keys(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(load_acc("", &c), 0);
+	assert_string_equal(c.acc_provider_name, "hostmail");
+	assert_string_equal(c.acc_provider_logo, "");
+	assert_int_equal(c.acc_public_ports.n, 0);
+	assert_int_equal(load_acc("public_ports = 5587:587, 5465:465\nprovider_name = Example & Co\n"
+	                          "provider_logo = https://cdn.example.net/l.png\nsupport_url = mailto:help@example.net",
+	                          &c), 0);
+	assert_int_equal(port_map_public(&c.acc_public_ports, 5465), 465);
+	assert_string_equal(c.acc_provider_name, "Example & Co");
+	assert_string_equal(c.acc_support_url, "mailto:help@example.net");
+	assert_int_equal(load_acc("public_ports = 5587", &c), -1);
+	assert_int_equal(load_acc("provider_name =", &c), -1);
+	assert_int_equal(load_acc("provider_logo = http://cdn.example.net/l.png", &c), -1);
+	assert_int_equal(load_acc("provider_logo = mailto:x@example.net", &c), -1);
+	/* nothing that could end the CSP source list or the attribute */
+	assert_int_equal(load_acc("provider_logo = https://a.example/x;script-src *", &c), -1);
+	assert_int_equal(load_acc("provider_logo = https://a.example/\"x", &c), -1);
+	assert_int_equal(load_acc("support_url = javascript:alert(1)", &c), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_mobileconfig),
 		cmocka_unit_test(test_client_dns),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_config_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
