@@ -309,7 +309,10 @@ void acc_work_mailbox_remove(struct acc_req *r)
 
 void acc_work_account(struct acc_req *r)
 {
-	acc_page_account(r);
+	if (load_domains(r) < 0)
+		acc_unavailable(r);
+	else
+		acc_page_account(r);
 }
 
 /* The account's own (ACC) password: the current one first. The store ends

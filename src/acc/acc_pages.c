@@ -391,7 +391,21 @@ void acc_page_account(struct acc_req *r)
 	esc(r, r->account);
 	out(r, "</dd><dt>Created</dt><dd>");
 	esc(r, r->acct.created);
-	out(r, "</dd></dl></section><section><h2>Account password</h2>"
+	out(r, "</dd></dl></section><section><h2>Domains</h2>");
+	if (r->ndomains == 0)
+		out(r, "<p>This account has no domains yet; support adds them.</p>");
+	else
+		out(r, "<ul id=\"domain-list\">");
+	for (int i = 0; i < r->ndomains; i++) {
+		out(r, "<li>");
+		esc(r, r->domains[i]);
+		out(r, "</li>");
+	}
+	if (r->ndomains)
+		out(r, "</ul><p class=\"note\">Mail programs find their settings for these domains "
+		       "by themselves at <q>autoconfig.</q> and <q>autodiscover.</q> followed by the domain, "
+		       "when the domain's DNS points those names to this server.</p>");
+	out(r, "</section><section><h2>Account password</h2>"
 	       "<p>The password you log in here with. Changing it logs this account out everywhere "
 	       "else.</p><form method=\"post\" action=\"/account/password\">");
 	csrf_field(r);

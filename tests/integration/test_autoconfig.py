@@ -243,6 +243,9 @@ def test_settings_json_and_mail_page_tables_match_mailbox_show(server):
         g = c.get(f"/help/{guide}?address=bob%40acme.test")
         assert g.status == 200 and "acme.mail.example.net" in g.text and "bob@acme.test" in g.text, guide
     assert c.get("/help/thunderbird?address=info%40old.example").status == 404
+    # the account holder's own page lists its domains, not another account's
+    acct = c.get("/account").text
+    assert '<ul id="domain-list"><li>acme.test</li></ul>' in acct and "old.example" not in acct
 
 
 def test_public_ports_and_the_providers_identity(make_server):
