@@ -268,7 +268,9 @@ support_url = https://help.example.net/mail
                                            (587, "STARTTLS"), (hm.smtp_port2, "STARTTLS")]
     shown = hm.ctl("mailbox", "show", "alice@acme.test").stdout
     assert "outgoing: SMTP acme.mail.example.net port 587 STARTTLS\n" in shown
-    assert " port 25 " not in shown and f"{hm.submission_port}" not in shown
+    assert f"smtp_ports: {hm.smtp_port2} (STARTTLS); 587 (STARTTLS); 465 (SSL/TLS)\n" in shown
+    assert f"pop3_ports: {hm.pop3_port} (STLS); 995 (SSL/TLS)\n" in shown
+    assert " port 25 " not in shown
     c = logged_in(hm)
     for path in ("/login", "/overview", "/mail"):
         r = c.get(path) if path != "/login" else AccClient(hm).get(path)
