@@ -45,6 +45,8 @@ static const char stylesheet[] =
 	"table.server th{text-align:left;font-weight:600;padding:.25em .8em .25em 0;width:11em;vertical-align:top}"
 	"table.server td{padding:.25em 0;overflow-wrap:anywhere}"
 	"table.server tr{border-top:1px solid #e2e7ee}"
+	"@media (max-width:560px){table.server th,table.server td{display:block;width:auto}"
+	"table.server th{padding-bottom:0}table.server td{padding-top:0}}"
 	"button.copy{margin:0 0 0 .5em;padding:.05em .6em;font-size:.8em;background:#dfe7f3;color:#16324f}"
 	".rec{background:#e5f4e8;border-radius:3px;padding:0 .3em;font-size:.85em}"
 	"details{margin:.6em 0}ol{padding-left:1.4em}ol li{margin:.2em 0}";
