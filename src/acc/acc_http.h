@@ -23,6 +23,7 @@ struct acc_http_req {
 	char path[256];             /* the target before '?', not decoded */
 	char query[2048];
 	char cookie[2048];
+	char host[256];             /* the Host field (the parser checked its syntax) */
 	char content_type[128];
 	const char *body;           /* the form body (POST), body_len bytes */
 	size_t body_len;

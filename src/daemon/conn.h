@@ -64,6 +64,10 @@ struct conn_service {
 	/* The same when the process is out of descriptors: printf format with
 	 * the host name; NULL: close silently. */
 	const char *overload;
+	/* With implicit_tls: a client whose first byte does not start a TLS
+	 * handshake gets the service in clear text (conn_tls() is 0), so that
+	 * the ACC can redirect plain HTTP to HTTPS instead of a silent close. */
+	int plain_fallback;
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an
