@@ -6,6 +6,10 @@ the measuring process):
   starttls  open N sessions, EHLO + STARTTLS + EHLO, hold them open
   noop      S sessions each sending NOOP every INTERVAL: latency percentiles
   storm     C workers each looping connect, STARTTLS, AUTH PLAIN, QUIT
+  pop3storm C workers each looping connect, STLS, USER, PASS with a wrong
+            password, each attempt from a new source address (a botnet)
+  pop3customers  K customers each logging in over STLS with the right
+            password every INTERVAL: PASS-to-reply latency percentiles
 
 `idle` and `starttls` print one JSON line when every session is either
 served or given up, then hold until a line arrives on standard input.
@@ -190,6 +194,103 @@ async def storm(args):
           flush=True)
 
 
+# ---- POP3 password storm and customers ----
+
+async def pop3_line(reader):
+    line = await reader.readline()
+    if not line:
+        raise ConnectionError("closed")
+    return line
+
+
+async def pop3_cmd(reader, writer, text):
+    writer.write(text.encode() + b"\r\n")
+    await writer.drain()
+    return await pop3_line(reader)
+
+
+async def pop3_login(port, src, user, password, ctx, timeout):
+    """(ok, seconds from PASS to its reply); the session is closed."""
+    writer = None
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", port, local_addr=(src, 0)), timeout)
+        await asyncio.wait_for(pop3_line(reader), timeout)
+        if not (await asyncio.wait_for(pop3_cmd(reader, writer, "STLS"), timeout)).startswith(b"+OK"):
+            raise ConnectionError("no STLS")
+        await asyncio.wait_for(writer.start_tls(ctx), timeout)
+        if not (await asyncio.wait_for(pop3_cmd(reader, writer, "USER " + user), timeout)).startswith(b"+OK"):
+            raise ConnectionError("USER refused")
+        t = time.perf_counter()
+        reply = await asyncio.wait_for(pop3_cmd(reader, writer, "PASS " + password), timeout)
+        took = time.perf_counter() - t
+        ok = reply.startswith(b"+OK")
+        if ok:
+            writer.write(b"QUIT\r\n")
+            await writer.drain()
+        return ok, took
+    finally:
+        if writer:
+            writer.transport.abort()
+
+
+async def pop3storm(args):
+    """Wrong passwords for the given users, each attempt from the next
+    address of 127.1.0.0/16 (no address is throttled: a botnet's shape)."""
+    raise_fd_limit()
+    users = args.users.split(",")
+    stop_at = time.time() + args.duration
+    ctx = tls_ctx()
+    attempts, refused, errors, n = 0, 0, 0, 0
+
+    async def worker():
+        nonlocal attempts, refused, errors, n
+        while time.time() < stop_at:
+            n += 1
+            src = f"127.1.{(n // 250) % 250}.{1 + n % 250}"
+            try:
+                ok, _ = await pop3_login(args.port, src, users[n % len(users)], f"guess-{n}", ctx, 60)
+                attempts += 1
+                refused += not ok
+            except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError, ValueError):
+                errors += 1
+                await asyncio.sleep(0.05)
+
+    t0 = time.time()
+    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    el = time.time() - t0
+    print(json.dumps({"attempts": attempts, "refused": refused, "errors": errors,
+                      "attempts_per_s": round(attempts / el, 1)}), flush=True)
+
+
+async def pop3customers(args):
+    """Each customer (user:password) logs in every interval from its own
+    address (127.0.3.k), for duration seconds."""
+    creds = [c.split(":", 1) for c in args.creds.split(",")]
+    stop_at = time.time() + args.duration
+    ctx = tls_ctx()
+    lat, ok_n, failed, errors = [], 0, 0, 0
+
+    async def customer(k, user, password):
+        nonlocal ok_n, failed, errors
+        await asyncio.sleep(args.interval * k / len(creds))     # spread out
+        while time.time() < stop_at:
+            t = time.time()
+            try:
+                ok, took = await pop3_login(args.port, f"127.0.3.{1 + k}", user, password, ctx, 60)
+                lat.append(took)
+                ok_n += ok
+                failed += not ok
+            except (OSError, ConnectionError, asyncio.TimeoutError, ssl.SSLError, ValueError):
+                errors += 1
+            await asyncio.sleep(max(0.0, args.interval - (time.time() - t)))
+
+    await asyncio.gather(*(customer(k, u, p) for k, (u, p) in enumerate(creds)))
+    ms = [x * 1000 for x in lat]
+    print(json.dumps({"logins": ok_n, "failed": failed, "errors": errors, "p50_ms": percentile(ms, 50),
+                      "p99_ms": percentile(ms, 99), "max_ms": max(ms) if ms else None}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -213,8 +314,19 @@ def main():
     p.add_argument("--password", required=True)
     p.add_argument("--one-ip", dest="spread", action="store_false",
                    help="every worker from 127.0.0.1 (default: one 127.0.x.y per worker)")
+    p = sub.add_parser("pop3storm")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--concurrency", type=int, default=100)
+    p.add_argument("--duration", type=float, default=10)
+    p.add_argument("--users", required=True, help="comma-separated addresses to guess at")
+    p = sub.add_parser("pop3customers")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--creds", required=True, help="comma-separated user:password")
+    p.add_argument("--interval", type=float, default=1.0)
+    p.add_argument("--duration", type=float, default=10)
     args = ap.parse_args()
-    fn = {"idle": hold, "starttls": hold, "noop": noop, "storm": storm}[args.what]
+    fn = {"idle": hold, "starttls": hold, "noop": noop, "storm": storm, "pop3storm": pop3storm,
+          "pop3customers": pop3customers}[args.what]
     asyncio.run(fn(args))
 
 

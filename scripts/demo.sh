@@ -31,6 +31,36 @@ fi
 
 mkdir -p "$DEMO/data" "$DEMO/tls/sni"
 
+# The host names the ACC tells the customers to use: the new scheme gives
+# the account demo "demo.mail.localhost", the legacy one gives the account
+# olddemo (created 2009, server 7) "mail007.localhost". Names under
+# .localhost never reach real DNS (RFC 6761), but a stock Debian 12 does
+# not resolve them (no systemd-resolved, no nss-myhostname), so they go
+# into /etc/hosts, between the marker lines below, when this runs as root;
+# otherwise the line to add is printed. The certificate carries both.
+DEMO_HOSTS="demo.mail.localhost mail007.localhost"
+HOSTS_BEGIN="# hostmail demo (scripts/demo.sh): begin"
+HOSTS_END="# hostmail demo (scripts/demo.sh): end"
+hosts_ok() {
+	for h in $DEMO_HOSTS; do
+		getent hosts "$h" | grep -q '^127\.0\.0\.1 ' || return 1
+	done
+}
+if ! hosts_ok; then
+	if [ "$(id -u)" -eq 0 ] && [ -w /etc/hosts ]; then
+		# rewritten in place (in a container /etc/hosts is often a bind mount)
+		awk -v b="$HOSTS_BEGIN" -v e="$HOSTS_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' \
+			/etc/hosts > /etc/hosts.hostmail-demo.$$
+		cat /etc/hosts.hostmail-demo.$$ > /etc/hosts
+		rm -f /etc/hosts.hostmail-demo.$$
+		printf '%s\n127.0.0.1 %s\n%s\n' "$HOSTS_BEGIN" "$DEMO_HOSTS" "$HOSTS_END" >> /etc/hosts
+		echo "demo: added 127.0.0.1 $DEMO_HOSTS to /etc/hosts"
+	else
+		echo "demo: $DEMO_HOSTS do not resolve; to copy the ACC's settings into a mail program, run:"
+		echo "  echo '127.0.0.1 $DEMO_HOSTS' | sudo tee -a /etc/hosts"
+	fi
+fi
+
 # The configuration is rewritten every time (it holds no state).
 cat > "$CFG" <<INI
 ; hostmail demo configuration, written by scripts/demo.sh
@@ -51,12 +81,22 @@ acc = 127.0.0.1:8443
 certificate = $DEMO/tls/localhost.crt
 key = $DEMO/tls/localhost.key
 sni_dir = $DEMO/tls/sni
+
+[hostnames]
+pattern = {user}.mail.localhost
+legacy_pattern = mail{server}.localhost
+legacy_cutover = 2011-06-01
+
+[acc]
+provider_name = hostmail demo
 INI
 
-if [ ! -s "$DEMO/tls/localhost.crt" ] || [ ! -s "$DEMO/tls/localhost.key" ]; then
-	echo "demo: generating a self-signed certificate for localhost"
+# A certificate from before the host names above is made again.
+if [ ! -s "$DEMO/tls/localhost.crt" ] || [ ! -s "$DEMO/tls/localhost.key" ] ||
+   ! openssl x509 -in "$DEMO/tls/localhost.crt" -noout -ext subjectAltName 2>/dev/null | grep -q 'DNS:mail007.localhost'; then
+	echo "demo: generating a self-signed certificate for localhost, demo.mail.localhost, mail007.localhost"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=localhost \
-		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-addext "subjectAltName=DNS:localhost,DNS:demo.mail.localhost,DNS:mail007.localhost,IP:127.0.0.1" \
 		-keyout "$DEMO/tls/localhost.key" -out "$DEMO/tls/localhost.crt" 2>/dev/null
 	chmod 600 "$DEMO/tls/localhost.key"
 fi
@@ -73,6 +113,17 @@ fi
 if ! ctl mailbox show user@demo.test >/dev/null 2>&1; then
 	printf 'demo-password\n' | ctl mailbox add user@demo.test
 fi
+# a customer of the old scheme: its settings name mail007.localhost
+if ! ctl account show olddemo >/dev/null 2>&1; then
+	ctl account add olddemo --created 2009-01-15 --server-number 7
+	printf 'demo-password\n' | ctl account passwd olddemo
+fi
+if ! ctl domain list olddemo 2>/dev/null | grep -qw 'old-demo\.test'; then
+	ctl domain add olddemo old-demo.test
+fi
+if ! ctl mailbox show user@old-demo.test >/dev/null 2>&1; then
+	printf 'demo-password\n' | ctl mailbox add user@old-demo.test
+fi
 
 cat <<TXT
 
@@ -80,8 +131,10 @@ hostmail demo
   configuration  $CFG
   data           $DEMO/data
   account        demo       (Account Control Center password: demo-password)
-  mailbox        user@demo.test  (password: demo-password)
-  certificate    self-signed for localhost: clients must trust or ignore it
+  mailbox        user@demo.test  (password: demo-password), server demo.mail.localhost
+  legacy account olddemo    (password: demo-password), user@old-demo.test on mail007.localhost
+  certificate    $DEMO/tls/localhost.crt, self-signed for localhost, demo.mail.localhost
+                 and mail007.localhost: clients must trust it (or ignore the warning)
 
 Receive (port 25's role, no login; from another terminal):
   swaks --server 127.0.0.1:2525 --to user@demo.test
@@ -96,6 +149,11 @@ Account Control Center (log in as demo / demo-password):
   https://127.0.0.1:8443/
 The settings a mail program needs, as the ACC shows them:
   build/hostmailctl -c demo/hostmail.ini mailbox show user@demo.test
+What a mail program fetches to set itself up (autoconfig, Autodiscover):
+  curl -k 'https://127.0.0.1:8443/mail/config-v1.1.xml?emailaddress=user@demo.test'
+Send as msmtp would with those settings (the certificate checked by name):
+  swaks --server demo.mail.localhost:5465 --tlsc --tls-verify --tls-ca-path $DEMO/tls/localhost.crt \\
+        --auth-user user@demo.test --auth-password demo-password --from user@demo.test --to user@demo.test
 Accounts, domains, mailboxes, the queue, POP-before-SMTP authorizations:
   build/hostmailctl -c demo/hostmail.ini account list
   build/hostmailctl -c demo/hostmail.ini queue list

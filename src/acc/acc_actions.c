@@ -21,7 +21,7 @@
  * costs the same time as a wrong password (yescrypt, libxcrypt's default cost). */
 static const char dummy_hash[] = "$y$j9T$VDfvFKR1InNfunon8.EQa0$JdmHcRwvRsEp6EoXiT8QHrAPI0IUDKTWsNyWzb.y6O7";
 
-static void unavailable(struct acc_req *r)
+void acc_unavailable(struct acc_req *r)
 {
 	acc_page_message(r, 503, "Temporarily unavailable",
 	                 "The account database did not answer. Please try again in a minute.");
@@ -37,7 +37,7 @@ int acc_load_account(struct acc_req *r)
 		return -1;
 	}
 	if (rc) {
-		unavailable(r);
+		acc_unavailable(r);
 		return -1;
 	}
 	if (account_smtp_host(r->cfg, &r->acct, r->smtp_host, sizeof r->smtp_host) < 0)
@@ -80,12 +80,13 @@ static int collect_mailbox(const struct mailbox *m, void *arg)
 	snprintf(v->address, sizeof v->address, "%s", m->address);
 	if (mail_settings_get(r->cfg, &r->acct, m->address, &v->ms) < 0)
 		v->ms.n = 0;
+	v->cs_ok = client_settings_get(r->cfg, &r->acct, m->address, &v->cs) == 0;
 	r->nmb++;
 	return 0;
 }
 
 /* Domains, then the mailboxes of each (with their settings). */
-static int load_mailboxes(struct acc_req *r)
+int acc_load_mailboxes(struct acc_req *r)
 {
 	int i;
 
@@ -99,23 +100,23 @@ static int load_mailboxes(struct acc_req *r)
 
 void acc_work_overview(struct acc_req *r)
 {
-	if (load_mailboxes(r) < 0)
-		unavailable(r);
+	if (acc_load_mailboxes(r) < 0)
+		acc_unavailable(r);
 	else
 		acc_page_overview(r);
 }
 
 void acc_work_mail(struct acc_req *r)
 {
-	if (load_mailboxes(r) < 0)
-		unavailable(r);
+	if (acc_load_mailboxes(r) < 0)
+		acc_unavailable(r);
 	else
 		acc_page_mail(r);
 }
 
 /* Is r->address a mailbox of this account? 1 (r->address normalized), 0 (a
  * 404 page is set: also for another account's mailbox), -1 (error page set). */
-static int owned_mailbox(struct acc_req *r, const char *doing)
+int acc_owned_mailbox(struct acc_req *r, const char *doing)
 {
 	struct mailbox m;
 	int rc = store_mailbox_get(r->store, r->address, &m);
@@ -126,7 +127,7 @@ static int owned_mailbox(struct acc_req *r, const char *doing)
 		return 1;
 	}
 	if (rc != 0 && rc != STORE_ENOTFOUND) {
-		unavailable(r);
+		acc_unavailable(r);
 		return -1;
 	}
 	log_safe(r->address, strlen(r->address), safe, sizeof safe);
@@ -140,7 +141,7 @@ static int owned_mailbox(struct acc_req *r, const char *doing)
 
 void acc_work_remove_confirm(struct acc_req *r)
 {
-	if (owned_mailbox(r, "show removal of") == 1)
+	if (acc_owned_mailbox(r, "show removal of") == 1)
 		acc_page_remove_confirm(r);
 }
 
@@ -160,7 +161,7 @@ void acc_work_relay(struct acc_req *r)
 {
 	if (!(r->grants = calloc(ACC_MAX_GRANTS, sizeof *r->grants)) ||
 	    relay_auth_list(r->store, r->now, collect_grant, r) != 0) {
-		unavailable(r);
+		acc_unavailable(r);
 		return;
 	}
 	acc_page_relay(r);
@@ -180,7 +181,7 @@ void acc_work_login(struct acc_req *r)
 	rc = store_account_get_password(r->store, r->account, hash, sizeof hash);
 	if (rc != 0 && rc != STORE_ENOTFOUND) {
 		explicit_bzero(r->password, sizeof r->password);
-		unavailable(r);
+		acc_unavailable(r);
 		return;
 	}
 	ok = password_verify(r->password, rc == 0 && hash[0] ? hash : dummy_hash) && rc == 0 && hash[0];
@@ -238,7 +239,7 @@ void acc_work_mailbox_add(struct acc_req *r)
 	}
 	rc = store_domain_owner(r->store, domain, owner, sizeof owner);
 	if (rc != 0 && rc != STORE_ENOTFOUND) {
-		unavailable(r);
+		acc_unavailable(r);
 		return;
 	}
 	if (rc != 0 || strcmp(owner, r->account) != 0) {
@@ -272,7 +273,7 @@ void acc_work_mailbox_passwd(struct acc_req *r)
 {
 	char hash[256], err[512];
 
-	if (owned_mailbox(r, "change the password of") != 1)
+	if (acc_owned_mailbox(r, "change the password of") != 1)
 		return;
 	if (check_new_password(r, "/mail") < 0 || hash_new_password(r, hash, sizeof hash, "/mail") < 0)
 		return;
@@ -290,7 +291,7 @@ void acc_work_mailbox_remove(struct acc_req *r)
 {
 	char err[512];
 
-	if (owned_mailbox(r, "remove") != 1)
+	if (acc_owned_mailbox(r, "remove") != 1)
 		return;
 	if (strcmp(r->confirm, "yes") != 0) {
 		acc_page_remove_confirm(r);
@@ -308,7 +309,10 @@ void acc_work_mailbox_remove(struct acc_req *r)
 
 void acc_work_account(struct acc_req *r)
 {
-	acc_page_account(r);
+	if (load_domains(r) < 0)
+		acc_unavailable(r);
+	else
+		acc_page_account(r);
 }
 
 /* The account's own (ACC) password: the current one first. The store ends
@@ -321,7 +325,7 @@ void acc_work_account_password(struct acc_req *r)
 
 	if (rc != 0) {
 		explicit_bzero(r->current, sizeof r->current);
-		unavailable(r);
+		acc_unavailable(r);
 		return;
 	}
 	ok = password_verify(r->current, cur[0] ? cur : dummy_hash) && cur[0];

@@ -20,48 +20,28 @@
  * also commits SMTP messages, so only this many run at once */
 #define CHECKS_AT_ONCE 2
 
-static void out(struct acc_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out(struct acc_req *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (buf_vprintf(&r->body, fmt, ap) < 0)
-		r->body_err = 1;
-	va_end(ap);
-}
-
-static void esc(struct acc_req *r, const char *s)
-{
-	if (acc_html_escape(&r->body, s) < 0)
-		r->body_err = 1;
-}
-
 static void unavailable(struct acc_req *r)
 {
 	acc_page_message(r, 503, "Temporarily unavailable",
 	                 "The account database did not answer. Please try again in a minute.");
 }
 
-/* The records of domain as zone-file lines, escaped, in a <pre>. */
+/* The records of domain as zone-file lines (hostmailctl domain dns's),
+ * escaped, in a <pre>. */
 static int zone_block(struct acc_req *r, const char *domain)
 {
-	struct dns_record rec[DNS_RECORDS_MAX];
 	struct buf b;
-	int n = dkim_domain_records(r->store, r->cfg, domain, rec, DNS_RECORDS_MAX);
+	int rc;
 
-	if (n < 0)
-		return -1;
 	buf_init(&b, 0);
-	for (int i = 0; i < n; i++)
-		if (buf_printf(&b, "; %s%s\n", rec[i].what, rec[i].suggestion ? " (a suggestion)" : "") < 0 ||
-		    dns_record_zone_line(&rec[i], &b) < 0)
-			r->body_err = 1;
-	out(r, "<pre class=\"zone\">");
-	esc(r, b.data ? b.data : "");
-	out(r, "</pre>");
+	rc = dkim_domain_zone(r->store, r->cfg, domain, &b);
+	if (rc == 0) {
+		acc_out(r, "<pre class=\"zone\">");
+		acc_esc(r, b.data ? b.data : "");
+		acc_out(r, "</pre>");
+	}
 	buf_free(&b);
-	return 0;
+	return rc ? -1 : 0;
 }
 
 struct domains {
@@ -88,26 +68,26 @@ void acc_work_dns(struct acc_req *r)
 		unavailable(r);
 		return;
 	}
-	acc_page_begin(r, 200, "DNS records");
-	out(r, "<p>Publish these records at your DNS provider so that mail from your domains is "
+	acc_begin(r, 200, "DNS records");
+	acc_out(r, "<p>Publish these records at your DNS provider so that mail from your domains is "
 	       "delivered: the DKIM keys let receivers verify the signature hostmail puts on every "
 	       "message you send, SPF and DMARC say which servers may send for your domain.</p>");
 	if (ds.n == 0)
-		out(r, "<p>This account has no domains.</p>");
+		acc_out(r, "<p>This account has no domains.</p>");
 	for (int i = 0; i < ds.n; i++) {
-		out(r, "<section class=\"domain\"><h2>");
-		esc(r, ds.d[i]);
-		out(r, "</h2>");
+		acc_out(r, "<section class=\"domain\"><h2>");
+		acc_esc(r, ds.d[i]);
+		acc_out(r, "</h2>");
 		if (zone_block(r, ds.d[i]) < 0) {
 			free(ds.d);
 			unavailable(r);
 			return;
 		}
-		out(r, "<p><a href=\"/dns/check?domain=");
-		esc(r, ds.d[i]);
-		out(r, "\">Check these records in DNS</a></p></section>");
+		acc_out(r, "<p><a href=\"/dns/check?domain=");
+		acc_esc(r, ds.d[i]);
+		acc_out(r, "\">Check these records in DNS</a></p></section>");
 	}
-	acc_page_end(r);
+	acc_end(r);
 	free(ds.d);
 }
 
@@ -145,10 +125,10 @@ static void check_page(struct acc_req *r, const char *domain, const struct dns_r
 		acc_page_message(r, 503, "DNS unavailable", "The DNS check could not run. Please try again later.");
 		return;
 	}
-	acc_page_begin(r, 200, "DNS check");
-	out(r, "<p>What DNS says now for <b>");
-	esc(r, domain);
-	out(r, "</b> (changes at your DNS provider can take a while to show):</p>"
+	acc_begin(r, 200, "DNS check");
+	acc_out(r, "<p>What DNS says now for <b>");
+	acc_esc(r, domain);
+	acc_out(r, "</b> (changes at your DNS provider can take a while to show):</p>"
 	       "<table class=\"check\"><tr><th>Record</th><th>Name</th><th>Result</th><th>Found</th></tr>");
 	for (int i = 0; i < n; i++) {
 		const char *ans[DNS_SYNC_MAX_ANSWERS];
@@ -156,26 +136,26 @@ static void check_page(struct acc_req *r, const char *domain, const struct dns_r
 		for (int k = 0; k < q[i].n; k++)
 			ans[k] = q[i].answers[k];
 		c = dns_record_check(&rec[i], ans, (size_t)q[i].n);
-		out(r, "<tr class=\"%s\"><td>", q[i].status < 0 ? "unknown" : dns_check_name(c));
-		esc(r, rec[i].what);
-		out(r, "</td><td>");
-		esc(r, rec[i].name);
-		out(r, "</td><td><b>%s</b>: ", q[i].status < 0 ? "unknown" : dns_check_name(c));
-		esc(r, q[i].status < 0 ? "DNS did not answer; try again later" : advice(&rec[i], c));
-		out(r, "</td><td>");
+		acc_out(r, "<tr class=\"%s\"><td>", q[i].status < 0 ? "unknown" : dns_check_name(c));
+		acc_esc(r, rec[i].what);
+		acc_out(r, "</td><td>");
+		acc_esc(r, rec[i].name);
+		acc_out(r, "</td><td><b>%s</b>: ", q[i].status < 0 ? "unknown" : dns_check_name(c));
+		acc_esc(r, q[i].status < 0 ? "DNS did not answer; try again later" : advice(&rec[i], c));
+		acc_out(r, "</td><td>");
 		for (int k = 0; k < q[i].n; k++) {
-			out(r, "%s<code>", k ? "<br>" : "");
-			esc(r, q[i].answers[k]);
-			out(r, "</code>");
+			acc_out(r, "%s<code>", k ? "<br>" : "");
+			acc_esc(r, q[i].answers[k]);
+			acc_out(r, "</code>");
 		}
-		out(r, "</td></tr>");
+		acc_out(r, "</td></tr>");
 	}
-	out(r, "</table><h2>The records to publish</h2>");
+	acc_out(r, "</table><h2>The records to publish</h2>");
 	free(q);
 	if (zone_block(r, domain) < 0)
 		r->body_err = 1;
-	out(r, "<p><a href=\"/dns\">Back</a></p>");
-	acc_page_end(r);
+	acc_out(r, "<p><a href=\"/dns\">Back</a></p>");
+	acc_end(r);
 }
 
 void acc_work_dns_check(struct acc_req *r)

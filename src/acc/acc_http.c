@@ -8,7 +8,9 @@
  * idle keep-alive connection ends after [acc] keepalive_timeout. One
  * request at a time: a pipelined one waits in the input buffer until the
  * previous is answered. Every answer, errors included, carries the ACC's
- * security headers.
+ * security headers. A client speaking plain HTTP to the port (the
+ * connection layer saw no TLS handshake) gets one 301 to the same address
+ * over https, then the connection closes: nothing else is served in clear.
  */
 #include "acc/acc_http.h"
 #include "acc/acc_int.h"
@@ -32,6 +34,7 @@ struct acc_conn {
 	struct acc *acc;
 	int in_request;            /* a request's first byte has come */
 	int handling;              /* a whole request is being answered */
+	int plain;                 /* no TLS: every request is redirected to https */
 	struct acc_http_req req;   /* the request being read or answered */
 	struct buf body;
 	struct http_parser p;      /* last: about 12 KB */
@@ -56,14 +59,24 @@ int acc_http_job(struct acc_conn *ac, struct workers *pool, void (*work)(void *)
 	return conn_job(ac->c, pool, 0, work, done, arg);
 }
 
-int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, void (*work)(void *),
+int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, const char *user, void (*work)(void *),
                        void (*done)(void *st, void *arg), void *arg)
 {
-	return conn_login_job(ac->c, q, LOGIN_ACC, work, done, arg);
+	return conn_login_job(ac->c, q, LOGIN_ACC, user, work, done, arg);
+}
+
+/* Exactly our stylesheet and script (by hash) and the provider's logo. */
+static void make_csp(const struct acc_conn *ac, char *csp, size_t len)
+{
+	const char *logo = conn_cfg(ac->c)->acc_provider_logo;
+
+	snprintf(csp, len, "default-src 'none'; style-src %s; script-src %s; %s%s%sform-action 'self'; "
+	         "frame-ancestors 'none'; base-uri 'none'", ac->acc->style_hash, ac->acc->script_hash,
+	         *logo ? "img-src " : "", logo, *logo ? "; " : "");
 }
 
 /* The security headers of every answer (docs/acc.md), then the caller's. */
-static size_t with_security(const struct acc *a, struct http_field *all, const struct http_field *fields,
+static size_t with_security(const char *csp, struct http_field *all, const struct http_field *fields,
                             size_t n)
 {
 	static const struct http_field fixed[] = {
@@ -76,7 +89,7 @@ static size_t with_security(const struct acc *a, struct http_field *all, const s
 	size_t k = 0;
 
 	all[k].name = "Content-Security-Policy";
-	all[k++].value = a->csp;
+	all[k++].value = csp;
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		all[k++] = fixed[i];
 	for (size_t i = 0; i < n && k < ACC_FIELDS_MAX; i++)
@@ -89,13 +102,16 @@ static void answer(struct acc_conn *ac, int status, const struct http_field *fie
                    const char *body, size_t len, int keep_alive)
 {
 	struct http_field all[ACC_FIELDS_MAX];
-	char head[ACC_HEAD_MAX];
-	size_t k = with_security(ac->acc, all, fields, n), hl;
+	char head[ACC_HEAD_MAX], csp[1024];
+	size_t k, hl;
+
+	make_csp(ac, csp, sizeof csp);
+	k = with_security(csp, all, fields, n);
 
 	hl = http_format_head(head, sizeof head, status, all, k, len, keep_alive);
 	if (hl == 0) {                       /* a field our code made is wrong: say so, plainly */
 		log_warn("acc: ip=%s: cannot format the answer (status %d)", conn_ip(ac->c), status);
-		hl = http_format_head(head, sizeof head, 500, all, with_security(ac->acc, all, NULL, 0), 0, 0);
+		hl = http_format_head(head, sizeof head, 500, all, with_security(csp, all, NULL, 0), 0, 0);
 		len = 0;
 		keep_alive = 0;
 	}
@@ -147,11 +163,34 @@ static int take_head(struct acc_conn *ac, const struct http_request *hr)
 	snprintf(q->query, sizeof q->query, "%s", qm ? qm + 1 : "");
 	if ((v = http_request_field(hr, "Cookie")) && snprintf(q->cookie, sizeof q->cookie, "%s", v) >= (int)sizeof q->cookie)
 		return -1;
+	if ((v = http_request_field(hr, "Host")))
+		snprintf(q->host, sizeof q->host, "%s", v);
 	if ((v = http_request_field(hr, "Content-Type")))
 		snprintf(q->content_type, sizeof q->content_type, "%s", v);
 	if (hr->expect_continue)
 		conn_printf(ac->c, "HTTP/1.1 100 Continue\r\n\r\n");
 	return 0;
+}
+
+/* Plain HTTP on the ACC's port: the same host and target over https. */
+static void redirect_to_https(struct acc_conn *ac, const struct http_request *hr)
+{
+	static const struct http_field ct = { "Content-Type", "text/html; charset=utf-8" };
+	static const char page[] = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	                           "<title>Moved</title></head><body><p>This site is served over HTTPS only."
+	                           "</p></body></html>\n";
+	struct http_field f[2] = { ct, { "Location", NULL } };
+	const char *host = http_request_field(hr, "Host");
+	char loc[HTTP_TARGET_MAX + 300];
+
+	if (!host || !*host || strlen(host) > 255) {
+		refuse(ac, 400, "plain HTTP without a Host");
+		return;
+	}
+	snprintf(loc, sizeof loc, "https://%s%s", host, hr->target[0] == '/' ? hr->target : "/");
+	f[1].value = loc;
+	log_info("acc: ip=%s plain HTTP request redirected to https", conn_ip(ac->c));
+	answer(ac, 301, f, 2, page, sizeof page - 1, 0);
 }
 
 /* One parser step on the buffered input; 0 when it needs more input. */
@@ -173,7 +212,9 @@ static int step(struct acc_conn *ac)
 	case HTTP_EV_NEED_MORE:
 		break;
 	case HTTP_EV_HEADERS:
-		if (take_head(ac, ev.req) < 0)
+		if (ac->plain)
+			redirect_to_https(ac, ev.req);
+		else if (take_head(ac, ev.req) < 0)
 			refuse(ac, 431, "request target or cookies too long");
 		break;
 	case HTTP_EV_BODY:            /* ev.data points into the input: before the drain */
@@ -242,6 +283,7 @@ void acc_conn_start(struct conn *c)
 	}
 	ac->c = c;
 	ac->acc = srv->acc;
+	ac->plain = !conn_tls(c);
 	http_parser_init(&ac->p, 0, ACC_FORM_MAX);
 	reset_request(ac);
 	conn_bind(c, &acc_proto, ac);

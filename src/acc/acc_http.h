@@ -23,6 +23,7 @@ struct acc_http_req {
 	char path[256];             /* the target before '?', not decoded */
 	char query[2048];
 	char cookie[2048];
+	char host[256];             /* the Host field (the parser checked its syntax) */
 	char content_type[128];
 	const char *body;           /* the form body (POST), body_len bytes */
 	size_t body_len;
@@ -43,7 +44,7 @@ int acc_http_job(struct acc_conn *ac, struct workers *pool, void (*work)(void *)
  * fair login queue (auth/login_queue.h) shared with SMTP and POP3. -1:
  * the queue is full, answer 503 at once. */
 struct login_queue;
-int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, void (*work)(void *),
+int acc_http_login_job(struct acc_conn *ac, struct login_queue *q, const char *user, void (*work)(void *),
                        void (*done)(void *st, void *arg), void *arg);
 const char *acc_http_ip(const struct acc_conn *ac);
 

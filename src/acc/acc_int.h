@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 #include "acc/acc_csrf.h"
 #include "acc/acc_http.h"
+#include "policy/client_settings.h"
 #include "policy/mail_settings.h"
 #include "store/store_rate.h"
 #include "store/relay_auth.h"
@@ -32,7 +33,7 @@ struct acc_req;
 
 struct acc {
 	struct server *srv;
-	char csp[320];                      /* Content-Security-Policy value */
+	char style_hash[80], script_hash[80]; /* CSP sources: 'sha256-...' */
 	struct event *purge;                /* expired sessions leave the store */
 	int purging;
 	_Atomic int dns_checks;             /* DNS checks holding a worker now (acc_dns.c) */
@@ -46,6 +47,7 @@ struct acc {
 #define R_LOGIN  1    /* needs a session */
 #define R_CHANGE 2    /* changes something: refused when suspended */
 #define R_HASH   4    /* hashes or checks a password: through srv->logins */
+#define R_RAW    8    /* a POST whose body is not a form (Autodiscover's XML): no CSRF token */
 #define ACC_BUSY_RETRY_AFTER 5   /* seconds, with a 503 when the login queue is full */
 
 struct acc_route {
@@ -58,6 +60,8 @@ struct acc_route {
 struct acc_mailbox_view {
 	char address[320];
 	struct mail_settings ms;
+	struct client_settings cs;
+	int cs_ok;
 };
 
 struct acc_req {
@@ -83,6 +87,10 @@ struct acc_req {
 	struct evkeyvalq form;
 	char address[320], local[128], domain[256], confirm[8];
 	char login_account[STORE_NAME_MAX];
+	char emailaddress[320];               /* autoconfig's query */
+	char host[256];                       /* the request's Host */
+	char *raw;                            /* an R_RAW route's body, NUL-terminated */
+	size_t raw_len;
 	char current[ACC_PASSWORD_MAX + 1];   /* the account password, to change it */
 	char password[ACC_PASSWORD_MAX + 1], password2[ACC_PASSWORD_MAX + 1];
 
@@ -100,6 +108,8 @@ struct acc_req {
 
 	/* the answer */
 	int status;
+	const char *content_type;           /* NULL: an HTML page */
+	char disposition[400];              /* a Content-Disposition value, "" = none */
 	struct buf body;
 	int body_err;                       /* an append to body failed: answer 500 */
 	char location[64];                  /* "" = send body, else 303 to it */
@@ -127,6 +137,18 @@ void acc_work_mailbox_remove(struct acc_req *r);
 void acc_work_login(struct acc_req *r);
 void acc_work_account(struct acc_req *r);
 void acc_work_account_password(struct acc_req *r);
+/* acc_settings.c: the settings pages, JSON and the Apple profile */
+void acc_work_settings_json(struct acc_req *r);
+void acc_work_mobileconfig(struct acc_req *r);
+void acc_work_help(struct acc_req *r);
+/* acc_discover.c: autoconfig and Autodiscover, no login */
+void acc_work_autoconfig(struct acc_req *r);
+void acc_work_autodiscover(struct acc_req *r);
+/* Shared steps of acc_actions.c, 0 or -1 (with the answer set where said) */
+int acc_load_mailboxes(struct acc_req *r);
+/* r->address owned by this account? 1, 0 (404 set), -1 (error set) */
+int acc_owned_mailbox(struct acc_req *r, const char *doing);
+void acc_unavailable(struct acc_req *r);
 /* Shared step: load r->account's record and host; 0, or -1 with the answer set. */
 int acc_load_account(struct acc_req *r);
 

@@ -1,9 +1,9 @@
 /*
  * acc_pages: server-rendered HTML of the ACC (see acc_pages.h). Values
  * only ever reach the page through esc(); the few raw strings are
- * constants of this file. A mailbox's settings are one <pre> block with
- * the `key: value` lines of `hostmailctl mailbox show`, byte for byte, so
- * a customer can copy them and a test can compare them.
+ * constants of this file. Every page carries the provider's name, logo
+ * and support link ([acc] provider_*). The mailbox settings and the
+ * setup guides are in acc_settings_pages.c.
  */
 #include "acc/acc_pages.h"
 #include "policy/limits.h"
@@ -37,7 +37,32 @@ static const char stylesheet[] =
 	".msg{padding:.6em 1em;border-radius:4px;margin:0 0 1em;background:#e5f4e8;border:1px solid #8fc79b}"
 	".err{background:#fdecea;border-color:#e59a93}"
 	".note{color:#4a5568;font-size:.95em}"
-	"ul{padding-left:1.2em;margin:.3em 0}li{overflow-wrap:anywhere}";
+	"ul{padding-left:1.2em;margin:.3em 0}li{overflow-wrap:anywhere}"
+	"header img{max-height:2em;vertical-align:middle;margin-right:.5em}"
+	"header a.support{color:#d6e4f5;margin-left:.6em}"
+	"h3{font-size:1em;margin:.8em 0 .3em}"
+	"table.server{border-collapse:collapse;width:100%}"
+	"table.server th{text-align:left;font-weight:600;padding:.25em .8em .25em 0;width:11em;vertical-align:top}"
+	"table.server td{padding:.25em 0;overflow-wrap:anywhere}"
+	"table.server tr{border-top:1px solid #e2e7ee}"
+	"@media (max-width:560px){table.server th,table.server td{display:block;width:auto}"
+	"table.server th{padding-bottom:0}table.server td{padding-top:0}}"
+	"button.copy{margin:0 0 0 .5em;padding:.05em .6em;font-size:.8em;background:#dfe7f3;color:#16324f}"
+	".rec{background:#e5f4e8;border-radius:3px;padding:0 .3em;font-size:.85em}"
+	"details{margin:.6em 0}ol{padding-left:1.4em}ol li{margin:.2em 0}";
+
+/* The copy buttons: the value goes to the clipboard (a secure context,
+ * so navigator.clipboard works). Allowed by its hash, like the stylesheet. */
+static const char script[] =
+	"document.addEventListener('click',function(e){"
+	"var b=e.target.closest&&e.target.closest('button.copy');if(!b||!navigator.clipboard)return;"
+	"navigator.clipboard.writeText(b.getAttribute('data-copy')).then(function(){"
+	"b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},2000);});});";
+
+const char *acc_script(void)
+{
+	return script;
+}
 
 const char *acc_stylesheet(void)
 {
@@ -105,8 +130,22 @@ static void begin(struct acc_req *r, int status, const char *title)
 	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	       "<title>");
 	esc(r, title);
-	out(r, " - Account Control Center</title><style>%s</style></head><body>"
-	       "<header><b>Account Control Center</b>", stylesheet);
+	out(r, " - ");
+	esc(r, r->cfg->acc_provider_name);
+	out(r, " Account Control Center</title><style>%s</style></head><body><header>", stylesheet);
+	if (r->cfg->acc_provider_logo[0]) {
+		out(r, "<img src=\"");
+		esc(r, r->cfg->acc_provider_logo);
+		out(r, "\" alt=\"\">");
+	}
+	out(r, "<b id=\"provider\">");
+	esc(r, r->cfg->acc_provider_name);
+	out(r, "</b> Account Control Center");
+	if (r->cfg->acc_support_url[0]) {
+		out(r, "<a class=\"support\" id=\"support\" href=\"");
+		esc(r, r->cfg->acc_support_url);
+		out(r, "\">Help and support</a>");
+	}
 	if (r->logged_in) {
 		out(r, " <span class=\"acct\">account ");
 		esc(r, r->account);
@@ -133,7 +172,7 @@ static void begin(struct acc_req *r, int status, const char *title)
 
 static void end(struct acc_req *r)
 {
-	out(r, "</main></body></html>\n");
+	out(r, "</main><script>%s</script></body></html>\n", script);
 }
 
 void acc_page_login(struct acc_req *r, int status, const char *login_token, const char *error)
@@ -197,7 +236,7 @@ void acc_page_overview(struct acc_req *r)
 	end(r);
 }
 
-static void password_inputs(struct acc_req *r, const char *idp)
+void acc_password_inputs(struct acc_req *r, const char *idp)
 {
 	out(r, "<label for=\"%s-pw\">New password (at least %d characters)</label>"
 	       "<input id=\"%s-pw\" name=\"password\" type=\"password\" autocomplete=\"new-password\" "
@@ -209,43 +248,6 @@ static void password_inputs(struct acc_req *r, const char *idp)
 	    ACC_PASSWORD_MIN, ACC_PASSWORD_MAX);
 }
 
-static void mailbox_section(struct acc_req *r, int k)
-{
-	const struct acc_mailbox_view *m = &r->mb[k];
-	char idp[16], *enc;
-	int i;
-
-	snprintf(idp, sizeof idp, "mb%d", k);
-	out(r, "<section class=\"mailbox\" id=\"%s\"><h2>", idp);
-	esc(r, m->address);
-	out(r, "</h2><p class=\"note\">Settings for your mail program:</p><pre class=\"settings\">");
-	for (i = 0; i < m->ms.n; i++) {
-		esc(r, m->ms.s[i].key);
-		out(r, ": ");
-		esc(r, m->ms.s[i].value);
-		out(r, "\n");
-	}
-	out(r, "</pre>");
-	if (r->acct.suspended)
-		goto done;
-	out(r, "<form method=\"post\" action=\"/mail/passwd\">");
-	csrf_field(r);
-	out(r, "<input type=\"hidden\" name=\"address\" value=\"");
-	esc(r, m->address);
-	out(r, "\">");
-	password_inputs(r, idp);
-	out(r, "<button type=\"submit\">Change password</button></form>"
-	       "<p><a href=\"/mail/remove?address=");
-	if (!(enc = evhttp_encode_uri(m->address)))
-		r->body_err = 1;
-	else
-		esc(r, enc);
-	free(enc);
-	out(r, "\">Remove this mailbox&hellip;</a></p>");
-done:
-	out(r, "</section>");
-}
-
 void acc_page_mail(struct acc_req *r)
 {
 	int i;
@@ -254,7 +256,7 @@ void acc_page_mail(struct acc_req *r)
 	if (r->nmb == 0)
 		out(r, "<section><p>This account has no mailboxes yet.</p></section>");
 	for (i = 0; i < r->nmb; i++)
-		mailbox_section(r, i);
+		acc_mailbox_settings(r, i);
 	if (r->acct.suspended)
 		goto done;
 	out(r, "<section id=\"add\"><h2>Add a mailbox</h2>");
@@ -275,7 +277,7 @@ void acc_page_mail(struct acc_req *r)
 		out(r, "</option>");
 	}
 	out(r, "</select>");
-	password_inputs(r, "add");
+	acc_password_inputs(r, "add");
 	out(r, "<button type=\"submit\">Add mailbox</button></form></section>");
 done:
 	end(r);
@@ -391,24 +393,71 @@ void acc_page_account(struct acc_req *r)
 	esc(r, r->account);
 	out(r, "</dd><dt>Created</dt><dd>");
 	esc(r, r->acct.created);
-	out(r, "</dd></dl></section><section><h2>Account password</h2>"
+	out(r, "</dd></dl></section><section><h2>Domains</h2>");
+	if (r->ndomains == 0)
+		out(r, "<p>This account has no domains yet; support adds them.</p>");
+	else
+		out(r, "<ul id=\"domain-list\">");
+	for (int i = 0; i < r->ndomains; i++) {
+		out(r, "<li>");
+		esc(r, r->domains[i]);
+		out(r, "</li>");
+	}
+	if (r->ndomains)
+		out(r, "</ul><p class=\"note\">Mail programs find their settings for these domains "
+		       "by themselves at <q>autoconfig.</q> and <q>autodiscover.</q> followed by the domain, "
+		       "when the domain's DNS points those names to this server.</p>");
+	out(r, "</section><section><h2>Account password</h2>"
 	       "<p>The password you log in here with. Changing it logs this account out everywhere "
 	       "else.</p><form method=\"post\" action=\"/account/password\">");
 	csrf_field(r);
 	out(r, "<label for=\"acct-cur\">Current password</label>"
 	       "<input id=\"acct-cur\" name=\"current\" type=\"password\" autocomplete=\"current-password\" "
 	       "required maxlength=\"%d\">", ACC_PASSWORD_MAX);
-	password_inputs(r, "acct");
+	acc_password_inputs(r, "acct");
 	out(r, "<button type=\"submit\">Change the password</button></form></section>");
 	end(r);
 }
 
-void acc_page_begin(struct acc_req *r, int status, const char *title)
+/* ---- for the other page files ---- */
+
+void acc_out(struct acc_req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (buf_vprintf(&r->body, fmt, ap) < 0)
+		r->body_err = 1;
+	va_end(ap);
+}
+
+void acc_esc(struct acc_req *r, const char *s)
+{
+	esc(r, s);
+}
+
+void acc_begin(struct acc_req *r, int status, const char *title)
 {
 	begin(r, status, title);
 }
 
-void acc_page_end(struct acc_req *r)
+void acc_end(struct acc_req *r)
 {
 	end(r);
+}
+
+void acc_csrf_field(struct acc_req *r)
+{
+	csrf_field(r);
+}
+
+void acc_esc_uri(struct acc_req *r, const char *s)
+{
+	char *enc = evhttp_encode_uri(s);
+
+	if (!enc)
+		r->body_err = 1;
+	else
+		esc(r, enc);
+	free(enc);
 }

@@ -61,6 +61,20 @@ static const struct acc_route routes[] = {
 	{ ACC_GET, "/budget", R_LOGIN, acc_work_budget },
 	{ ACC_GET, "/dns", R_LOGIN, acc_work_dns },
 	{ ACC_GET, "/dns/check", R_LOGIN, acc_work_dns_check },
+	{ ACC_GET, "/mail/settings.json", R_LOGIN, acc_work_settings_json },
+	{ ACC_GET, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },
+	{ ACC_POST, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },
+	{ ACC_GET, "/help/thunderbird", R_LOGIN, acc_work_help },
+	{ ACC_GET, "/help/outlook", R_LOGIN, acc_work_help },
+	{ ACC_GET, "/help/apple-mail", R_LOGIN, acc_work_help },
+	{ ACC_GET, "/help/ios", R_LOGIN, acc_work_help },
+	{ ACC_GET, "/help/android", R_LOGIN, acc_work_help },
+	/* mail programs setting themselves up: no login, and the answer
+	 * depends on the domain only (never on whether a mailbox exists) */
+	{ ACC_GET, "/mail/config-v1.1.xml", 0, acc_work_autoconfig },
+	{ ACC_GET, "/.well-known/autoconfig/mail/config-v1.1.xml", 0, acc_work_autoconfig },
+	{ ACC_POST, "/autodiscover/autodiscover.xml", R_RAW, acc_work_autodiscover },
+	{ ACC_POST, "/Autodiscover/Autodiscover.xml", R_RAW, acc_work_autodiscover },
 };
 
 /* ---- answers (helpers for the routes; they only fill r) ---- */
@@ -103,6 +117,7 @@ static void req_free(struct acc_req *r)
 	free(r->domains);
 	free(r->mb);
 	free(r->grants);
+	free(r->raw);
 	config_unref(r->cfg);
 	explicit_bzero(r, sizeof *r);
 	free(r);
@@ -110,7 +125,7 @@ static void req_free(struct acc_req *r)
 
 static void send_answer(struct acc_req *r)
 {
-	struct http_field f[6];
+	struct http_field f[8];
 	size_t n = 0;
 
 	for (int i = 0; i < r->ncookies; i++) {
@@ -133,8 +148,12 @@ static void send_answer(struct acc_req *r)
 		buf_reset(&r->body);
 		buf_puts(&r->body, "Internal error.\n");
 	}
+	if (r->disposition[0] && r->status == 200) {
+		f[n].name = "Content-Disposition";
+		f[n++].value = r->disposition;
+	}
 	f[n].name = "Content-Type";
-	f[n++].value = "text/html; charset=utf-8";
+	f[n++].value = r->content_type && r->status == 200 ? r->content_type : "text/html; charset=utf-8";
 	acc_http_reply(r->ac, r->status, f, n, r->body.data, r->body.len);
 }
 
@@ -304,7 +323,7 @@ static void route_work(struct acc_req *r)
 			acc_page_message(r, 403, "Not logged in", "Your session has ended. Please log in again.");
 		return;
 	}
-	if (r->method == ACC_POST && check_csrf(r) < 0)
+	if (r->method == ACC_POST && !(flags & R_RAW) && check_csrf(r) < 0)
 		return;
 	if (r->route->work == acc_work_login) {
 		snprintf(r->account, sizeof r->account, "%s", r->login_account);
@@ -383,6 +402,16 @@ static int read_form(struct acc_req *r, const struct acc_http_req *q)
 {
 	int rc;
 
+	if (r->route->flags & R_RAW) {          /* kept as it came (up to ACC_FORM_MAX) */
+		if (!(r->raw = malloc(q->body_len + 1))) {
+			acc_page_message(r, 503, "Temporarily unavailable", "Please try again in a minute.");
+			return -1;
+		}
+		memcpy(r->raw, q->body, q->body_len);
+		r->raw[q->body_len] = '\0';
+		r->raw_len = q->body_len;
+		return 0;
+	}
 	if (q->method == ACC_GET) {
 		rc = acc_form_parse(q->query, strlen(q->query), &r->form);
 	} else if (strncasecmp(q->content_type, "application/x-www-form-urlencoded", 33) != 0) {
@@ -403,6 +432,7 @@ static int read_form(struct acc_req *r, const struct acc_http_req *q)
 	copy_field(r, "password", r->password, sizeof r->password);
 	copy_field(r, "password2", r->password2, sizeof r->password2);
 	copy_field(r, "account", r->login_account, sizeof r->login_account);
+	copy_field(r, "emailaddress", r->emailaddress, sizeof r->emailaddress);
 	return 0;
 }
 
@@ -452,6 +482,7 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 	r->method = q->method;
 	snprintf(r->ip, sizeof r->ip, "%s", acc_http_ip(ac));
 	snprintf(r->cookie, sizeof r->cookie, "%s", q->cookie);
+	snprintf(r->host, sizeof r->host, "%s", q->host);
 	r->route = find_route(q->path[0] ? q->path : "/", q->method, &r->path_known);
 	if (r->route && read_form(r, q) < 0)
 		r->answered = 1;
@@ -459,7 +490,9 @@ void acc_handle(struct acc *a, struct acc_conn *ac, const struct acc_http_req *q
 		r->answered = 1;
 	/* password checks wait their turn with SMTP's and POP3's */
 	if (r->route && (r->route->flags & R_HASH) && !r->answered)
-		rc = acc_http_login_job(ac, srv->logins, job_work, job_done, r);
+		/* a login is keyed by the account it names; a password change's
+		 * account is known only once its session is read: keyed by "" */
+		rc = acc_http_login_job(ac, srv->logins, r->login_account, job_work, job_done, r);
 	else
 		rc = acc_http_job(ac, srv->workers, job_work, job_done, r);
 	if (rc == 0)
@@ -502,20 +535,25 @@ static void on_purge(evutil_socket_t fd, short what, void *arg)
 		a->purging = 1;
 }
 
-/* CSP allowing exactly our stylesheet (by its SHA-256), nothing else. */
-static int make_csp(struct acc *a)
+/* "sha256-BASE64" of text, for the CSP. */
+static int csp_hash(const char *text, char *out, size_t outlen)
 {
-	const char *css = acc_stylesheet();
 	unsigned char md[32], b64[64];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(css, strlen(css), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+	if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		return -1;
 	EVP_EncodeBlock(b64, md, 32);
-	snprintf(a->csp, sizeof a->csp,
-	         "default-src 'none'; style-src 'sha256-%s'; form-action 'self'; "
-	         "frame-ancestors 'none'; base-uri 'none'", b64);
+	snprintf(out, outlen, "'sha256-%s'", b64);
 	return 0;
+}
+
+/* The stylesheet and the copy buttons' script, by their SHA-256; nothing
+ * else (the provider's logo is added per answer: acc_http.c). */
+static int make_csp(struct acc *a)
+{
+	return csp_hash(acc_stylesheet(), a->style_hash, sizeof a->style_hash) < 0 ||
+	       csp_hash(acc_script(), a->script_hash, sizeof a->script_hash) < 0 ? -1 : 0;
 }
 
 int acc_start(struct server *srv)

@@ -28,8 +28,25 @@ static void check_work(void *arg)
 {
 	struct login *l = arg;
 
-	l->res = auth_check(l->srv->store, l->cr.authcid, l->cr.password, l->account, sizeof l->account,
-	                    l->mailbox, sizeof l->mailbox);
+	l->res = auth_check(l->srv->store, l->srv->auth_cache, l->cr.authcid, l->cr.password, l->account,
+	                    sizeof l->account, l->mailbox, sizeof l->mailbox);
+	explicit_bzero(l->cr.password, sizeof l->cr.password);
+	if (l->res == AUTH_OK && l->proto->after)
+		l->proto->after(l);
+}
+
+/* The quick look on a general worker: answered from the cache (the
+ * password wiped, after() run), or left for the hashing queue. */
+static void cached_work(void *arg)
+{
+	struct login *l = arg;
+	enum auth_result res;
+
+	if (!auth_check_cached(l->srv->store, l->srv->auth_cache, l->cr.authcid, l->cr.password,
+	                       l->account, sizeof l->account, l->mailbox, sizeof l->mailbox, &res))
+		return;
+	l->cached = 1;
+	l->res = res;
 	explicit_bzero(l->cr.password, sizeof l->cr.password);
 	if (l->res == AUTH_OK && l->proto->after)
 		l->proto->after(l);
@@ -57,6 +74,30 @@ static void check_done(void *st, void *arg)
 		conn_pause(l->c, LOGIN_FAIL_DELAY_MS, p->failed);
 	p->done(NULL, l);                  /* only to release data */
 	login_free(l);
+}
+
+static void queue_check(void *st, struct login *l)
+{
+	const struct login_proto *p = l->proto;
+
+	if (conn_login_job(l->c, l->srv->logins, p->svc, l->cr.authcid, check_work, check_done, l) < 0) {
+		throttle_end(l->srv->auth_throttle, l->ip, time(NULL), 0);
+		log_warn_key(l->ip, "%s[%llu] ip=%s: login refused: too many password checks waiting",
+		             p->name, conn_id(l->c), l->ip);
+		p->done(NULL, l);          /* only to release data */
+		login_free(l);
+		p->refused(st, 0);
+	}
+}
+
+static void cached_done(void *st, void *arg)
+{
+	struct login *l = arg;
+
+	if (l->cached || !st)         /* answered, or the client has gone */
+		check_done(st, l);
+	else
+		queue_check(st, l);
 }
 
 void login_start(struct conn *c, void *st, struct server *srv, const struct login_proto *p,
@@ -91,11 +132,7 @@ void login_start(struct conn *c, void *st, struct server *srv, const struct logi
 	l->cr = *cr;
 	explicit_bzero(cr, sizeof *cr);
 	snprintf(l->ip, sizeof l->ip, "%s", ip);
-	if (conn_login_job(c, srv->logins, p->svc, check_work, check_done, l) < 0) {
-		throttle_end(srv->auth_throttle, ip, time(NULL), 0);
-		log_warn_key(ip, "%s[%llu] ip=%s: login refused: too many password checks waiting",
-		             p->name, conn_id(c), ip);
-		login_free(l);
-		p->refused(st, 0);
-	}
+	if (srv->auth_cache && conn_job(c, srv->workers, 1, cached_work, cached_done, l) == 0)
+		return;
+	queue_check(st, l);
 }

@@ -1,9 +1,10 @@
 /*
  * login: one password login of a mail session (SMTP AUTH, POP3 USER/PASS
  * and AUTH), the glue both protocols share: the per-address throttle
- * (attempts in flight counted), the check on the fair login queue
- * (auth/login_queue.h), the fail2ban line and the delay before a wrong
- * password's answer. The protocol supplies its answers (struct
+ * (attempts in flight counted), a look at the auth cache on the general
+ * workers (a cached verdict never waits behind a password storm), else
+ * the check on the fair login queue (auth/login_queue.h), the fail2ban
+ * line and the delay before a wrong password's answer. The protocol supplies its answers (struct
  * login_proto); the verdict's bookkeeping is done here, once.
  */
 #ifndef HM_LOGIN_H
@@ -22,6 +23,7 @@ struct login {
 	struct conn *c;                    /* valid only while the session is (st != NULL) */
 	struct sasl_creds cr;              /* the password is wiped once checked */
 	enum auth_result res;
+	int cached;                        /* the verdict came from the auth cache */
 	char account[64], mailbox[320], ip[64];
 	void *data;                        /* the protocol's data_size bytes, zeroed */
 	size_t size;                       /* of the allocation, data included */

@@ -1,15 +1,16 @@
 /*
- * login_queue: a ring of services, each a ring of client addresses, each
- * a FIFO of checks (see login_queue.h). Taking the next check moves the
- * service pointer and its address to the back of their rings. The queue
- * is bounded (a few dozen checks), so counting one address's checks walks
- * the rings.
+ * login_queue: a ring of services, each a ring of usernames, each a ring
+ * of client addresses, each a FIFO of checks (see login_queue.h). Taking
+ * the next check moves the service pointer, then its username and that
+ * username's address, to the back of their rings. The queue is bounded
+ * (a few hundred checks), so counting one address's checks walks the rings.
  */
 #include "auth/login_queue.h"
 #include "util/workers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct waiter {
 	struct login_queue *q;
@@ -19,15 +20,22 @@ struct waiter {
 	struct waiter *next;
 };
 
-struct bucket {                      /* one address's waiting checks in one service */
+struct from_ip {                     /* one address's checks for one username */
 	char ip[64];
 	int n;
 	struct waiter *head, *tail;
-	struct bucket *next;
+	struct from_ip *next;
+};
+
+struct for_user {                    /* one username's checks in one service */
+	char user[LOGIN_USER_MAX];
+	int n;
+	struct from_ip *head, *tail;
+	struct for_user *next;
 };
 
 struct ring {
-	struct bucket *head, *tail;
+	struct for_user *head, *tail;
 	int waiting;
 };
 
@@ -37,6 +45,23 @@ struct login_queue {
 	int next_svc;
 	struct ring svc[LOGIN_NSERVICES];
 };
+
+/* A singly linked ring's append and pop-front, for both kinds of node. */
+#define RING_APPEND(head, tail, node) \
+	do { \
+		(node)->next = NULL; \
+		if (tail) \
+			(tail)->next = (node); \
+		else \
+			(head) = (node); \
+		(tail) = (node); \
+	} while (0)
+#define RING_POP(head, tail) \
+	do { \
+		(head) = (head)->next; \
+		if (!(head)) \
+			(tail) = NULL; \
+	} while (0)
 
 struct login_queue *login_queue_new(struct workers *pool, int max_running)
 {
@@ -54,60 +79,78 @@ static int waiting_from(const struct login_queue *q, const char *ip)
 	int n = 0;
 
 	for (int s = 0; s < LOGIN_NSERVICES; s++)
-		for (const struct bucket *b = q->svc[s].head; b; b = b->next)
-			if (strcmp(b->ip, ip) == 0)
-				n += b->n;
+		for (const struct for_user *u = q->svc[s].head; u; u = u->next)
+			for (const struct from_ip *f = u->head; f; f = f->next)
+				if (strcmp(f->ip, ip) == 0)
+					n += f->n;
 	return n;
 }
 
-static struct bucket *bucket_for(struct ring *r, const char *ip)
+/* The username's node in r and the address's node in it, made if new.
+ * -1: no memory (nothing was added). */
+static int nodes_for(struct ring *r, const char *user, const char *ip, struct for_user **up,
+                     struct from_ip **fp)
 {
-	struct bucket *b;
+	struct for_user *u;
+	struct from_ip *f;
+	int new_user = 0;
 
-	for (b = r->head; b; b = b->next)
-		if (strcmp(b->ip, ip) == 0)
-			return b;
-	if (!(b = calloc(1, sizeof *b)))
-		return NULL;
-	snprintf(b->ip, sizeof b->ip, "%s", ip);
-	if (r->tail)
-		r->tail->next = b;
-	else
-		r->head = b;
-	r->tail = b;
-	return b;
+	for (u = r->head; u && strcasecmp(u->user, user) != 0; u = u->next)
+		;
+	if (!u) {
+		if (!(u = calloc(1, sizeof *u)))
+			return -1;
+		snprintf(u->user, sizeof u->user, "%s", user);
+		new_user = 1;
+	}
+	for (f = u->head; f && strcmp(f->ip, ip) != 0; f = f->next)
+		;
+	if (!f) {
+		if (!(f = calloc(1, sizeof *f))) {
+			if (new_user)
+				free(u);
+			return -1;
+		}
+		snprintf(f->ip, sizeof f->ip, "%s", ip);
+		RING_APPEND(u->head, u->tail, f);
+	}
+	if (new_user)
+		RING_APPEND(r->head, r->tail, u);
+	*up = u;
+	*fp = f;
+	return 0;
 }
 
-/* The next check, round-robin over services, then addresses. */
+/* The next check: round-robin over services, then usernames, then addresses. */
 static struct waiter *take(struct login_queue *q)
 {
 	for (int k = 0; k < LOGIN_NSERVICES; k++) {
 		int s = (q->next_svc + k) % LOGIN_NSERVICES;
 		struct ring *r = &q->svc[s];
-		struct bucket *b = r->head;
+		struct for_user *u = r->head;
+		struct from_ip *f;
 		struct waiter *w;
 
-		if (!b)
+		if (!u)
 			continue;
 		q->next_svc = (s + 1) % LOGIN_NSERVICES;
-		w = b->head;
-		b->head = w->next;
-		b->n--;
+		f = u->head;
+		w = f->head;
+		RING_POP(f->head, f->tail);
+		f->n--;
+		u->n--;
 		r->waiting--;
-		r->head = b->next;              /* the address goes to the back, or away */
-		if (!r->head)
-			r->tail = NULL;
-		b->next = NULL;
-		if (b->n > 0) {
-			if (r->tail)
-				r->tail->next = b;
-			else
-				r->head = b;
-			r->tail = b;
-		} else {
-			free(b);
-		}
 		q->waiting--;
+		RING_POP(u->head, u->tail);     /* the address goes to the back, or away */
+		if (f->n > 0)
+			RING_APPEND(u->head, u->tail, f);
+		else
+			free(f);
+		RING_POP(r->head, r->tail);     /* and so does the username */
+		if (u->n > 0)
+			RING_APPEND(r->head, r->tail, u);
+		else
+			free(u);
 		return w;
 	}
 	return NULL;
@@ -150,16 +193,17 @@ static void dispatch(struct login_queue *q)
 	}
 }
 
-int login_queue_submit(struct login_queue *q, enum login_service svc, const char *ip,
+int login_queue_submit(struct login_queue *q, enum login_service svc, const char *ip, const char *user,
                        int max_per_service, int max_per_ip, void (*work)(void *), void (*done)(void *), void *arg)
 {
+	struct for_user *u;
+	struct from_ip *f;
 	struct waiter *w;
-	struct bucket *b;
 
 	if ((unsigned)svc >= LOGIN_NSERVICES || q->svc[svc].waiting >= max_per_service ||
 	    waiting_from(q, ip) >= max_per_ip || !(w = calloc(1, sizeof *w)))
 		return -1;
-	if (!(b = bucket_for(&q->svc[svc], ip))) {
+	if (nodes_for(&q->svc[svc], user ? user : "", ip, &u, &f) < 0) {
 		free(w);
 		return -1;
 	}
@@ -167,12 +211,9 @@ int login_queue_submit(struct login_queue *q, enum login_service svc, const char
 	w->work = work;
 	w->done = done;
 	w->arg = arg;
-	if (b->tail)
-		b->tail->next = w;
-	else
-		b->head = w;
-	b->tail = w;
-	b->n++;
+	RING_APPEND(f->head, f->tail, w);
+	f->n++;
+	u->n++;
 	q->svc[svc].waiting++;
 	q->waiting++;
 	dispatch(q);

@@ -8,6 +8,8 @@
  *   domain dkim DOMAIN --activate hmN   the operator saw hmN's records in
  *                                       DNS: sign with it, retire the old
  *   domain dns DOMAIN                   the records to publish, zone syntax
+ *                                       (with the mail-program discovery
+ *                                       records of policy/client_dns.c)
  */
 #include "cmd/ctl.h"
 #include "dkim/dkim_keys.h"
@@ -131,24 +133,19 @@ int ctl_domain_dkim(struct ctl *c, int argc, char **argv)
 
 int ctl_domain_dns(struct ctl *c, int argc, char **argv)
 {
-	struct dns_record r[DNS_RECORDS_MAX];
-	char owner[STORE_NAME_MAX];
 	struct buf b;
-	int n, rc = 0;
+	int rc;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	if (store_domain_owner(c->st, argv[0], owner, sizeof owner))
-		return fail("domain %s is not hosted", argv[0]);
-	if ((n = dkim_domain_records(c->st, &c->cfg, argv[0], r, DNS_RECORDS_MAX)) < 0)
-		return fail("cannot read the DKIM keys of %s", argv[0]);
 	buf_init(&b, 0);
-	for (int i = 0; i < n && rc == 0; i++)
-		if (buf_printf(&b, "; %s%s\n", r[i].what, r[i].suggestion ? " (a suggestion)" : "") < 0 ||
-		    dns_record_zone_line(&r[i], &b) < 0)
-			rc = fail("out of memory");
-	if (rc == 0 && b.len)
+	rc = dkim_domain_zone(c->st, &c->cfg, argv[0], &b);
+	if (rc == STORE_ENOTFOUND)
+		rc = fail("domain %s is not hosted", argv[0]);
+	else if (rc)
+		rc = fail("cannot read the records of %s from the store", argv[0]);
+	else if (b.len)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_free(&b);
 	return rc;

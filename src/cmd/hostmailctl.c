@@ -10,6 +10,8 @@
 #include "cmd/ctl.h"
 #include "delivery/maildir.h"
 #include "policy/hostnames.h"
+#include "policy/client_settings.h"
+#include "util/buf.h"
 #include "policy/mail_settings.h"
 #include "store/store.h"
 #include "store/store_acc_session.h"
@@ -488,6 +490,23 @@ static int mailbox_list(struct ctl *c, int argc, char **argv)
 	return store_mailbox_list(c->st, domain, print_mailbox_row, NULL) ? fail("cannot list mailboxes") : 0;
 }
 
+/* The servers as the ACC's tables show them, recommended first. */
+static int print_servers(struct ctl *c, const struct account *a, const char *address)
+{
+	struct client_settings cs;
+	struct buf b;
+	int rc;
+
+	if (client_settings_get(&c->cfg, a, address, &cs) < 0)
+		return fail("settings for %s do not fit", address);
+	buf_init(&b, 0);
+	rc = cs_server_lines(&cs, &b);
+	if (rc == 0)
+		fputs(b.data ? b.data : "", stdout);
+	buf_free(&b);
+	return rc < 0 ? fail("out of memory") : 0;
+}
+
 static int mailbox_show(struct ctl *c, int argc, char **argv)
 {
 	struct mailbox m;
@@ -506,7 +525,7 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 		return fail("settings for %s do not fit (host name pattern or listen list too long)", m.address);
 	for (i = 0; i < ms.n; i++)
 		printf("%s: %s\n", ms.s[i].key, ms.s[i].value);
-	return 0;
+	return print_servers(c, &a, m.address);
 }
 
 /* ---- dispatch ---- */

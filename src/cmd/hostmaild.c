@@ -19,6 +19,8 @@
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
 #include "daemon/fdlimit.h"
+#include "auth/auth_cache.h"
+#include "util/wipe_alloc.h"
 #include "auth/login_queue.h"
 #include <event2/event.h>
 #include <errno.h>
@@ -145,6 +147,9 @@ int main(int argc, char **argv)
 	char err[512];
 	int c;
 
+	/* before libevent or OpenSSL allocate anything */
+	if (wipe_alloc_install() < 0)
+		fprintf(stderr, "hostmaild: OpenSSL allocated before start: its buffers are freed unwiped\n");
 	log_init("hostmaild");
 	while ((c = getopt(argc, argv, "c:h")) != -1) {
 		switch (c) {
@@ -193,6 +198,11 @@ int main(int argc, char **argv)
 	srv.auth_workers = workers_start(srv.base, AUTH_THREADS);
 	if (!(srv.logins = login_queue_new(srv.auth_workers, AUTH_THREADS)))
 		log_fatal("out of memory");
+	/* [auth] keys are read here only: a reload keeps the cache as it is */
+	if (srv.cfg->auth_cache_ttl > 0 &&
+	    !(srv.auth_cache = auth_cache_new((size_t)srv.cfg->auth_cache_size, srv.cfg->auth_cache_ttl,
+	                                      srv.cfg->auth_negative_ttl)))
+		log_fatal("cannot set up the authentication cache");
 	srv.runner = runner_start(&srv);
 
 	log_info("hostmaild started: hostname %s, data_dir %s", srv.cfg->hostname, srv.cfg->data_dir);
@@ -204,6 +214,14 @@ int main(int argc, char **argv)
 	login_queue_free(srv.logins);
 	workers_stop(srv.workers);
 	runner_stop(srv.runner);
+	if (srv.auth_cache) {
+		struct auth_cache_stats cs;
+
+		auth_cache_stats(srv.auth_cache, &cs);
+		log_info("auth cache: %lu hits, %lu misses, %lu verdicts stored, %lu evicted", cs.hits,
+		         cs.misses, cs.inserts, cs.evictions);
+		auth_cache_free(srv.auth_cache);
+	}
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

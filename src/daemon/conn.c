@@ -618,7 +618,7 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 	return 0;
 }
 
-int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc, const char *user,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
 {
 	struct conn_job *j = q ? job_new(c, work, done, arg) : NULL;
@@ -626,7 +626,7 @@ int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc
 	if (!j)
 		return -1;
 	c->busy = 1;                     /* before: the queue may run it at once */
-	if (login_queue_submit(q, svc, c->ip, c->cfg->login_queue, c->cfg->login_queue_per_ip,
+	if (login_queue_submit(q, svc, c->ip, user, c->cfg->login_queue, c->cfg->login_queue_per_ip,
 	                       job_work, job_done, j) < 0) {
 		c->busy = 0;
 		free(j);
@@ -695,27 +695,14 @@ static struct bufferevent *socket_bev(struct server *srv, evutil_socket_t fd, in
 	return bev;
 }
 
-void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
-                 const struct conn_service *svc)
+/* The connection, from a socket that holds a slot in limiter. */
+static void conn_open(struct server *srv, evutil_socket_t fd, const char *ip, struct connlimit *limiter,
+                      const struct conn_service *svc, int tls)
 {
 	struct conn *c;
-	struct connlimit *limiter;
-	char ip[INET6_ADDRSTRLEN];
-	int lim;
 
-	conn_sockaddr_ip(sa, ip, sizeof ip);
-	if (svc->acc)
-		lim = connlimit_acquire(limiter = srv->acc_conns, ip, srv->cfg->acc_max_connections,
-		                        srv->cfg->acc_max_connections_per_ip);
-	else
-		lim = connlimit_acquire(limiter = srv->conns, ip, srv->cfg->max_connections,
-		                        srv->cfg->max_connections_per_ip);
-	if (lim != CONN_OK) {
-		refuse(srv, fd, ip, lim, svc);
-		return;
-	}
 	if (!(c = calloc(1, sizeof *c)) || !(c->timer = evtimer_new(srv->base, on_timer, c)) ||
-	    !(c->bev = socket_bev(srv, fd, svc->implicit_tls))) {
+	    !(c->bev = socket_bev(srv, fd, tls))) {
 		if (c && c->timer)
 			event_free(c->timer);
 		free(c);
@@ -735,12 +722,88 @@ void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *
 	srv->nsessions++;
 	evbuffer_add_cb(bufferevent_get_output(c->sock), on_progress, c);
 	attach(c);
-	if (svc->implicit_tls) {
+	if (tls) {
 		c->tls = 1;
 		handshake_deadline(c);
 	}
-	log_info("%s[%llu] ip=%s: connect%s", svc->name, c->id, c->ip, c->tls ? " (TLS)" : "");
+	log_info("%s[%llu] ip=%s: connect%s", svc->name, c->id, c->ip,
+	         c->tls ? " (TLS)" : svc->implicit_tls ? " (not TLS)" : "");
 	svc->start(c);
+}
+
+/* A socket of a plain_fallback service waiting for its first byte, which
+ * says TLS (a handshake record, 0x16) or not. Bounded by the handshake
+ * timeout; it holds its connection slot meanwhile. */
+struct sniff {
+	struct server *srv;
+	struct connlimit *limiter;
+	const struct conn_service *svc;
+	struct event *ev;
+	char ip[INET6_ADDRSTRLEN];
+};
+
+static void on_sniff(evutil_socket_t fd, short what, void *arg)
+{
+	struct sniff *s = arg;
+	unsigned char first;
+	ssize_t n = 0;
+
+	if (what & EV_READ)
+		n = recv(fd, &first, 1, MSG_PEEK);
+	event_free(s->ev);
+	if (n == 1) {
+		conn_open(s->srv, fd, s->ip, s->limiter, s->svc, first == 0x16);
+	} else {
+		if (what & EV_TIMEOUT)
+			log_info("%s: ip=%s: nothing sent within the TLS handshake timeout", s->svc->name, s->ip);
+		connlimit_release(s->limiter, s->ip);
+		evutil_closesocket(fd);
+	}
+	free(s);
+}
+
+static void sniff_start(struct server *srv, evutil_socket_t fd, const char *ip, struct connlimit *limiter,
+                        const struct conn_service *svc)
+{
+	struct timeval tv = { srv->cfg->tls_handshake_timeout, 0 };
+	struct sniff *s = calloc(1, sizeof *s);
+
+	if (!s || !(s->ev = event_new(srv->base, fd, EV_READ, on_sniff, s)) || event_add(s->ev, &tv) < 0) {
+		if (s && s->ev)
+			event_free(s->ev);
+		free(s);
+		connlimit_release(limiter, ip);
+		evutil_closesocket(fd);
+		return;
+	}
+	s->srv = srv;
+	s->limiter = limiter;
+	s->svc = svc;
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
+}
+
+void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
+                 const struct conn_service *svc)
+{
+	struct connlimit *limiter;
+	char ip[INET6_ADDRSTRLEN];
+	int lim;
+
+	conn_sockaddr_ip(sa, ip, sizeof ip);
+	if (svc->acc)
+		lim = connlimit_acquire(limiter = srv->acc_conns, ip, srv->cfg->acc_max_connections,
+		                        srv->cfg->acc_max_connections_per_ip);
+	else
+		lim = connlimit_acquire(limiter = srv->conns, ip, srv->cfg->max_connections,
+		                        srv->cfg->max_connections_per_ip);
+	if (lim != CONN_OK) {
+		refuse(srv, fd, ip, lim, svc);
+		return;
+	}
+	if (svc->implicit_tls && svc->plain_fallback)
+		sniff_start(srv, fd, ip, limiter, svc);
+	else
+		conn_open(srv, fd, ip, limiter, svc, svc->implicit_tls);
 }
 
 void conn_bind(struct conn *c, const struct conn_proto *proto, void *st)

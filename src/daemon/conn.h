@@ -64,6 +64,10 @@ struct conn_service {
 	/* The same when the process is out of descriptors: printf format with
 	 * the host name; NULL: close silently. */
 	const char *overload;
+	/* With implicit_tls: a client whose first byte does not start a TLS
+	 * handshake gets the service in clear text (conn_tls() is 0), so that
+	 * the ACC can redirect plain HTTP to HTTPS instead of a silent close. */
+	int plain_fallback;
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an
@@ -129,11 +133,11 @@ int conn_ready(const struct conn *c);
  * runs no input is handed to the protocol. 0, or -1 (nothing will run). */
 int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
              void (*done)(void *st, void *arg), void *arg);
-/* The same for a password check: through the fair login queue q as
- * service svc from this connection's address, bounded by [limits]
+/* The same for a check of user's password: through the fair login queue
+ * q as service svc from this connection's address, bounded by [limits]
  * login_queue (per service) and login_queue_per_ip. -1: refused at once (the queue is
  * full), the caller answers with a temporary error. */
-int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc,
+int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc, const char *user,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg);
 /* Hold input for ms milliseconds, then fn(c, st) (a failed login's
  * delay); if the connection ends meanwhile fn is not called. */

@@ -34,6 +34,7 @@ struct server {
 	struct tls_server *tls;          /* NULL: no certificate, no TLS */
 	struct throttle *auth_throttle;  /* failed logins per IP (SMTP, POP3, ACC) */
 	struct login_queue *logins;      /* every password check, fairly, onto auth_workers */
+	struct auth_cache *auth_cache;   /* recent verdicts ([auth] cache_ttl); NULL: off */
 	struct acc *acc;                 /* the ACC's HTTPS server, NULL if not served */
 	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
 	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */

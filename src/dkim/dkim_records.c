@@ -5,6 +5,8 @@
  * p=none, the safe first step while reports are read.
  */
 #include "dkim/dkim_records.h"
+#include "policy/client_dns.h"
+#include "policy/client_settings.h"
 #include "store/store.h"
 #include "store/store_dkim.h"
 #include "util/config.h"
@@ -50,4 +52,44 @@ int dkim_domain_records(struct store *st, const struct config *cfg, const char *
 	n = dns_records_build(&in, out, max);
 	free(ks);
 	return n < 0 ? STORE_EFAIL : n;
+}
+
+/* The SRV and CNAME lines for the owner's servers (any address of the
+ * domain gets the same ones). The CNAMEs point at [server] hostname, the
+ * ACC's host. */
+static int discovery(struct store *st, const struct config *cfg, const char *domain, struct buf *out)
+{
+	char owner[STORE_NAME_MAX], address[320];
+	struct client_settings *cs;
+	struct account acct;
+	int rc;
+
+	if ((rc = store_domain_owner(st, domain, owner, sizeof owner)) != 0 ||
+	    (rc = store_account_get(st, owner, &acct)) != 0)
+		return rc;
+	if (!(cs = calloc(1, sizeof *cs)))
+		return STORE_EFAIL;
+	snprintf(address, sizeof address, "postmaster@%s", domain);
+	rc = client_settings_get(cfg, &acct, address, cs) < 0 ||
+	     buf_puts(out, "; mail programs finding their servers (RFC 6186 SRV, autoconfig)\n") < 0 ||
+	     client_dns_records(out, domain, cs, cfg->hostname) < 0 ? STORE_EFAIL : 0;
+	free(cs);
+	return rc;
+}
+
+int dkim_domain_zone(struct store *st, const struct config *cfg, const char *domain, struct buf *out)
+{
+	struct dns_record r[DNS_RECORDS_MAX];
+	char owner[STORE_NAME_MAX];
+	int n, rc;
+
+	if ((rc = store_domain_owner(st, domain, owner, sizeof owner)) != 0)
+		return rc;
+	if ((n = dkim_domain_records(st, cfg, domain, r, DNS_RECORDS_MAX)) < 0)
+		return STORE_EFAIL;
+	for (int i = 0; i < n; i++)
+		if (buf_printf(out, "; %s%s\n", r[i].what, r[i].suggestion ? " (a suggestion)" : "") < 0 ||
+		    dns_record_zone_line(&r[i], out) < 0)
+			return STORE_EFAIL;
+	return discovery(st, cfg, domain, out);
 }

@@ -63,8 +63,8 @@ int dns_record_zone_line(const struct dns_record *r, struct buf *out)
 	size_t len = strlen(r->value);
 
 	if (r->type == DNS_RR_MX)
-		return buf_printf(out, "%s. IN MX %s.\n", r->name, r->value);
-	if (buf_printf(out, "%s. IN TXT", r->name) < 0)
+		return buf_printf(out, "%s. %d IN MX %s.\n", r->name, DNS_RECORDS_TTL, r->value);
+	if (buf_printf(out, "%s. %d IN TXT", r->name, DNS_RECORDS_TTL) < 0)
 		return -1;
 	for (size_t off = 0; off < len || off == 0; off += DNS_TXT_CHUNK) {
 		size_t k = len - off < DNS_TXT_CHUNK ? len - off : DNS_TXT_CHUNK;

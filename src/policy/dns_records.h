@@ -13,6 +13,7 @@
 
 #define DNS_RECORDS_MAX 16
 #define DNS_TXT_CHUNK 255      /* a character-string's limit (RFC 1035 3.3) */
+#define DNS_RECORDS_TTL 3600   /* as client_dns.c's lines say */
 
 enum dns_rr { DNS_RR_TXT, DNS_RR_MX };
 
@@ -35,14 +36,12 @@ struct dns_records_in {
 
 /* The records for in, into out[0..max): how many, or -1 if max is short. */
 int dns_records_build(const struct dns_records_in *in, struct dns_record *out, size_t max);
-/* RFC 6186 SRV and autoconfig records go here later, appended by their own
- * function beside dns_records_build (same struct dns_record), so both
- * outputs and the ACC's check list them without other changes:
- * int dns_records_build_srv(const struct dns_records_in *in, struct dns_record *out, size_t max); */
+/* The RFC 6186 SRV and autoconfig records are policy/client_dns.c's;
+ * dkim/dkim_records.c puts its lines after these in the zone text. */
 
-/* One zone-file line for r, "NAME. IN TXT \"...\" \"...\"" (TXT split in
- * DNS_TXT_CHUNK-byte strings) or "NAME. IN MX 10 host.", CRLF-free, with
- * "\n" appended. 0 or -1 (no memory). */
+/* One zone-file line for r, "NAME. 3600 IN TXT \"...\" \"...\"" (TXT split
+ * in DNS_TXT_CHUNK-byte strings) or "NAME. 3600 IN MX 10 host.", with "\n"
+ * appended. 0 or -1 (no memory). */
 int dns_record_zone_line(const struct dns_record *r, struct buf *out);
 
 /* The check of one record against what DNS answered: found[0..n) are

@@ -1,11 +1,14 @@
 /*
  * mail_settings: one mailbox's client settings from config + account (see
- * mail_settings.h). Ports are the configured listeners' ports, never
- * constants, so a test setup on high ports shows its own numbers.
+ * mail_settings.h). Ports are the configured listeners' ports as customers
+ * reach them ([acc] public_ports), never constants, so a test setup on
+ * high ports shows its own numbers; the MX port 25 is not a client port.
  */
 #include "policy/mail_settings.h"
+#include "policy/client_settings.h"
 #include "policy/hostnames.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Append s to out at *o; -1 if it does not fit. */
@@ -71,6 +74,21 @@ static void size_describe(uint64_t n, char *out, size_t outlen)
 		snprintf(out, outlen, "%llu bytes", (unsigned long long)n);
 }
 
+/* l as customers see it: announced ports, without the MX port when skip_mx. */
+static void announced(const struct config *cfg, const struct listen_list *l, int skip_mx, struct listen_list *out)
+{
+	int i, p;
+
+	out->n = 0;
+	for (i = 0; i < l->n; i++) {
+		p = port_map_public(&cfg->acc_public_ports, atoi(l->a[i].port));
+		if (skip_mx && p == CS_MX_PORT)
+			continue;
+		out->a[out->n] = l->a[i];
+		snprintf(out->a[out->n++].port, sizeof out->a[0].port, "%d", p);
+	}
+}
+
 static struct mail_setting *add(struct mail_settings *ms, const char *key)
 {
 	struct mail_setting *s = &ms->s[ms->n++];
@@ -84,6 +102,7 @@ int mail_settings_get(const struct config *cfg, const struct account *acc,
                       const char *address, struct mail_settings *ms)
 {
 	char a[200], b[200], c[200], host[256];
+	struct listen_list l;
 	const char *g[3];
 	struct mail_setting *s;
 
@@ -94,16 +113,24 @@ int mail_settings_get(const struct config *cfg, const struct account *acc,
 	if (snprintf(s->value, sizeof s->value, "%s", address) >= (int)sizeof s->value)
 		return -1;
 	snprintf(add(ms, "smtp_host")->value, sizeof s->value, "%s", host);
-	if (ports_describe(&cfg->smtp, "STARTTLS", a, sizeof a) < 0 ||
-	    ports_describe(&cfg->submission, "STARTTLS", b, sizeof b) < 0 ||
-	    ports_describe(&cfg->submissions, "SSL/TLS", c, sizeof c) < 0)
+	announced(cfg, &cfg->smtp, 1, &l);
+	if (ports_describe(&l, "STARTTLS", a, sizeof a) < 0)
+		return -1;
+	announced(cfg, &cfg->submission, 0, &l);
+	if (ports_describe(&l, "STARTTLS", b, sizeof b) < 0)
+		return -1;
+	announced(cfg, &cfg->submissions, 0, &l);
+	if (ports_describe(&l, "SSL/TLS", c, sizeof c) < 0)
 		return -1;
 	g[0] = a, g[1] = b, g[2] = c;
 	if (join_groups(g, 3, add(ms, "smtp_ports")->value, sizeof s->value) < 0)
 		return -1;
 	snprintf(add(ms, "pop3_host")->value, sizeof s->value, "%s", host);
-	if (ports_describe(&cfg->pop3, "STLS", a, sizeof a) < 0 ||
-	    ports_describe(&cfg->pop3s, "SSL/TLS", b, sizeof b) < 0)
+	announced(cfg, &cfg->pop3, 0, &l);
+	if (ports_describe(&l, "STLS", a, sizeof a) < 0)
+		return -1;
+	announced(cfg, &cfg->pop3s, 0, &l);
+	if (ports_describe(&l, "SSL/TLS", b, sizeof b) < 0)
 		return -1;
 	g[0] = a, g[1] = b;
 	if (join_groups(g, 2, add(ms, "pop3_ports")->value, sizeof s->value) < 0)

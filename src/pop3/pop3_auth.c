@@ -71,6 +71,7 @@ struct open_job {
 	char account[64], mailbox[320], ip[64];
 	struct pop3_mailbox mb;
 	int open_errno;
+	int cached;                    /* the password's verdict came from the auth cache */
 	int grant_rc;
 	time_t grant_until;
 };
@@ -126,8 +127,8 @@ static void open_done(void *st, void *p)
 	snprintf(s->account, sizeof s->account, "%s", j->account);
 	for (i = 0; i < s->mb.n; i++)
 		octets += s->mb.msgs[i].size;
-	log_info("pop3[%llu] ip=%s: login user=%s account=%s messages=%zu", s->id, s->ip, s->mailbox,
-	         s->account, s->mb.n);
+	log_info("pop3[%llu] ip=%s: login user=%s account=%s messages=%zu%s", s->id, s->ip, s->mailbox,
+	         s->account, s->mb.n, j->cached ? " (password cached)" : "");
 	if (s->mb.unmoved > 0)
 		log_warn("pop3[%llu] ip=%s: %s: %zu message(s) could not be moved from new/ to cur/,"
 		         " served from new/", s->id, s->ip, s->mailbox, s->mb.unmoved);
@@ -175,6 +176,7 @@ static void open_mailbox(struct pop3_session *s, const struct login *l)
 		snprintf(j->account, sizeof j->account, "%s", l->account);
 		snprintf(j->mailbox, sizeof j->mailbox, "%s", l->mailbox);
 		snprintf(j->ip, sizeof j->ip, "%s", l->ip);
+		j->cached = l->cached;
 		if (p3_job(s, s->srv->workers, open_work, open_done, j) == 0)
 			return;
 		free(j);

@@ -189,6 +189,12 @@ static void update_done(void *st, void *arg)
 	if (s) {
 		size_t left = s->mb.n - j->deleted;
 
+		/* the UPDATE state is over: the maildrop is free before the +OK,
+		 * so a client that logs in again at once finds it so */
+		if (s->lock) {
+			p3_lock_release(s->srv, s->lock);
+			s->lock = NULL;
+		}
 		if (j->failed) {
 			log_warn("pop3[%llu] ip=%s: %s: %d deleted message(s) could not be removed",
 			         s->id, s->ip, s->mailbox, j->failed);

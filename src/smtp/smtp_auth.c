@@ -186,8 +186,8 @@ static void auth_done(void *st, struct login *l)
 	if (!s) {
 		/* the client is gone: nothing to answer */
 	} else if (l->res == AUTH_OK) {
-		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s", s->id, s->ip, l->mailbox,
-		         l->account);
+		log_info("smtp[%llu] ip=%s: authenticated user=%s account=%s%s", s->id, s->ip, l->mailbox,
+		         l->account, l->cached ? " (password cached)" : "");
 		session_authorize(s, POLICY_SMTP_AUTH, l->account, l->mailbox, ai);
 		session_reply(s, 235, "2.7.0", "Authentication successful");
 	} else if (l->res == AUTH_SUSPENDED) {

@@ -120,6 +120,7 @@ void session_policy_client(const struct smtp_session *s, struct policy_client *c
 static int cmd_step(struct smtp_session *s)
 {
 	size_t len;
+	int secret;
 
 	switch (conn_getline(s->c, s->line, sizeof s->line, &len)) {
 	case CONN_NOLINE:
@@ -130,10 +131,14 @@ static int cmd_step(struct smtp_session *s)
 	case CONN_LINE:
 		break;
 	}
+	/* a line that carries credentials is wiped once read (memory dumps) */
+	secret = s->mode == MODE_AUTH || strncasecmp(s->line, "AUTH ", 5) == 0;
 	if (s->mode == MODE_AUTH)
 		auth_continue(s, s->line);
 	else
 		smtp_dispatch(s, s->line, len);
+	if (secret)
+		explicit_bzero(s->line, len + 1);
 	return 1;
 }
 

@@ -29,6 +29,9 @@ void config_defaults(struct config *c)
 	c->max_connections_per_ip = 50;
 	c->login_queue = 256;
 	c->login_queue_per_ip = 4;
+	c->auth_cache_ttl = 3600;
+	c->auth_negative_ttl = 300;
+	c->auth_cache_size = 100000;
 	c->min_free_space = 64ULL << 20;
 	c->tls_handshake_timeout = 30;
 	c->smtp_timeout = 300;
@@ -58,6 +61,7 @@ void config_defaults(struct config *c)
 	c->acc_request_timeout = 10;
 	c->acc_keepalive_timeout = 30;
 	c->acc_sessions_per_account = 20;
+	snprintf(c->acc_provider_name, sizeof c->acc_provider_name, "hostmail");
 	c->store_backend = STORE_SQLITE;
 	c->store_statement_timeout = 5;
 	c->store_pool_size = 12;
@@ -185,6 +189,18 @@ static int parse_pop_before_smtp(const char *v, struct config *c)
 }
 
 /* A duration key: > 0, or also 0 when zero_ok. */
+/* A link or image URL put into pages and the CSP: https: (or mailto: when
+ * mailto_ok), no white space, quotes or CSP separators. */
+static int parse_url(const char *v, int mailto_ok, char *dst, size_t n)
+{
+	if (*v && strncmp(v, "https://", 8) != 0 && !(mailto_ok && strncmp(v, "mailto:", 7) == 0))
+		return -1;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || strchr("\"'<>;,\\", *p) || (unsigned char)*p >= 0x7f)
+			return -1;
+	return parse_str(v, dst, n);
+}
+
 static int parse_dur(const char *v, int zero_ok, int *out)
 {
 	long d = config_parse_duration(v);
@@ -268,6 +284,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("limits", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->max_connections_per_ip);
 	else if (KEY("limits", "login_queue")) r = parse_int(v, 1, 100000, &c->login_queue);
 	else if (KEY("limits", "login_queue_per_ip")) r = parse_int(v, 1, 100000, &c->login_queue_per_ip);
+	else if (KEY("auth", "cache_ttl")) r = parse_dur(v, 1, &c->auth_cache_ttl);
+	else if (KEY("auth", "negative_ttl")) r = parse_dur(v, 1, &c->auth_negative_ttl);
+	else if (KEY("auth", "cache_size")) r = parse_int(v, 1, 100000000, &c->auth_cache_size);
 	else if (KEY("limits", "min_free_space")) {
 		char *end;
 		errno = 0;
@@ -299,6 +318,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("acc", "max_connections_per_ip")) r = parse_int(v, 1, 1000000, &c->acc_max_connections_per_ip);
 	else if (KEY("acc", "request_timeout")) r = parse_dur(v, 0, &c->acc_request_timeout);
 	else if (KEY("acc", "keepalive_timeout")) r = parse_dur(v, 0, &c->acc_keepalive_timeout);
+	else if (KEY("acc", "public_ports")) r = port_map_parse(v, &c->acc_public_ports);
+	else if (KEY("acc", "provider_name")) r = *v ? parse_str(v, c->acc_provider_name, sizeof c->acc_provider_name) : -1;
+	else if (KEY("acc", "provider_logo")) r = parse_url(v, 0, c->acc_provider_logo, sizeof c->acc_provider_logo);
+	else if (KEY("acc", "support_url")) r = parse_url(v, 1, c->acc_support_url, sizeof c->acc_support_url);
 	else if (KEY("acc", "sessions_per_account")) r = parse_int(v, 1, 10000, &c->acc_sessions_per_account);
 	else if (KEY("hostnames", "legacy_pattern")) r = parse_str(v, c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern);
 	else if (KEY("hostnames", "pattern")) r = parse_str(v, c->hostname_pattern, sizeof c->hostname_pattern);

@@ -14,6 +14,7 @@
 #define HM_CONFIG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "util/port_map.h"
 
 #define CFG_MAX_ADDRS 16
 
@@ -58,6 +59,9 @@ struct config {
 	uint64_t min_free_space;        /* bytes the queue's disk keeps free */
 	int login_queue;                /* password checks waiting, per service */
 	int login_queue_per_ip;         /* ... from one client address */
+	int auth_cache_ttl;             /* [auth] seconds a right password's verdict is kept; 0: no cache */
+	int auth_negative_ttl;          /* ... a wrong password's; 0: not kept */
+	int auth_cache_size;            /* entries */
 	/* [smtp] */
 	int smtp_timeout;               /* seconds idle in command state */
 	int smtp_data_timeout;          /* seconds between DATA chunks */
@@ -89,6 +93,10 @@ struct config {
 	int acc_request_timeout;        /* seconds for a whole request, head and body, from its first byte */
 	int acc_keepalive_timeout;      /* seconds an idle connection waits for the next request */
 	int acc_sessions_per_account;   /* logged-in ACC sessions one account may have */
+	struct port_map acc_public_ports;  /* ports announced to customers, if not the listen ports */
+	char acc_provider_name[128];    /* on every page and in autoconfig's displayName */
+	char acc_provider_logo[512];    /* https URL of the logo image, "" = none */
+	char acc_support_url[512];      /* https: or mailto: link to the provider's support, "" = none */
 	/* [workers] */
 	int worker_threads;
 	/* [store] */

@@ -45,7 +45,17 @@ function mailboxSection(page, address) {
 }
 
 async function settingsOf(page, address) {
-  return mailboxSection(page, address).locator('pre.settings').innerText();
+  // under a closed <details>: its text as the page holds it
+  return mailboxSection(page, address).locator('pre.settings').textContent();
+}
+
+// The recommended server of one side ("in" or "out") as its table shows it.
+async function serverTable(page, address, side) {
+  const t = mailboxSection(page, address).locator(`table.server[id$="-${side}"]`);
+  const out = {};
+  for (const f of ['host', 'port', 'security', 'auth', 'username'])
+    out[f] = (await t.locator(`[data-field="${f}"]`).innerText()).trim();
+  return out;
 }
 
 async function flash(page) {
@@ -78,6 +88,8 @@ const browser = await chromium.launch({
 });
 try {
   const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+  // the copy buttons write to the clipboard; the test reads it back
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
 
@@ -118,6 +130,26 @@ try {
   await shot(page, 'mail');
   await checkpoint('settings', { settings: shown });
 
+  // ---- the tables a mail program's setup screen asks for, and a copy ----
+  const first = Object.keys(shown).sort()[0];
+  const tables = { in: await serverTable(page, first, 'in'), out: await serverTable(page, first, 'out') };
+  const copyButton = mailboxSection(page, first).locator('table.server[id$="-out"] tr')
+    .filter({ hasText: 'Port' }).getByRole('button', { name: 'Copy' });
+  await page.bringToFront();
+  await page.evaluate(() => navigator.clipboard.writeText('nothing copied yet'));
+  await copyButton.click();
+  // the write is asynchronous: wait until the clipboard holds something else
+  await page.waitForFunction(async () => (await navigator.clipboard.readText()) !== 'nothing copied yet');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const guides = {};
+  for (const g of ['thunderbird', 'outlook', 'apple-mail', 'ios', 'android']) {
+    await page.goto(`${base}/help/${g}?address=${encodeURIComponent(first)}`);
+    guides[g] = (await page.locator('ol.steps').innerText()).trim();
+    await shot(page, `help-${g}`);
+  }
+  await page.goto(base + '/mail');
+  await checkpoint('tables', { address: first, tables, copied, guides });
+
   // ---- add a mailbox through the form ----
   const added = `${cfg.new_local}@${cfg.domain}`;
   await page.getByLabel('Name (the part before the @)').fill(cfg.new_local);
@@ -136,6 +168,7 @@ try {
 
   // ---- change its password with the form in its section ----
   const sec = mailboxSection(page, added);
+  await sec.locator('summary', { hasText: 'Change the password' }).click();
   await sec.getByLabel('New password').fill(cfg.changed_password);
   await sec.getByLabel('Repeat the password').fill(cfg.changed_password);
   await sec.getByRole('button', { name: 'Change password' }).click();
@@ -196,13 +229,16 @@ try {
   // ---- a phone: nothing scrolls sideways ----
   await page.setViewportSize({ width: 390, height: 844 });
   const wide = [];
-  for (const p of ['/overview', '/mail', '/relay', '/budget']) {
+  for (const p of ['/overview', '/mail', '/relay', '/budget', '/account', '/help/thunderbird',
+                   '/help/outlook', '/help/apple-mail', '/help/ios', '/help/android']) {
     await page.goto(base + p);
     if (!(await fitsPhone(page)))
       wide.push(p);
   }
   await page.goto(base + '/mail');
   await shot(page, 'mail-phone');
+  await page.goto(base + '/help/ios');
+  await shot(page, 'help-ios-phone');
 
   // ---- log out: the session is gone ----
   await page.getByRole('button', { name: 'Log out' }).click();

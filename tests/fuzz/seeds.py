@@ -370,6 +370,22 @@ def acc_http():
     for path in ("/overview", "/mail", "/mail/remove?address=alice%40acme.test", "/relay", "/budget",
                  "/mail/remove?address=" + "%41" * 400):
         reqs.append("GET " + path + " HTTP/1.1\r\n" + host + ck + "\r\n")
+    # mail programs setting themselves up (no login), and the settings in other shapes
+    ad = ('<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/'
+          'outlook/requestschema/2006"><Request><EMailAddress>{}</EMailAddress></Request></Autodiscover>')
+    for path in ("/mail/config-v1.1.xml?emailaddress=alice%40acme.test",
+                 "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=x%40acme.test",
+                 "/mail/config-v1.1.xml?emailaddress=%40", "/mail/config-v1.1.xml"):
+        reqs.append("GET " + path + " HTTP/1.1\r\n" + host + "\r\n")
+    reqs.append("GET /mail/config-v1.1.xml HTTP/1.1\r\nHost: autoconfig.acme.test:443\r\n\r\n")
+    for addr in ("alice@acme.test", "nobody@elsewhere.example", "a&amp;b@acme.test", "", "<x>"):
+        reqs.append(post("/autodiscover/autodiscover.xml", ad.format(addr), cookie="", ctype="text/xml"))
+    reqs.append(post("/Autodiscover/Autodiscover.xml", "<a:EMailAddress>alice@acme.test</a:EMailAddress>",
+                     cookie="", ctype="text/xml"))
+    for path in ("/mail/settings.json?address=alice%40acme.test", "/mail/profile.mobileconfig?address=alice%40acme.test",
+                 "/help/thunderbird", "/help/ios?address=alice%40acme.test", "/help/android?address=nobody%40x.example"):
+        reqs.append("GET " + path + " HTTP/1.1\r\n" + host + ck + "\r\n")
+    reqs.append(post("/mail/profile.mobileconfig", "csrf=" + csrf + "&address=alice%40acme.test&password=p%3Cw%3E"))
     for r in reqs:
         put(h, r)
     # pipelined: a page, then a change, then the page again

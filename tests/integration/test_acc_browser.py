@@ -2,7 +2,9 @@
 (playwright-core from the npm registry, pinned in tests/browser/package-lock.json
 and installed there with `npm ci` by the fixture below). The Node script
 tests/browser/acc_browser.mjs acts as the customer: a wrong password, login,
-the settings of a new and of a legacy account, adding a mailbox, changing
+the settings of a new and of a legacy account (the incoming and outgoing
+tables, a value copied with its button, the step-by-step guides at desktop
+and phone widths), adding a mailbox, changing
 its password, removing one, a forged cross-site form, a phone-sized screen,
 logout. At each step it reports what the page showed, and this test checks
 it against the server: `hostmailctl mailbox show`, and Python's smtplib and
@@ -177,6 +179,26 @@ def test_customer_manages_mail_in_a_browser(server, playwright_script, artifacts
             assert text == show(address), address
         c.go_on()
 
+        # the recommended servers as tables, a value copied with its button,
+        # and the step-by-step guides naming the same server
+        cp = c.next("tables")
+        assert cp["address"] == "alice@acme.test"
+        assert cp["tables"] == {
+            "in": {"host": "acme.mail.example.net", "port": str(hm.pop3s_port), "security": "SSL/TLS",
+                   "auth": "Normal password", "username": "alice@acme.test"},
+            "out": {"host": "acme.mail.example.net", "port": str(hm.submissions_port),
+                    "security": "SSL/TLS", "auth": "Normal password", "username": "alice@acme.test"}}
+        shown = show("alice@acme.test")
+        assert (f"incoming: POP3 acme.mail.example.net port {hm.pop3s_port} SSL/TLS (recommended)\n"
+                in shown)
+        assert (f"outgoing: SMTP acme.mail.example.net port {hm.submissions_port} SSL/TLS (recommended)\n"
+                in shown)
+        assert cp["copied"] == str(hm.submissions_port)
+        for guide, steps in cp["guides"].items():
+            assert f"acme.mail.example.net port {hm.pop3s_port} with SSL/TLS" in steps, guide
+            assert f"acme.mail.example.net port {hm.submissions_port} with SSL/TLS" in steps, guide
+        c.go_on()
+
         # the mailbox added in the browser works for SMTP and POP3
         cp = c.next("mailbox-added")
         assert cp["message"] == f"The mailbox {dave} was added."
@@ -244,7 +266,7 @@ def test_customer_manages_mail_in_a_browser(server, playwright_script, artifacts
     finally:
         c.close()
     assert c.proc.returncode == 0, "".join(c.stderr)
-    assert len(shots) == 15
+    assert len(shots) == 21
     for path in shots:
         assert os.path.dirname(path) == artifacts
         with open(path, "rb") as f:

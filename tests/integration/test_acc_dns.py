@@ -21,7 +21,7 @@ def zone(h, domain):
     """{(owner name, type): [strings]} from hostmailctl domain dns."""
     out = {}
     for line in h.ctl("domain", "dns", domain).stdout.splitlines():
-        m = re.match(r"^(\S+)\. IN (TXT|MX) (.*)$", line)
+        m = re.match(r"^(\S+)\. 3600 IN (TXT|MX) (.*)$", line)
         if m:
             vals = re.findall(r'"([^"]*)"', m.group(3)) if m.group(2) == "TXT" else [m.group(3)]
             out[(m.group(1), m.group(2))] = vals

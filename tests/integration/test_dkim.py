@@ -66,7 +66,7 @@ def published(h, domain):
     out = h.ctl("domain", "dns", domain).stdout
     recs = {}
     for line in out.splitlines():
-        m = re.match(r'^(\S+) IN TXT ((?:"[^"]*" ?)+)$', line)
+        m = re.match(r'^(\S+) 3600 IN TXT ((?:"[^"]*" ?)+)$', line)
         if m:
             strings = re.findall(r'"([^"]*)"', m.group(2))
             assert all(len(s) <= 255 for s in strings), line
@@ -270,14 +270,16 @@ def test_bdat_message_without_final_crlf_is_signed_and_verifies(world):
 def test_dns_records_in_zone_syntax(world):
     h = world["h"]
     out = h.ctl("domain", "dns", "acme.test").stdout
-    assert re.search(r"^acme\.test\. IN MX 10 mx\.test\.example\.$", out, re.M)
-    assert re.search(r'^acme\.test\. IN TXT "v=spf1 a:mx\.test\.example ~all"$', out, re.M)
-    assert re.search(r'^_dmarc\.acme\.test\. IN TXT "v=DMARC1; p=none"$', out, re.M)
-    rsa = re.search(r'^hm\d+-rsa\._domainkey\.acme\.test\. IN TXT (.*)$', out, re.M).group(1)
+    assert re.search(r"^acme\.test\. 3600 IN MX 10 mx\.test\.example\.$", out, re.M)
+    assert re.search(r'^acme\.test\. 3600 IN TXT "v=spf1 a:mx\.test\.example ~all"$', out, re.M)
+    assert re.search(r'^_dmarc\.acme\.test\. 3600 IN TXT "v=DMARC1; p=none"$', out, re.M)
+    # and the discovery records of mail programs (policy/client_dns.c)
+    assert re.search(r"^_submission\._tcp\.acme\.test\. 3600 IN SRV \d+ 1 \d+ \S+\.$", out, re.M), out
+    rsa = re.search(r'^hm\d+-rsa\._domainkey\.acme\.test\. 3600 IN TXT (.*)$', out, re.M).group(1)
     strings = re.findall(r'"([^"]*)"', rsa)
     assert len(strings) == 2 and len(strings[0]) == 255   # a 2048-bit key needs two strings
     assert "".join(strings).startswith("v=DKIM1; k=rsa; p=MIIB")
-    assert re.search(r'^hm\d+-ed25519\._domainkey\.acme\.test\. IN TXT "v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}="$',
+    assert re.search(r'^hm\d+-ed25519\._domainkey\.acme\.test\. 3600 IN TXT "v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}="$',
                      out, re.M)
     r = h.ctl("domain", "dns", "nowhere.test", check=False)
     assert r.returncode == 1 and "not hosted" in r.stderr

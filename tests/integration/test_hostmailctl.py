@@ -270,8 +270,18 @@ def test_mailbox_show_legacy_and_new(full):
     out = hm.ctl("mailbox", "show", "INFO@old.example").stdout
     assert [l.split(":")[0] for l in out.splitlines()] == [
         "username", "smtp_host", "smtp_ports", "pop3_host", "pop3_ports", "auth",
-        "pop_before_smtp", "max_message_size"]
-    assert kv(out) == {
+        "pop_before_smtp", "max_message_size", "incoming", "incoming",
+        "outgoing", "outgoing", "outgoing", "outgoing"]
+    # the servers as a mail program's setup asks for them, recommended first
+    assert [l for l in out.splitlines() if l.startswith(("incoming", "outgoing"))] == [
+        f"incoming: POP3 mail007.example.net port {p['pop3s']} SSL/TLS (recommended)",
+        f"incoming: POP3 mail007.example.net port {p['pop3']} STARTTLS",
+        f"outgoing: SMTP mail007.example.net port {p['subs']} SSL/TLS (recommended)",
+        f"outgoing: SMTP mail007.example.net port {p['sub']} STARTTLS",
+        f"outgoing: SMTP mail007.example.net port {hm.smtp_port} STARTTLS",
+        f"outgoing: SMTP mail007.example.net port {hm.smtp_port2} STARTTLS",
+    ]
+    assert {k: v for k, v in kv(out).items() if k not in ("incoming", "outgoing")} == {
         "username": "info@old.example",
         "smtp_host": "mail007.example.net",
         "smtp_ports": smtp_ports,

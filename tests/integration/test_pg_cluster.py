@@ -161,3 +161,23 @@ def load_through_an_outage(nodes, cluster):
                    and f"Subject: load {r[2]}\n".encode() not in have[r[1]]]
         time.sleep(0.2)
     assert not missing, [r[2] for r in missing][:10]
+
+
+def test_a_password_change_on_one_node_ends_cached_logins_on_every_node(tmp_path, pg_cluster, pg_dsn):
+    """Each node caches alice's verdict; the password is changed through
+    another node's hostmailctl: at once, no node accepts the old one, and
+    every node accepts the new one (issue 23: the stored hash is part of
+    the cache's key, so nothing has to be told)."""
+    from test_auth_cache import smtp_auth
+    nodes = fleet(tmp_path, pg_dsn)
+    try:
+        for n in nodes:
+            for _ in range(2):
+                assert smtp_auth(n, ALICE, "alice-secret")[0] == 235
+            n.wait_log(r"authenticated user=alice@acme\.test account=acme \(password cached\)")
+        nodes[2].ctl("mailbox", "passwd", ALICE, input="alice-moved-on\n")
+        for n in nodes:
+            assert smtp_auth(n, ALICE, "alice-secret")[0] == 535
+            assert smtp_auth(n, ALICE, "alice-moved-on")[0] == 235
+    finally:
+        stop_all(nodes)

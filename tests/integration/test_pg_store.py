@@ -293,8 +293,9 @@ def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
     }
     db = pg_dsn.split("dbname=")[1]
     # the fleet publishes and signs with the keys the customers already have
-    assert "_domainkey.other.test." in old.ctl("domain", "dns", "other.test").stdout
-    assert new.ctl("domain", "dns", "other.test").stdout == old.ctl("domain", "dns", "other.test").stdout
+    def dkim_lines(h):
+        return [l for l in h.ctl("domain", "dns", "other.test").stdout.splitlines() if "_domainkey." in l]
+    assert len(dkim_lines(old)) == 2 and dkim_lines(new) == dkim_lines(old)
     assert dict(pg_cluster.psql("SELECT address, password_hash FROM mailboxes", db)) == hashes
     show = new.ctl("account", "show", "other").stdout
     assert "status: suspended" in show and "created: 2009-05-04" in show and "server_number: 12" in show

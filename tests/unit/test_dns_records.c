@@ -59,11 +59,11 @@ static void test_zone_lines(void **state)
 	build(r);
 	buf_init(&b, 0);
 	assert_int_equal(dns_record_zone_line(&r[0], &b), 0);
-	assert_string_equal(b.data, "acme.test. IN MX 10 mx.example.net.\n");
+	assert_string_equal(b.data, "acme.test. 3600 IN MX 10 mx.example.net.\n");
 	buf_reset(&b);
 	assert_int_equal(dns_record_zone_line(&r[1], &b), 0);
 	/* 410 bytes: one string of 255, one of 155 */
-	assert_true(!strncmp(b.data, "hm2-rsa._domainkey.acme.test. IN TXT \"v=DKIM1; k=rsa; p=", 56));
+	assert_true(!strncmp(b.data, "hm2-rsa._domainkey.acme.test. 3600 IN TXT \"v=DKIM1; k=rsa; p=", 61));
 	p = strchr(b.data, '"');
 	assert_int_equal(strchr(p + 1, '"') - p - 1, 255);
 	p = strchr(strchr(p + 1, '"') + 1, '"');
@@ -72,7 +72,7 @@ static void test_zone_lines(void **state)
 	buf_reset(&b);
 	snprintf(r[4].value, sizeof r[4].value, "say \"hi\\\"");
 	assert_int_equal(dns_record_zone_line(&r[4], &b), 0);
-	assert_string_equal(b.data, "_dmarc.acme.test. IN TXT \"say \\\"hi\\\\\\\"\"\n");
+	assert_string_equal(b.data, "_dmarc.acme.test. 3600 IN TXT \"say \\\"hi\\\\\\\"\"\n");
 	buf_free(&b);
 }
 

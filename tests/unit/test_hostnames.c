@@ -109,7 +109,7 @@ static void test_mail_settings(void **state)
 	static const char *want[][2] = {
 		{ "username", "alice@acme.test" },
 		{ "smtp_host", "acme.mail.example.net" },
-		{ "smtp_ports", "25, 2525 (STARTTLS); 587 (STARTTLS); 465 (SSL/TLS)" },
+		{ "smtp_ports", "2525 (STARTTLS); 587 (STARTTLS); 465 (SSL/TLS)" },
 		{ "pop3_host", "acme.mail.example.net" },
 		{ "pop3_ports", "110 (STLS); 995 (SSL/TLS)" },
 		{ "auth", "required, with TLS" },
@@ -137,10 +137,14 @@ static void test_mail_settings(void **state)
 	c.pop_before_smtp_minutes = 0;
 	c.message_size = 1000000;
 	assert_int_equal(mail_settings_get(&c, &a, "alice@acme.test", &ms), 0);
-	assert_string_equal(ms.s[2].value, "25, 2525 (STARTTLS); 587 (STARTTLS)");
+	assert_string_equal(ms.s[2].value, "2525 (STARTTLS); 587 (STARTTLS)");
 	assert_string_equal(ms.s[4].value, "none");
 	assert_string_equal(ms.s[6].value, "disabled");
 	assert_string_equal(ms.s[7].value, "1000000 bytes");
+	/* behind a NAT: the announced ports; one that is 25 outside is the MX */
+	assert_int_equal(port_map_parse("2525:25, 587:5870", &c.acc_public_ports), 0);
+	assert_int_equal(mail_settings_get(&c, &a, "alice@acme.test", &ms), 0);
+	assert_string_equal(ms.s[2].value, "5870 (STARTTLS)");
 }
 
 int main(void)
