@@ -6,6 +6,10 @@ PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-
 libcrypt-dev libcmocka-dev libc-ares-dev libpq-dev postgresql openssl python3 python3-pytest python3-pytest-xdist sqlite3 curl msmtp
 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl iproute2
 chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
+# DKIM, tests only: libopendkim is the reference tests/unit/test_dkim_sign.c
+# compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
+# only a Recommends of it) verifies them in tests/integration/test_dkim.py
+PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -36,6 +36,7 @@ struct acc {
 	char style_hash[80], script_hash[80]; /* CSP sources: 'sha256-...' */
 	struct event *purge;                /* expired sessions leave the store */
 	int purging;
+	_Atomic int dns_checks;             /* DNS checks holding a worker now (acc_dns.c) */
 };
 
 /* Sessions (kept in the store: store/store_acc_session.h) */

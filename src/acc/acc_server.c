@@ -12,6 +12,7 @@
 #include "acc/acc.h"
 #include "acc/acc_forms.h"
 #include "acc/acc_http.h"
+#include "acc/acc_dns.h"
 #include "acc/acc_int.h"
 #include "acc/acc_pages.h"
 #include "auth/throttle.h"
@@ -58,6 +59,8 @@ static const struct acc_route routes[] = {
 	{ ACC_POST, "/account/password", R_LOGIN | R_CHANGE | R_HASH, acc_work_account_password },
 	{ ACC_GET, "/relay", R_LOGIN, acc_work_relay },
 	{ ACC_GET, "/budget", R_LOGIN, acc_work_budget },
+	{ ACC_GET, "/dns", R_LOGIN, acc_work_dns },
+	{ ACC_GET, "/dns/check", R_LOGIN, acc_work_dns_check },
 	{ ACC_GET, "/mail/settings.json", R_LOGIN, acc_work_settings_json },
 	{ ACC_GET, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },
 	{ ACC_POST, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },

@@ -29,5 +29,10 @@ int relay_list(struct ctl *c, int argc, char **argv);
 int relay_revoke(struct ctl *c, int argc, char **argv);
 int db_init_cmd(struct ctl *c, int argc, char **argv);
 int db_migrate_cmd(struct ctl *c, int argc, char **argv);
+/* ctl_dkim.c */
+int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
+int ctl_domain_dns(struct ctl *c, int argc, char **argv);
+/* A new domain's first keys (generation 1, active); 0 or 1 (reported). */
+int ctl_dkim_first_keys(struct ctl *c, const char *domain);
 
 #endif

@@ -49,8 +49,11 @@ static const char usage_text[] =
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
-	"  domain add ACCOUNT DOMAIN | domain remove DOMAIN\n"
+	"  domain add ACCOUNT DOMAIN [--no-dkim] | domain remove DOMAIN\n"
 	"  domain list [ACCOUNT]    DOMAIN ACCOUNT, one per line\n"
+	"  domain dkim DOMAIN [--rotate | --activate SELECTOR]\n"
+	"                           DKIM selectors and state; rotate keys (docs/dkim.md)\n"
+	"  domain dns DOMAIN        the DNS records to publish, zone-file syntax\n"
 	"  mailbox add ADDRESS      password on standard input (one line); makes the Maildir\n"
 	"  mailbox passwd ADDRESS   new password on standard input (one line)\n"
 	"  mailbox remove ADDRESS   the Maildir stays on disk\n"
@@ -368,14 +371,22 @@ static int account_remove(struct ctl *c, int argc, char **argv)
 
 /* ---- domains ---- */
 
+/* --no-dkim: no keys now (the domain signs elsewhere, or later: the
+ * first `domain dkim DOMAIN` makes them) */
 static int domain_add(struct ctl *c, int argc, char **argv)
 {
 	char err[512];
+	int keys = 1;
 
-	(void)argc;
+	if (argc == 3 && !strcmp(argv[2], "--no-dkim"))
+		keys = 0;
+	else if (argc != 2)
+		return fail("usage: domain add ACCOUNT DOMAIN [--no-dkim]");
 	if (!store(c))
 		return 1;
-	return store_domain_add(c->st, argv[0], argv[1], err, sizeof err) ? fail("%s", err) : 0;
+	if (store_domain_add(c->st, argv[0], argv[1], err, sizeof err))
+		return fail("%s", err);
+	return keys ? ctl_dkim_first_keys(c, argv[1]) : 0;
 }
 
 static int domain_remove(struct ctl *c, int argc, char **argv)
@@ -535,9 +546,11 @@ static const struct verb verbs[] = {
 	{ "account", "remove", 1, 1, account_remove },
 	{ "account", "passwd", 1, 1, account_passwd },
 	{ "account", "logout", 1, 1, account_logout },
-	{ "domain", "add", 2, 2, domain_add },
+	{ "domain", "add", 2, 3, domain_add },
 	{ "domain", "remove", 1, 1, domain_remove },
 	{ "domain", "list", 0, 1, domain_list },
+	{ "domain", "dkim", 1, -1, ctl_domain_dkim },
+	{ "domain", "dns", 1, 1, ctl_domain_dns },
 	{ "mailbox", "add", 1, 1, mailbox_add },
 	{ "mailbox", "passwd", 1, 1, mailbox_passwd },
 	{ "mailbox", "remove", 1, 1, mailbox_remove },

@@ -22,14 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct spool {
-	char qdir[PATH_MAX];
-	char id[QUEUE_ID_LEN + 1];
-	char tmp[PATH_MAX];     /* queue/tmp/ID.msg */
-	int fd;
-	uint64_t size;
-};
-
 /* ---- ids ---- */
 
 static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -129,7 +121,7 @@ int queue_init(const char *queue_dir)
 
 /* "V 2 <size, 20 digits>\n", exactly QUEUE_MSG_OFFSET bytes: appended
  * with 0 when the file is made, then rewritten in place with the size. */
-static int write_version(int fd, uint64_t size, int rewrite)
+int write_version(int fd, uint64_t size, int rewrite)
 {
 	char line[QUEUE_MSG_OFFSET + 1];
 

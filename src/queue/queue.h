@@ -92,6 +92,14 @@ uint64_t spool_size(const struct spool *sp);
  * call on a worker. On success the spool is freed. On failure (-1 + errno)
  * nothing is left on disk and the spool is freed too. */
 int spool_commit(struct spool *sp, struct envelope *env);
+/* For header fields known only once the whole message is in (the DKIM
+ * signatures): a descriptor reading the message from its first byte
+ * (close it), or -1 + errno; and the message rewritten with p[0..n)
+ * before it (spool_prepend.c: a copy into a new temporary file renamed
+ * over the old; nothing is durable before spool_commit anyway). Blocks:
+ * call on a worker. 0 or -1 + errno (the spool is unchanged). */
+int spool_open_read(const struct spool *sp);
+int spool_prepend(struct spool *sp, const void *p, size_t n);
 /* Throw the message away (unlink the temp file) and free. */
 void spool_abort(struct spool *sp);
 

@@ -5,6 +5,20 @@
 #define HM_QUEUE_PRIV_H
 #include "queue/queue.h"
 #include "util/buf.h"
+#include <limits.h>
+
+/* A message being received (queue.c; spool_prepend.c rewrites it). */
+struct spool {
+	char qdir[PATH_MAX];
+	char id[QUEUE_ID_LEN + 1];
+	char tmp[PATH_MAX];     /* queue/tmp/ID.msg */
+	int fd;
+	uint64_t size;
+};
+
+/* "V 2 <size>\n" (QUEUE_MSG_OFFSET bytes): written at fd's position, or
+ * with rewrite at offset 0. 0 or -1 + errno. */
+int write_version(int fd, uint64_t size, int rewrite);
 
 /* Far above any per-message limit, so a corrupt count stays bounded. */
 #define QUEUE_MAX_RCPT 100000

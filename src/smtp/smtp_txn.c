@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "tls/tls.h"
 #include "policy/header_from.h"
+#include "smtp/smtp_dkim.h"
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>
@@ -222,7 +223,30 @@ struct commit_job {
 	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
 	unsigned long long sid;
 	int ok, err;
+	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
+	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
+	char dkim_info[256];         /* the selectors, or why not signed */
 };
+
+/* The DKIM step (smtp_dkim.h): the message is whole, nothing changes it
+ * after this; 0, or -1 when the store could not give the keys (the
+ * client gets 451 and tries again: a message leaves signed or not at all). */
+static int commit_dkim_step(struct commit_job *c)
+{
+	char err[200] = "";
+
+	if (!c->dkim_domain[0])
+		return 0;
+	c->dkim_rc = smtp_dkim_sign_spool(c->srv->store, c->spool, c->dkim_domain, c->dkim_info,
+	                                  sizeof c->dkim_info, err, sizeof err);
+	if (c->dkim_rc != SMTP_DKIM_SIGNED)
+		snprintf(c->dkim_info, sizeof c->dkim_info, "%s", err);
+	if (c->dkim_rc != SMTP_DKIM_ESTORE)
+		return 0;
+	spool_abort(c->spool);
+	c->err = EAGAIN;
+	return -1;
+}
 
 static void commit_work(void *p)
 {
@@ -231,7 +255,7 @@ static void commit_work(void *p)
 	if (c->tail.len && spool_write(c->spool, c->tail.data, c->tail.len) < 0) {
 		c->err = errno;
 		spool_abort(c->spool);
-	} else {
+	} else if (commit_dkim_step(c) == 0) {
 		c->ok = spool_commit(c->spool, &c->env) == 0;
 		c->err = errno;
 	}
@@ -247,6 +271,12 @@ static void commit_done(void *st, void *p)
 	struct smtp_session *s = st;
 	struct commit_job *c = p;
 
+	if (c->dkim_rc == SMTP_DKIM_SIGNED)
+		log_info("%s: dkim signed d=%s s=%s", c->env.id, c->dkim_domain, c->dkim_info);
+	else if (c->dkim_rc == SMTP_DKIM_NOKEY)   /* a domain without keys: by choice, or not yet */
+		log_info("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
+	else if (c->dkim_domain[0])
+		log_warn("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	if (c->ok) {
 		log_info("%s: queued from=<%s> size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
 		         c->env.sender, (unsigned long long)c->env.size, c->env.nrcpt, c->env.client_ip,
@@ -307,6 +337,26 @@ static int refuse_message(struct smtp_session *s)
 	return tx->relay && from_not_owned(s);
 }
 
+/* The domain a message is signed as: its From: domain (the first, if
+ * several) when the transaction is the account's own (tx->relay: AUTH or
+ * a POP-before-SMTP grant used with the account's sender; not other
+ * senders behind a granted IP) and the account owns it; else "". */
+static void dkim_domain_of(struct smtp_session *s, char *out, size_t outlen)
+{
+	struct smtp_tx *tx = s->tx;
+	char doms[HDR_FROM_MAX][256];
+	struct policy_client cl;
+	int n;
+
+	out[0] = '\0';
+	if (!s->cfg->dkim_sign || !tx->relay || tx->hdr_overflow)
+		return;
+	n = header_from_domains(tx->hdr.data ? tx->hdr.data : "", tx->hdr.len, doms, HDR_FROM_MAX);
+	session_policy_client(s, &cl);
+	if (n >= 1 && policy_owns_domain(&cl, doms[0]))
+		snprintf(out, outlen, "%s", doms[0]);
+}
+
 /* The envelope of the transaction for the commit job. 0 or -1. */
 static int make_envelope(struct smtp_session *s, struct envelope *env)
 {
@@ -355,6 +405,7 @@ static void txn_finish(struct smtp_session *s)
 	c->tail = tx->wbuf;
 	buf_init(&tx->wbuf, 0);
 	c->budget = budget_take(s->srv->store, s->account, tx);
+	dkim_domain_of(s, c->dkim_domain, sizeof c->dkim_domain);
 	tx_end(s);
 	if (session_job(s, s->srv->workers, commit_work, commit_done, c) < 0) {
 		budget_give_later(s->srv->workers, c->budget);

@@ -17,9 +17,10 @@
 #include "store/store.h"
 #include "store/store_acc_session.h"
 #include "store/relay_auth.h"
+#include "store/store_dkim.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -27,6 +28,7 @@ typedef int (*store_account_cb)(const struct account *, void *);
 typedef int (*store_domain_cb)(const char *domain, const char *account, void *);
 typedef int (*store_mailbox_cb)(const struct mailbox *, void *);
 typedef int (*store_grant_cb)(const struct relay_grant *, void *);
+typedef int (*store_dkim_cb)(const struct dkim_key *, void *);
 
 struct store_ops {
 	const char *name;
@@ -85,6 +87,12 @@ struct store_ops {
 	int (*session_end)(struct store *st, const char *id_hash);
 	int (*session_end_account)(struct store *st, const char *account, const char *except_hash);
 	int (*session_purge)(struct store *st, time_t now, int idle, int lifetime);
+
+	/* DKIM keys (store_dkim.h); domain normalized */
+	int (*dkim_add)(struct store *st, const char *domain, const struct dkim_key *keys, size_t n,
+	                char *err, size_t errlen);
+	int (*dkim_list)(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
+	int (*dkim_activate)(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 };
 
 struct store {

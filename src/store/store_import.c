@@ -41,6 +41,11 @@ static const struct table tables[] = {
 	{ "acc_sessions", "SELECT id_hash, account_id, csrf, created, last, flash, flash_error FROM acc_sessions",
 	  { "import_acc_sessions", "INSERT INTO acc_sessions (id_hash, account_id, csrf, created, last, flash,"
 	    " flash_error) VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, $6, $7::integer)", 7, 0 } },
+	{ "dkim_keys", "SELECT id, domain_id, generation, selector, algorithm, state, created, public_key, private_key"
+	  " FROM dkim_keys ORDER BY id",
+	  { "import_dkim_keys", "INSERT INTO dkim_keys (id, domain_id, generation, selector, algorithm, state, created,"
+	    " public_key, private_key) VALUES ($1::bigint, $2::bigint, $3::integer, $4, $5, $6, $7::bigint, $8, $9)",
+	    9, 0 } },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
@@ -61,6 +66,7 @@ static const struct {
 	{ "relay grants", { "import_n7", "SELECT count(*) FROM relay_auth", 0, 1 } },
 	{ "rate counters", { "import_n8", "SELECT count(*) FROM rate_budget", 0, 1 } },
 	{ "ACC sessions", { "import_n9", "SELECT count(*) FROM acc_sessions", 0, 1 } },
+	{ "DKIM keys", { "import_n10", "SELECT count(*) FROM dkim_keys", 0, 1 } },
 };
 
 static const struct pg_stmt occupied_stmt = {
@@ -99,7 +105,7 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 	PGresult *r;
 	long long a, d, m;
 
-	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions"
+	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys"
 	           " IN SHARE ROW EXCLUSIVE MODE", err, errlen) != 0 ||
 	    pg_exec(dst, pc, &occupied_stmt, NULL, &r, err, errlen) != 0)
 		return STORE_EFAIL;
@@ -112,7 +118,7 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 		             " mailboxes: nothing copied (--force replaces everything in it)", a, d, m);
 		return STORE_EINVAL;
 	}
-	return pg_sql(dst, pc, "TRUNCATE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions"
+	return pg_sql(dst, pc, "TRUNCATE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys"
 	              " RESTART IDENTITY CASCADE", err, errlen);
 }
 
@@ -160,7 +166,9 @@ static int copy_all(struct sq_store *src, struct pg_store *dst, struct pg_conn *
 	           " (SELECT coalesce(max(id), 0) + 1 FROM accounts), false),"
 	           " setval(pg_get_serial_sequence('domains', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM domains), false),"
 	           " setval(pg_get_serial_sequence('mailboxes', 'id'),"
-	           " (SELECT coalesce(max(id), 0) + 1 FROM mailboxes), false)", err, errlen) != 0)
+	           " (SELECT coalesce(max(id), 0) + 1 FROM mailboxes), false),"
+	           " setval(pg_get_serial_sequence('dkim_keys', 'id'),"
+	           " (SELECT coalesce(max(id), 0) + 1 FROM dkim_keys), false)", err, errlen) != 0)
 		return STORE_EFAIL;
 	for (i = 0; i < STORE_IMPORT_COUNTS; i++) {
 		rep->count[i].target = pg_count(dst, pc, &counts[i].count);

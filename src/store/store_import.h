@@ -4,8 +4,9 @@
  * (`hostmailctl db migrate-from-sqlite PATH`). Everything is copied as
  * it is, ids included: accounts (status, created date, server number, ACC
  * password hash, limit overrides), domains, mailboxes with their password
- * hashes, POP-before-SMTP grants, recipient-budget counters and ACC
- * sessions. The copy is one transaction: either all of it is there and
+ * hashes, POP-before-SMTP grants, recipient-budget counters, ACC
+ * sessions and the domains' DKIM keys (so the fleet signs with the keys
+ * the customers already published). The copy is one transaction: either all of it is there and
  * verified, or nothing changed.
  */
 #ifndef HM_STORE_IMPORT_H
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include "store/store.h"
 
-#define STORE_IMPORT_COUNTS 9
+#define STORE_IMPORT_COUNTS 10
 
 struct store_import_report {
 	struct {

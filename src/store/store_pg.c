@@ -475,4 +475,7 @@ static const struct store_ops pg_ops = {
 	.session_end = pg_session_end,
 	.session_end_account = pg_session_end_account,
 	.session_purge = pg_session_purge,
+	.dkim_add = pg_dkim_add,
+	.dkim_list = pg_dkim_list,
+	.dkim_activate = pg_dkim_activate,
 };

@@ -26,7 +26,7 @@ struct pg_stmt {
 	int read_only;        /* may run again on a new connection if the first broke */
 };
 
-#define PG_MAX_STMTS 64
+#define PG_MAX_STMTS 128   /* about 61 statements exist (schema 3); a connection prepares those it runs */
 
 struct pg_conn {
 	PGconn *c;                                   /* NULL: not connected */
@@ -125,6 +125,11 @@ int pg_session_take_flash(struct store *st, const char *id_hash, char *msg, size
 int pg_session_end(struct store *st, const char *id_hash);
 int pg_session_end_account(struct store *st, const char *account, const char *except_hash);
 int pg_session_purge(struct store *st, time_t now, int idle, int lifetime);
+/* store_pg_dkim.c */
+int pg_dkim_add(struct store *st, const char *domain, const struct dkim_key *keys, size_t n,
+                char *err, size_t errlen);
+int pg_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
+int pg_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 /* store_pg_schema.c: the version in schema_version (0: none), or STORE_EFAIL. */
 int pg_schema_version(struct pg_store *st, char *err, size_t errlen);
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,13 +116,16 @@ struct store *store_sqlite_open(const char *data_dir, int *schema_from, char *er
 		store_seterr(err, errlen, "data_dir too long: %s", data_dir);
 		return NULL;
 	}
-	/* Create it ourselves so password hashes are not world-readable;
-	 * SQLite gives the -wal and -shm files the same mode. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	/* Create it ourselves so password hashes and DKIM private keys are
+	 * the owner's only (a file made 0640 before DKIM keys were kept here
+	 * loses its group bits too; SQLite gives the -wal and -shm files the
+	 * same mode). */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		store_seterr(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	(void)fchmod(fd, 0600);
 	close(fd);
 	return store_sqlite_open_file(path, schema_from, err, errlen);
 }
@@ -474,4 +478,7 @@ static const struct store_ops sqlite_ops = {
 	.session_end = sq_session_end,
 	.session_end_account = sq_session_end_account,
 	.session_purge = sq_session_purge,
+	.dkim_add = sq_dkim_add,
+	.dkim_list = sq_dkim_list,
+	.dkim_activate = sq_dkim_activate,
 };

@@ -93,5 +93,10 @@ int sq_session_take_flash(struct store *st, const char *id_hash, char *msg, size
 int sq_session_end(struct store *st, const char *id_hash);
 int sq_session_end_account(struct store *st, const char *account, const char *except_hash);
 int sq_session_purge(struct store *st, time_t now, int idle, int lifetime);
+/* store_sqlite_dkim.c */
+int sq_dkim_add(struct store *st, const char *domain, const struct dkim_key *keys, size_t n,
+                char *err, size_t errlen);
+int sq_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
+int sq_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 
 #endif

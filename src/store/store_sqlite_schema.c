@@ -99,6 +99,21 @@ static const struct migration migrations[] = {
 	  " DELETE FROM acc_sessions WHERE account_id = NEW.id; END;"
 	  "CREATE TRIGGER account_password AFTER UPDATE OF password_hash ON accounts"
 	  " BEGIN DELETE FROM acc_sessions WHERE account_id = NEW.id; END;" },
+	{ 3,
+	  /* DKIM keys per domain (store_dkim.h): a generation is two rows,
+	   * RSA and Ed25519; private keys as PEM, public ones as the p= value */
+	  "CREATE TABLE dkim_keys ("
+	  " id INTEGER PRIMARY KEY,"
+	  " domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	  " generation INTEGER NOT NULL,"
+	  " selector TEXT NOT NULL,"
+	  " algorithm TEXT NOT NULL CHECK (algorithm IN ('rsa','ed25519')),"
+	  " state TEXT NOT NULL CHECK (state IN ('pending','active','retired')),"
+	  " created INTEGER NOT NULL,"
+	  " public_key TEXT NOT NULL,"
+	  " private_key TEXT NOT NULL,"
+	  " UNIQUE (domain_id, selector));"
+	  "CREATE INDEX dkim_keys_domain ON dkim_keys(domain_id, state);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

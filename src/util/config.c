@@ -53,6 +53,7 @@ void config_defaults(struct config *c)
 	c->delivery_data_done_timeout = 600;
 	snprintf(c->hostname_legacy_pattern, sizeof c->hostname_legacy_pattern, "mail{server}.example.net");
 	snprintf(c->hostname_pattern, sizeof c->hostname_pattern, "{user}.mail.example.net");
+	c->dkim_sign = 1;
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
 	c->worker_threads = 8;
 	c->acc_max_connections = 512;
@@ -332,6 +333,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	else if (KEY("store", "pool_size")) r = parse_int(v, 1, 1000, &c->store_pool_size);
 	else if (KEY("hostnames", "legacy_cutover")) r = parse_str(v, c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover);
+	else if (KEY("dkim", "sign")) r = parse_bool(v, &c->dkim_sign);
+	else if (KEY("records", "mx")) r = parse_str(v, c->records_mx, sizeof c->records_mx);
+	else if (KEY("records", "spf")) r = parse_str(v, c->records_spf, sizeof c->records_spf);
+	else if (KEY("records", "dmarc")) r = parse_str(v, c->records_dmarc, sizeof c->records_dmarc);
 	else {
 		if (!p->failed)
 			snprintf(p->err, p->errlen, "%s: unknown key [%s] %s", c->path, section, name);

@@ -104,6 +104,12 @@ struct config {
 	char store_dsn[1024];           /* libpq connection string (postgresql) */
 	int store_statement_timeout;    /* seconds a database call may take */
 	int store_pool_size;            /* PostgreSQL connections per process */
+	/* [dkim] */
+	int dkim_sign;                  /* sign what authorized clients send (docs/dkim.md) */
+	/* [records]: what customers are told to publish ("" = from [server] hostname) */
+	char records_mx[256];
+	char records_spf[512];
+	char records_dmarc[512];
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

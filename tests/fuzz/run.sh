@@ -32,7 +32,7 @@ one() {
 	esac
 	case $name in
 		fuzz_smtp_session|fuzz_acc_http|fuzz_http_parse) opts+=(-max_len=16384) ;;
-		fuzz_envelope|fuzz_config|fuzz_header_from) opts+=(-max_len=8192) ;;
+		fuzz_envelope|fuzz_config|fuzz_header_from|fuzz_dkim_sign) opts+=(-max_len=8192) ;;
 		*) opts+=(-max_len=4096) ;;
 	esac
 	tmp=$(mktemp -d "$shm/hostmail-fuzz-$name.XXXXXX") || return 1

@@ -432,9 +432,11 @@ def pg_dsn(pg_cluster):
 
 @pytest.fixture
 def demo(hm):
-    """A data directory with one account, domain and two mailboxes."""
+    """A data directory with one account, domain and two mailboxes (no
+    DKIM keys: an RSA-2048 key costs a few tenths of a second, hundreds of
+    times a suite; test_dkim.py makes them where it needs them)."""
     hm.ctl("account", "add", "acme", "--server-number", "7")
-    hm.ctl("domain", "add", "acme", "acme.test")
+    hm.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
     hm.ctl("mailbox", "add", "alice@acme.test", input="alice-secret\n")
     hm.ctl("mailbox", "add", "bob@acme.test", input="bob-secret\n")
     return hm
@@ -575,7 +577,7 @@ def queue_files(hm, sub):
 def setup_demo(h):
     """The same account, domain and mailboxes as the `demo` fixture."""
     h.ctl("account", "add", "acme", "--server-number", "7")
-    h.ctl("domain", "add", "acme", "acme.test")
+    h.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
     h.ctl("mailbox", "add", "alice@acme.test", input="alice-secret\n")
     h.ctl("mailbox", "add", "bob@acme.test", input="bob-secret\n")
     return h

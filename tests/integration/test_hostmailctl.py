@@ -352,14 +352,15 @@ def test_database_is_wal_with_schema_version(acme):
     con = sqlite3.connect(os.path.join(acme.data_dir, "hostmail.db"))
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"accounts", "domains", "mailboxes", "relay_auth", "rate_budget", "acc_sessions"} <= tables
+        assert {"accounts", "domains", "mailboxes", "relay_auth", "rate_budget", "acc_sessions",
+                "dkim_keys"} <= tables
     finally:
         con.close()
     mode = os.stat(os.path.join(acme.data_dir, "hostmail.db")).st_mode & 0o777
-    assert mode & 0o007 == 0  # password hashes are not world-readable
+    assert mode & 0o077 == 0  # password hashes and DKIM private keys: the owner's only
 
 
 def test_account_limits(hm):

@@ -108,9 +108,9 @@ def test_db_init_and_schema_check(tmp_path, pg_cluster):
     assert "no hostmail schema: run hostmailctl db init" in r.stderr
     with pytest.raises(RuntimeError, match="no hostmail schema"):
         hm.start()
-    assert hm.ctl("db", "init").stdout == "schema version 2: created\n"
-    assert hm.ctl("db", "init").stdout == "schema version 2: up to date\n"
-    assert pg_cluster.psql("SELECT version FROM schema_version", db) == [["2"]]
+    assert hm.ctl("db", "init").stdout == "schema version 3: created\n"
+    assert hm.ctl("db", "init").stdout == "schema version 3: up to date\n"
+    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"]]
     hm.ctl("account", "add", "acme")
     # a wrong dsn: one clear line, no hang
     (tmp_path / "bad").mkdir()
@@ -289,8 +289,13 @@ def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
         "relay grants": "1 copied, 1 in PostgreSQL",
         "rate counters": "1 copied, 1 in PostgreSQL",
         "ACC sessions": "0 copied, 0 in PostgreSQL",
+        "DKIM keys": "2 copied, 2 in PostgreSQL",      # other.test's RSA and Ed25519 keys
     }
     db = pg_dsn.split("dbname=")[1]
+    # the fleet publishes and signs with the keys the customers already have
+    def dkim_lines(h):
+        return [l for l in h.ctl("domain", "dns", "other.test").stdout.splitlines() if "_domainkey." in l]
+    assert len(dkim_lines(old)) == 2 and dkim_lines(new) == dkim_lines(old)
     assert dict(pg_cluster.psql("SELECT address, password_hash FROM mailboxes", db)) == hashes
     show = new.ctl("account", "show", "other").stdout
     assert "status: suspended" in show and "created: 2009-05-04" in show and "server_number: 12" in show
