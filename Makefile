@@ -2,7 +2,7 @@
 # `make run` and `make test` first install missing Debian packages.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares
+PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares jansson
 CFLAGS  ?= -O2 -g
 XCFLAGS  = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -pthread -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -25,7 +25,7 @@ $(BUILD)/libhostmail.a: $(LIB_OBJ)
 $(BUILD)/hostmaild: $(BUILD)/src/cmd/hostmaild.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/libhostmail.a
+$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/src/cmd/ctl_token.o $(BUILD)/src/cmd/ctl_help.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhostmail.a

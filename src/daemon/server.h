@@ -21,7 +21,8 @@ struct pop3_service;
 struct connlimit;
 struct login_queue;
 
-enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC };
+enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
+                     LISTEN_ADMIN };
 
 struct server {
 	struct event_base *base;
