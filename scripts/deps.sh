@@ -10,6 +10,10 @@ chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
 PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
+# The admin API: jansson parses request bodies; python3-jsonschema checks
+# its answers against its OpenAPI document in the tests. The package:
+# Debian's tools build it (make deb) and check it (lintian).
+PKGS="$PKGS libjansson-dev python3-jsonschema debhelper dpkg-dev fakeroot lintian"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
