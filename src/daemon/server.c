@@ -204,8 +204,13 @@ int server_listen(struct server *srv)
 	/* also without POP3 listeners: it purges expired POP-before-SMTP grants */
 	if (pop3_service_start(srv) < 0)
 		return -1;
-	if (acc_start(srv) < 0 || listen_list(srv, &c->acc, LISTEN_ACC, "acc (HTTPS)") < 0 ||
-	    listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0)
+	if (acc_start(srv) < 0 || listen_list(srv, &c->acc, LISTEN_ACC, "acc (HTTPS)") < 0)
+		return -1;
+	if (c->admin.n && !srv->tls) {
+		log_warn("admin: [listen] admin needs [tls] certificate and key: the admin API is served over HTTPS only");
+		return -1;
+	}
+	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0)
 		return -1;
 	return 0;
 }
