@@ -231,4 +231,24 @@ def test_off_unless_configured_and_tls_only(api, tmp_path):
     r = subprocess.run(["curl", "-sS", "--max-time", "10", f"http://127.0.0.1:{api.port}/api/accounts"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode != 0 or not r.stdout.startswith("{")
+    # the ACC, on the same parser, still answers the API's methods 501
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", hm.pki["ca"],
+                        "-X", "DELETE", "--resolve", f"mx.test.example:{hm.acc_port}:127.0.0.1",
+                        f"https://mx.test.example:{hm.acc_port}/api/accounts/acme"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout == "501", r.stdout + r.stderr
     hm.stop()
+
+
+def test_refuses_to_start_without_a_certificate(tmp_path):
+    h = Hostmail(tmp_path, extra=f"[listen]\nadmin = 127.0.0.1:{free_port()}\n")
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        # a certificate that does not load, and no other listener needing one to refuse first
+        text = re.sub(r"^(submissions|pop3s|acc|sni_dir) = .*$", "", text, flags=re.M)
+        f.write(re.sub(r"^(certificate|key) = .*$", r"\1 = /nonexistent/hostmail-test", text, flags=re.M))
+    from conftest import HOSTMAILD
+    r = subprocess.run([HOSTMAILD, "-c", h.config], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "[listen] admin needs [tls] certificate and key" in r.stdout + r.stderr
