@@ -20,6 +20,7 @@
 #include "daemon/connlimit.h"
 #include "daemon/fdlimit.h"
 #include "auth/auth_cache.h"
+#include "metrics/metrics.h"
 #include "util/wipe_alloc.h"
 #include "auth/login_queue.h"
 #include <event2/event.h>
@@ -185,7 +186,7 @@ int main(int argc, char **argv)
 	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
-	    !(srv.acc_conns = connlimit_new()))
+	    !(srv.acc_conns = connlimit_new()) || !(srv.metrics = metrics_new()))
 		log_fatal("out of memory");
 	fdlimit_setup(srv.cfg);
 	if (server_listen(&srv) < 0)
@@ -231,6 +232,7 @@ int main(int argc, char **argv)
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
 	connlimit_free(srv.acc_conns);
+	metrics_free(srv.metrics);
 	config_unref(srv.cfg);
 	{
 		uint64_t calls, fsyncs;

@@ -11,6 +11,7 @@
 #include "delivery/maildir.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "metrics/metrics.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,9 +33,24 @@ static void split_addr(const char *addr, char *local, size_t ll, char *domain, s
 		*p = (char)tolower((unsigned char)*p);
 }
 
-static void log_rcpt(const struct envelope *env, size_t i, const char *what, const char *reason)
+/* A recipient delivered to its Maildir (log_rcpt counts the others). */
+static void count_local_delivery(struct server *srv, const struct envelope *env)
+{
+	metrics_inc(srv->metrics, M_DELIVERIES, "delivered", "local");
+	metrics_observe(srv->metrics, M_DELIVERY_SECONDS, "local", NULL, (double)(time(NULL) - env->arrival));
+}
+
+static void log_rcpt(struct server *srv, const struct envelope *env, size_t i, const char *what,
+                     const char *reason)
 {
 	char safe[1100];
+	const char *route = env->rcpt[i].local ? "local" : "remote";
+	const char *result = strcmp(what, "failed") == 0 ? "bounced" : what;
+
+	metrics_inc(srv->metrics, M_DELIVERIES, result, route);
+	if (strcmp(result, "deferred") != 0)
+		metrics_observe(srv->metrics, M_DELIVERY_SECONDS, route, NULL,
+		                (double)(time(NULL) - env->arrival));
 
 	log_info("%s: to=<%s>: %s: %s", env->id, env->rcpt[i].addr, what,
 	         log_safe(reason, strlen(reason), safe, sizeof safe));
@@ -53,12 +69,12 @@ static void defer(struct msg_job *j, const struct envelope *env, size_t i, const
 		if (snprintf(why, sizeof why, "4.4.7 message expired after %ld seconds in the queue; last error: %s",
 		             (long)(now - env->arrival), reason) >= (int)sizeof why)
 			memcpy(why + sizeof why - 4, "...", 4);
-		log_rcpt(env, i, "failed", why);
+		log_rcpt(j->srv, env, i, "failed", why);
 		if (envelope_mark_failed(j->srv->queue_dir, env->id, i, why) < 0)
 			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 		return;
 	}
-	log_rcpt(env, i, "deferred", reason);
+	log_rcpt(j->srv, env, i, "deferred", reason);
 	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 }
@@ -93,7 +109,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		return;
 	}
 	if (!exists) {
-		log_rcpt(env, i, "failed", "5.1.1 mailbox no longer exists");
+		log_rcpt(srv, env, i, "failed", "5.1.1 mailbox no longer exists");
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
@@ -102,6 +118,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 			         env->id, rc->addr, strerror(errno));
+		count_local_delivery(srv, env);
 		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
 		return;
 	}
@@ -286,7 +303,7 @@ void job_prepare(void *arg)
 		if (rc->local) {
 			deliver_local(j, &env, i);
 		} else if (bad_path(env.sender) || bad_path(rc->addr) || !strchr(rc->addr, '@')) {
-			log_rcpt(&env, i, "failed", "5.1.3 bad address syntax");
+			log_rcpt(j->srv, &env, i, "failed", "5.1.3 bad address syntax");
 			envelope_mark_failed(j->srv->queue_dir, env.id, i, "5.1.3 bad address syntax");
 		} else if (j->remote && j->res) {
 			struct remote_rcpt *rr = &j->remote[n++];
@@ -321,13 +338,13 @@ void job_record(void *arg)
 			continue;
 		switch (r->result) {
 		case SMTPC_RCPT_OK:
-			log_rcpt(&env, i, "delivered", r->reason);
+			log_rcpt(j->srv, &env, i, "delivered", r->reason);
 			if (mark_delivered(qd, &env, i) < 0)
 				log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 				         j->id, env.rcpt[i].addr, strerror(errno));
 			break;
 		case SMTPC_RCPT_PERM:
-			log_rcpt(&env, i, "failed", r->reason);
+			log_rcpt(j->srv, &env, i, "failed", r->reason);
 			if (envelope_mark_failed(qd, j->id, i, r->reason) < 0)
 				log_warn("%s: cannot record a result: %s", j->id, strerror(errno));
 			break;
@@ -377,7 +394,7 @@ void job_bounce(void *arg)
 		if (snprintf(why, sizeof why, "5.0.0 returned to the sender by the mail administrator%s%s",
 		             rc->reason[0] ? "; last error: " : "", rc->reason) >= (int)sizeof why)
 			memcpy(why + sizeof why - 4, "...", 4);
-		log_rcpt(&env, i, "failed", why);
+		log_rcpt(j->srv, &env, i, "failed", why);
 		if (envelope_mark_failed(j->srv->queue_dir, env.id, i, why) < 0)
 			j->admin_err = errno;
 	}

@@ -6,6 +6,7 @@
  * job runs for the session, input stays buffered (up to SMTP_INPUT_HIGH).
  */
 #include "smtp/smtp_session_int.h"
+#include "metrics/metrics.h"
 #include "smtp/reply.h"
 #include "util/log.h"
 #include <event2/buffer.h>
@@ -97,6 +98,13 @@ void session_verdict(struct smtp_session *s, const struct policy_verdict *v)
 		log_info("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
 	if (!v->code)
 		return;
+	if (v->code >= 400) {
+		const char *why = metrics_refusal_reason(v->code, v->enh);
+
+		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, v->code >= 500 ? "5xx" : "4xx", why);
+		if (strcmp(why, "budget") == 0)
+			metrics_inc(s->srv->metrics, M_BUDGET_TRIPS, v->code == 450 ? "account" : "per_message", NULL);
+	}
 	if (v->client_error)
 		session_error_logged(s, v->code, v->enh, "%s", v->text);
 	else

@@ -10,6 +10,7 @@
  * same worker job if not.
  */
 #include "smtp/smtp_session_int.h"
+#include "metrics/metrics.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "util/log.h"
@@ -222,6 +223,8 @@ struct commit_job {
 	struct envelope env;
 	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
 	unsigned long long sid;
+	const char *listener;        /* metrics label */
+	struct timespec started;     /* the end of data: the reply's latency */
 	int ok, err;
 	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
 	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
@@ -277,7 +280,10 @@ static void commit_done(void *st, void *p)
 		log_info("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	else if (c->dkim_domain[0])
 		log_warn("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
+	metrics_observe(c->srv->metrics, M_SMTP_REPLY_SECONDS, "DATA", NULL, metrics_since(&c->started));
 	if (c->ok) {
+		metrics_inc(c->srv->metrics, M_MESSAGES_ACCEPTED, c->listener, NULL);
+		metrics_inc(c->srv->metrics, M_MESSAGES_QUEUED, NULL, NULL);
 		log_info("%s: queued from=<%s> size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
 		         c->env.sender, (unsigned long long)c->env.size, c->env.nrcpt, c->env.client_ip,
 		         c->sid, s ? "" : " (client gone before reply)");
@@ -322,6 +328,7 @@ static int refuse_message(struct smtp_session *s)
 	if (tx->too_big) {
 		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
 		         s->id, s->ip, LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, tx->sender);
+		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, "5xx", "size");
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->cfg->message_size);
 		return 1;
@@ -400,6 +407,8 @@ static void txn_finish(struct smtp_session *s)
 	}
 	c->srv = s->srv;
 	c->sid = s->id;
+	c->listener = metrics_listener_name(s->kind);
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	c->spool = tx->spool;
 	tx->spool = NULL; /* the job owns it now, and the bytes not written yet */
 	c->tail = tx->wbuf;

@@ -39,6 +39,7 @@ struct config {
 	char user[64];                  /* "" = do not drop privileges */
 	/* [listen] */
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
+	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
 	/* [tls] */
 	char tls_certificate[512];
 	char tls_key[512];
