@@ -326,21 +326,31 @@ void log_fatal(const char *fmt, ...)
 	exit(1);
 }
 
-const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
+/* Bytes of s as log text into out[o..], leaving reserve bytes free (a
+ * closing quote); with quoted, '"' and '\' become \" and \\. Returns o. */
+static size_t put_safe(const char *s, size_t n, char *out, size_t outlen, size_t o, size_t reserve,
+                       int quoted)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
 
-	if (outlen == 0)
-		return out;
-	for (i = 0; i < n && s[i]; i++) {
+	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= outlen)
+		if (quoted && c == '"') {
+			if (o + 2 + reserve >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '"';
+		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 + reserve >= outlen)
 				break;
 			out[o++] = (char)c;
+		} else if (quoted && c == '\\') {
+			if (o + 2 + reserve >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
 		} else {
-			if (o + 4 >= outlen)
+			if (o + 4 + reserve >= outlen)
 				break;
 			out[o++] = '\\';
 			out[o++] = 'x';
@@ -348,6 +358,44 @@ const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
 			out[o++] = hex[c & 15];
 		}
 	}
+	return o;
+}
+
+const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
+{
+	if (outlen == 0)
+		return out;
+	out[put_safe(s, n, out, outlen, 0, 0, 0)] = '\0';
+	return out;
+}
+
+/* Needs quotes as a value: empty, or a byte that is not a plain token's. */
+static int needs_quotes(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\')
+			return 1;
+	}
+	return len == 0;
+}
+
+const char *log_value(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t o;
+
+	if (outlen < 3) {
+		if (outlen)
+			out[0] = '\0';
+		return out;
+	}
+	if (!needs_quotes(s, n))
+		return log_safe(s, n, out, outlen);
+	out[0] = '"';
+	o = put_safe(s, n, out, outlen, 1, 1, 1);
+	out[o++] = '"';
 	out[o] = '\0';
 	return out;
 }

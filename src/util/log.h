@@ -33,6 +33,12 @@ void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
 void log_tick(void);
 /* Copy s (at most n bytes) into out with control and non-ASCII bytes as \xNN. */
 const char *log_safe(const char *s, size_t n, char *out, size_t outlen);
+/* The same as the value of a key=value pair: bare when it is a non-empty
+ * run of printable ASCII without space, '"', '=' or '\\', else in double
+ * quotes with '"' and '\\' escaped by a backslash (and bytes as log_safe
+ * writes them), so that a client's text can never add a key to a line:
+ * user="evil ip=6.6.6.6". A value cut short by outlen keeps its closing quote. */
+const char *log_value(const char *s, size_t n, char *out, size_t outlen);
 
 /* Tests: hand each line (with its newline) to sink (NULL: stderr) and take
  * the time (milliseconds, monotonic) from clock (NULL: the real one);
