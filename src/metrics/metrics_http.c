@@ -65,6 +65,7 @@ static void sample_work(void *arg)
 	struct sample *s = arg;
 	struct queue_entry *q = NULL;
 	struct envelope env;
+	struct timespec t0;
 	time_t now = time(NULL);
 	int n = queue_scan(s->srv->queue_dir, &q);
 
@@ -78,7 +79,9 @@ static void sample_work(void *arg)
 		}
 	}
 	free(q);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s->grants_ok = relay_auth_list(s->srv->store, now, count_grant, &s->grants) >= 0;
+	metrics_observe(s->srv->metrics, M_STORE_SECONDS, "grants_list", NULL, metrics_since(&t0));
 }
 
 static void set_sampled(struct metrics *m, const struct sample *s)
