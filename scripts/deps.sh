@@ -10,6 +10,11 @@ chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
 PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
+# Operations, tests only: a private Prometheus scrapes /metrics
+# (tests/integration/prom.py); fail2ban-regex checks the fail2ban filter
+# in contrib/fail2ban/ against the daemon's log. Neither service may start:
+# see policy-rc.d below.
+PKGS="$PKGS prometheus fail2ban"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -28,6 +33,16 @@ fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as prometheus and fail2ban start their system service when
+# installed: a policy-rc.d that answers 101 forbids it for the install
+# (one already there is left as it is).
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages\nexit 101\n' |
+		$SUDO tee "$POLICY" >/dev/null
+	$SUDO chmod 755 "$POLICY"
+	trap '$SUDO rm -f "$POLICY"' EXIT
+fi
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$SUDO apt-get update
 	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -128,3 +128,19 @@ def test_prometheus_sees_counters_move(hmm):
     assert hmm.wait_log(r"pop3 authentication failed: ip=127\.0\.0\.1 user=alice@acme\.test")
     # delivery latency: one observation for the local delivery
     moved(hmm, 'sum(hostmail_delivery_latency_seconds_count{route="local"})', 0)
+
+
+def test_grafana_dashboard_queries_run_on_prometheus(hmm):
+    """Every query of docs/grafana-dashboard.json is valid PromQL for the
+    real Prometheus and names only metrics the daemon exports."""
+    import json
+    with open(os.path.join(ROOT, "docs", "grafana-dashboard.json")) as f:
+        dash = json.load(f)
+    assert dash["__inputs"][0]["pluginId"] == "prometheus"
+    names = documented_metrics()
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    assert len(exprs) >= 12
+    for e in exprs:
+        for m in re.findall(r"hostmail_[a-z_]+", e):
+            assert re.sub(r"_(bucket|sum|count)$", "", m) in names, m
+        hmm.prom.query(e.replace("$__rate_interval", "1m").replace("$instance", ".*"))
