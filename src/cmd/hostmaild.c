@@ -165,6 +165,9 @@ int main(int argc, char **argv)
 	}
 	if (!(srv.cfg = config_new_load(cfgpath, err, sizeof err)))
 		log_fatal("%s", err);
+	/* [server] log: read here only, a reload keeps the destination */
+	if (srv.cfg->log_syslog && log_to_syslog(srv.cfg->syslog_socket) < 0)
+		log_warn("syslog: cannot reach %s: %m (logging to stderr until it can)", srv.cfg->syslog_socket);
 	if (geteuid() == 0 && priv_check(srv.cfg->user, err, sizeof err) < 0)
 		log_fatal("%s", err);          /* before anything is created as root */
 	signal(SIGPIPE, SIG_IGN);

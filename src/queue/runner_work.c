@@ -40,20 +40,36 @@ static void count_local_delivery(struct server *srv, const struct envelope *env)
 	metrics_observe(srv->metrics, M_DELIVERY_SECONDS, "local", NULL, (double)(time(NULL) - env->arrival));
 }
 
-static void log_rcpt(struct server *srv, const struct envelope *env, size_t i, const char *what,
-                     const char *reason)
+/* One line per recipient and result: "ID: to=<ADDR>: RESULT: reason=..."
+ * (the reason quoted: it may be a remote server's text), and for a
+ * deferral the attempts so far and when the next one is due. */
+static void log_rcpt_next(struct server *srv, const struct envelope *env, size_t i, const char *what,
+                          const char *reason, time_t next)
 {
-	char safe[1100];
+	char safe[LOG_VALUE_MAX(1024)], to[LOG_VALUE_MAX(sizeof env->rcpt[i].addr)], when[32] = "";
 	const char *route = env->rcpt[i].local ? "local" : "remote";
 	const char *result = strcmp(what, "failed") == 0 ? "bounced" : what;
+	struct tm tm;
 
 	metrics_inc(srv->metrics, M_DELIVERIES, result, route);
 	if (strcmp(result, "deferred") != 0)
 		metrics_observe(srv->metrics, M_DELIVERY_SECONDS, route, NULL,
 		                (double)(time(NULL) - env->arrival));
+	log_value(reason, strlen(reason), safe, sizeof safe);
+	log_addr(env->rcpt[i].addr, to, sizeof to);
+	if (next && gmtime_r(&next, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (when[0])
+		log_info("%s: to=%s: %s: reason=%s attempts=%d next=%s", env->id, to, what, safe,
+		         env->rcpt[i].attempts + 1, when);
+	else
+		log_info("%s: to=%s: %s: reason=%s", env->id, to, what, safe);
+}
 
-	log_info("%s: to=<%s>: %s: %s", env->id, env->rcpt[i].addr, what,
-	         log_safe(reason, strlen(reason), safe, sizeof safe));
+static void log_rcpt(struct server *srv, const struct envelope *env, size_t i, const char *what,
+                     const char *reason)
+{
+	log_rcpt_next(srv, env, i, what, reason, 0);
 }
 
 /* A temporary failure: try again after the schedule's wait, or give up
@@ -74,7 +90,7 @@ static void defer(struct msg_job *j, const struct envelope *env, size_t i, const
 			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 		return;
 	}
-	log_rcpt(j->srv, env, i, "deferred", reason);
+	log_rcpt_next(j->srv, env, i, "deferred", reason, now + j->cfg.retry_schedule[k]);
 	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 }
@@ -171,7 +187,9 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 		log_warn("%s: cannot queue a %s report for <%s>: %s (will try again)", env->id,
 		         delayed ? "delay" : "failure", env->sender, strerror(errno));
 	} else {
-		log_info("%s: sender <%s> notified (%s) in %s", env->id, env->sender,
+		char from[LOG_VALUE_MAX(sizeof env->sender)];
+
+		log_info("%s: sender %s notified (%s) in %s", env->id, log_addr(env->sender, from, sizeof from),
 		         delayed ? "delayed" : "failed", id);
 		if (envelope_mark_notified(j->srv->queue_dir, env->id, idx, n, delayed) < 0)
 			log_warn("%s: cannot record the report %s: %s (it may be sent again)", env->id, id,
@@ -375,7 +393,7 @@ void job_bounce(void *arg)
 {
 	struct msg_job *j = arg;
 	struct envelope env;
-	char why[512];
+	char why[512], from[LOG_VALUE_MAX(sizeof env.sender)];
 
 	j->admin_err = 0;
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
@@ -386,7 +404,8 @@ void job_bounce(void *arg)
 	queue_msg_path(j->srv->queue_dir, &env, j->msg_path, sizeof j->msg_path);
 	j->msg_offset = env.msg_offset;
 	j->size = env.size;
-	log_info("%s: returned to the sender <%s> by the administrator", j->id, env.sender);
+	log_info("%s: returned to the sender %s by the administrator", j->id,
+	         log_addr(env.sender, from, sizeof from));
 	for (size_t i = 0; i < env.nrcpt && j->admin_err == 0; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];
 		if (rc->state != RCPT_PENDING)

@@ -92,10 +92,18 @@ void session_error_logged(struct smtp_session *s, int code, const char *enh, con
 
 void session_verdict(struct smtp_session *s, const struct policy_verdict *v)
 {
+	char sent[POLICY_TEXT_MAX + 32], reply[LOG_VALUE_MAX(sizeof sent) + 8] = "";
+
+	/* a refusal's line carries the reply as the client got it */
+	if (v->code >= 400) {
+		snprintf(sent, sizeof sent, "%d %s %s", v->code, v->enh, v->text);
+		memcpy(reply, " reply=", 8);
+		log_value(sent, strlen(sent), reply + 7, sizeof reply - 7);
+	}
 	if (v->log[0] && v->warn)
-		log_warn("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+		log_warn("smtp[%llu] ip=%s: %s%s", s->id, s->ip, v->log, reply);
 	else if (v->log[0])
-		log_info("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+		log_info("smtp[%llu] ip=%s: %s%s", s->id, s->ip, v->log, reply);
 	if (!v->code)
 		return;
 	if (v->code >= 400) {

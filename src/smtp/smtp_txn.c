@@ -284,9 +284,11 @@ static void commit_done(void *st, void *p)
 	if (c->ok) {
 		metrics_inc(c->srv->metrics, M_MESSAGES_ACCEPTED, c->listener, NULL);
 		metrics_inc(c->srv->metrics, M_MESSAGES_QUEUED, NULL, NULL);
-		log_info("%s: queued from=<%s> size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
-		         c->env.sender, (unsigned long long)c->env.size, c->env.nrcpt, c->env.client_ip,
-		         c->sid, s ? "" : " (client gone before reply)");
+		char from[LOG_VALUE_MAX(sizeof c->env.sender)];
+
+		log_info("%s: queued from=%s size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
+		         log_addr(c->env.sender, from, sizeof from), (unsigned long long)c->env.size,
+		         c->env.nrcpt, c->env.client_ip, c->sid, s ? "" : " (client gone before reply)");
 		runner_schedule(c->srv->runner, c->env.id);
 		if (s)
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", c->env.id);
@@ -326,8 +328,12 @@ static int refuse_message(struct smtp_session *s)
 	struct smtp_tx *tx = s->tx;
 
 	if (tx->too_big) {
-		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
-		         s->id, s->ip, LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, tx->sender);
+		char from[LOG_VALUE_MAX(sizeof tx->sender)];
+
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=%s"
+		         " reply=\"552 5.3.4 Message size exceeds fixed limit of %llu bytes\"", s->id, s->ip,
+		         LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, log_addr(tx->sender, from, sizeof from),
+		         (unsigned long long)s->cfg->message_size);
 		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, "5xx", "size");
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->cfg->message_size);
