@@ -139,7 +139,7 @@ static void scrape(struct mconn *mc)
 		return;
 	}
 	s->srv = srv;
-	if (conn_job(mc->c, srv->workers, 1, sample_work, sample_done, s) < 0) {
+	if (conn_job(mc->c, srv->workers, 0, sample_work, sample_done, s) < 0) {
 		free(s);
 		answer(mc, 503, "shutting down\n", 14);
 	}
