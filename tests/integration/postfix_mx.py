@@ -8,10 +8,15 @@ bench/servers.py runs one), no chroot, nothing on port 25, no system
 instance started. Debian's postfix package, installed preseeded with
 'No configuration' (scripts/deps.sh), ships no main.cf of its own.
 
-Per instance, what it offers in EHLO is the test's choice:
+Per listener, what it offers in EHLO is the test's choice. Every
+listener has the same port on its own loopback address, so one hostmaild
+(one [delivery] mx_port) reaches them all; DNS (dnsmasq) says which
+domain's MX is at which address:
 
-    mx = PostfixMX(tmp_dir, domains=["remote.test"], smtputf8=False,
-                   eightbitmime=False).start()
+    mx = PostfixMX(tmp_dir, domains=["full.test", "plain.test"],
+                   listeners=[("127.0.0.1", {}),    # offers everything
+                              ("127.0.0.2", {"smtputf8": False, "eightbitmime": False})]
+                   ).start()
     ...                             # point hostmaild's MX at mx.port
     msg = mx.wait_message("remote.test", b"Subject: x")   # bytes, as delivered
     mx.stop()
@@ -38,7 +43,6 @@ needs_postfix = pytest.mark.skipif(not HAVE_POSTFIX, reason="postfix not install
 
 # The daemons a receiving MX needs; no chroot, so no copies of /etc inside.
 MASTER_CF = """\
-{listen}  inet  n       -       n       -       -       smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -65,16 +69,24 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 class PostfixMX:
     """One private Postfix: MX for `domains`, delivering to Maildirs.
 
-    smtputf8      offer SMTPUTF8 (smtputf8_enable); off, Postfix neither
-                  offers it nor accepts it on MAIL FROM
-    eightbitmime  offer 8BITMIME; off, the keyword is dropped from EHLO
-                  (smtpd_discard_ehlo_keywords; Postfix still takes 8-bit
-                  bytes, so a test checks what arrived, not a refusal)
+    listeners     [(loopback address, options)], all on self.port; options:
+      smtputf8      offer SMTPUTF8 (default yes); off, the listener runs
+                    with smtputf8_enable = no and does not announce it
+      eightbitmime  offer 8BITMIME (default yes); off, the keyword is
+                    dropped from EHLO (smtpd_discard_ehlo_keywords; Postfix
+                    still takes 8-bit bytes, so a test checks what arrived)
+    smtputf8, eightbitmime: the options of the one default listener on
+                  127.0.0.1 when `listeners` is not given
     tls           offer STARTTLS with the test PKI's default certificate
-    extra         more main.cf lines"""
+    extra         more main.cf lines
+
+    Postfix changes nothing in what it receives (no Message-Id, Date or
+    address rewriting: local_header_rewrite_clients is empty), so what a
+    test reads is what hostmail sent, plus Postfix's Received:,
+    Return-Path:, X-Original-To: and Delivered-To:."""
 
     def __init__(self, root, domains=("remote.test",), smtputf8=True, eightbitmime=True,
-                 tls=True, extra=""):
+                 tls=True, extra="", listeners=None):
         self.dir = os.path.join(str(root), "postfix-mx")
         self.etc = os.path.join(self.dir, "etc")
         self.queue = os.path.join(self.dir, "queue")
@@ -89,7 +101,8 @@ class PostfixMX:
         os.chown(self.mail, self.uid, self.gid)
         os.chown(self.data, self.uid, self.gid)
         self.domains = list(domains)
-        self.smtputf8, self.eightbitmime, self.tls = smtputf8, eightbitmime, tls
+        self.listeners = listeners or [("127.0.0.1", {"smtputf8": smtputf8, "eightbitmime": eightbitmime})]
+        self.tls = tls
         self.extra = extra
         self.port = free_port()
         self.write_config()
@@ -98,7 +111,6 @@ class PostfixMX:
         with open(os.path.join(self.etc, "vmailbox"), "w") as f:
             for d in self.domains:
                 f.write(f"@{d} {d}/\n")   # catch-all: every local part, one Maildir
-        discard = [] if self.eightbitmime else ["8bitmime"]
         tls = ""
         if self.tls:
             p = pki()
@@ -130,8 +142,8 @@ virtual_gid_maps = static:{self.gid}
 virtual_minimum_uid = 1
 message_size_limit = 104857600
 virtual_mailbox_limit = 0
-smtputf8_enable = {"yes" if self.smtputf8 else "no"}
-smtpd_discard_ehlo_keywords = {", ".join(discard)}
+smtputf8_enable = yes
+local_header_rewrite_clients =
 {tls}smtpd_client_connection_rate_limit = 0
 smtpd_client_message_rate_limit = 0
 maillog_file = {self.log_path}
@@ -140,7 +152,15 @@ biff = no
 {self.extra}
 """)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(MASTER_CF.replace("{listen}", f"127.0.0.1:{self.port}"))
+            for ip, o in self.listeners:
+                f.write(f"{ip}:{self.port} inet n - n - - smtpd\n")
+                discard = [k for k, on in (("smtputf8", o.get("smtputf8", True)),
+                                           ("8bitmime", o.get("eightbitmime", True))) if not on]
+                if not o.get("smtputf8", True):
+                    f.write("  -o smtputf8_enable=no\n")
+                if discard:
+                    f.write(f"  -o smtpd_discard_ehlo_keywords={','.join(discard)}\n")
+            f.write(MASTER_CF)
 
     def postfix(self, *args, check=True):
         r = subprocess.run([POSTFIX, "-c", self.etc, *args], capture_output=True, text=True,
@@ -151,7 +171,8 @@ biff = no
 
     def start(self):
         self.postfix("start")
-        wait_port(self.port, timeout=30)
+        for ip, _ in self.listeners:
+            wait_port(self.port, host=ip, timeout=30)
         return self
 
     def master_pid(self):
