@@ -29,6 +29,10 @@
 
 #define CHUNK        65536
 #define OUT_LOW      16384   /* refill the output below this */
+/* Under TLS the filter encrypts whatever it is given into the socket's
+ * own output, which without a high watermark grows to the whole message
+ * (the peer reads slower than we encrypt): the filter stops at this. */
+#define TLS_SOCK_HIGH (2 * CHUNK)
 #define QUIT_WAIT    10      /* seconds to wait for the 221 */
 
 enum state {
@@ -156,6 +160,32 @@ static void settle_rest(struct smtpc *s, enum smtpc_rcpt_result res, const char 
 	}
 }
 
+/* After the 221, end TLS the way RFC 8446 6.1 asks: a close_notify.
+ * Freeing the filter would only drop the connection, and the socket
+ * bufferevent's output is frozen at this point (no evbuffer_write or
+ * copyout), so the record SSL_shutdown put there (a few dozen bytes into
+ * an idle socket) is sent straight to the socket, best effort. */
+static void tls_close_notify(struct smtpc *s)
+{
+	struct bufferevent *sock;
+	struct evbuffer_iovec v[2];
+	struct evbuffer *o;
+	SSL *ssl;
+	int n;
+
+	if (!s->tls_on || !(ssl = bufferevent_openssl_get_ssl(s->bev)) ||
+	    !(sock = bufferevent_get_underlying(s->bev)))
+		return;
+	o = bufferevent_get_output(sock);
+	if (evbuffer_get_length(o) > 0)
+		return;                   /* bytes unsent before it: not a clean end */
+	SSL_shutdown(ssl);
+	n = evbuffer_peek(o, -1, NULL, v, 2);
+	for (int i = 0; i < n && i < 2; i++)
+		if (send(bufferevent_getfd(sock), v[i].iov_base, v[i].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;
+}
+
 /* The connection ended (error, EOF, timeout) before the session was done. */
 static void fail(struct smtpc *s, const char *why)
 {
@@ -164,6 +194,8 @@ static void fail(struct smtpc *s, const char *why)
 
 	snprintf(reason, sizeof reason, "4.4.2 %s %s %s", why, s->label, state_what[s->st]);
 	if (s->st == S_QUIT) {
+		/* the server's close_notify may end the read before its 221 is seen */
+		tls_close_notify(s);
 		finish(s, SMTPC_FINISHED, NULL);
 		return;
 	}
@@ -310,6 +342,7 @@ static int start_tls(struct smtpc *s)
 		return 1;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, TLS_SOCK_HIGH);
 	s->bev = tb;
 	bufferevent_setcb(tb, on_read, on_write, on_event, s);
 	bufferevent_enable(tb, EV_READ | EV_WRITE);
@@ -513,6 +546,7 @@ static int on_reply(struct smtpc *s)
 	case S_QUIT:
 		if (code != 221)
 			return 0; /* a late reply to a pipelined command */
+		tls_close_notify(s);
 		finish(s, SMTPC_FINISHED, NULL);
 		return 1;
 	default:
