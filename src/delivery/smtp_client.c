@@ -7,6 +7,7 @@
  */
 #include "delivery/smtp_client.h"
 #include "delivery/smtp_client_parse.h"
+#include "delivery/wire_plan.h"
 #include "tls/tls.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -73,6 +74,9 @@ struct smtpc {
 	uint64_t left;                  /* message bytes not read from it yet */
 	struct smtpc_stuffer stuffer;
 	struct buf out;
+	struct wire_plan plan;          /* SMTPUTF8, 7-bit conversion: per transaction */
+	struct qp_enc qp;
+	struct buf qpbuf;               /* a chunk as quoted-printable (plan.convert) */
 };
 
 static void on_read(struct bufferevent *bev, void *arg);
@@ -94,6 +98,8 @@ static void release(struct smtpc *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_free(&s->out);
+	buf_free(&s->qpbuf);
+	wire_plan_free(&s->plan);
 	config_unref(s->p.cfg);
 	free(s);
 }
@@ -286,14 +292,28 @@ static void send_rcpt(struct smtpc *s, size_t i)
 	send_line(s, "RCPT TO:<%s>\r\n", s->p.rcpts[i].addr);
 }
 
+/* The first recipient from i on still to be sent (wire_plan may have
+ * settled some before MAIL); nrcpt if none. */
+static size_t next_open(const struct smtpc *s, size_t i)
+{
+	while (i < s->p.nrcpt && s->p.rcpts[i].result != SMTPC_RCPT_NONE)
+		i++;
+	return i;
+}
+
 static void begin_mail(struct smtpc *s)
 {
 	struct evbuffer *o = bufferevent_get_output(s->bev);
 
-	if ((s->ehlo.ext & SMTPC_EXT_SIZE) && s->ehlo.size_max && s->p.msg_size > s->ehlo.size_max) {
+	if (wire_plan_make(&s->plan, &s->p, s->ehlo.ext, s->label) == 0) {
+		s->decided = 1;            /* nobody left to send to, and it stays so */
+		quit(s);
+		return;
+	}
+	if ((s->ehlo.ext & SMTPC_EXT_SIZE) && s->ehlo.size_max && s->plan.size > s->ehlo.size_max) {
 		char reason[512];
 		snprintf(reason, sizeof reason, "5.3.4 message too big for host %s (%llu bytes, it takes %llu)",
-		         s->label, (unsigned long long)s->p.msg_size, (unsigned long long)s->ehlo.size_max);
+		         s->label, (unsigned long long)s->plan.size, (unsigned long long)s->ehlo.size_max);
 		settle_rest(s, SMTPC_RCPT_PERM, reason);
 		s->decided = 1;
 		quit(s);
@@ -301,13 +321,16 @@ static void begin_mail(struct smtpc *s)
 	}
 	evbuffer_add_printf(o, "MAIL FROM:<%s>", s->p.sender);
 	if (s->ehlo.ext & SMTPC_EXT_SIZE)
-		evbuffer_add_printf(o, " SIZE=%llu", (unsigned long long)s->p.msg_size);
+		evbuffer_add_printf(o, " SIZE=%llu", (unsigned long long)s->plan.size);
 	if (s->ehlo.ext & SMTPC_EXT_8BITMIME)
 		evbuffer_add_printf(o, " BODY=8BITMIME");
+	if (s->plan.smtputf8)
+		evbuffer_add_printf(o, " SMTPUTF8");
 	evbuffer_add(o, "\r\n", 2);
+	s->next_rcpt = next_open(s, 0);
 	s->pipelining = (s->ehlo.ext & SMTPC_EXT_PIPELINING) != 0;
 	if (s->pipelining) {
-		for (size_t i = 0; i < s->p.nrcpt; i++)
+		for (size_t i = next_open(s, 0); i < s->p.nrcpt; i = next_open(s, i + 1))
 			send_rcpt(s, i);
 		evbuffer_add(o, "DATA\r\n", 6);
 	}
@@ -365,6 +388,18 @@ static void tls_up(struct smtpc *s)
 	send_ehlo(s);
 }
 
+/* A chunk of the message onto s->out: dot-stuffed, and first converted
+ * to quoted-printable when the plan says so. */
+static int stuff_chunk(struct smtpc *s, const char *chunk, size_t n)
+{
+	if (!s->plan.convert)
+		return smtpc_stuff(&s->stuffer, chunk, n, &s->out);
+	buf_reset(&s->qpbuf);
+	if (qp_encode(&s->qp, chunk, n, &s->qpbuf) < 0)
+		return -1;
+	return smtpc_stuff(&s->stuffer, s->qpbuf.data, s->qpbuf.len, &s->out);
+}
+
 /* Top up the output with the next chunks of the message; after the last,
  * the final ".". 1 if the session ended (read error). */
 static int refill(struct smtpc *s)
@@ -385,13 +420,18 @@ static int refill(struct smtpc *s)
 		buf_reset(&s->out);
 		s->left -= (uint64_t)got;
 		if (got == 0) {
+			if (s->plan.convert && (buf_reset(&s->qpbuf), qp_finish(&s->qp, &s->qpbuf) < 0 ||
+			                        smtpc_stuff(&s->stuffer, s->qpbuf.data, s->qpbuf.len, &s->out) < 0)) {
+				fail(s, "out of memory while sending to");
+				return 1;
+			}
 			smtpc_stuff_end(&s->stuffer, &s->out);
 			close(s->fd);
 			s->fd = -1;
 			s->st = S_DOT;
 			bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 			arm(s, s->p.cfg->delivery_data_done_timeout);
-		} else if (smtpc_stuff(&s->stuffer, chunk, (size_t)got, &s->out) < 0) {
+		} else if (stuff_chunk(s, chunk, (size_t)got) < 0) {
 			fail(s, "out of memory while sending to");
 			return 1;
 		}
@@ -405,7 +445,9 @@ static int refill(struct smtpc *s)
 /* Open the queue file and start streaming (the 354 arrived). */
 static int begin_body(struct smtpc *s)
 {
-	if ((s->fd = open_read_at(s->p.msg_path, (off_t)s->p.msg_offset)) < 0) {
+	uint64_t from = s->plan.convert ? s->plan.body_off : s->p.msg_offset;
+
+	if ((s->fd = open_read_at(s->p.msg_path, (off_t)from)) < 0) {
 		char reason[512];
 		snprintf(reason, sizeof reason, "4.3.0 cannot read the queued message: %s", strerror(errno));
 		log_warn("%s: %s", s->p.queue_id, reason);
@@ -419,7 +461,17 @@ static int begin_body(struct smtpc *s)
 		return 1;
 	}
 	smtpc_stuff_init(&s->stuffer);
-	s->left = s->p.msg_size;
+	s->left = s->p.msg_size - (from - s->p.msg_offset);
+	if (s->plan.convert) {
+		/* the rewritten header first, then the body as quoted-printable */
+		qp_init(&s->qp);
+		buf_reset(&s->out);
+		if (smtpc_stuff(&s->stuffer, s->plan.head.data, s->plan.head.len, &s->out) < 0) {
+			fail(s, "out of memory while sending to");
+			return 1;
+		}
+		evbuffer_add(bufferevent_get_output(s->bev), s->out.data, s->out.len);
+	}
 	s->st = S_BODY;
 	bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW, 0);
 	return refill(s);
@@ -437,13 +489,14 @@ static void settle_accepted(struct smtpc *s, enum smtpc_rcpt_result res, const c
 
 static void on_rcpt_reply(struct smtpc *s, const char *reason)
 {
-	struct smtpc_rcpt *r = &s->p.rcpts[s->next_rcpt++];
+	struct smtpc_rcpt *r = &s->p.rcpts[s->next_rcpt];
 	enum smtpc_rcpt_result res = classify(s->reply.code);
 
 	r->result = res;
 	snprintf(r->reason, sizeof r->reason, "%s", reason);
 	if (res == SMTPC_RCPT_OK)
 		s->accepted++;
+	s->next_rcpt = next_open(s, s->next_rcpt + 1);
 	if (s->next_rcpt < s->p.nrcpt) {
 		if (!s->pipelining)
 			send_rcpt(s, s->next_rcpt);
@@ -513,7 +566,7 @@ static int on_reply(struct smtpc *s)
 		}
 		s->st = S_RCPT;
 		if (!s->pipelining)
-			send_rcpt(s, 0);
+			send_rcpt(s, s->next_rcpt);
 		return 0;
 	case S_RCPT:
 		s->decided = 1;
@@ -682,6 +735,8 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 	snprintf(s->host, sizeof s->host, "%s", p->host ? p->host : "");
 	s->p.host = s->host;
 	buf_init(&s->out, 0);
+	buf_init(&s->qpbuf, 0);
+	wire_plan_init(&s->plan);
 	getnameinfo(p->addr, p->addrlen, ip, sizeof ip, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(s->label, sizeof s->label, "%s[%s]:%s", p->host, ip, port);
 	s->timer = evtimer_new(p->base, on_timer, s);
