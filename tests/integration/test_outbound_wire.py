@@ -103,14 +103,14 @@ def test_utf8_recipient_goes_out_with_smtputf8(world):
     s.quit()
     got = mx.wait_message("full.test", b"Subject: utf8-rcpt")
     assert "Delivered-To: j\u00f6rg@full.test".encode() in got
-    assert received_with(got) == "UTF8ESMTPS"
+    assert received_with(got) == "UTF8SMTPS"      # RFC 6531 3.7.4 names
 
 
 def test_utf8_header_goes_out_with_smtputf8(world):
     mx, h = world["mx"], world["h"]
     submit(h, ["bob@full.test"], mail("bob@full.test", "utf8-hdr", headers="X-Note: gr\u00fc\u00dfe\r\n"))
     got = mx.wait_message("full.test", b"Subject: utf8-hdr")
-    assert received_with(got) == "UTF8ESMTPS"
+    assert received_with(got) == "UTF8SMTPS"      # RFC 6531 3.7.4 names
 
 
 def test_ascii_message_goes_out_without_smtputf8(world):
