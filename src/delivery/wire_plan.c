@@ -174,7 +174,7 @@ static void plan_8bit(struct wire_plan *w, const struct smtpc_params *p, unsigne
 	int eight = 0, utf8 = 0;
 	uint64_t qp_len = 0;
 
-	if ((ext & SMTPC_EXT_8BITMIME) || !complete || hlen >= p->msg_size)
+	if ((ext & SMTPC_EXT_8BITMIME) || hlen >= p->msg_size)
 		return;                      /* offered, or no body to look at */
 	w->body_off = p->msg_offset + hlen;
 	if (scan_body(p, w, &eight, &utf8, &qp_len) < 0) {
@@ -183,7 +183,8 @@ static void plan_8bit(struct wire_plan *w, const struct smtpc_params *p, unsigne
 	}
 	if (!eight)
 		return;
-	if ((why = msgi_why_not_convertible(h))) {
+	why = complete ? msgi_why_not_convertible(h) : "its header section is too long to inspect";
+	if (why) {
 		settle_all(p, SMTPC_RCPT_PERM, "5.6.3 the message has an 8-bit body and host %s does not offer "
 		           "8BITMIME (RFC 6152); it cannot be converted to 7 bit: %s", label, why);
 		return;
