@@ -412,8 +412,10 @@ static void txn_finish(struct smtp_session *s)
 	data_mode(s, MODE_CMD);
 	if (!tx->too_big && !tx->write_failed)
 		txn_write(tx, end, eol_norm_finish(&tx->eol, end));
-	/* The message is complete. Step 1, submissions: RFC 6409 fix-ups
-	 * (txn_submit_fixup, usually done already when the header ended). */
+	/* The message is complete. Submissions: the RFC 6409 fix-ups first
+	 * (txn_submit_fixup, usually done already when the header ended);
+	 * anything that signs or reads the whole message (DKIM) goes after
+	 * this, so that it covers the Date: and Message-ID: added here. */
 	if (!tx->fixup_done)
 		txn_submit_fixup(s);
 	if (tx->eol.fixed)
