@@ -53,8 +53,10 @@ static void spool_received(struct smtp_session *s)
 	SSL *ssl = conn_ssl(s->c);
 	int n;
 
-	/* RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPSA (TLS + AUTH), UTF8... */
-	snprintf(proto, sizeof proto, "%s%s%s%s", tx->mail.smtputf8 ? "UTF8" : "", s->esmtp ? "ESMTP" : "SMTP",
+	/* RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPSA (TLS + AUTH);
+	 * with SMTPUTF8, RFC 6531 3.7.4's UTF8SMTP, UTF8SMTPS, UTF8SMTPSA */
+	snprintf(proto, sizeof proto, "%s%s%s%s", tx->mail.smtputf8 ? "UTF8" : "",
+	         tx->mail.smtputf8 ? "SMTP" : s->esmtp ? "ESMTP" : "SMTP",
 	         conn_tls(s->c) ? "S" : "", s->auth == POLICY_SMTP_AUTH ? "A" : "");
 	if (ssl) {
 		char d[160];

@@ -104,6 +104,7 @@ def test_utf8_recipient_goes_out_with_smtputf8(world):
     got = mx.wait_message("full.test", b"Subject: utf8-rcpt")
     assert "Delivered-To: j\u00f6rg@full.test".encode() in got
     assert received_with(got) == "UTF8SMTPS"      # RFC 6531 3.7.4 names
+    assert b"by mx.test.example (hostmail) with UTF8SMTPSA id" in got   # and ours
 
 
 def test_utf8_header_goes_out_with_smtputf8(world):
