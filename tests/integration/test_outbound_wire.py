@@ -145,6 +145,25 @@ def test_utf8_recipient_to_server_without_smtputf8_fails_with_rfc6533_report(wor
     assert "z\u00fcrich" not in mx.logtext()
 
 
+def test_only_the_utf8_recipient_fails_when_the_rest_is_ascii(world):
+    """Sender and header ASCII: the ASCII recipient of the same domain
+    still gets the message (one pipelined transaction), the UTF-8 one
+    fails with 5.6.7."""
+    mx, h = world["mx"], world["h"]
+    rcpts = ["ol\u00e9@plain.test", "kim@plain.test"]
+    s = smtplib.SMTP("127.0.0.1", h.submission_port, local_hostname="client.test", timeout=15)
+    s.starttls(context=ssl.create_default_context(cafile=h.pki["ca"]))
+    s.login(ALICE, "alice-secret")
+    s.sendmail(ALICE, rcpts, mail("kim@plain.test", "mixed-rcpts"), mail_options=["SMTPUTF8"])
+    s.quit()
+    got = mx.wait_message("plain.test", b"Subject: mixed-rcpts")
+    assert b"Delivered-To: kim@plain.test" in got
+    report = report_for(h, "mixed-rcpts").decode("utf-8")
+    assert "Final-Recipient: utf-8; ol\u00e9@plain.test" in report and "Status: 5.6.7" in report
+    assert "kim@plain.test>:" not in report
+    assert len([m for m in mx.messages("plain.test") if b"Subject: mixed-rcpts" in m]) == 1
+
+
 def test_utf8_header_to_server_without_smtputf8_fails_with_reason(world):
     mx, h = world["mx"], world["h"]
     submit(h, ["carol@plain.test"], mail("carol@plain.test", "utf8hdr-to-plain",
@@ -170,6 +189,30 @@ def test_8bit_body_to_server_without_8bitmime_is_quoted_printable(world):
     msg = email.message_from_bytes(got, policy=email.policy.default)
     assert msg["Content-Transfer-Encoding"] == "quoted-printable"
     assert msg.get_content() == body.replace("\r\n", "\n")
+
+
+def test_8bit_plain_message_without_mime_headers_is_made_mime(world):
+    """Plain RFC 5322 mail (no MIME header) with an 8-bit body: converted,
+    and told it is UTF-8 text in quoted-printable."""
+    mx, h = world["mx"], world["h"]
+    body = "gr\u00fc\u00dfe aus K\u00f6ln\r\n"
+    submit(h, ["dave@plain.test"], mail("dave@plain.test", "8bit-no-mime", body=body))
+    got = mx.wait_message("plain.test", b"Subject: 8bit-no-mime")
+    assert all(b < 0x80 for b in got)
+    msg = email.message_from_bytes(got, policy=email.policy.default)
+    assert msg["MIME-Version"] == "1.0"
+    assert msg.get_content_type() == "text/plain" and msg.get_content_charset() == "utf-8"
+    assert msg.get_content() == body.replace("\r\n", "\n")
+
+
+def test_dkim_signed_8bit_message_to_server_without_8bitmime_is_returned(world):
+    mx, h = world["mx"], world["h"]
+    submit(h, ["erin@plain.test"], mail("erin@plain.test", "dkim-to-plain", body="sign\u00e9\r\n",
+                                        headers="DKIM-Signature: v=1; a=rsa-sha256; d=acme.test; s=x;\r\n"
+                                                "\tbh=abc; b=def\r\n"))
+    report = report_for(h, "dkim-to-plain").decode("utf-8", "replace")
+    assert "Status: 5.6.3" in report and "DKIM-signed" in report
+    assert b"dkim-to-plain" not in b"".join(mx.messages("plain.test"))
 
 
 def test_8bit_body_to_server_with_8bitmime_goes_as_is(world):
