@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
 libcrypt-dev libcmocka-dev libc-ares-dev libpq-dev postgresql openssl python3 python3-pytest python3-pytest-xdist sqlite3 curl msmtp
 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl iproute2
-chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
+chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev postfix"
 # DKIM, tests only: libopendkim is the reference tests/unit/test_dkim_sign.c
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
@@ -28,6 +28,9 @@ fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# postfix: a private receiving MX in the outbound tests (tests/integration/
+# postfix_mx.py). 'No configuration': no system instance is set up or started.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$SUDO apt-get update
 	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
