@@ -22,6 +22,7 @@ import threading
 
 import pytest
 
+from acc_client import AccClient
 from conftest import Hostmail, wait_for
 from dovecot import Dovecot, have_dovecot
 
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.skipif(not have_dovecot(), reason="Dovecot (dovecot-ima
 PASSWORDS = {"alice@acme.test": "alice-secret", "bob@acme.test": "bob-secret",
              "carol@acme.test": "carol-secret", "erin@acme.test": "erin-secret",
              "dan@gone.test": "dan-secret"}
+ACME_PW = "acme-acc-secret"        # the account's own ACC login
 HOST = "acme.mail.example.net"     # acme's host name ([hostnames] pattern), in the wildcard certificate
 
 
@@ -43,6 +45,7 @@ def srv(tmp_path_factory):
     hm.ctl("domain", "add", "gone", "gone.test")
     for addr, pw in PASSWORDS.items():
         hm.ctl("mailbox", "add", addr, input=pw + "\n")
+    hm.ctl("account", "passwd", "acme", input=ACME_PW + "\n")
     hm.start()
     dc.start()
     yield hm, dc
@@ -333,3 +336,22 @@ def test_pop3_and_imap_share_a_mailbox(srv):
     flagged = [f for f, s in zip(flags, imap_view) if s.startswith("m")]
     assert flagged and all(b"\\Seen" in f and b"\\Flagged" in f for f in flagged)
     c.logout()
+
+
+def test_customer_sees_imap(srv):
+    """`mailbox show` and the ACC's settings (the same facts) list IMAP's
+    host and ports beside SMTP and POP3; the ACC's relay page shows an
+    IMAP login's grant and says IMAP logins count."""
+    hm, dc = srv
+    shown = hm.ctl("mailbox", "show", "bob@acme.test").stdout
+    assert f"imap_host: {HOST}\n" in shown
+    assert f"imap_ports: {dc.imap_port} (STARTTLS); {dc.imaps_port} (SSL/TLS)\n" in shown
+    acc = AccClient(hm)
+    r = acc.login("acme", ACME_PW)
+    assert r.status == 303, r
+    assert acc.get("/mail").settings()["bob@acme.test"] == shown
+    imaps(srv, "bob@acme.test", source="127.0.0.6").logout()
+    wait_for(lambda: [x for x in grants(hm) if x[0] == "127.0.0.6"], what="the IMAP login's grant")
+    page = acc.get("/relay").text
+    assert "POP3 or IMAP login" in page
+    assert re.search(r"<b>127\.0\.0\.6</b> by bob@acme\.test", page)
