@@ -154,7 +154,11 @@ static void services(const struct dovecot_conf_in *in, struct buf *b)
 	           "service imap {\n  executable = imap imap-postlogin\n}\n"
 	           "service imap-postlogin {\n"
 	           "  executable = script-login %s -c %s relay dovecot-login\n"
-	           "  user = %s\n  unix_listener imap-postlogin {\n  }\n}\n",
+	           "  user = %s\n"
+	           "  # hostmailctl, not Dovecot's code: no address-space cap (a sanitizer\n"
+	           "  # build reserves terabytes it never uses; the hook itself stays small)\n"
+	           "  vsz_limit = 0\n"
+	           "  unix_listener imap-postlogin {\n  }\n}\n",
 	           in->ctl, in->config_path, in->user);
 }
 
