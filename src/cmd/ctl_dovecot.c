@@ -81,8 +81,10 @@ int dovecot_config_cmd(struct ctl *c, int argc, char **argv)
 	ssize_t n;
 	int sql = 0, rc;
 
-	if (parse_opts(argc, argv, &sql, &sql_file, &instance) < 0)
-		return fail("usage: dovecot-config [--sql] [--sql-file PATH] [--instance-dir DIR]");
+	if (parse_opts(argc, argv, &sql, &sql_file, &instance) < 0) {
+		fail("usage: dovecot-config [--sql] [--sql-file PATH] [--instance-dir DIR]");
+		return 2;               /* wrong usage, as the dispatcher's */
+	}
 	buf_init(&b, 0);
 	if (sql) {
 		rc = dovecot_sql_write(&c->cfg, &b, err, sizeof err);

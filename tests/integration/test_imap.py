@@ -356,3 +356,18 @@ def test_customer_sees_imap(srv):
     page = acc.get("/relay").text
     assert "POP3 or IMAP login" in page
     assert re.search(r"<b>127\.0\.0\.6</b> by bob@acme\.test", page)
+
+
+def test_dovecot_config_refuses_without_imap(hm):
+    """Without [imap] there is nothing for Dovecot to serve: an error that
+    says what to set, exit 1, and nothing on standard output; an unknown
+    option is wrong usage (2); the customer is not told about IMAP."""
+    r = hm.ctl("dovecot-config", check=False)
+    assert r.returncode == 1 and r.stdout == ""
+    assert "IMAP is not enabled: set [imap] listen and/or listen_tls" in r.stderr
+    assert hm.ctl("dovecot-config", "--bogus", check=False).returncode == 2
+    hm.ctl("account", "add", "acme")
+    hm.ctl("domain", "add", "acme", "acme.test")
+    hm.ctl("mailbox", "add", "alice@acme.test", input="alice-secret\n")
+    shown = hm.ctl("mailbox", "show", "alice@acme.test").stdout
+    assert "pop3_ports:" in shown and "imap_" not in shown
