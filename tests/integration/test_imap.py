@@ -289,30 +289,38 @@ def test_pop3_and_imap_share_a_mailbox(srv):
     sender.start()
     deleted = set()
     try:
-        # IMAP flags every message it sees and expunges m0, m1 ...
+        p = pop_session(hm, addr)                  # POP3 lists the maildrop and stays open
+        nums = {subj: n for n, subj in enumerate(pop_view(p).values(), 1)}
+        # meanwhile IMAP flags every message (Dovecot renames the files) and
+        # expunges m0, m1
         c = imaps(srv, addr)
         c.select("INBOX")
         c.store("1:*", "+FLAGS", "(\\Seen \\Flagged)")
-        seen = imap_subjects(c)
-        for seq, subj in seen.items():
+        for seq, subj in imap_subjects(c).items():
             if subj in ("m0", "m1"):
                 c.store(str(seq), "+FLAGS", "(\\Deleted)")
                 deleted.add(subj)
         c.expunge()
-        # ... while POP3 deletes m2, m3 in a session of its own
+        # the open POP3 session: the expunged message is gone, a renamed one
+        # is still served; it deletes m2, m3
+        with pytest.raises(poplib.error_proto, match="removed by another program"):
+            p.retr(nums["m0"])
+        assert b"body of m5" in b"\n".join(p.retr(nums["m5"])[1])
+        for subj in ("m2", "m3"):
+            p.dele(nums[subj])
+            deleted.add(subj)
+        p.quit()
+        # IMAP's open session sees them go at its next command
+        c.noop()
+        assert not {"m2", "m3"} & set(imap_subjects(c).values())
+        c.logout()
+        # Dovecot renamed every file (flags); the unique names, POP3's UIDLs, stay
         p = pop_session(hm, addr)
         view = pop_view(p)
-        # Dovecot renamed every file (flags); the unique names stay
+        p.quit()
         for uid, subj in uidls_before.items():
             if subj not in deleted:
                 assert view.get(uid) == subj
-        for n, line in enumerate(p.uidl()[1], 1):
-            if view[line.decode().split()[1]] in ("m2", "m3"):
-                p.dele(n)
-                deleted.add(view[line.decode().split()[1]])
-        p.quit()
-        c.noop()
-        c.logout()
     finally:
         sender.join()
     # every late message was accepted (250): once none waits in the queue,
