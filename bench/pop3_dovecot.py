@@ -156,7 +156,7 @@ def run(cfg, res, ctx, stored_hashes, say, fail):
     finally:
         dc.stop()
     h, d = vals.get("hostmail", {}), vals.get("Dovecot", {})
-    sc = "10 POP3 vs Dovecot"
+    sc = "11 POP3 vs Dovecot"
     res.add(sc, f"logins (STLS, USER, PASS, QUIT), {THREADS} clients", "logins/s", "high",
             h.get("logins", []), d.get("logins", []), peer="Dovecot")
     res.add(sc, f"RETR all, {cfg.pd_small} msgs of 4 KB", "MB/s", "high", h.get("small", []), d.get("small", []),
