@@ -359,6 +359,13 @@ def test_customer_sees_imap(srv):
     r = acc.login("acme", ACME_PW)
     assert r.status == 303, r
     assert acc.get("/mail").settings()["bob@acme.test"] == shown
+    # the servers a mail program is given: IMAP first (recommended), then POP3
+    assert f"incoming: IMAP {HOST} port {dc.imaps_port} SSL/TLS (recommended)\n" in shown
+    assert f"incoming: IMAP {HOST} port {dc.imap_port} STARTTLS\n" in shown
+    from test_autoconfig import autoconfig, servers
+    _, found = servers(autoconfig(hm, "bob@acme.test").text)
+    assert found[0][:4] == ("incomingServer", "imap", HOST, dc.imaps_port), found
+    assert ("incomingServer", "pop3") in [f[:2] for f in found]
     imaps(srv, "bob@acme.test", source="127.0.0.6").logout()
     wait_for(lambda: [x for x in grants(hm) if x[0] == "127.0.0.6"], what="the IMAP login's grant")
     page = acc.get("/relay").text
