@@ -1,7 +1,8 @@
 /*
  * ctl.h: what the verbs of hostmailctl share. hostmailctl.c has the
  * account, domain and mailbox verbs and the dispatch table; ctl_queue.c
- * the queue and relay (POP-before-SMTP) verbs; ctl_db.c the database's.
+ * the queue and relay (POP-before-SMTP) verbs; ctl_db.c the database's;
+ * ctl_dovecot.c Dovecot's (IMAP).
  */
 #ifndef HOSTMAIL_CMD_CTL_H
 #define HOSTMAIL_CMD_CTL_H
@@ -34,5 +35,8 @@ int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
 int ctl_domain_dns(struct ctl *c, int argc, char **argv);
 /* A new domain's first keys (generation 1, active); 0 or 1 (reported). */
 int ctl_dkim_first_keys(struct ctl *c, const char *domain);
+/* ctl_dovecot.c */
+int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
+int relay_dovecot_login(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -69,6 +69,13 @@ static const char usage_text[] =
 	"  relay list               POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
+	"  relay dovecot-login NEXT...\n"
+	"                           Dovecot's post-login hook: the IMAP login's grant (USER, IP\n"
+	"                           from the environment), then runs NEXT (docs/imap.md)\n"
+	"  dovecot-config [--sql] [--sql-file PATH] [--instance-dir DIR]\n"
+	"                           the dovecot.conf serving IMAP on hostmail's Maildirs and\n"
+	"                           accounts; --sql: the SQL file it names (PATH, default\n"
+	"                           /etc/dovecot/hostmail-sql.conf.ext); DIR: a private instance\n"
 	"  db init                  create the store's schema, or upgrade it to this version\n"
 	"                           (PostgreSQL: once per database; SQLite does it by itself)\n"
 	"  db migrate-from-sqlite PATH [--force]\n"
@@ -531,7 +538,7 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 /* ---- dispatch ---- */
 
 struct verb {
-	const char *noun, *verb;
+	const char *noun, *verb;  /* verb NULL: the noun alone is the command */
 	int min, max;            /* argument counts after NOUN VERB; max -1 = options */
 	int (*run)(struct ctl *, int, char **);
 };
@@ -563,6 +570,8 @@ static const struct verb verbs[] = {
 	{ "queue", "bounce", 1, 1, queue_bounce_cmd },
 	{ "relay", "list", 0, 0, relay_list },
 	{ "relay", "revoke", 1, 1, relay_revoke },
+	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login },
+	{ "dovecot-config", NULL, 0, -1, dovecot_config_cmd },
 	{ "db", "init", 0, 0, db_init_cmd },
 	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd },
 };
@@ -573,7 +582,7 @@ int main(int argc, char **argv)
 	struct ctl c = { 0 };
 	char err[1024];
 	size_t i;
-	int ai = 1, n, rc;
+	int ai = 1, n, rc, words;
 
 	while (ai < argc && argv[ai][0] == '-') {
 		if (!strcmp(argv[ai], "-h") || !strcmp(argv[ai], "--help")) {
@@ -585,14 +594,16 @@ int main(int argc, char **argv)
 		else
 			return usage("unknown option or missing value");
 	}
-	if (argc - ai < 2)
+	if (argc - ai < 1)
 		return usage(NULL);
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(verbs[i].noun, argv[ai]) && !strcmp(verbs[i].verb, argv[ai + 1]))
+		if (!strcmp(verbs[i].noun, argv[ai]) &&
+		    (!verbs[i].verb || (argc - ai >= 2 && !strcmp(verbs[i].verb, argv[ai + 1]))))
 			break;
 	if (i == sizeof verbs / sizeof verbs[0])
-		return usage("unknown command");
-	n = argc - ai - 2;
+		return usage(argc - ai < 2 ? NULL : "unknown command");
+	words = verbs[i].verb ? 2 : 1;
+	n = argc - ai - words;
 	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max))
 		return usage("wrong number of arguments");
 	if (config_load(cfgpath, &c.cfg, err, sizeof err) < 0)
@@ -600,7 +611,7 @@ int main(int argc, char **argv)
 	/* root works as the daemon's user: what it creates stays the daemon's */
 	if (geteuid() == 0 && c.cfg.user[0] && priv_drop_top(c.cfg.user, c.cfg.data_dir, err, sizeof err) < 0)
 		return fail("%s", err);
-	rc = verbs[i].run(&c, n, argv + ai + 2);
+	rc = verbs[i].run(&c, n, argv + ai + words);
 	store_close(c.st);
 	if (fflush(stdout) != 0)
 		rc = fail("cannot write output: %s", strerror(errno));

@@ -67,15 +67,16 @@ static void count_error(struct smtp_session *s)
 
 void session_error(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 {
-	char text[512], safe[1024];
+	char text[512], sent[560], safe[LOG_VALUE_MAX(sizeof sent)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	/* every refusal, one line with the IP (and account): what fail2ban reads */
-	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip, LOG_ACCOUNT(s), code, enh,
-	         log_safe(text, strlen(text), safe, sizeof safe));
+	/* every refusal, one line with the IP (and account) and the reply as sent */
+	snprintf(sent, sizeof sent, "%d %s %s", code, enh, text);
+	log_info("smtp[%llu] ip=%s%s%s: refused: reply=%s", s->id, s->ip, LOG_ACCOUNT(s),
+	         log_value(sent, strlen(sent), safe, sizeof safe));
 	session_reply(s, code, enh, "%s", text);
 	count_error(s);
 }

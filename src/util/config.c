@@ -276,6 +276,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
 	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_pop_before_smtp(v, c);
 	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
+	else if (KEY("imap", "listen")) r = config_parse_listen(v, &c->imap);
+	else if (KEY("imap", "listen_tls")) r = config_parse_listen(v, &c->imaps);
 	else if (KEY("pop3", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->pop3_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "message_size")) {
 		char *end;

@@ -52,6 +52,8 @@ struct config {
 	/* [pop3] */
 	int pop3_allow_plaintext_auth;
 	int pop3_timeout;                /* seconds idle before a POP3 session is closed */
+	/* [imap]: served by Dovecot beside hostmaild (hostmailctl dovecot-config) */
+	struct listen_list imap, imaps;  /* listen (STARTTLS), listen_tls (implicit TLS) */
 	/* [limits] */
 	uint64_t message_size;
 	int max_recipients;
