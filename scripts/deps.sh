@@ -11,6 +11,11 @@ dovecot-imapd dovecot-pop3d dovecot-sqlite dovecot-pgsql isync"
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
 PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
+# Operations, tests only: a private Prometheus scrapes /metrics
+# (tests/integration/prom.py); fail2ban-regex checks the fail2ban filter
+# in contrib/fail2ban/ against the daemon's log. Neither service may start:
+# see policy-rc.d below.
+PKGS="$PKGS prometheus fail2ban"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -35,7 +40,8 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 # Dovecot's packages would start a system instance on 110/143/993/995: a
 # policy-rc.d that exits 101 forbids it while they install (as in
 # containers); hostmail's tests and demo run private instances only
-# (dovecot -F -c FILE), never /etc/dovecot's.
+# (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus and
+# fail2ban (tests only: a private Prometheus, fail2ban-regex alone).
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages\nexit 101\n' | $SUDO tee "$policy" >/dev/null

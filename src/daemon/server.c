@@ -15,6 +15,8 @@
 #include "daemon/server.h"
 #include "daemon/conn.h"
 #include "daemon/fdlimit.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_http.h"
 #include "pop3/pop3_session.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
@@ -45,6 +47,8 @@ static const struct conn_service services[] = {
 	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0 },
 	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0 },
 	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
+	/* plain HTTP, counted in the ACC's connection limits */
+	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -98,7 +102,8 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	line[0] = '\0';
 	if (svc->overload)
 		snprintf(line, sizeof line, svc->overload, c->srv->cfg->hostname);
-	fdlimit_shed(evconnlistener_get_fd(l), line[0] ? line : NULL);
+	if (fdlimit_shed(evconnlistener_get_fd(l), line[0] ? line : NULL) > 0)
+		metrics_inc(c->srv->metrics, M_SESSIONS_REFUSED, metrics_listener_name(c->kind), "out_of_descriptors");
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (c->backoff_ms > BACKOFF_MAX_MS)
 		c->backoff_ms = BACKOFF_MAX_MS;
@@ -202,6 +207,8 @@ int server_listen(struct server *srv)
 	if (pop3_service_start(srv) < 0)
 		return -1;
 	if (acc_start(srv) < 0 || listen_list(srv, &c->acc, LISTEN_ACC, "acc (HTTPS)") < 0)
+		return -1;
+	if (listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
 		return -1;
 	return 0;
 }

@@ -10,6 +10,7 @@
  * same worker job if not.
  */
 #include "smtp/smtp_session_int.h"
+#include "metrics/metrics.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "util/log.h"
@@ -289,6 +290,8 @@ struct commit_job {
 	struct envelope env;
 	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
 	unsigned long long sid;
+	const char *listener;        /* metrics label */
+	struct timespec started;     /* the end of data: the reply's latency */
 	int ok, err;
 	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
 	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
@@ -344,10 +347,15 @@ static void commit_done(void *st, void *p)
 		log_info("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	else if (c->dkim_domain[0])
 		log_warn("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
+	metrics_observe(c->srv->metrics, M_SMTP_REPLY_SECONDS, "DATA", NULL, metrics_since(&c->started));
 	if (c->ok) {
-		log_info("%s: queued from=<%s> size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
-		         c->env.sender, (unsigned long long)c->env.size, c->env.nrcpt, c->env.client_ip,
-		         c->sid, s ? "" : " (client gone before reply)");
+		metrics_inc(c->srv->metrics, M_MESSAGES_ACCEPTED, c->listener, NULL);
+		metrics_inc(c->srv->metrics, M_MESSAGES_QUEUED, NULL, NULL);
+		char from[LOG_VALUE_MAX(sizeof c->env.sender)];
+
+		log_info("%s: queued from=%s size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
+		         log_addr(c->env.sender, from, sizeof from), (unsigned long long)c->env.size,
+		         c->env.nrcpt, c->env.client_ip, c->sid, s ? "" : " (client gone before reply)");
 		runner_schedule(c->srv->runner, c->env.id);
 		if (s)
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", c->env.id);
@@ -387,8 +395,13 @@ static int refuse_message(struct smtp_session *s)
 	struct smtp_tx *tx = s->tx;
 
 	if (tx->too_big) {
-		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
-		         s->id, s->ip, LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, tx->sender);
+		char from[LOG_VALUE_MAX(sizeof tx->sender)];
+
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=%s"
+		         " reply=\"552 5.3.4 Message size exceeds fixed limit of %llu bytes\"", s->id, s->ip,
+		         LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, log_addr(tx->sender, from, sizeof from),
+		         (unsigned long long)s->cfg->message_size);
+		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, "5xx", "size");
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->cfg->message_size);
 		return 1;
@@ -396,10 +409,12 @@ static int refuse_message(struct smtp_session *s)
 	if (tx->submission && line_limit_exceeded(&tx->lines)) {
 		/* RFC 5321 4.5.3.1.6: we could not relay it as it is; say so now,
 		 * while the client can still fix it, rather than bounce it later */
-		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 554 5.6.0 line of %zu octets (limit %d) from=<%s>",
+		char from[LOG_VALUE_MAX(sizeof tx->sender)];
+
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 554 5.6.0 line of %zu octets (limit %d) from=%s",
 		         s->id, s->ip, LOG_ACCOUNT(s),
 		         tx->lines.longest > tx->lines.cur ? tx->lines.longest : tx->lines.cur,
-		         LINE_LIMIT_MAX, tx->sender);
+		         LINE_LIMIT_MAX, log_addr(tx->sender, from, sizeof from));
 		session_reply(s, 554, "5.6.0", "Message has a line longer than %d octets (RFC 5322 2.1.1); "
 		              "wrap it or send it encoded (quoted-printable or base64)", LINE_LIMIT_MAX);
 		return 1;
@@ -484,6 +499,8 @@ static void txn_finish(struct smtp_session *s)
 	}
 	c->srv = s->srv;
 	c->sid = s->id;
+	c->listener = metrics_listener_name(s->kind);
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	c->spool = tx->spool;
 	tx->spool = NULL; /* the job owns it now, and the bytes not written yet */
 	c->tail = tx->wbuf;

@@ -37,8 +37,11 @@ struct config {
 	char hostname[256];
 	char data_dir[512];
 	char user[64];                  /* "" = do not drop privileges */
+	int log_syslog;                 /* [server] log = syslog (read at start only) */
+	char syslog_socket[108];        /* the syslog daemon's socket (/dev/log) */
 	/* [listen] */
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
+	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
 	/* [tls] */
 	char tls_certificate[512];
 	char tls_key[512];
