@@ -605,7 +605,9 @@ class Dovecot:
     hostmail's default [auth] cache) or off."""
     name = "Dovecot"
 
-    def __init__(self, root, cert, hashes, cache=True):
+    def __init__(self, root, cert, hashes, cache=True, maildirs=None):
+        """maildirs: serve the Maildirs under it (hostmail's data_dir/mail,
+        DOMAIN/LOCAL as hostmail lays them out) instead of its own."""
         self.dir = os.path.join(root, "dovecot-cache" if cache else "dovecot")
         self.home = os.path.join(self.dir, "home")
         os.makedirs(os.path.join(self.dir, "run"), exist_ok=True)
@@ -641,9 +643,9 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={user} gid={user} home={self.home}/%d/%n
+  args = uid={user} gid={user} home={maildirs or self.home}/%Ld/%Ln
 }}
-mail_location = maildir:~/Maildir
+mail_location = maildir:~{"" if maildirs else "/Maildir"}
 default_client_limit = 10000
 default_process_limit = 1000
 # the whole storm in one login process, as hostmail's one event loop

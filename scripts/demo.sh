@@ -61,6 +61,15 @@ if ! hosts_ok; then
 	fi
 fi
 
+# IMAP comes from Dovecot beside hostmaild (docs/imap.md), when Debian's
+# dovecot-imapd is installed (scripts/deps.sh installs it).
+IMAP_LINES=""
+if command -v dovecot >/dev/null 2>&1 && [ -x /usr/lib/dovecot/imap ]; then
+	IMAP_LINES="[imap]
+listen = 127.0.0.1:5143
+listen_tls = 127.0.0.1:5993"
+fi
+
 # The configuration is rewritten every time (it holds no state).
 cat > "$CFG" <<INI
 ; hostmail demo configuration, written by scripts/demo.sh
@@ -89,6 +98,8 @@ legacy_cutover = 2011-06-01
 
 [acc]
 provider_name = hostmail demo
+
+$IMAP_LINES
 INI
 
 # A certificate from before the host names above is made again.
@@ -162,4 +173,25 @@ Without login, relaying to other domains is refused (554 5.7.1).
 The daemon logs one line per event below. Stop it with Ctrl-C.
 
 TXT
-exec "$HOSTMAILD" -c "$CFG"
+
+[ -n "$IMAP_LINES" ] || exec "$HOSTMAILD" -c "$CFG"
+
+# A private Dovecot from `hostmailctl dovecot-config`: its own directory,
+# never /etc/dovecot or the system's service; stopped with the demo.
+DC="$DEMO/dovecot"
+mkdir -p "$DC"
+chmod 755 "$DC"
+ctl dovecot-config --sql > "$DC/hostmail-sql.conf.ext"
+ctl dovecot-config --sql-file "$DC/hostmail-sql.conf.ext" --instance-dir "$DC" > "$DC/dovecot.conf"
+chmod 644 "$DC/hostmail-sql.conf.ext" "$DC/dovecot.conf"
+dovecot -F -c "$DC/dovecot.conf" 2>>"$DC/dovecot.log" &
+DOVECOT_PID=$!
+trap 'kill "$DOVECOT_PID" 2>/dev/null; wait "$DOVECOT_PID" 2>/dev/null' EXIT
+cat <<TXT
+Read mail over IMAP (Dovecot, log in $DC/dovecot.log; STARTTLS on 5143, TLS on 5993):
+  curl -k 'imaps://127.0.0.1:5993/INBOX?ALL' -u user@demo.test:demo-password
+  openssl s_client -quiet -connect 127.0.0.1:5993
+  (an IMAP login authorizes its address to relay, as a POP3 login does)
+
+TXT
+"$HOSTMAILD" -c "$CFG"

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential pkg-config libevent-dev libinih-dev libsqlite3-dev libssl-dev
 libcrypt-dev libcmocka-dev libc-ares-dev libpq-dev postgresql openssl python3 python3-pytest python3-pytest-xdist sqlite3 curl msmtp
 swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl iproute2
-chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev"
+chromium fetchmail dnsmasq-base testssl.sh clang libclang-rt-dev postfix
+dovecot-imapd dovecot-pop3d dovecot-sqlite dovecot-pgsql isync"
 # DKIM, tests only: libopendkim is the reference tests/unit/test_dkim_sign.c
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
@@ -14,6 +15,11 @@ PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
 # its answers against its OpenAPI document in the tests. The package:
 # Debian's tools build it (make deb) and check it (lintian).
 PKGS="$PKGS libjansson-dev python3-jsonschema debhelper dpkg-dev fakeroot lintian"
+# Operations, tests only: a private Prometheus scrapes /metrics
+# (tests/integration/prom.py); fail2ban-regex checks the fail2ban filter
+# in contrib/fail2ban/ against the daemon's log. Neither service may start:
+# see policy-rc.d below.
+PKGS="$PKGS prometheus fail2ban"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -32,6 +38,20 @@ fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# postfix: a private receiving MX in the outbound tests (tests/integration/
+# postfix_mx.py). 'No configuration': no system instance is set up or started.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Dovecot's packages would start a system instance on 110/143/993/995: a
+# policy-rc.d that exits 101 forbids it while they install (as in
+# containers); hostmail's tests and demo run private instances only
+# (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus and
+# fail2ban (tests only: a private Prometheus, fail2ban-regex alone).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$SUDO apt-get update
 	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -130,7 +130,7 @@ int acc_owned_mailbox(struct acc_req *r, const char *doing)
 		acc_unavailable(r);
 		return -1;
 	}
-	log_safe(r->address, strlen(r->address), safe, sizeof safe);
+	log_value(r->address, strlen(r->address), safe, sizeof safe);
 	if (rc == 0)
 		log_warn("acc: account=%s ip=%s refused to %s mailbox %s of account %s", r->account, r->ip,
 		         doing, safe, m.account);

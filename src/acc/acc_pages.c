@@ -323,7 +323,8 @@ void acc_page_relay(struct acc_req *r)
 	int i;
 
 	begin(r, 200, "POP-before-SMTP");
-	out(r, "<section><p>A successful POP3 login lets the address it came from send mail through ");
+	out(r, "<section><p>A successful POP3%s login lets the address it came from send mail through ",
+	    r->cfg->imap.n || r->cfg->imaps.n ? " or IMAP" : "");
 	esc(r, r->smtp_host);
 	if (r->cfg->pop_before_smtp_minutes > 0)
 		out(r, " for %d minutes, as this account.", r->cfg->pop_before_smtp_minutes);

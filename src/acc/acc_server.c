@@ -21,6 +21,7 @@
 #include "store/store_acc_session.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "metrics/metrics.h"
 #include "util/workers.h"
 #include <event2/event.h>
 #include <event2/http.h>
@@ -204,9 +205,11 @@ static void login_result(struct acc_req *r)
 	struct store_acc_session s;
 	char safe[200];
 
-	log_safe(r->account, strlen(r->account), safe, sizeof safe);
+	log_value(r->account, strlen(r->account), safe, sizeof safe);
+	metrics_inc(r->acc->srv->metrics, M_LOGINS, "acc", r->login_failed ? "failed" : "ok");
 	if (r->login_failed) {
-		log_warn_key(r->ip, "acc: ip=%s login failed for account=%s", r->ip, safe);
+		/* the one form of every service (fail2ban, docs/logging.md) */
+		log_warn_key(r->ip, "acc authentication failed: ip=%s user=%s", r->ip, safe);
 		login_page_again(r, 403, "Wrong account name or password.");
 		return;
 	}

@@ -6,7 +6,7 @@
  * ambiguous is answered with its 4xx/5xx and the connection closed. One
  * request at a time: a whole request becomes a struct admin_req, worked
  * on a worker (admin_api.c; password hashing on the hashing pool), then
- * answered, logged and freed here. Logged: every change made, with the
+ * answered, logged and freed here. Logged (key=value, util/log.h): every change made, with the
  * token's name, and every failed token check in the form every service
  * uses ("admin authentication failed: ip=ADDR user=NAME|unknown").
  */
@@ -90,14 +90,19 @@ static void job_done(void *st, void *arg)
 	struct admin_conn *ac = st;
 	struct admin_req *r = arg;
 
-	if (r->auth_failed)
+	char what[LOG_VALUE_MAX(sizeof r->what)], req[LOG_VALUE_MAX(sizeof r->path + 8)], line[sizeof r->path + 8];
+
+	if (r->auth_failed) {
 		log_warn_key(r->ip, "admin authentication failed: ip=%s user=%s", r->ip,
-		             r->token[0] ? r->token : "unknown");
-	else if (r->what[0] && r->status >= 200 && r->status < 300)
-		log_info("admin: token=%s ip=%s %s", r->token, r->ip, r->what);
-	else if (r->authenticated && r->m.route && r->m.route->change)
-		log_info("admin: token=%s ip=%s %s %s refused: %d", r->token, r->ip,
-		         admin_method_name(r->method), r->path, r->status);
+		             r->token[0] ? r->token : "unknown");    /* a name from admin_tokens, or unknown */
+	} else if (r->what[0] && r->status >= 200 && r->status < 300) {
+		log_info("admin: token=%s ip=%s change=%s", r->token, r->ip,
+		         log_value(r->what, strlen(r->what), what, sizeof what));
+	} else if (r->authenticated && r->m.route && r->m.route->change) {
+		snprintf(line, sizeof line, "%s %s", admin_method_name(r->method), r->path);
+		log_info("admin: token=%s ip=%s refused=%d request=%s", r->token, r->ip, r->status,
+		         log_value(line, strlen(line), req, sizeof req));
+	}
 	if (ac)
 		answer(ac, r->status ? r->status : 500, r->out.data ? r->out.data : "", r->out.len,
 		       r->www_authenticate);

@@ -3,6 +3,7 @@
  * and the protocol's data are one allocation, wiped and freed here.
  */
 #include "auth/login.h"
+#include "metrics/metrics.h"
 #include "auth/throttle.h"
 #include "daemon/conn.h"
 #include "daemon/server.h"
@@ -58,6 +59,10 @@ static void check_done(void *st, void *arg)
 	const struct login_proto *p = l->proto;
 	char safe[200];
 
+	if (l->res == AUTH_OK)
+		metrics_inc(l->srv->metrics, M_LOGINS, p->name, "ok");
+	else if (l->res == AUTH_FAIL)
+		metrics_inc(l->srv->metrics, M_LOGINS, p->name, "failed");
 	if (l->res != AUTH_FAIL) {
 		throttle_end(l->srv->auth_throttle, l->ip, time(NULL), 0);
 		p->done(st, l);
@@ -65,7 +70,7 @@ static void check_done(void *st, void *arg)
 		return;
 	}
 	/* fail2ban: "smtp authentication failed: ip=ADDR", "pop3 ..." */
-	log_safe(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
+	log_value(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
 	log_warn_key(l->ip, "%s authentication failed: ip=%s user=%s", p->name, l->ip, safe);
 	if (throttle_end(l->srv->auth_throttle, l->ip, time(NULL), 1))
 		log_warn_key(l->ip, "%s: ip=%s blocked from authenticating after repeated failures", p->name,

@@ -1,7 +1,8 @@
 /*
  * ctl.h: what the verbs of hostmailctl share. hostmailctl.c has the
  * account, domain and mailbox verbs and the dispatch table; ctl_queue.c
- * the queue and relay (POP-before-SMTP) verbs; ctl_db.c the database's.
+ * the queue and relay (POP-before-SMTP) verbs; ctl_db.c the database's;
+ * ctl_dovecot.c Dovecot's (IMAP).
  */
 #ifndef HOSTMAIL_CMD_CTL_H
 #define HOSTMAIL_CMD_CTL_H
@@ -47,5 +48,8 @@ int db_migrate_cmd(struct ctl *c, int argc, char **argv);
 /* ctl_dkim.c */
 int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
 int ctl_domain_dns(struct ctl *c, int argc, char **argv);
+/* ctl_dovecot.c */
+int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
+int relay_dovecot_login(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -84,6 +84,13 @@ static const char usage_text[] =
 	"  relay list [--json]      POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
+	"  relay dovecot-login NEXT...\n"
+	"                           Dovecot's post-login hook: the IMAP login's grant (USER, IP\n"
+	"                           from the environment), then runs NEXT (docs/imap.md)\n"
+	"  dovecot-config [--sql] [--sql-file PATH] [--instance-dir DIR]\n"
+	"                           the dovecot.conf serving IMAP on hostmail's Maildirs and\n"
+	"                           accounts; --sql: the SQL file it names (PATH, default\n"
+	"                           /etc/dovecot/hostmail-sql.conf.ext); DIR: a private instance\n"
 	"  token add NAME [--read-only]\n"
 	"                           a bearer token for the admin API ([listen] admin), printed\n"
 	"                           once (only its hash is kept, in data_dir/admin_tokens)\n"
@@ -105,8 +112,8 @@ static const char *cur_noun, *cur_verb;
 static int usage(const char *why)
 {
 	if (cur_noun)
-		fprintf(stderr, "hostmailctl: %s (usage: hostmailctl help %s %s)\n", why ? why : "wrong usage",
-		        cur_noun, cur_verb);
+		fprintf(stderr, "hostmailctl: %s (usage: hostmailctl help %s%s%s)\n", why ? why : "wrong usage",
+		        cur_noun, cur_verb ? " " : "", cur_verb ? cur_verb : "");
 	else
 		fprintf(stderr, "hostmailctl: %s (usage: hostmailctl help)\n", why ? why : "no command given");
 	return EXIT_USAGE;
@@ -590,7 +597,7 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 #define V_FORCE 2          /* takes --force (the password rule) */
 
 struct verb {
-	const char *noun, *verb;
+	const char *noun, *verb;  /* verb NULL: the noun alone is the command */
 	int min, max;            /* argument counts after NOUN VERB; max -1 = options */
 	int (*run)(struct ctl *, int, char **);
 	int flags;
@@ -623,6 +630,8 @@ static const struct verb verbs[] = {
 	{ "queue", "bounce", 1, 1, queue_bounce_cmd, 0 },
 	{ "relay", "list", 0, 0, relay_list, V_JSON },
 	{ "relay", "revoke", 1, 1, relay_revoke, 0 },
+	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login, 0 },
+	{ "dovecot-config", NULL, 0, -1, dovecot_config_cmd, 0 },
 	{ "token", "add", 1, 2, ctl_token_add, 0 },
 	{ "token", "list", 0, 0, ctl_token_list, V_JSON },
 	{ "token", "remove", 1, 1, ctl_token_remove, 0 },
@@ -656,7 +665,7 @@ static int help(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(verbs[i].noun, argv[0]) && (argc < 2 || !strcmp(verbs[i].verb, argv[1])))
+		if (!strcmp(verbs[i].noun, argv[0]) && (argc < 2 || (verbs[i].verb && !strcmp(verbs[i].verb, argv[1]))))
 			break;
 	if (i == sizeof verbs / sizeof verbs[0] || argc > 2)
 		return usage(argc > 2 ? "help: too many arguments" : "help: no such command");
@@ -670,7 +679,7 @@ int main(int argc, char **argv)
 	struct ctl c = { 0 };
 	char err[1024], why[160];
 	size_t i;
-	int ai = 1, n, rc;
+	int ai = 1, n, rc, words;
 
 	while (ai < argc && argv[ai][0] == '-') {
 		if (!strcmp(argv[ai], "-h") || !strcmp(argv[ai], "--help")) {
@@ -684,21 +693,24 @@ int main(int argc, char **argv)
 	}
 	if (ai < argc && !strcmp(argv[ai], "help"))
 		return help(argc - ai - 1, argv + ai + 1);
-	if (argc - ai < 2)
-		return usage(argc - ai == 1 ? "a VERB is missing after the noun" : NULL);
+	if (argc - ai < 1)
+		return usage(NULL);
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (!strcmp(verbs[i].noun, argv[ai]) && !strcmp(verbs[i].verb, argv[ai + 1]))
+		if (!strcmp(verbs[i].noun, argv[ai]) &&
+		    (!verbs[i].verb || (argc - ai >= 2 && !strcmp(verbs[i].verb, argv[ai + 1]))))
 			break;
 	if (i == sizeof verbs / sizeof verbs[0]) {
-		snprintf(why, sizeof why, "unknown command: %.60s %.60s", argv[ai], argv[ai + 1]);
+		snprintf(why, sizeof why, "unknown command: %.60s%s%.60s", argv[ai], argc - ai >= 2 ? " " : "",
+		         argc - ai >= 2 ? argv[ai + 1] : "");
 		return usage(why);
 	}
 	cur_noun = verbs[i].noun;
 	cur_verb = verbs[i].verb;
-	n = argc - ai - 2;
-	take_flags(&c, &verbs[i], &n, argv + ai + 2);
+	words = verbs[i].verb ? 2 : 1;
+	n = argc - ai - words;
+	take_flags(&c, &verbs[i], &n, argv + ai + words);
 	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max)) {
-		snprintf(why, sizeof why, "%s %s: %s", cur_noun, cur_verb,
+		snprintf(why, sizeof why, "%s%s%s: %s", cur_noun, cur_verb ? " " : "", cur_verb ? cur_verb : "",
 		         n < verbs[i].min ? "an argument is missing" : "too many arguments");
 		return usage(why);
 	}
@@ -707,7 +719,7 @@ int main(int argc, char **argv)
 	/* root works as the daemon's user: what it creates stays the daemon's */
 	if (geteuid() == 0 && c.cfg.user[0] && priv_drop_top(c.cfg.user, c.cfg.data_dir, err, sizeof err) < 0)
 		return fail("%s", err);
-	rc = verbs[i].run(&c, n, argv + ai + 2);
+	rc = verbs[i].run(&c, n, argv + ai + words);
 	store_close(c.st);
 	if (fflush(stdout) != 0)
 		rc = fail("cannot write output: %s", strerror(errno));

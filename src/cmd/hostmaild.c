@@ -20,6 +20,7 @@
 #include "daemon/connlimit.h"
 #include "daemon/fdlimit.h"
 #include "auth/auth_cache.h"
+#include "metrics/metrics.h"
 #include "util/wipe_alloc.h"
 #include "auth/login_queue.h"
 #include <event2/event.h>
@@ -166,6 +167,9 @@ int main(int argc, char **argv)
 	}
 	if (!(srv.cfg = config_new_load(cfgpath, err, sizeof err)))
 		log_fatal("%s", err);
+	/* [server] log: read here only, a reload keeps the destination */
+	if (srv.cfg->log_syslog && log_to_syslog(srv.cfg->syslog_socket) < 0)
+		log_warn("syslog: cannot reach %s: %m (logging to stderr until it can)", srv.cfg->syslog_socket);
 	if (geteuid() == 0 && priv_check(srv.cfg->user, err, sizeof err) < 0)
 		log_fatal("%s", err);          /* before anything is created as root */
 	signal(SIGPIPE, SIG_IGN);
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
 	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
-	    !(srv.acc_conns = connlimit_new()))
+	    !(srv.acc_conns = connlimit_new()) || !(srv.metrics = metrics_new()))
 		log_fatal("out of memory");
 	fdlimit_setup(srv.cfg);
 	if (server_listen(&srv) < 0)
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
 	connlimit_free(srv.acc_conns);
+	metrics_free(srv.metrics);
 	config_unref(srv.cfg);
 	{
 		uint64_t calls, fsyncs;

@@ -12,6 +12,7 @@
  * close_notify to leave, for CLOSE_WAIT_MS at most.
  */
 #include "daemon/conn.h"
+#include "metrics/metrics.h"
 #include "daemon/connlimit.h"
 #include "auth/login_queue.h"
 #include "tls/tls.h"
@@ -114,6 +115,7 @@ static void drop_socket(struct conn *c)
 	if (c->limited) {
 		connlimit_release(c->limiter, c->ip);
 		c->srv->nsessions--;
+		metrics_add(c->srv->metrics, M_SESSIONS_OPEN, metrics_listener_name(c->svc->kind), NULL, -1);
 		c->limited = 0;
 	}
 }
@@ -487,6 +489,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {        /* the TLS handshake is done */
 		c->handshaking = 0;
 		c->hs_deadline = 0;
+		metrics_inc(c->srv->metrics, M_TLS_HANDSHAKES, metrics_listener_name(c->svc->kind),
+		            conn_ssl(c) ? SSL_get_version(conn_ssl(c)) : "unknown");
 		c->last_active = now_ms();
 		arm(c);
 		return;
@@ -667,6 +671,8 @@ static void refuse(struct server *srv, evutil_socket_t fd, const char *ip, int w
 	char line[300];
 	int n;
 
+	metrics_inc(srv->metrics, M_SESSIONS_REFUSED, metrics_listener_name(svc->kind),
+	            why == CONN_TOO_MANY_FROM_IP ? "too_many_from_ip" : "too_many_total");
 	log_warn_key(ip, "%s: ip=%s refused: too many connections%s", svc->name, ip,
 	             why == CONN_TOO_MANY_FROM_IP ? " from this address" : " in total");
 	if (svc->refusal && !svc->implicit_tls) {
@@ -720,6 +726,8 @@ static void conn_open(struct server *srv, evutil_socket_t fd, const char *ip, st
 	c->last_active = now_ms();
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	srv->nsessions++;
+	metrics_inc(srv->metrics, M_SESSIONS, metrics_listener_name(svc->kind), NULL);
+	metrics_inc(srv->metrics, M_SESSIONS_OPEN, metrics_listener_name(svc->kind), NULL);
 	evbuffer_add_cb(bufferevent_get_output(c->sock), on_progress, c);
 	attach(c);
 	if (tls) {

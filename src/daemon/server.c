@@ -16,6 +16,8 @@
 #include "daemon/server.h"
 #include "daemon/conn.h"
 #include "daemon/fdlimit.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_http.h"
 #include "pop3/pop3_session.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
@@ -48,6 +50,8 @@ static const struct conn_service services[] = {
 	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
 	/* the admin API: TLS only, in the ACC's connection limits */
 	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
+	/* plain HTTP, counted in the ACC's connection limits */
+	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -101,7 +105,8 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	line[0] = '\0';
 	if (svc->overload)
 		snprintf(line, sizeof line, svc->overload, c->srv->cfg->hostname);
-	fdlimit_shed(evconnlistener_get_fd(l), line[0] ? line : NULL);
+	if (fdlimit_shed(evconnlistener_get_fd(l), line[0] ? line : NULL) > 0)
+		metrics_inc(c->srv->metrics, M_SESSIONS_REFUSED, metrics_listener_name(c->kind), "out_of_descriptors");
 	c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : BACKOFF_MIN_MS;
 	if (c->backoff_ms > BACKOFF_MAX_MS)
 		c->backoff_ms = BACKOFF_MAX_MS;
@@ -210,7 +215,8 @@ int server_listen(struct server *srv)
 		log_warn("admin: [listen] admin needs [tls] certificate and key: the admin API is served over HTTPS only");
 		return -1;
 	}
-	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0)
+	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0 ||
+	    listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
 		return -1;
 	return 0;
 }

@@ -20,9 +20,10 @@ struct listen_addr;
 struct pop3_service;
 struct connlimit;
 struct login_queue;
+struct metrics;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
-                     LISTEN_ADMIN };
+                     LISTEN_METRICS, LISTEN_ADMIN };
 
 struct server {
 	struct event_base *base;
@@ -40,6 +41,7 @@ struct server {
 	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
 	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */
 	struct connlimit *acc_conns;     /* concurrent ACC connections, total and per IP */
+	struct metrics *metrics;         /* counters any thread updates (metrics/metrics.h); never NULL in hostmaild */
 	char queue_dir[600];
 	uint64_t next_session_id;
 	int nsessions;

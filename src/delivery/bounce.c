@@ -1,7 +1,11 @@
 /*
  * bounce: RFC 3464 delivery status notifications (see bounce.h). The
  * report is plain 7-bit text: every value that came from elsewhere (a
- * remote reply, an address) is reduced to printable ASCII first.
+ * remote reply, an address) is reduced to printable ASCII first. When an
+ * address or the original header is UTF-8, it is an RFC 6533 global
+ * report instead: addresses as they are (valid UTF-8 only), of type
+ * utf-8, in message/global-delivery-status, headers as
+ * message/global-headers.
  */
 #define _GNU_SOURCE
 #include "delivery/bounce.h"
@@ -73,6 +77,69 @@ static int put_clean(struct buf *b, const char *s)
 	return 0;
 }
 
+static int is_8bit(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+	         : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* An address in a global report (RFC 6533 3, utf-8-addr-unitext): UTF-8
+ * as it is; '\\', '+', '=' and controls as \x{HH}; invalid bytes '?'. */
+static int put_utf8_addr(struct buf *b, const char *s)
+{
+	while (*s) {
+		const unsigned char *u = (const unsigned char *)s;
+		size_t n = utf8_len(u);
+		int r;
+
+		if (n == 0)
+			r = buf_append(b, "?", 1), n = 1;
+		else if (n == 1 && (u[0] < 0x21 || u[0] == 0x7f || u[0] == '\\' || u[0] == '+' || u[0] == '='))
+			r = buf_printf(b, "\\x{%02X}", u[0]);
+		else
+			r = buf_append(b, s, n);
+		if (r < 0)
+			return -1;
+		s += n;
+	}
+	return 0;
+}
+
+/* An address in the human part or a header: UTF-8 kept in a global report. */
+static int put_addr(struct buf *b, const struct dsn *d, const char *s)
+{
+	if (!d->global)
+		return put_clean(b, s);
+	for (; *s;) {
+		size_t n = utf8_len((const unsigned char *)s);
+		char c = n == 1 && (*s < 0x20 || *s == 0x7f) ? '?' : *s;
+		if (n <= 1) {
+			if (buf_append(b, n ? &c : "?", 1) < 0)
+				return -1;
+			s++;
+		} else {
+			if (buf_append(b, s, n) < 0)
+				return -1;
+			s += n;
+		}
+	}
+	return 0;
+}
+
 static void rfc5322_date(time_t t, char *out, size_t outlen)
 {
 	struct tm tm;
@@ -86,7 +153,8 @@ static int human_part(struct buf *b, const struct dsn *d)
 	int r = 0;
 
 	r |= buf_printf(b, "--%s\r\nContent-Description: Notification\r\n"
-	                "Content-Type: text/plain; charset=us-ascii\r\n\r\n", d->boundary);
+	                "Content-Type: text/plain; charset=%s\r\n%s\r\n", d->boundary,
+	                d->global ? "utf-8" : "us-ascii", d->global ? "Content-Transfer-Encoding: 8bit\r\n" : "");
 	r |= buf_printf(b, "This is the mail system at host %s.\r\n\r\n", d->reporting_mta);
 	if (d->delayed)
 		r |= buf_puts(b, "Your message could not be delivered yet to the recipients below.\r\n"
@@ -97,7 +165,7 @@ static int human_part(struct buf *b, const struct dsn *d)
 		                 "be delivered to one or more recipients. The reasons are below.\r\n\r\n");
 	for (size_t i = 0; i < d->nrcpt; i++) {
 		r |= buf_puts(b, "<");
-		r |= put_clean(b, d->rcpts[i].addr);
+		r |= put_addr(b, d, d->rcpts[i].addr);
 		r |= buf_puts(b, ">: ");
 		r |= put_clean(b, d->rcpts[i].reason);
 		r |= buf_puts(b, "\r\n");
@@ -111,7 +179,7 @@ static int status_part(struct buf *b, const struct dsn *d)
 	int r = 0;
 
 	r |= buf_printf(b, "--%s\r\nContent-Description: Delivery report\r\n"
-	                "Content-Type: message/delivery-status\r\n\r\n", d->boundary);
+	                "Content-Type: message/%sdelivery-status\r\n\r\n", d->boundary, d->global ? "global-" : "");
 	rfc5322_date(d->arrival, date, sizeof date);
 	r |= buf_printf(b, "Reporting-MTA: dns; %s\r\nX-Hostmail-Queue-ID: %s\r\nArrival-Date: %s\r\n",
 	                d->reporting_mta, d->queue_id, date);
@@ -119,8 +187,13 @@ static int status_part(struct buf *b, const struct dsn *d)
 	for (size_t i = 0; i < d->nrcpt; i++) {
 		dsn_reason_parse(d->rcpts[i].reason, status, sizeof status, remote, sizeof remote,
 		                 diag, sizeof diag);
-		r |= buf_puts(b, "\r\nFinal-Recipient: rfc822; ");
-		r |= put_clean(b, d->rcpts[i].addr);
+		if (is_8bit(d->rcpts[i].addr, strlen(d->rcpts[i].addr))) {
+			r |= buf_puts(b, "\r\nFinal-Recipient: utf-8; ");   /* RFC 6533 3 */
+			r |= put_utf8_addr(b, d->rcpts[i].addr);
+		} else {
+			r |= buf_puts(b, "\r\nFinal-Recipient: rfc822; ");
+			r |= put_clean(b, d->rcpts[i].addr);
+		}
 		r |= buf_printf(b, "\r\nAction: %s\r\nStatus: %s\r\n", d->delayed ? "delayed" : "failed", status);
 		if (remote[0]) {
 			r |= buf_puts(b, "Remote-MTA: dns; ");
@@ -143,22 +216,29 @@ static int status_part(struct buf *b, const struct dsn *d)
 int dsn_format(struct buf *b, const struct dsn *d, const char *headers, size_t hlen)
 {
 	char date[64];
-	int r = 0;
+	int r = 0, hdr8 = is_8bit(headers, hlen);
+	struct dsn g = *d;
 
+	/* RFC 6533: a global report when an address or the header is UTF-8 */
+	g.global = hdr8 || is_8bit(d->to, strlen(d->to));
+	for (size_t i = 0; i < d->nrcpt; i++)
+		g.global |= is_8bit(d->rcpts[i].addr, strlen(d->rcpts[i].addr));
+	d = &g;
 	rfc5322_date(d->now, date, sizeof date);
 	r |= buf_printf(b, "Date: %s\r\nFrom: Mail Delivery System <MAILER-DAEMON@%s>\r\nTo: <",
 	                date, d->reporting_mta);
-	r |= put_clean(b, d->to);
+	r |= put_addr(b, d, d->to);
 	r |= buf_printf(b, ">\r\nSubject: %s\r\nMessage-ID: <%s>\r\nAuto-Submitted: auto-replied\r\n"
 	                "MIME-Version: 1.0\r\n"
-	                "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	                "Content-Type: multipart/report; report-type=%sdelivery-status;\r\n"
 	                "\tboundary=\"%s\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n",
 	                d->delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender",
-	                d->message_id, d->boundary);
+	                d->message_id, d->global ? "global-" : "", d->boundary);
 	r |= human_part(b, d);
 	r |= status_part(b, d);
 	r |= buf_printf(b, "--%s\r\nContent-Description: Undelivered Message Headers\r\n"
-	                "Content-Type: text/rfc822-headers\r\n\r\n", d->boundary);
+	                "Content-Type: %s\r\n\r\n", d->boundary,
+	                hdr8 ? "message/global-headers" : "text/rfc822-headers");
 	r |= buf_append(b, headers, hlen);
 	if (hlen >= 2 && !(headers[hlen - 2] == '\r' && headers[hlen - 1] == '\n'))
 		r |= buf_puts(b, "\r\n");

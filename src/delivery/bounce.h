@@ -39,6 +39,7 @@ struct dsn {
 	int delayed;                 /* 1: Action: delayed (a warning), 0: failed */
 	const struct dsn_rcpt *rcpts;
 	size_t nrcpt;
+	int global;                  /* dsn_format decides it (an RFC 6533 report); not read */
 };
 
 /* Split a reason: status ("5.1.1"; "5.0.0"/"4.0.0" if it has none), the

@@ -3,10 +3,9 @@
  * Replies are parsed by smtp_client_parse.c; this file glues them to a
  * bufferevent. One timer per session, re-armed with the RFC 5321
  * 4.5.3.2 limit of the phase it is in. All results go to the caller's
- * recipient array; finish() releases everything before calling back.
+ * recipient array; smtpc_finish() releases everything before calling back.
  */
-#include "delivery/smtp_client.h"
-#include "delivery/smtp_client_parse.h"
+#include "delivery/smtp_client_int.h"
 #include "tls/tls.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -27,14 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK        65536
-#define OUT_LOW      16384   /* refill the output below this */
 #define QUIT_WAIT    10      /* seconds to wait for the 221 */
-
-enum state {
-	S_CONNECT, S_GREETING, S_EHLO, S_HELO, S_STARTTLS, S_TLS,
-	S_MAIL, S_RCPT, S_DATA, S_BODY, S_DOT, S_EMPTY_DOT, S_QUIT, S_IDLE,
-};
 
 static const char *const state_what[] = {
 	"connecting", "waiting for the greeting", "in reply to EHLO", "in reply to HELO",
@@ -44,38 +36,8 @@ static const char *const state_what[] = {
 	"while idle",
 };
 
-struct smtpc {
-	struct smtpc_params p;
-	smtpc_done_cb done;
-	void *arg;
-	char label[320];                /* host[address]:port */
-	char host[256];                 /* p.host points here: it outlives the caller's copy */
-	time_t born;
-	int reused;                     /* this transaction runs over a kept connection */
-	void (*gone)(struct smtpc *, int, void *);  /* parked: who ends it */
-	void *gone_arg;
-	struct bufferevent *bev;
-	struct event *timer;
-	enum state st;
-	struct smtpc_reply reply;
-	struct smtpc_ehlo ehlo;
-	int tls_on;
-	int pipelining;                 /* MAIL/RCPT/DATA sent in one go */
-	size_t next_rcpt;               /* RCPT replies received */
-	size_t accepted;
-	int decided;                    /* some recipient has a result */
-	int connect_failed;             /* bufferevent_socket_connect failed at once */
-	int fd;                         /* the queue file while sending it */
-	uint64_t left;                  /* message bytes not read from it yet */
-	struct smtpc_stuffer stuffer;
-	struct buf out;
-};
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_write(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
-
-static void arm(struct smtpc *s, int seconds)
+void smtpc_arm(struct smtpc *s, int seconds)
 {
 	struct timeval tv = { seconds, 0 };
 	evtimer_add(s->timer, &tv);
@@ -90,6 +52,8 @@ static void release(struct smtpc *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	buf_free(&s->out);
+	buf_free(&s->qpbuf);
+	wire_plan_free(&s->plan);
 	config_unref(s->p.cfg);
 	free(s);
 }
@@ -132,7 +96,7 @@ static void idle_end(struct smtpc *s, int timed_out)
 }
 
 /* The end: release everything, then tell the caller. */
-static void finish(struct smtpc *s, enum smtpc_outcome o, const char *err)
+void smtpc_finish(struct smtpc *s, enum smtpc_outcome o, const char *err)
 {
 	char e[512];
 	smtpc_done_cb done = s->done;
@@ -157,22 +121,24 @@ static void settle_rest(struct smtpc *s, enum smtpc_rcpt_result res, const char 
 }
 
 /* The connection ended (error, EOF, timeout) before the session was done. */
-static void fail(struct smtpc *s, const char *why)
+void smtpc_fail(struct smtpc *s, const char *why)
 {
 	char reason[512];
 	int before_rcpt = s->st <= S_MAIL && s->st != S_QUIT;
 
 	snprintf(reason, sizeof reason, "4.4.2 %s %s %s", why, s->label, state_what[s->st]);
 	if (s->st == S_QUIT) {
-		finish(s, SMTPC_FINISHED, NULL);
+		/* the server's close_notify may end the read before its 221 is seen */
+		smtpc_tls_close_notify(s);
+		smtpc_finish(s, SMTPC_FINISHED, NULL);
 		return;
 	}
 	if (s->st == S_TLS) {
-		finish(s, SMTPC_TLS_FAILED, reason);
+		smtpc_finish(s, SMTPC_TLS_FAILED, reason);
 		return;
 	}
 	if (before_rcpt && !s->decided) {
-		finish(s, SMTPC_TRY_NEXT, reason);
+		smtpc_finish(s, SMTPC_TRY_NEXT, reason);
 		return;
 	}
 	if (s->st == S_DOT)
@@ -185,7 +151,7 @@ static void fail(struct smtpc *s, const char *why)
 			snprintf(r->reason, sizeof r->reason, "%s", reason);
 		}
 	}
-	finish(s, SMTPC_FINISHED, NULL);
+	smtpc_finish(s, SMTPC_FINISHED, NULL);
 }
 
 static void send_line(struct smtpc *s, const char *fmt, const char *arg)
@@ -202,7 +168,7 @@ static void quit(struct smtpc *s)
 {
 	s->st = S_QUIT;
 	send_str(s, "QUIT\r\n");
-	arm(s, QUIT_WAIT);
+	smtpc_arm(s, QUIT_WAIT);
 }
 
 void smtpc_quit(struct smtpc *s, smtpc_done_cb done, void *arg)
@@ -217,7 +183,7 @@ void smtpc_park(struct smtpc *s, int seconds, void (*gone)(struct smtpc *, int, 
 {
 	s->gone = gone;
 	s->gone_arg = arg;
-	arm(s, seconds);
+	smtpc_arm(s, seconds);
 }
 
 long smtpc_age(const struct smtpc *s)
@@ -241,12 +207,12 @@ static enum smtpc_rcpt_result classify(int code)
 	return code >= 200 && code < 300 ? SMTPC_RCPT_OK : code >= 500 ? SMTPC_RCPT_PERM : SMTPC_RCPT_TEMP;
 }
 
-static void send_ehlo(struct smtpc *s)
+void smtpc_send_ehlo(struct smtpc *s)
 {
 	memset(&s->ehlo, 0, sizeof s->ehlo);
 	s->st = S_EHLO;
 	send_line(s, "EHLO %s\r\n", s->p.helo);
-	arm(s, s->p.cfg->delivery_greeting_timeout);
+	smtpc_arm(s, s->p.cfg->delivery_greeting_timeout);
 }
 
 static void send_rcpt(struct smtpc *s, size_t i)
@@ -254,14 +220,28 @@ static void send_rcpt(struct smtpc *s, size_t i)
 	send_line(s, "RCPT TO:<%s>\r\n", s->p.rcpts[i].addr);
 }
 
+/* The first recipient from i on still to be sent (wire_plan may have
+ * settled some before MAIL); nrcpt if none. */
+static size_t next_open(const struct smtpc *s, size_t i)
+{
+	while (i < s->p.nrcpt && s->p.rcpts[i].result != SMTPC_RCPT_NONE)
+		i++;
+	return i;
+}
+
 static void begin_mail(struct smtpc *s)
 {
 	struct evbuffer *o = bufferevent_get_output(s->bev);
 
-	if ((s->ehlo.ext & SMTPC_EXT_SIZE) && s->ehlo.size_max && s->p.msg_size > s->ehlo.size_max) {
+	if (wire_plan_make(&s->plan, &s->p, s->ehlo.ext, s->label) == 0) {
+		s->decided = 1;            /* nobody left to send to, and it stays so */
+		quit(s);
+		return;
+	}
+	if ((s->ehlo.ext & SMTPC_EXT_SIZE) && s->ehlo.size_max && s->plan.size > s->ehlo.size_max) {
 		char reason[512];
 		snprintf(reason, sizeof reason, "5.3.4 message too big for host %s (%llu bytes, it takes %llu)",
-		         s->label, (unsigned long long)s->p.msg_size, (unsigned long long)s->ehlo.size_max);
+		         s->label, (unsigned long long)s->plan.size, (unsigned long long)s->ehlo.size_max);
 		settle_rest(s, SMTPC_RCPT_PERM, reason);
 		s->decided = 1;
 		quit(s);
@@ -269,127 +249,21 @@ static void begin_mail(struct smtpc *s)
 	}
 	evbuffer_add_printf(o, "MAIL FROM:<%s>", s->p.sender);
 	if (s->ehlo.ext & SMTPC_EXT_SIZE)
-		evbuffer_add_printf(o, " SIZE=%llu", (unsigned long long)s->p.msg_size);
+		evbuffer_add_printf(o, " SIZE=%llu", (unsigned long long)s->plan.size);
 	if (s->ehlo.ext & SMTPC_EXT_8BITMIME)
 		evbuffer_add_printf(o, " BODY=8BITMIME");
+	if (s->plan.smtputf8)
+		evbuffer_add_printf(o, " SMTPUTF8");
 	evbuffer_add(o, "\r\n", 2);
+	s->next_rcpt = next_open(s, 0);
 	s->pipelining = (s->ehlo.ext & SMTPC_EXT_PIPELINING) != 0;
 	if (s->pipelining) {
-		for (size_t i = 0; i < s->p.nrcpt; i++)
+		for (size_t i = next_open(s, 0); i < s->p.nrcpt; i = next_open(s, i + 1))
 			send_rcpt(s, i);
 		evbuffer_add(o, "DATA\r\n", 6);
 	}
 	s->st = S_MAIL;
-	arm(s, s->p.cfg->delivery_command_timeout);
-}
-
-static int start_tls(struct smtpc *s)
-{
-	struct evbuffer *in = bufferevent_get_input(s->bev);
-	size_t junk = evbuffer_get_length(in);
-	struct bufferevent *tb;
-	SSL *ssl;
-
-	if (junk > 0) {
-		/* a server (or a man in the middle) talking ahead of the handshake */
-		log_warn("%s: %s: discarded %zu byte(s) sent after the STARTTLS reply",
-		         s->p.queue_id, s->label, junk);
-		evbuffer_drain(in, junk);
-	}
-	if (!(ssl = SSL_new(s->p.tls))) {
-		fail(s, "cannot set up TLS with");
-		return 1;
-	}
-	SSL_set_tlsext_host_name(ssl, s->p.host);
-	SSL_set1_host(ssl, s->p.host);
-	tb = bufferevent_openssl_filter_new(bufferevent_get_base(s->bev), s->bev, ssl,
-	                                    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (!tb) {
-		SSL_free(ssl);
-		fail(s, "cannot set up TLS with");
-		return 1;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(tb, 1);
-	s->bev = tb;
-	bufferevent_setcb(tb, on_read, on_write, on_event, s);
-	bufferevent_enable(tb, EV_READ | EV_WRITE);
-	s->st = S_TLS;
-	arm(s, s->p.cfg->delivery_greeting_timeout);
-	return 0;
-}
-
-static void tls_up(struct smtpc *s)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
-	char desc[200];
-	long v = SSL_get_verify_result(ssl);
-
-	tls_describe(ssl, desc, sizeof desc);
-	log_info("%s: TLS with %s: %s, certificate %s%s", s->p.queue_id, s->label, desc,
-	         v == X509_V_OK ? "verified" : "not verified: ",
-	         v == X509_V_OK ? "" : X509_verify_cert_error_string(v));
-	s->tls_on = 1;
-	send_ehlo(s);
-}
-
-/* Top up the output with the next chunks of the message; after the last,
- * the final ".". 1 if the session ended (read error). */
-static int refill(struct smtpc *s)
-{
-	struct evbuffer *o = bufferevent_get_output(s->bev);
-	char chunk[8192];
-
-	while (s->st == S_BODY && evbuffer_get_length(o) < CHUNK) {
-		ssize_t got = s->left == 0 ? 0
-		            : read(s->fd, chunk, s->left < sizeof chunk ? (size_t)s->left : sizeof chunk);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			log_warn("%s: reading %s: %s", s->p.queue_id, s->p.msg_path, strerror(errno));
-			fail(s, "local read error while sending to"); /* no "." sent: nothing delivered */
-			return 1;
-		}
-		buf_reset(&s->out);
-		s->left -= (uint64_t)got;
-		if (got == 0) {
-			smtpc_stuff_end(&s->stuffer, &s->out);
-			close(s->fd);
-			s->fd = -1;
-			s->st = S_DOT;
-			bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-			arm(s, s->p.cfg->delivery_data_done_timeout);
-		} else if (smtpc_stuff(&s->stuffer, chunk, (size_t)got, &s->out) < 0) {
-			fail(s, "out of memory while sending to");
-			return 1;
-		}
-		evbuffer_add(o, s->out.data, s->out.len);
-	}
-	if (s->st == S_BODY)
-		arm(s, s->p.cfg->delivery_data_block_timeout);
-	return 0;
-}
-
-/* Open the queue file and start streaming (the 354 arrived). */
-static int begin_body(struct smtpc *s)
-{
-	if ((s->fd = open_read_at(s->p.msg_path, (off_t)s->p.msg_offset)) < 0) {
-		char reason[512];
-		snprintf(reason, sizeof reason, "4.3.0 cannot read the queued message: %s", strerror(errno));
-		log_warn("%s: %s", s->p.queue_id, reason);
-		/* a connection closed without "." aborts the transaction */
-		for (size_t i = 0; i < s->p.nrcpt; i++)
-			if (s->p.rcpts[i].result == SMTPC_RCPT_OK || s->p.rcpts[i].result == SMTPC_RCPT_NONE) {
-				s->p.rcpts[i].result = SMTPC_RCPT_TEMP;
-				snprintf(s->p.rcpts[i].reason, sizeof s->p.rcpts[i].reason, "%s", reason);
-			}
-		finish(s, SMTPC_FINISHED, NULL);
-		return 1;
-	}
-	smtpc_stuff_init(&s->stuffer);
-	s->left = s->p.msg_size;
-	s->st = S_BODY;
-	bufferevent_setwatermark(s->bev, EV_WRITE, OUT_LOW, 0);
-	return refill(s);
+	smtpc_arm(s, s->p.cfg->delivery_command_timeout);
 }
 
 /* Replies after DATA: decide the accepted recipients. */
@@ -404,13 +278,14 @@ static void settle_accepted(struct smtpc *s, enum smtpc_rcpt_result res, const c
 
 static void on_rcpt_reply(struct smtpc *s, const char *reason)
 {
-	struct smtpc_rcpt *r = &s->p.rcpts[s->next_rcpt++];
+	struct smtpc_rcpt *r = &s->p.rcpts[s->next_rcpt];
 	enum smtpc_rcpt_result res = classify(s->reply.code);
 
 	r->result = res;
 	snprintf(r->reason, sizeof r->reason, "%s", reason);
 	if (res == SMTPC_RCPT_OK)
 		s->accepted++;
+	s->next_rcpt = next_open(s, s->next_rcpt + 1);
 	if (s->next_rcpt < s->p.nrcpt) {
 		if (!s->pipelining)
 			send_rcpt(s, s->next_rcpt);
@@ -418,11 +293,11 @@ static void on_rcpt_reply(struct smtpc *s, const char *reason)
 	}
 	if (s->pipelining) {
 		s->st = S_DATA;  /* its reply is next in line */
-		arm(s, s->p.cfg->delivery_data_init_timeout);
+		smtpc_arm(s, s->p.cfg->delivery_data_init_timeout);
 	} else if (s->accepted > 0) {
 		send_str(s, "DATA\r\n");
 		s->st = S_DATA;
-		arm(s, s->p.cfg->delivery_data_init_timeout);
+		smtpc_arm(s, s->p.cfg->delivery_data_init_timeout);
 	} else {
 		quit(s);
 	}
@@ -439,13 +314,13 @@ static int on_reply(struct smtpc *s)
 	case S_GREETING:
 		if (!ok)
 			break;
-		send_ehlo(s);
+		smtpc_send_ehlo(s);
 		return 0;
 	case S_EHLO:
 		if (ok && (s->ehlo.ext & SMTPC_EXT_STARTTLS) && s->p.tls && !s->tls_on) {
 			s->st = S_STARTTLS;
 			send_str(s, "STARTTLS\r\n");
-			arm(s, s->p.cfg->delivery_greeting_timeout);
+			smtpc_arm(s, s->p.cfg->delivery_greeting_timeout);
 		} else if (ok) {
 			begin_mail(s);
 		} else if (code >= 500 && !s->tls_on) {
@@ -463,13 +338,13 @@ static int on_reply(struct smtpc *s)
 		return 0;
 	case S_STARTTLS:
 		if (code == 220)
-			return start_tls(s);
+			return smtpc_start_tls(s);
 		begin_mail(s); /* opportunistic: go on in plain text */
 		return 0;
 	case S_MAIL:
 		if (code == 421 && s->reused && !s->decided) {
 			/* the server closed the kept connection: connect afresh */
-			finish(s, SMTPC_TRY_NEXT, reason);
+			smtpc_finish(s, SMTPC_TRY_NEXT, reason);
 			return 1;
 		}
 		if (!ok) {
@@ -480,7 +355,7 @@ static int on_reply(struct smtpc *s)
 		}
 		s->st = S_RCPT;
 		if (!s->pipelining)
-			send_rcpt(s, 0);
+			send_rcpt(s, s->next_rcpt);
 		return 0;
 	case S_RCPT:
 		s->decided = 1;
@@ -488,12 +363,12 @@ static int on_reply(struct smtpc *s)
 		return 0;
 	case S_DATA:
 		if (code == 354 && s->accepted > 0)
-			return begin_body(s);
+			return smtpc_begin_body(s);
 		if (code == 354) {
 			/* pipelined, every RCPT refused, yet 354: end the empty message */
 			s->st = S_EMPTY_DOT;
 			send_str(s, ".\r\n");
-			arm(s, s->p.cfg->delivery_data_done_timeout);
+			smtpc_arm(s, s->p.cfg->delivery_data_done_timeout);
 			return 0;
 		}
 		settle_accepted(s, code >= 500 ? SMTPC_RCPT_PERM : SMTPC_RCPT_TEMP, reason);
@@ -513,18 +388,19 @@ static int on_reply(struct smtpc *s)
 	case S_QUIT:
 		if (code != 221)
 			return 0; /* a late reply to a pipelined command */
-		finish(s, SMTPC_FINISHED, NULL);
+		smtpc_tls_close_notify(s);
+		smtpc_finish(s, SMTPC_FINISHED, NULL);
 		return 1;
 	default:
-		fail(s, "unexpected reply from");
+		smtpc_fail(s, "unexpected reply from");
 		return 1;
 	}
 	/* greeting, EHLO or HELO refused: another host may do better */
-	finish(s, SMTPC_TRY_NEXT, reason);
+	smtpc_finish(s, SMTPC_TRY_NEXT, reason);
 	return 1;
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+void smtpc_on_read(struct bufferevent *bev, void *arg)
 {
 	struct smtpc *s = arg;
 	char line[SMTPC_LINE_MAX + 1];
@@ -543,7 +419,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 		if (p.pos < 0) {
 			if (evbuffer_get_length(in) > SMTPC_LINE_MAX)
-				fail(s, "overlong reply line from");
+				smtpc_fail(s, "overlong reply line from");
 			return;
 		}
 		n = (size_t)p.pos < SMTPC_LINE_MAX ? (size_t)p.pos : SMTPC_LINE_MAX;
@@ -551,11 +427,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, (size_t)p.pos + eol_len);
 		line[n] = '\0';
 		if (s->st == S_BODY) {
-			fail(s, "unexpected reply during DATA from");
+			smtpc_fail(s, "unexpected reply during DATA from");
 			return;
 		}
 		if ((f = smtpc_reply_feed(&s->reply, line, n)) == SMTPC_BAD) {
-			fail(s, "malformed reply from");
+			smtpc_fail(s, "malformed reply from");
 			return;
 		}
 		if (s->st == S_EHLO && s->reply.nlines > 1 && n > 4)
@@ -565,16 +441,16 @@ static void on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+void smtpc_on_write(struct bufferevent *bev, void *arg)
 {
 	struct smtpc *s = arg;
 
 	(void)bev;
 	if (s->st == S_BODY)
-		refill(s);
+		smtpc_refill(s);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+void smtpc_on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct smtpc *s = arg;
 	char why[700];
@@ -587,18 +463,18 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->st == S_TLS) {
-			tls_up(s);
+			smtpc_tls_up(s);
 			return;
 		}
 		s->st = S_GREETING;
-		arm(s, s->p.cfg->delivery_greeting_timeout);
+		smtpc_arm(s, s->p.cfg->delivery_greeting_timeout);
 		return;
 	}
 	if (s->st == S_CONNECT) {
 		int err = EVUTIL_SOCKET_ERROR();
 		snprintf(why, sizeof why, "4.4.1 connect to %s: %s", s->label,
 		         err ? evutil_socket_error_to_string(err) : "failed");
-		finish(s, SMTPC_TRY_NEXT, why);
+		smtpc_finish(s, SMTPC_TRY_NEXT, why);
 		return;
 	}
 	if ((what & BEV_EVENT_ERROR) && (e = bufferevent_get_openssl_error(s->bev)) != 0) {
@@ -607,10 +483,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		while (bufferevent_get_openssl_error(s->bev) != 0)
 			;
 		snprintf(why, sizeof why, "TLS error (%s) with", es);
-		fail(s, why);
+		smtpc_fail(s, why);
 		return;
 	}
-	fail(s, (what & BEV_EVENT_EOF) ? "lost connection with" : "connection error with");
+	smtpc_fail(s, (what & BEV_EVENT_EOF) ? "lost connection with" : "connection error with");
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -626,10 +502,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->connect_failed) {
 		snprintf(why, sizeof why, "4.4.1 connect to %s: %s", s->label, strerror(s->connect_failed));
-		finish(s, SMTPC_TRY_NEXT, why);
+		smtpc_finish(s, SMTPC_TRY_NEXT, why);
 		return;
 	}
-	fail(s, s->st == S_CONNECT ? "timed out connecting to" : "timeout with");
+	smtpc_fail(s, s->st == S_CONNECT ? "timed out connecting to" : "timeout with");
 }
 
 struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void *arg)
@@ -648,6 +524,8 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 	snprintf(s->host, sizeof s->host, "%s", p->host ? p->host : "");
 	s->p.host = s->host;
 	buf_init(&s->out, 0);
+	buf_init(&s->qpbuf, 0);
+	wire_plan_init(&s->plan);
 	getnameinfo(p->addr, p->addrlen, ip, sizeof ip, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(s->label, sizeof s->label, "%s[%s]:%s", p->host, ip, port);
 	s->timer = evtimer_new(p->base, on_timer, s);
@@ -656,7 +534,7 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 		release(s);
 		return NULL;
 	}
-	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+	bufferevent_setcb(s->bev, smtpc_on_read, smtpc_on_write, smtpc_on_event, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	s->st = S_CONNECT;
 	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)p->addr, (int)p->addrlen) < 0) {
@@ -666,7 +544,7 @@ struct smtpc *smtpc_start(const struct smtpc_params *p, smtpc_done_cb done, void
 		evtimer_add(s->timer, &now);
 		return s;
 	}
-	arm(s, p->cfg->delivery_connect_timeout);
+	smtpc_arm(s, p->cfg->delivery_connect_timeout);
 	return s;
 }
 
@@ -693,16 +571,3 @@ void smtpc_reuse(struct smtpc *s, const struct smtpc_params *p, smtpc_done_cb do
 	begin_mail(s);
 }
 
-SSL_CTX *smtpc_tls_ctx_new(void)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (!ctx)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	/* opportunistic TLS (RFC 3207 4.1): the result is logged, not enforced */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_default_verify_paths(ctx);
-	return ctx;
-}

@@ -15,7 +15,7 @@ static int moz_server(struct buf *b, const struct client_settings *cs, const str
 {
 	const char *tag = incoming ? "incomingServer" : "outgoingServer";
 
-	if (buf_printf(b, "    <%s type=\"%s\">\n      ", tag, s->proto == CS_POP3 ? "pop3" : "smtp") < 0 ||
+	if (buf_printf(b, "    <%s type=\"%s\">\n      ", tag, s->proto == CS_POP3 ? "pop3" : s->proto == CS_IMAP ? "imap" : "smtp") < 0 ||
 	    xml_element(b, "hostname", cs->host) < 0 ||
 	    buf_printf(b, "\n      <port>%d</port>\n      <socketType>%s</socketType>\n"
 	                  "      <authentication>password-cleartext</authentication>\n"

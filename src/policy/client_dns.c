@@ -6,10 +6,11 @@
 #include "policy/client_dns.h"
 
 /* The first announced port of proto with security sec, or 0. */
-static int port_of(const struct cs_server *list, int n, enum cs_security sec, int *prio)
+static int port_of(const struct cs_server *list, int n, enum cs_proto proto, enum cs_security sec,
+                   int *prio)
 {
 	for (int i = 0; i < n; i++)
-		if (list[i].security == sec) {
+		if (list[i].proto == proto && list[i].security == sec) {
 			*prio = i;
 			return list[i].port;
 		}
@@ -29,18 +30,25 @@ int client_dns_records(struct buf *b, const char *domain, const struct client_se
 {
 	int p, prio = 0;
 
-	p = port_of(cs->out, cs->nout, CS_STARTTLS, &prio);
-	if (srv(b, "submission", domain, p, prio, cs->host) < 0)
-		return -1;
-	p = port_of(cs->out, cs->nout, CS_SSL, &prio);
-	if (srv(b, "submissions", domain, p, prio, cs->host) < 0)
-		return -1;
-	p = port_of(cs->in, cs->nin, CS_STARTTLS, &prio);
-	if (srv(b, "pop3", domain, p, prio, cs->host) < 0)
-		return -1;
-	p = port_of(cs->in, cs->nin, CS_SSL, &prio);
-	if (srv(b, "pop3s", domain, p, prio, cs->host) < 0)
-		return -1;
+	static const struct {
+		const char *service;
+		enum cs_proto proto;
+		enum cs_security sec;
+	} services[] = {
+		{ "submission", CS_SMTP, CS_STARTTLS }, { "submissions", CS_SMTP, CS_SSL },
+		{ "imap", CS_IMAP, CS_STARTTLS },       { "imaps", CS_IMAP, CS_SSL },
+		{ "pop3", CS_POP3, CS_STARTTLS },       { "pop3s", CS_POP3, CS_SSL },
+	};
+
+	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+		int smtp = services[i].proto == CS_SMTP;
+
+		prio = 0;
+		p = port_of(smtp ? cs->out : cs->in, smtp ? cs->nout : cs->nin, services[i].proto,
+		            services[i].sec, &prio);
+		if (srv(b, services[i].service, domain, p, prio, cs->host) < 0)
+			return -1;
+	}
 	if (buf_printf(b, "autoconfig.%s. 3600 IN CNAME %s.\nautodiscover.%s. 3600 IN CNAME %s.\n", domain,
 	               acc_host, domain, acc_host) < 0)
 		return -1;

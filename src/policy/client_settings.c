@@ -2,7 +2,9 @@
  * client_settings: a mailbox's servers, recommended first (see
  * client_settings.h). Implicit TLS comes before STARTTLS (RFC 8314 3:
  * no clear-text first step a network can strip), so 995 and 465 are
- * recommended when they are configured.
+ * recommended when they are configured. With IMAP (Dovecot, [imap]) it
+ * comes before POP3: a customer reading on a phone and a laptop at once
+ * keeps one mailbox that way.
  */
 #include "policy/client_settings.h"
 #include "policy/hostnames.h"
@@ -13,7 +15,7 @@
 
 const char *cs_proto_name(enum cs_proto p)
 {
-	return p == CS_POP3 ? "POP3" : "SMTP";
+	return p == CS_POP3 ? "POP3" : p == CS_IMAP ? "IMAP" : "SMTP";
 }
 
 const char *cs_security_name(enum cs_security s)
@@ -29,7 +31,7 @@ static void add_ports(const struct config *cfg, const struct listen_list *l, enu
 		int port = port_map_public(&cfg->acc_public_ports, atoi(l->a[i].port)), dup = 0;
 
 		for (int j = 0; j < *n && !dup; j++)
-			dup = list[j].port == port;
+			dup = list[j].port == port && list[j].proto == proto;
 		if (dup || (skip_mx && port == CS_MX_PORT) || *n >= CS_SERVERS_MAX)
 			continue;
 		list[*n].proto = proto;
@@ -45,6 +47,8 @@ int client_settings_get(const struct config *cfg, const struct account *acc, con
 	if (snprintf(cs->username, sizeof cs->username, "%s", address) >= (int)sizeof cs->username ||
 	    account_smtp_host(cfg, acc, cs->host, sizeof cs->host) < 0)
 		return -1;
+	add_ports(cfg, &cfg->imaps, CS_IMAP, CS_SSL, 0, cs->in, &cs->nin);
+	add_ports(cfg, &cfg->imap, CS_IMAP, CS_STARTTLS, 0, cs->in, &cs->nin);
 	add_ports(cfg, &cfg->pop3s, CS_POP3, CS_SSL, 0, cs->in, &cs->nin);
 	add_ports(cfg, &cfg->pop3, CS_POP3, CS_STARTTLS, 0, cs->in, &cs->nin);
 	add_ports(cfg, &cfg->submissions, CS_SMTP, CS_SSL, 0, cs->out, &cs->nout);

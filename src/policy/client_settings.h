@@ -18,7 +18,7 @@
 #define CS_SERVERS_MAX (3 * CFG_MAX_ADDRS)
 #define CS_MX_PORT 25
 
-enum cs_proto { CS_POP3, CS_SMTP };
+enum cs_proto { CS_POP3, CS_SMTP, CS_IMAP };   /* IMAP: Dovecot's, when [imap] is set */
 enum cs_security { CS_SSL, CS_STARTTLS };   /* implicit TLS, or the upgrade */
 
 struct cs_server {
@@ -29,7 +29,7 @@ struct cs_server {
 
 struct client_settings {
 	char username[320];               /* the full address, as typed into the login */
-	char host[256];                   /* the same host serves POP3 and SMTP */
+	char host[256];                   /* the same host serves POP3, IMAP and SMTP */
 	int nin, nout;                    /* in[0], out[0]: the recommended choice */
 	struct cs_server in[CS_SERVERS_MAX], out[CS_SERVERS_MAX];
 	uint64_t max_size;                /* bytes, as sent */
@@ -39,7 +39,7 @@ struct client_settings {
 /* 0, or -1 if the host name or the address does not fit. */
 int client_settings_get(const struct config *cfg, const struct account *acc, const char *address,
                         struct client_settings *out);
-const char *cs_proto_name(enum cs_proto p);          /* "POP3", "SMTP" */
+const char *cs_proto_name(enum cs_proto p);          /* "POP3", "SMTP", "IMAP" */
 const char *cs_security_name(enum cs_security s);    /* "SSL/TLS", "STARTTLS" */
 /* "POP3 acme.mail.example.net port 995 SSL/TLS": a line of mailbox show. */
 int cs_server_line(const struct client_settings *cs, const struct cs_server *s, char *out, size_t outlen);

@@ -135,6 +135,19 @@ int mail_settings_get(const struct config *cfg, const struct account *acc,
 	g[0] = a, g[1] = b;
 	if (join_groups(g, 2, add(ms, "pop3_ports")->value, sizeof s->value) < 0)
 		return -1;
+	if (cfg->imap.n || cfg->imaps.n) {
+		/* Dovecot, beside hostmaild, on the same host name and certificates */
+		snprintf(add(ms, "imap_host")->value, sizeof s->value, "%s", host);
+		announced(cfg, &cfg->imap, 0, &l);
+		if (ports_describe(&l, "STARTTLS", a, sizeof a) < 0)
+			return -1;
+		announced(cfg, &cfg->imaps, 0, &l);
+		if (ports_describe(&l, "SSL/TLS", b, sizeof b) < 0)
+			return -1;
+		g[0] = a, g[1] = b;
+		if (join_groups(g, 2, add(ms, "imap_ports")->value, sizeof s->value) < 0)
+			return -1;
+	}
 	snprintf(add(ms, "auth")->value, sizeof s->value, "required, with TLS");
 	s = add(ms, "pop_before_smtp");
 	if (cfg->pop_before_smtp_minutes > 0)

@@ -1,7 +1,7 @@
 /*
  * mail_settings: the settings a customer types into a mail program for one
  * mailbox (user name, hosts, ports and their security, AUTH, POP-before-SMTP,
- * size limit), derived from the running configuration and the account.
+ * size limit; IMAP when Dovecot serves it: [imap]), derived from the running configuration and the account.
  * `hostmailctl mailbox show` prints them and the ACC renders the same list,
  * so the two can never disagree. Pure.
  */
@@ -10,7 +10,7 @@
 #include "store/store.h"
 #include "util/config.h"
 
-#define MAIL_SETTINGS_N 8
+#define MAIL_SETTINGS_N 10
 
 struct mail_setting {
 	const char *key;       /* static: "username", "smtp_host", ... */

@@ -62,7 +62,7 @@ int mobileconfig_profile(struct buf *b, const struct client_settings *cs, const 
 	                "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
 	                "<plist version=\"1.0\">\n<dict>\n\t<key>PayloadContent</key>\n\t<array>\n\t\t<dict>\n") < 0 ||
 	    key_string(b, "EmailAccountDescription", cs->username) < 0 ||
-	    key_string(b, "EmailAccountType", "EmailTypePOP") < 0 ||
+	    key_string(b, "EmailAccountType", cs->in[0].proto == CS_IMAP ? "EmailTypeIMAP" : "EmailTypePOP") < 0 ||
 	    key_string(b, "EmailAddress", cs->username) < 0 ||
 	    server_keys(b, "Incoming", cs, &cs->in[0]) < 0 ||
 	    (password && key_string(b, "IncomingPassword", password) < 0) ||

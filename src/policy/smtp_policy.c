@@ -1,5 +1,6 @@
 /* smtp_policy: the MAIL, RCPT and From: decisions (see smtp_policy.h). */
 #include "policy/smtp_policy.h"
+#include "util/log.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,11 @@ static void why(struct policy_verdict *v, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A client's address for a log line: a1 or a2 in the caller (util/log.h). */
+#define ADDR_LOG_MAX LOG_VALUE_MAX(SMTP_ADDR_LOG_IN)
+#define SMTP_ADDR_LOG_IN 520
+#define A(buf, addr) log_addr((addr), (buf), sizeof(buf))
+
 static void clear(struct policy_verdict *v)
 {
 	memset(v, 0, sizeof *v);
@@ -51,6 +57,7 @@ int policy_owns_domain(const struct policy_client *cl, const char *domain)
 int policy_mail(const struct policy_client *cl, const struct policy_mail *m, int *relay,
                 struct policy_verdict *v)
 {
+	char a1[ADDR_LOG_MAX];
 	uint64_t need = m->disk_min_free + m->declared_size;
 
 	if (need < m->disk_min_free)
@@ -84,11 +91,11 @@ int policy_mail(const struct policy_client *cl, const struct policy_mail *m, int
 		 * may share (NAT, a mail server beside the customer): their mail
 		 * to hosted mailboxes is ordinary MX traffic. Only relaying needs
 		 * the account's own sender (refused at RCPT). */
-		why(v, "sender <%s> not owned by account %s: POP-before-SMTP authorization not used for "
-		    "this transaction", m->sender, cl->account);
+		why(v, "sender %s not owned by account %s: POP-before-SMTP authorization not used for "
+		    "this transaction", A(a1, m->sender), cl->account);
 		return 0;
 	}
-	why(v, "reject MAIL: 553 5.7.1 sender <%s> not owned by account %s user=%s", m->sender, cl->account,
+	why(v, "reject MAIL: 553 5.7.1 sender %s not owned by account %s user=%s", A(a1, m->sender), cl->account,
 	    cl->user);
 	return verdict(v, 553, "5.7.1", 1, 1, "Sender address <%s> not owned by your account %s", m->sender,
 	               cl->account);
@@ -127,38 +134,40 @@ enum policy_budget policy_budget_reserved(int asked, int rc)
 static int budget_refusal(const struct policy_client *cl, const struct policy_rcpt *r,
                           struct policy_verdict *v)
 {
+	char a1[ADDR_LOG_MAX];
 	char text[200];
 
 	if (rate_decide(r->use, cl->lim.per_hour, cl->lim.per_day, 0, text, sizeof text) == 0)
 		snprintf(text, sizeof text, "%s limit reached", r->budget == BUDGET_OVER_DAY ? "daily" : "hourly");
-	why(v, "reject RCPT: 450 4.7.1 account=%s user=%s to=<%s>: %s", cl->account, cl->user, r->addr, text);
+	why(v, "reject RCPT: 450 4.7.1 account=%s user=%s to=%s: %s", cl->account, cl->user, A(a1, r->addr), text);
 	return verdict(v, 450, "4.7.1", 0, 1, "<%s>: Recipient refused: account %s %s", r->addr, cl->account, text);
 }
 
 int policy_rcpt(const struct policy_client *cl, int relay, const struct policy_rcpt *r,
                 struct policy_verdict *v)
 {
+	char a1[ADDR_LOG_MAX], a2[ADDR_LOG_MAX];
 	clear(v);
 	if (r->lookup_failed || r->budget == BUDGET_FAILED)
 		return verdict(v, 451, "4.3.0", 0, 0, "<%s>: Temporary lookup failure", r->addr);
 	if (r->budget == BUDGET_OVER_HOUR || r->budget == BUDGET_OVER_DAY)
 		return budget_refusal(cl, r, v);
 	if (!r->hosted && relay) {
-		why(v, "relay from=<%s> to=<%s> account=%s", r->sender, r->addr, cl->account);
+		why(v, "relay from=%s to=%s account=%s", A(a1, r->sender), A(a2, r->addr), cl->account);
 		return 0;
 	}
 	if (!r->hosted && cl->auth == POLICY_POP_GRANT) {
-		why(v, "reject RCPT: 553 5.7.1 sender <%s> not owned by account %s (POP-before-SMTP) to=<%s>",
-		    r->sender, cl->account, r->addr);
+		why(v, "reject RCPT: 553 5.7.1 sender %s not owned by account %s (POP-before-SMTP) to=%s",
+		    A(a1, r->sender), cl->account, A(a2, r->addr));
 		return verdict(v, 553, "5.7.1", 1, 1, "<%s>: Relay refused: sender <%s> not owned by your account %s",
 		               r->addr, r->sender, cl->account);
 	}
 	if (!r->hosted) {
-		why(v, "reject RCPT: 554 5.7.1 relay access denied from=<%s> to=<%s>", r->sender, r->addr);
+		why(v, "reject RCPT: 554 5.7.1 relay access denied from=%s to=%s", A(a1, r->sender), A(a2, r->addr));
 		return verdict(v, 554, "5.7.1", 1, 0, "<%s>: Relay access denied", r->addr);
 	}
 	if (!r->exists) {
-		why(v, "reject RCPT: 550 5.1.1 no such mailbox from=<%s> to=<%s>", r->sender, r->addr);
+		why(v, "reject RCPT: 550 5.1.1 no such mailbox from=%s to=%s", A(a1, r->sender), A(a2, r->addr));
 		return verdict(v, 550, "5.1.1", 1, 0, "<%s>: Recipient address rejected: no such mailbox", r->addr);
 	}
 	return 0;
@@ -167,6 +176,7 @@ int policy_rcpt(const struct policy_client *cl, int relay, const struct policy_r
 int policy_header_from(const struct policy_client *cl, const char (*doms)[POLICY_DOMAIN_MAX], int n,
                        int overflow, size_t header_max, struct policy_verdict *v)
 {
+	char a1[ADDR_LOG_MAX];
 	clear(v);
 	if (overflow) {
 		/* a From: could hide past what is kept: refuse rather than guess */
@@ -182,8 +192,8 @@ int policy_header_from(const struct policy_client *cl, const char (*doms)[POLICY
 	for (int i = 0; i < n; i++) {
 		if (policy_owns_domain(cl, doms[i]))
 			continue;
-		why(v, "reject DATA: 550 5.7.1 header From domain %s not owned by account %s user=%s", doms[i],
-		    cl->account, cl->user);
+		why(v, "reject DATA: 550 5.7.1 header From domain %s not owned by account %s user=%s",
+		    log_value(doms[i], strlen(doms[i]), a1, sizeof a1), cl->account, cl->user);
 		return verdict(v, 550, "5.7.1", 0, 1, "Header From: address in %s not owned by your account %s",
 		               doms[i], cl->account);
 	}

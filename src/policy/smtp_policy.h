@@ -49,7 +49,7 @@ struct policy_verdict {
 	int code;
 	const char *enh;
 	char text[POLICY_TEXT_MAX];                /* the reply text */
-	char log[POLICY_TEXT_MAX + 256];           /* why, for the log ("" = nothing to log) */
+	char log[4096];                            /* why, for the log ("" = nothing to log); room for quoted addresses */
 	int warn;                                  /* log as a warning (abuse, misconfiguration) */
 	int client_error;                          /* counts toward [smtp] max_errors */
 };

@@ -193,7 +193,7 @@ static void login_done(void *st, struct login *l)
 
 	if (!s)
 		return;                       /* the client is gone: nothing to answer */
-	log_safe(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
+	log_value(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
 	if (l->res == AUTH_SUSPENDED) {
 		log_warn("pop3[%llu] ip=%s: login refused: account %s suspended user=%s", s->id, s->ip,
 		         l->account, safe);

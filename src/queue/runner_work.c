@@ -11,6 +11,7 @@
 #include "delivery/maildir.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "metrics/metrics.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,12 +33,43 @@ static void split_addr(const char *addr, char *local, size_t ll, char *domain, s
 		*p = (char)tolower((unsigned char)*p);
 }
 
-static void log_rcpt(const struct envelope *env, size_t i, const char *what, const char *reason)
+/* A recipient delivered to its Maildir (log_rcpt counts the others). */
+static void count_local_delivery(struct server *srv, const struct envelope *env)
 {
-	char safe[1100];
+	metrics_inc(srv->metrics, M_DELIVERIES, "delivered", "local");
+	metrics_observe(srv->metrics, M_DELIVERY_SECONDS, "local", NULL, (double)(time(NULL) - env->arrival));
+}
 
-	log_info("%s: to=<%s>: %s: %s", env->id, env->rcpt[i].addr, what,
-	         log_safe(reason, strlen(reason), safe, sizeof safe));
+/* One line per recipient and result: "ID: to=<ADDR>: RESULT: reason=..."
+ * (the reason quoted: it may be a remote server's text), and for a
+ * deferral the attempts so far and when the next one is due. */
+static void log_rcpt_next(struct server *srv, const struct envelope *env, size_t i, const char *what,
+                          const char *reason, time_t next)
+{
+	char safe[LOG_VALUE_MAX(1024)], to[LOG_VALUE_MAX(sizeof env->rcpt[i].addr)], when[32] = "";
+	const char *route = env->rcpt[i].local ? "local" : "remote";
+	const char *result = strcmp(what, "failed") == 0 ? "bounced" : what;
+	struct tm tm;
+
+	metrics_inc(srv->metrics, M_DELIVERIES, result, route);
+	if (strcmp(result, "deferred") != 0)
+		metrics_observe(srv->metrics, M_DELIVERY_SECONDS, route, NULL,
+		                (double)(time(NULL) - env->arrival));
+	log_value(reason, strlen(reason), safe, sizeof safe);
+	log_addr(env->rcpt[i].addr, to, sizeof to);
+	if (next && gmtime_r(&next, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (when[0])
+		log_info("%s: to=%s: %s: reason=%s attempts=%d next=%s", env->id, to, what, safe,
+		         env->rcpt[i].attempts + 1, when);
+	else
+		log_info("%s: to=%s: %s: reason=%s", env->id, to, what, safe);
+}
+
+static void log_rcpt(struct server *srv, const struct envelope *env, size_t i, const char *what,
+                     const char *reason)
+{
+	log_rcpt_next(srv, env, i, what, reason, 0);
 }
 
 /* A temporary failure: try again after the schedule's wait, or give up
@@ -53,12 +85,12 @@ static void defer(struct msg_job *j, const struct envelope *env, size_t i, const
 		if (snprintf(why, sizeof why, "4.4.7 message expired after %ld seconds in the queue; last error: %s",
 		             (long)(now - env->arrival), reason) >= (int)sizeof why)
 			memcpy(why + sizeof why - 4, "...", 4);
-		log_rcpt(env, i, "failed", why);
+		log_rcpt(j->srv, env, i, "failed", why);
 		if (envelope_mark_failed(j->srv->queue_dir, env->id, i, why) < 0)
 			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 		return;
 	}
-	log_rcpt(env, i, "deferred", reason);
+	log_rcpt_next(j->srv, env, i, "deferred", reason, now + j->cfg.retry_schedule[k]);
 	if (envelope_mark_tempfail(j->srv->queue_dir, env->id, i, now + j->cfg.retry_schedule[k], reason) < 0)
 		log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
 }
@@ -93,7 +125,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		return;
 	}
 	if (!exists) {
-		log_rcpt(env, i, "failed", "5.1.1 mailbox no longer exists");
+		log_rcpt(srv, env, i, "failed", "5.1.1 mailbox no longer exists");
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
@@ -102,6 +134,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 			         env->id, rc->addr, strerror(errno));
+		count_local_delivery(srv, env);
 		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
 		return;
 	}
@@ -154,7 +187,9 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 		log_warn("%s: cannot queue a %s report for <%s>: %s (will try again)", env->id,
 		         delayed ? "delay" : "failure", env->sender, strerror(errno));
 	} else {
-		log_info("%s: sender <%s> notified (%s) in %s", env->id, env->sender,
+		char from[LOG_VALUE_MAX(sizeof env->sender)];
+
+		log_info("%s: sender %s notified (%s) in %s", env->id, log_addr(env->sender, from, sizeof from),
 		         delayed ? "delayed" : "failed", id);
 		if (envelope_mark_notified(j->srv->queue_dir, env->id, idx, n, delayed) < 0)
 			log_warn("%s: cannot record the report %s: %s (it may be sent again)", env->id, id,
@@ -286,7 +321,7 @@ void job_prepare(void *arg)
 		if (rc->local) {
 			deliver_local(j, &env, i);
 		} else if (bad_path(env.sender) || bad_path(rc->addr) || !strchr(rc->addr, '@')) {
-			log_rcpt(&env, i, "failed", "5.1.3 bad address syntax");
+			log_rcpt(j->srv, &env, i, "failed", "5.1.3 bad address syntax");
 			envelope_mark_failed(j->srv->queue_dir, env.id, i, "5.1.3 bad address syntax");
 		} else if (j->remote && j->res) {
 			struct remote_rcpt *rr = &j->remote[n++];
@@ -321,13 +356,13 @@ void job_record(void *arg)
 			continue;
 		switch (r->result) {
 		case SMTPC_RCPT_OK:
-			log_rcpt(&env, i, "delivered", r->reason);
+			log_rcpt(j->srv, &env, i, "delivered", r->reason);
 			if (mark_delivered(qd, &env, i) < 0)
 				log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 				         j->id, env.rcpt[i].addr, strerror(errno));
 			break;
 		case SMTPC_RCPT_PERM:
-			log_rcpt(&env, i, "failed", r->reason);
+			log_rcpt(j->srv, &env, i, "failed", r->reason);
 			if (envelope_mark_failed(qd, j->id, i, r->reason) < 0)
 				log_warn("%s: cannot record a result: %s", j->id, strerror(errno));
 			break;
@@ -358,7 +393,7 @@ void job_bounce(void *arg)
 {
 	struct msg_job *j = arg;
 	struct envelope env;
-	char why[512];
+	char why[512], from[LOG_VALUE_MAX(sizeof env.sender)];
 
 	j->admin_err = 0;
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
@@ -369,7 +404,8 @@ void job_bounce(void *arg)
 	queue_msg_path(j->srv->queue_dir, &env, j->msg_path, sizeof j->msg_path);
 	j->msg_offset = env.msg_offset;
 	j->size = env.size;
-	log_info("%s: returned to the sender <%s> by the administrator", j->id, env.sender);
+	log_info("%s: returned to the sender %s by the administrator", j->id,
+	         log_addr(env.sender, from, sizeof from));
 	for (size_t i = 0; i < env.nrcpt && j->admin_err == 0; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];
 		if (rc->state != RCPT_PENDING)
@@ -377,7 +413,7 @@ void job_bounce(void *arg)
 		if (snprintf(why, sizeof why, "5.0.0 returned to the sender by the mail administrator%s%s",
 		             rc->reason[0] ? "; last error: " : "", rc->reason) >= (int)sizeof why)
 			memcpy(why + sizeof why - 4, "...", 4);
-		log_rcpt(&env, i, "failed", why);
+		log_rcpt(j->srv, &env, i, "failed", why);
 		if (envelope_mark_failed(j->srv->queue_dir, env.id, i, why) < 0)
 			j->admin_err = errno;
 	}

@@ -182,7 +182,7 @@ static void auth_done(void *st, struct login *l)
 	struct acct_info *ai = l->data;
 	char safe[200];
 
-	log_safe(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
+	log_value(l->cr.authcid, sizeof l->cr.authcid, safe, sizeof safe);
 	if (!s) {
 		/* the client is gone: nothing to answer */
 	} else if (l->res == AUTH_OK) {

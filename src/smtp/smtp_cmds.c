@@ -11,6 +11,7 @@
 #include "smtp/smtp_session_int.h"
 #include "store/store.h"
 #include "store/store_rate.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <event2/buffer.h>
@@ -155,6 +156,8 @@ struct rcpt_lookup {
 	int budget_asked, reserve_rc;      /* rate_reserve's answer, if asked */
 	time_t reserved_at;
 	struct rate_use use;
+	struct metrics *metrics;
+	struct timespec started;           /* the command's arrival: its reply's latency */
 };
 
 /* The lookup, then (if it would be accepted but for the budget) one
@@ -164,13 +167,20 @@ static void rcpt_lookup_work(void *p)
 {
 	struct rcpt_lookup *r = p;
 
-	if (!r->literal)
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!r->literal) {
 		r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
+		metrics_observe(r->metrics, M_STORE_SECONDS, "rcpt_lookup", NULL, metrics_since(&t0));
+	}
 	if (policy_rcpt_needs_budget(&r->cl, r->relay, r->failed, r->hosted, r->exists)) {
 		r->budget_asked = 1;
 		r->reserved_at = time(NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r->reserve_rc = rate_reserve(r->store, r->account, r->reserved_at, 1, r->cl.lim.per_hour,
 		                             r->cl.lim.per_day, &r->use);
+		metrics_observe(r->metrics, M_STORE_SECONDS, "rate_reserve", NULL, metrics_since(&t0));
 	}
 }
 
@@ -206,6 +216,7 @@ static void rcpt_lookup_done(void *st, void *p)
 	int reserved;
 
 	memset(&pr, 0, sizeof pr);
+	metrics_observe(r->metrics, M_SMTP_REPLY_SECONDS, "RCPT", NULL, metrics_since(&r->started));
 	pr.budget = policy_budget_reserved(r->budget_asked, r->reserve_rc);
 	reserved = pr.budget == BUDGET_RESERVED;
 	if (!s || !s->tx)
@@ -269,6 +280,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->cfg->hostname);
 	r->store = s->srv->store;
 	r->pool = s->srv->workers;
+	r->metrics = s->srv->metrics;
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	snprintf(r->account, sizeof r->account, "%s", s->account);
 	addr_format(&ra.to, r->addr, sizeof r->addr);
 	if (ra.to.ip_literal) {

@@ -6,6 +6,7 @@
  * job runs for the session, input stays buffered (up to SMTP_INPUT_HIGH).
  */
 #include "smtp/smtp_session_int.h"
+#include "metrics/metrics.h"
 #include "smtp/reply.h"
 #include "util/log.h"
 #include <event2/buffer.h>
@@ -66,15 +67,16 @@ static void count_error(struct smtp_session *s)
 
 void session_error(struct smtp_session *s, int code, const char *enh, const char *fmt, ...)
 {
-	char text[512], safe[1024];
+	char text[512], sent[560], safe[LOG_VALUE_MAX(sizeof sent)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	/* every refusal, one line with the IP (and account): what fail2ban reads */
-	log_info("smtp[%llu] ip=%s%s%s: refused: %d %s %s", s->id, s->ip, LOG_ACCOUNT(s), code, enh,
-	         log_safe(text, strlen(text), safe, sizeof safe));
+	/* every refusal, one line with the IP (and account) and the reply as sent */
+	snprintf(sent, sizeof sent, "%d %s %s", code, enh, text);
+	log_info("smtp[%llu] ip=%s%s%s: refused: reply=%s", s->id, s->ip, LOG_ACCOUNT(s),
+	         log_value(sent, strlen(sent), safe, sizeof safe));
 	session_reply(s, code, enh, "%s", text);
 	count_error(s);
 }
@@ -91,12 +93,27 @@ void session_error_logged(struct smtp_session *s, int code, const char *enh, con
 
 void session_verdict(struct smtp_session *s, const struct policy_verdict *v)
 {
+	char sent[POLICY_TEXT_MAX + 32], reply[LOG_VALUE_MAX(sizeof sent) + 8] = "";
+
+	/* a refusal's line carries the reply as the client got it */
+	if (v->code >= 400) {
+		snprintf(sent, sizeof sent, "%d %s %s", v->code, v->enh, v->text);
+		memcpy(reply, " reply=", 8);
+		log_value(sent, strlen(sent), reply + 7, sizeof reply - 7);
+	}
 	if (v->log[0] && v->warn)
-		log_warn("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+		log_warn("smtp[%llu] ip=%s: %s%s", s->id, s->ip, v->log, reply);
 	else if (v->log[0])
-		log_info("smtp[%llu] ip=%s: %s", s->id, s->ip, v->log);
+		log_info("smtp[%llu] ip=%s: %s%s", s->id, s->ip, v->log, reply);
 	if (!v->code)
 		return;
+	if (v->code >= 400) {
+		const char *why = metrics_refusal_reason(v->code, v->enh);
+
+		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, v->code >= 500 ? "5xx" : "4xx", why);
+		if (strcmp(why, "budget") == 0)
+			metrics_inc(s->srv->metrics, M_BUDGET_TRIPS, v->code == 450 ? "account" : "per_message", NULL);
+	}
 	if (v->client_error)
 		session_error_logged(s, v->code, v->enh, "%s", v->text);
 	else

@@ -17,6 +17,7 @@
 #include "smtp/smtp_parse.h"
 #include "smtp/data_decode.h"
 #include "smtp/eol_normalize.h"
+#include "smtp/line_limit.h"
 #include "util/buf.h"
 
 #define SMTP_CHUNK 65536
@@ -65,6 +66,12 @@ struct smtp_tx {
 	int hdr_overflow;          /* header section longer than SMTP_HDR_MAX */
 	int too_big, write_failed, write_errno;
 	int used_bdat;             /* the message came in BDAT chunks (no DATA now) */
+	/* submission (an authorized client): RFC 6409 fix-ups, line limit */
+	int submission;
+	size_t received_len;       /* our Received: line, at the start of wbuf */
+	int fixup_done;            /* Date:/Message-ID: added (or nothing to add);
+	                              until then wbuf holds the whole message */
+	struct line_limit lines;
 };
 
 struct smtp_session {

@@ -10,12 +10,14 @@
  * same worker job if not.
  */
 #include "smtp/smtp_session_int.h"
+#include "metrics/metrics.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
 #include "util/log.h"
 #include "tls/tls.h"
 #include "policy/header_from.h"
 #include "smtp/smtp_dkim.h"
+#include "smtp/submit_fixup.h"
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>
@@ -53,8 +55,10 @@ static void spool_received(struct smtp_session *s)
 	SSL *ssl = conn_ssl(s->c);
 	int n;
 
-	/* RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPSA (TLS + AUTH), UTF8... */
-	snprintf(proto, sizeof proto, "%s%s%s%s", tx->mail.smtputf8 ? "UTF8" : "", s->esmtp ? "ESMTP" : "SMTP",
+	/* RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPSA (TLS + AUTH);
+	 * with SMTPUTF8, RFC 6531 3.7.4's UTF8SMTP, UTF8SMTPS, UTF8SMTPSA */
+	snprintf(proto, sizeof proto, "%s%s%s%s", tx->mail.smtputf8 ? "UTF8" : "",
+	         tx->mail.smtputf8 ? "SMTP" : s->esmtp ? "ESMTP" : "SMTP",
 	         conn_tls(s->c) ? "S" : "", s->auth == POLICY_SMTP_AUTH ? "A" : "");
 	if (ssl) {
 		char d[160];
@@ -84,11 +88,16 @@ static int open_spool(struct smtp_session *s)
 	}
 	tx->data_bytes = 0;
 	tx->too_big = tx->write_failed = 0;
-	buf_init(&tx->hdr, SMTP_HDR_MAX);
+	buf_init(&tx->hdr, SMTP_HDR_MAX + SUBMIT_FIXUP_ROOM);
 	buf_init(&tx->wbuf, 0);
 	eol_norm_init(&tx->eol);
-	tx->hdr_done = !tx->relay; /* only relaying transactions get the From: check */
+	/* the From: check (relaying) and the submission fix-ups read the header */
+	tx->submission = s->auth != POLICY_ANON;
+	tx->hdr_done = !tx->relay && !tx->submission;
+	tx->fixup_done = !tx->submission;
+	line_limit_init(&tx->lines);
 	spool_received(s);
+	tx->received_len = tx->wbuf.len;
 	return 0;
 }
 
@@ -111,6 +120,57 @@ void txn_start_data(struct smtp_session *s)
 	data_decoder_init(&s->tx->dec);
 	data_mode(s, MODE_DATA);
 	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+}
+
+/* Insert add (n bytes) at offset at of b. 0 or -1. */
+static int buf_insert(struct buf *b, size_t at, const char *add, size_t n)
+{
+	if (buf_reserve(b, n) < 0)
+		return -1;
+	memmove(b->data + at + n, b->data + at, b->len - at);
+	memcpy(b->data + at, add, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* RFC 6409 8: the Date: and Message-ID: a submitted message lacks, added
+ * at the end of its header section (submit_fixup.c). Runs once, as soon
+ * as the header section is complete (or at the end of the message); until
+ * then nothing of the message has been written (txn_flush waits), so the
+ * whole header is still in wbuf, after our Received: line. Anything that
+ * reads the whole message at the commit (DKIM signing) comes after it. */
+static void txn_submit_fixup(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	const char *msg = tx->hdr.data ? tx->hdr.data : "";
+	long end = submit_header_end(msg, tx->hdr.len);
+	struct buf add;
+	int need;
+
+	tx->fixup_done = 1;
+	if (tx->too_big || tx->write_failed)
+		return;
+	if (end < 0 && tx->hdr_overflow) {
+		log_info("smtp[%llu] ip=%s: header section over %d bytes: no Date:/Message-ID: check",
+		         s->id, s->ip, SMTP_HDR_MAX);
+		return;
+	}
+	if (end < 0)                     /* no body: the header is the whole message */
+		end = (long)tx->hdr.len;
+	if (end > 0 && msg[end - 1] != '\n')
+		return;                      /* a message ending inside a line: leave it */
+	if (!(need = submit_fixup_missing(msg, (size_t)end)))
+		return;
+	buf_init(&add, 0);
+	if (submit_fixup_lines(&add, need, time(NULL), spool_id(tx->spool), s->cfg->hostname) < 0 ||
+	    buf_insert(&tx->wbuf, tx->received_len + (size_t)end, add.data, add.len) < 0 ||
+	    buf_insert(&tx->hdr, (size_t)end, add.data, add.len) < 0)
+		tx_fail(tx, ENOMEM);
+	else
+		log_info("smtp[%llu] ip=%s: added%s%s", s->id, s->ip,
+		         (need & SUBMIT_NEED_DATE) ? " Date:" : "", (need & SUBMIT_NEED_MSGID) ? " Message-ID:" : "");
+	buf_free(&add);
 }
 
 /* Keep the header section (up to SMTP_HDR_MAX) for the From: check. */
@@ -136,6 +196,8 @@ static void txn_write(struct smtp_tx *tx, const char *p, size_t n)
 		capture_header(tx, p, n);
 	if (n && buf_append(&tx->wbuf, p, n) < 0)
 		tx_fail(tx, ENOMEM);
+	if (tx->submission)
+		line_limit_feed(&tx->lines, p, n);
 }
 
 struct flush_job {
@@ -172,6 +234,8 @@ static void txn_flush(struct smtp_session *s)
 
 	if (tx->wbuf.len < SMTP_SPOOL_FLUSH || !tx->spool || tx->write_failed || tx->too_big)
 		return;
+	if (!tx->fixup_done)
+		return;   /* the header may still grow: kept whole (bounded by SMTP_HDR_MAX) */
 	if (!(f = calloc(1, sizeof *f))) {
 		tx_fail(tx, ENOMEM);
 		return;
@@ -211,8 +275,12 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 	k = eol_norm_feed(&tx->eol, p, n, out);   /* at most 2n + 1 bytes */
 	if (!tx->hdr_done)
 		capture_header(tx, out, k);
+	if (tx->submission)
+		line_limit_feed(&tx->lines, out, k);
 	tx->wbuf.len += k;
 	tx->wbuf.data[tx->wbuf.len] = '\0';
+	if (tx->hdr_done && !tx->fixup_done)
+		txn_submit_fixup(s);
 }
 
 struct commit_job {
@@ -222,6 +290,8 @@ struct commit_job {
 	struct envelope env;
 	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
 	unsigned long long sid;
+	const char *listener;        /* metrics label */
+	struct timespec started;     /* the end of data: the reply's latency */
 	int ok, err;
 	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
 	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
@@ -277,10 +347,15 @@ static void commit_done(void *st, void *p)
 		log_info("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
 	else if (c->dkim_domain[0])
 		log_warn("smtp[%llu] ip=%s: not DKIM-signed: %s", c->sid, c->env.client_ip, c->dkim_info);
+	metrics_observe(c->srv->metrics, M_SMTP_REPLY_SECONDS, "DATA", NULL, metrics_since(&c->started));
 	if (c->ok) {
-		log_info("%s: queued from=<%s> size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
-		         c->env.sender, (unsigned long long)c->env.size, c->env.nrcpt, c->env.client_ip,
-		         c->sid, s ? "" : " (client gone before reply)");
+		metrics_inc(c->srv->metrics, M_MESSAGES_ACCEPTED, c->listener, NULL);
+		metrics_inc(c->srv->metrics, M_MESSAGES_QUEUED, NULL, NULL);
+		char from[LOG_VALUE_MAX(sizeof c->env.sender)];
+
+		log_info("%s: queued from=%s size=%llu nrcpt=%zu ip=%s smtp[%llu]%s", c->env.id,
+		         log_addr(c->env.sender, from, sizeof from), (unsigned long long)c->env.size,
+		         c->env.nrcpt, c->env.client_ip, c->sid, s ? "" : " (client gone before reply)");
 		runner_schedule(c->srv->runner, c->env.id);
 		if (s)
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", c->env.id);
@@ -320,10 +395,28 @@ static int refuse_message(struct smtp_session *s)
 	struct smtp_tx *tx = s->tx;
 
 	if (tx->too_big) {
-		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=<%s>",
-		         s->id, s->ip, LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, tx->sender);
+		char from[LOG_VALUE_MAX(sizeof tx->sender)];
+
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 552 5.3.4 message size %llu over limit from=%s"
+		         " reply=\"552 5.3.4 Message size exceeds fixed limit of %llu bytes\"", s->id, s->ip,
+		         LOG_ACCOUNT(s), (unsigned long long)tx->data_bytes, log_addr(tx->sender, from, sizeof from),
+		         (unsigned long long)s->cfg->message_size);
+		metrics_inc(s->srv->metrics, M_MESSAGES_REFUSED, "5xx", "size");
 		session_reply(s, 552, "5.3.4", "Message size exceeds fixed limit of %llu bytes",
 		              (unsigned long long)s->cfg->message_size);
+		return 1;
+	}
+	if (tx->submission && line_limit_exceeded(&tx->lines)) {
+		/* RFC 5321 4.5.3.1.6: we could not relay it as it is; say so now,
+		 * while the client can still fix it, rather than bounce it later */
+		char from[LOG_VALUE_MAX(sizeof tx->sender)];
+
+		log_info("smtp[%llu] ip=%s%s%s: reject DATA: 554 5.6.0 line of %zu octets (limit %d) from=%s",
+		         s->id, s->ip, LOG_ACCOUNT(s),
+		         tx->lines.longest > tx->lines.cur ? tx->lines.longest : tx->lines.cur,
+		         LINE_LIMIT_MAX, log_addr(tx->sender, from, sizeof from));
+		session_reply(s, 554, "5.6.0", "Message has a line longer than %d octets (RFC 5322 2.1.1); "
+		              "wrap it or send it encoded (quoted-printable or base64)", LINE_LIMIT_MAX);
 		return 1;
 	}
 	if (tx->write_failed) {
@@ -386,6 +479,12 @@ static void txn_finish(struct smtp_session *s)
 	data_mode(s, MODE_CMD);
 	if (!tx->too_big && !tx->write_failed)
 		txn_write(tx, end, eol_norm_finish(&tx->eol, end));
+	/* The message is complete. Submissions: the RFC 6409 fix-ups first
+	 * (txn_submit_fixup, usually done already when the header ended);
+	 * anything that signs or reads the whole message (DKIM) goes after
+	 * this, so that it covers the Date: and Message-ID: added here. */
+	if (!tx->fixup_done)
+		txn_submit_fixup(s);
 	if (tx->eol.fixed)
 		log_info("smtp[%llu] ip=%s: normalized %lu bare CR/LF line end(s) to CRLF", s->id, s->ip, tx->eol.fixed);
 	if (refuse_message(s)) {
@@ -400,6 +499,8 @@ static void txn_finish(struct smtp_session *s)
 	}
 	c->srv = s->srv;
 	c->sid = s->id;
+	c->listener = metrics_listener_name(s->kind);
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	c->spool = tx->spool;
 	tx->spool = NULL; /* the job owns it now, and the bytes not written yet */
 	c->tail = tx->wbuf;

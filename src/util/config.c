@@ -63,6 +63,7 @@ void config_defaults(struct config *c)
 	c->acc_sessions_per_account = 20;
 	snprintf(c->acc_provider_name, sizeof c->acc_provider_name, "hostmail");
 	c->store_backend = STORE_SQLITE;
+	snprintf(c->syslog_socket, sizeof c->syslog_socket, "/dev/log");
 	c->store_statement_timeout = 5;
 	c->store_pool_size = 12;
 }
@@ -260,6 +261,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (KEY("server", "hostname")) r = parse_str(v, c->hostname, sizeof c->hostname);
 	else if (KEY("server", "data_dir")) r = parse_str(v, c->data_dir, sizeof c->data_dir);
 	else if (KEY("server", "user")) r = parse_str(v, c->user, sizeof c->user);
+	else if (KEY("server", "log")) r = !strcmp(v, "syslog") ? (c->log_syslog = 1, 0) : !strcmp(v, "stderr") ? (c->log_syslog = 0, 0) : -1;
+	else if (KEY("server", "syslog_socket")) r = *v == '/' ? parse_str(v, c->syslog_socket, sizeof c->syslog_socket) : -1;
 	else if (KEY("server", "worker_threads")) r = parse_int(v, 1, 64, &c->worker_threads);
 	else if (KEY("listen", "smtp")) r = config_parse_listen(v, &c->smtp);
 	else if (KEY("listen", "submission")) r = config_parse_listen(v, &c->submission);
@@ -268,11 +271,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("listen", "pop3s")) r = config_parse_listen(v, &c->pop3s);
 	else if (KEY("listen", "acc")) r = config_parse_listen(v, &c->acc);
 	else if (KEY("listen", "admin")) r = config_parse_listen(v, &c->admin);
+	else if (KEY("listen", "metrics")) r = config_parse_listen(v, &c->metrics);
 	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
 	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
 	else if (KEY("relay", "pop_before_smtp_minutes")) r = parse_pop_before_smtp(v, c);
 	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
+	else if (KEY("imap", "listen")) r = config_parse_listen(v, &c->imap);
+	else if (KEY("imap", "listen_tls")) r = config_parse_listen(v, &c->imaps);
 	else if (KEY("pop3", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->pop3_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "message_size")) {
 		char *end;

@@ -37,9 +37,12 @@ struct config {
 	char hostname[256];
 	char data_dir[512];
 	char user[64];                  /* "" = do not drop privileges */
+	int log_syslog;                 /* [server] log = syslog (read at start only) */
+	char syslog_socket[108];        /* the syslog daemon's socket (/dev/log) */
 	/* [listen] */
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
 	struct listen_list admin;       /* the admin API (HTTPS, tokens); none = off */
+	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
 	/* [tls] */
 	char tls_certificate[512];
 	char tls_key[512];
@@ -50,6 +53,8 @@ struct config {
 	/* [pop3] */
 	int pop3_allow_plaintext_auth;
 	int pop3_timeout;                /* seconds idle before a POP3 session is closed */
+	/* [imap]: served by Dovecot beside hostmaild (hostmailctl dovecot-config) */
+	struct listen_list imap, imaps;  /* listen (STARTTLS), listen_tls (implicit TLS) */
 	/* [limits] */
 	uint64_t message_size;
 	int max_recipients;

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #define TEXT_MAX 240
 #define NREPEAT 64
@@ -38,10 +40,34 @@ static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static void (*log_sink)(const char *line);
 static long long (*log_clock)(void);
 static struct entry repeats[NREPEAT], keys[NKEY], fmts[NFMT];
+static char syslog_path[108];     /* "" = stderr */
+static int syslog_fd = -1;
+
+static int syslog_connect(void);
 
 void log_init(const char *progname)
 {
 	log_prog = progname;
+}
+
+int log_to_syslog(const char *socket_path)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&log_mu);
+	if (!socket_path || !*socket_path) {
+		syslog_path[0] = '\0';
+		if (syslog_fd >= 0)
+			close(syslog_fd);
+		syslog_fd = -1;
+	} else if (strlen(socket_path) >= sizeof syslog_path) {
+		r = -1;
+	} else {
+		memcpy(syslog_path, socket_path, strlen(socket_path) + 1);
+		r = syslog_connect();
+	}
+	pthread_mutex_unlock(&log_mu);
+	return r;
 }
 
 static int64_t real_clock_ms(void)
@@ -75,6 +101,55 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 #define HASH_INIT 0xcbf29ce484222325ULL
 
+/* (Re)connect to the syslog socket. Holds log_mu (or before threads). */
+static int syslog_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (syslog_fd >= 0)
+		close(syslog_fd);
+	syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (syslog_fd < 0)
+		return -1;
+	memcpy(sun.sun_path, syslog_path, strlen(syslog_path) + 1);
+	if (connect(syslog_fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		close(syslog_fd);
+		syslog_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* One datagram as syslog(3) writes it (RFC 3164): "<PRI>Mmm dd hh:mm:ss
+ * ident[pid]: text", facility mail. A syslog daemon that restarted is
+ * reconnected once; if it is gone the line goes to stderr. */
+static int emit_syslog(const char *level, const char *text)
+{
+	int sev = level[0] == 'i' ? 6 : level[0] == 'w' ? 4 : 2;  /* info, warning, crit */
+	char ts[32], msg[2600];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%b %e %H:%M:%S", &tm);
+	n = snprintf(msg, sizeof msg, "<%d>%s %s[%d]: %s: %s", 2 * 8 + sev, ts, log_prog, (int)getpid(),
+	             level, text);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof msg)
+		n = sizeof msg - 1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((syslog_fd >= 0 || syslog_connect() == 0) &&
+		    send(syslog_fd, msg, (size_t)n, MSG_NOSIGNAL) == n)
+			return 0;
+		if (syslog_fd >= 0)
+			close(syslog_fd);
+		syslog_fd = -1;
+	}
+	return -1;
+}
+
 /* One line out; the caller holds log_mu. */
 static void emit(const char *level, const char *text)
 {
@@ -83,6 +158,8 @@ static void emit(const char *level, const char *text)
 	time_t now = time(NULL);
 	char line[2600];
 
+	if (!log_sink && syslog_path[0] && emit_syslog(level, text) == 0)
+		return;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(line, sizeof line, "%s %s[%d]: %s: %s\n", ts, log_prog, (int)getpid(), level, text);
@@ -326,21 +403,31 @@ void log_fatal(const char *fmt, ...)
 	exit(1);
 }
 
-const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
+/* Bytes of s as log text into out[o..], leaving reserve bytes free (a
+ * closing quote); with quoted, '"' and '\' become \" and \\. Returns o. */
+static size_t put_safe(const char *s, size_t n, char *out, size_t outlen, size_t o, size_t reserve,
+                       int quoted)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
 
-	if (outlen == 0)
-		return out;
-	for (i = 0; i < n && s[i]; i++) {
+	for (size_t i = 0; i < n && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= outlen)
+		if (quoted && c == '"') {
+			if (o + 2 + reserve >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '"';
+		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 + reserve >= outlen)
 				break;
 			out[o++] = (char)c;
+		} else if (quoted && c == '\\') {
+			if (o + 2 + reserve >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
 		} else {
-			if (o + 4 >= outlen)
+			if (o + 4 + reserve >= outlen)
 				break;
 			out[o++] = '\\';
 			out[o++] = 'x';
@@ -348,6 +435,52 @@ const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
 			out[o++] = hex[c & 15];
 		}
 	}
+	return o;
+}
+
+const char *log_safe(const char *s, size_t n, char *out, size_t outlen)
+{
+	if (outlen == 0)
+		return out;
+	out[put_safe(s, n, out, outlen, 0, 0, 0)] = '\0';
+	return out;
+}
+
+/* Needs quotes as a value: empty, or a byte that is not a plain token's. */
+static int needs_quotes(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || c == '"' || c == '=' || c == '\\')
+			return 1;
+	}
+	return len == 0;
+}
+
+const char *log_value(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t o;
+
+	if (outlen < 3) {
+		if (outlen)
+			out[0] = '\0';
+		return out;
+	}
+	if (!needs_quotes(s, n))
+		return log_safe(s, n, out, outlen);
+	out[0] = '"';
+	o = put_safe(s, n, out, outlen, 1, 1, 1);
+	out[o++] = '"';
 	out[o] = '\0';
 	return out;
+}
+
+const char *log_addr(const char *addr, char *out, size_t outlen)
+{
+	char b[1100];
+	int n = snprintf(b, sizeof b, "<%s>", addr);
+
+	return log_value(b, n < 0 ? 0 : (size_t)n, out, outlen);
 }

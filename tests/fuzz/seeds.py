@@ -461,9 +461,22 @@ def http_parse():
             put(h, cfg + r.encode("latin-1"))
 
 
+def msg_inspect():
+    h = "fuzz_msg_inspect"
+    for m in [
+        "From: a@b\r\nSubject: caf\u00e9\r\n\r\nbody \u2713 = x \r\n",
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n" + "\u00e9" * 100 + "\r\n.dot\r\n",
+        "Content-Type:\r\n multipart/signed; boundary=x\r\nDKIM-Signature: v=1;\r\n\tb=abc\r\n\r\n--x\r\n",
+        "Content-Transfer-Encoding: base64\r\n Content-Transfer-Encoding: x\r\nX: y",
+        "\r\nno header\ttab \r\r\n",
+    ]:
+        put(h, m)
+
+
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http, http_parse):
+              smtp_reply, acc_form, acc_http, http_parse, msg_inspect):
         f()
 
 

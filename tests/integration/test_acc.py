@@ -83,7 +83,7 @@ def test_login_wrong_then_right_sets_a_strict_session_cookie(acc):
     for flag in ("httponly", "secure", "samesite=strict", "path=/", "max-age=1800"):
         assert flag in attrs, sc
     assert "acc: account=acme ip=127.0.0.1 logged in" in acc.logtext()
-    assert "acc: ip=127.0.0.1 login failed for account=nosuchaccount" in acc.logtext()
+    assert "acc authentication failed: ip=127.0.0.1 user=nosuchaccount" in acc.logtext()
 
     r = c.get("/overview")
     assert r.status == 200

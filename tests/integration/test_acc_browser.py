@@ -160,7 +160,7 @@ def test_customer_manages_mail_in_a_browser(server, playwright_script, artifacts
     try:
         cp = c.next("login-failed")
         assert cp["error"] == "Wrong account name or password."
-        assert "acc: ip=127.0.0.1 login failed for account=acme" in hm.logtext()
+        assert "acc authentication failed: ip=127.0.0.1 user=acme" in hm.logtext()
         c.go_on()
 
         cp = c.next("overview")

@@ -50,7 +50,8 @@ def message_for(token, sender):
                       for i in range(nlines))
     digest = hashlib.sha256(payload.encode()).hexdigest()
     return (f"From: <{sender}>\r\nTo: <undisclosed-recipients:;>\r\nSubject: crash {token}\r\n"
-            f"X-Crash-Token: {token}\r\nMessage-ID: <{token}@crash.test>\r\n\r\n"
+            f"X-Crash-Token: {token}\r\nMessage-ID: <{token}@crash.test>\r\n"
+            f"Date: Sat, 05 Dec 2026 08:00:00 +0000\r\n\r\n"   # else submission adds one
             f"{payload}.leading dot {token}\r\nEND {token} sha256={digest}\r\n").encode()
 
 

@@ -221,7 +221,7 @@ def test_fault_in_maildir_delivery_keeps_message_queued_until_it_works(fs, op, p
     assert files(fs, ALICE, "new") == [] and files(fs, ALICE, "cur") == []
     assert files(fs, ALICE, "tmp") == [], "a partial file was left in tmp/"
     assert len(queue_files(fs, "env")) == 1 and queue_files(fs, "tmp") == []
-    assert re.search(r"to=<alice@acme\.test>: deferred: 4\.3\.0 maildir delivery failed", fs.logtext())
+    assert re.search(r"to=<alice@acme\.test>: deferred: reason=\"4\.3\.0 maildir delivery failed", fs.logtext())
     # meanwhile the server goes on accepting and delivering
     code, text = send(fs, "m-2", (BOB,))
     assert code == 250

@@ -269,7 +269,7 @@ def test_hostile_parameters(make_server, line, code):
     # refused in one log line with the IP and the code, the bytes escaped
     log = hm.logtext()
     assert "\x00" not in log and "a\rb" not in log
-    refused = [l for l in log.splitlines() if f"ip=127.0.0.1: refused: {code} 5." in l]
+    refused = [l for l in log.splitlines() if f"ip=127.0.0.1: refused: reply=\"{code} 5." in l]
     assert refused, log[-2000:]
 
 

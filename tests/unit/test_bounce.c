@@ -95,11 +95,52 @@ static void t_format(void **st)
 	buf_free(&b);
 }
 
+/* RFC 6533: a UTF-8 recipient makes a global report, its address of type
+ * utf-8, as it is (never "n??body"); '+' and '=' as \x{HH}. */
+static void t_format_global(void **st)
+{
+	static const char hdr[] = "Subject: gr\xc3\xbc\xc3\x9f\r\nFrom: <a@b.test>\r\n";
+	struct dsn_rcpt rc[2] = {
+		{ "z\xc3\xbcrich+x@plain.test", "5.6.7 the recipient's address is not ASCII" },
+		{ "carol@plain.test", "5.6.7 the recipient's address is not ASCII" },
+	};
+	struct dsn d;
+	struct buf b;
+
+	(void)st;
+	memset(&d, 0, sizeof d);
+	d.reporting_mta = "mx.example";
+	d.queue_id = "0ABC";
+	d.message_id = "NEW@mx.example";
+	d.boundary = "BOUND";
+	d.to = "alice@acme.test";
+	d.rcpts = rc;
+	d.nrcpt = 2;
+	buf_init(&b, 0);
+	assert_int_equal(dsn_format(&b, &d, hdr, sizeof hdr - 1), 0);
+	assert_non_null(strstr(b.data, "report-type=global-delivery-status;"));
+	assert_non_null(strstr(b.data, "Content-Type: message/global-delivery-status\r\n"));
+	assert_non_null(strstr(b.data, "Final-Recipient: utf-8; z\xc3\xbcrich\\x{2B}x@plain.test\r\n"));
+	assert_non_null(strstr(b.data, "Final-Recipient: rfc822; carol@plain.test\r\n"));
+	assert_non_null(strstr(b.data, "<z\xc3\xbcrich+x@plain.test>: 5.6.7"));
+	assert_non_null(strstr(b.data, "Content-Type: message/global-headers\r\n\r\nSubject: gr\xc3\xbc"));
+	assert_null(strstr(b.data, "??"));
+	/* ASCII everywhere: the classic report */
+	buf_reset(&b);
+	rc[0].addr = "nobody@plain.test";
+	assert_int_equal(dsn_format(&b, &d, "Subject: x\r\n", 11), 0);
+	assert_non_null(strstr(b.data, "report-type=delivery-status;"));
+	assert_non_null(strstr(b.data, "Content-Type: message/delivery-status\r\n"));
+	assert_non_null(strstr(b.data, "Content-Type: text/rfc822-headers\r\n"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_reason_parse),
 		cmocka_unit_test(t_format),
+		cmocka_unit_test(t_format_global),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,18 @@ static void test_servers_recommended_first_without_mx_port(void **state)
 	assert_string_equal(line, "SMTP acme.mail.example.net port 587 STARTTLS");
 	assert_int_equal(cs_server_line(&cs, &cs.in[0], line, sizeof line), 0);
 	assert_string_equal(line, "POP3 acme.mail.example.net port 995 SSL/TLS");
+	/* with IMAP (Dovecot): recommended, before POP3 */
+	config_parse_listen("0.0.0.0:993", &c.imaps);
+	config_parse_listen("0.0.0.0:143", &c.imap);
+	assert_int_equal(client_settings_get(&c, &a, "alice@acme.test", &cs), 0);
+	assert_int_equal(cs.nin, 4);
+	assert_int_equal(cs.in[0].proto, CS_IMAP);
+	assert_int_equal(cs.in[0].port, 993);
+	assert_int_equal(cs.in[1].port, 143);
+	assert_int_equal(cs.in[2].proto, CS_POP3);
+	assert_int_equal(cs_server_line(&cs, &cs.in[0], line, sizeof line), 0);
+	assert_string_equal(line, "IMAP acme.mail.example.net port 993 SSL/TLS");
+	c.imap.n = c.imaps.n = 0;
 	/* legacy account: its numbered server */
 	a = account_of("oldco", "2009-03-01", 7);
 	assert_int_equal(client_settings_get(&c, &a, "info@old.example", &cs), 0);
@@ -253,10 +265,22 @@ static void test_client_dns(void **state)
 	assert_string_equal(b.data,
 		"_submission._tcp.acme.test. 3600 IN SRV 1 1 587 acme.mail.example.net.\n"
 		"_submissions._tcp.acme.test. 3600 IN SRV 0 1 465 acme.mail.example.net.\n"
+		"_imap._tcp.acme.test. 3600 IN SRV 0 0 0 .\n"
+		"_imaps._tcp.acme.test. 3600 IN SRV 0 0 0 .\n"
 		"_pop3._tcp.acme.test. 3600 IN SRV 1 1 110 acme.mail.example.net.\n"
 		"_pop3s._tcp.acme.test. 3600 IN SRV 0 1 995 acme.mail.example.net.\n"
 		"autoconfig.acme.test. 3600 IN CNAME acc.example.net.\n"
 		"autodiscover.acme.test. 3600 IN CNAME acc.example.net.\n");
+	/* IMAP through Dovecot: its SRV records, before POP3 in priority */
+	config_parse_listen("0.0.0.0:143", &c.imap);
+	config_parse_listen("0.0.0.0:993", &c.imaps);
+	client_settings_get(&c, &a, "alice@acme.test", &cs);
+	buf_reset(&b);
+	assert_int_equal(client_dns_records(&b, "acme.test", &cs, "acc.example.net"), 0);
+	assert_non_null(strstr(b.data, "_imap._tcp.acme.test. 3600 IN SRV 1 1 143 acme.mail.example.net.\n"));
+	assert_non_null(strstr(b.data, "_imaps._tcp.acme.test. 3600 IN SRV 0 1 993 acme.mail.example.net.\n"));
+	assert_non_null(strstr(b.data, "_pop3s._tcp.acme.test. 3600 IN SRV 2 1 995 acme.mail.example.net.\n"));
+	c.imap.n = c.imaps.n = 0;
 	/* no POP3 at all: "." says so */
 	c.pop3.n = c.pop3s.n = 0;
 	client_settings_get(&c, &a, "alice@acme.test", &cs);

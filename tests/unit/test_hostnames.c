@@ -147,6 +147,33 @@ static void test_mail_settings(void **state)
 	assert_string_equal(ms.s[2].value, "5870 (STARTTLS)");
 }
 
+/* With [imap] (Dovecot beside hostmaild) the customer is told about IMAP
+ * too, on the same host, right after POP3; without it, nothing. */
+static void test_mail_settings_imap(void **state)
+{
+	struct config c;
+	struct account a = acct("acme", "2024-01-01", 3);
+	struct mail_settings ms;
+
+	(void)state;
+	config_defaults(&c);
+	config_parse_listen("0.0.0.0:995", &c.pop3s);
+	assert_int_equal(mail_settings_get(&c, &a, "alice@acme.test", &ms), 0);
+	assert_int_equal(ms.n, 8);
+	config_parse_listen("0.0.0.0:143, [::]:143", &c.imap);
+	config_parse_listen("0.0.0.0:993", &c.imaps);
+	assert_int_equal(mail_settings_get(&c, &a, "alice@acme.test", &ms), 0);
+	assert_int_equal(ms.n, 10);
+	assert_string_equal(ms.s[5].key, "imap_host");
+	assert_string_equal(ms.s[5].value, "acme.mail.example.net");
+	assert_string_equal(ms.s[6].key, "imap_ports");
+	assert_string_equal(ms.s[6].value, "143 (STARTTLS); 993 (SSL/TLS)");
+	assert_string_equal(ms.s[7].key, "auth");
+	c.imap.n = 0;
+	assert_int_equal(mail_settings_get(&c, &a, "alice@acme.test", &ms), 0);
+	assert_string_equal(ms.s[6].value, "993 (SSL/TLS)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_ports_describe),
 		cmocka_unit_test(test_mail_settings),
+		cmocka_unit_test(test_mail_settings_imap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,73 @@
+"""A private Dovecot (Debian's dovecot-imapd) serving IMAP beside a test's
+hostmaild, from the files `hostmailctl dovecot-config` makes: its own
+directory (base, state, log), loopback high ports, `dovecot -F -c FILE`.
+/etc/dovecot and the system's service are never touched."""
+import os
+import shutil
+import signal
+import subprocess
+
+from conftest import free_port, wait_for, wait_port
+
+
+def have_dovecot():
+    return bool(shutil.which("dovecot")) and os.path.exists("/usr/lib/dovecot/imap")
+
+
+class Dovecot:
+    def __init__(self, hm):
+        """hm: a Hostmail whose configuration gets [imap] on two new
+        ports (added to its extra, so that a restart keeps them)."""
+        self.hm = hm
+        self.imap_port, self.imaps_port = free_port(), free_port()
+        hm.extra += f"\n[imap]\nlisten = 127.0.0.1:{self.imap_port}\nlisten_tls = 127.0.0.1:{self.imaps_port}\n"
+        hm.write_config()
+        self.dir = os.path.join(hm.dir, "dovecot")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)      # the auth workers (RUN_AS) read the SQL file
+        self.config = os.path.join(self.dir, "dovecot.conf")
+        self.sql = os.path.join(self.dir, "hostmail-sql.conf.ext")
+        self.log_path = os.path.join(self.dir, "dovecot.log")
+        self.proc = None
+
+    def write_config(self):
+        with open(self.sql, "w") as f:
+            f.write(self.hm.ctl("dovecot-config", "--sql").stdout)
+        os.chmod(self.sql, 0o644)
+        with open(self.config, "w") as f:
+            f.write(self.hm.ctl("dovecot-config", "--sql-file", self.sql, "--instance-dir", self.dir).stdout)
+
+    def start(self):
+        self.write_config()
+        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.config], stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path + ".stderr", "ab"))
+        wait_port(self.imaps_port, timeout=20)
+        wait_port(self.imap_port, timeout=20)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def logtext(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def check_log(self):
+        """Nothing went wrong inside Dovecot (our hook included: what it
+        writes to stderr lands here as an error)."""
+        bad = [line for line in self.logtext().splitlines()
+               if any(w in line for w in ("Fatal:", "Panic:", "Error:"))]
+        assert not bad, "Dovecot log:\n" + "\n".join(bad[:20])
+
+    def wait_log(self, text, timeout=20.0):
+        return wait_for(lambda: text in self.logtext(), timeout, f"{text!r} in {self.log_path}")

@@ -1,0 +1,178 @@
+/* Unit tests for src/imap/dovecot_conf.c: the dovecot.conf and SQL file
+ * hostmailctl dovecot-config prints. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include "imap/dovecot_conf.h"
+
+static struct config cfg;
+static struct dovecot_sni sni[2];
+
+static struct dovecot_conf_in input(void)
+{
+	struct dovecot_conf_in in = {
+		.cfg = &cfg, .user = "hostmail", .uid = 999, .gid = 995,
+		.ctl = "/usr/sbin/hostmailctl", .config_path = "/etc/hostmail/hostmail.ini",
+		.sql_path = "/etc/dovecot/hostmail-sql.conf.ext", .instance_dir = "",
+	};
+
+	config_defaults(&cfg);
+	snprintf(cfg.data_dir, sizeof cfg.data_dir, "/var/lib/hostmail");
+	snprintf(cfg.tls_certificate, sizeof cfg.tls_certificate, "/etc/hostmail/tls/default.crt");
+	snprintf(cfg.tls_key, sizeof cfg.tls_key, "/etc/hostmail/tls/default.key");
+	assert_int_equal(config_parse_listen("0.0.0.0:143, [::]:143", &cfg.imap), 0);
+	assert_int_equal(config_parse_listen("0.0.0.0:993", &cfg.imaps), 0);
+	return in;
+}
+
+/* The text written for in; the caller frees it with buf_free. */
+static struct buf conf(const struct dovecot_conf_in *in, int expect)
+{
+	struct buf b;
+	char err[512] = "";
+
+	buf_init(&b, 0);
+	assert_int_equal(dovecot_conf_write(in, &b, err, sizeof err), expect);
+	if (expect < 0)
+		buf_puts(&b, err);
+	return b;
+}
+
+static void test_listeners_tls_and_accounts(void **state)
+{
+	struct dovecot_conf_in in = input();
+	struct buf b = conf(&in, 0);
+
+	(void)state;
+	/* one listener per address; the first keeps Dovecot's name, so its
+	 * default port is replaced, the TLS ones say so */
+	assert_non_null(strstr(b.data, "  inet_listener imap {\n    address = 0.0.0.0\n    port = 143\n  }\n"));
+	assert_non_null(strstr(b.data, "  inet_listener imap_2 {\n    address = ::\n    port = 143\n  }\n"));
+	assert_non_null(strstr(b.data, "  inet_listener imaps {\n    address = 0.0.0.0\n    port = 993\n    ssl = yes\n  }\n"));
+	assert_non_null(strstr(b.data, "\nssl = required\n"));
+	assert_non_null(strstr(b.data, "\ndisable_plaintext_auth = yes\n"));
+	assert_non_null(strstr(b.data, "\nssl_cert = </etc/hostmail/tls/default.crt\n"));
+	assert_non_null(strstr(b.data, "  args = /etc/dovecot/hostmail-sql.conf.ext\n"));
+	assert_non_null(strstr(b.data, "args = uid=999 gid=995 home=/var/lib/hostmail/mail/%Ld/%Ln\n"));
+	assert_non_null(strstr(b.data, "\nfirst_valid_uid = 999\n"));
+	assert_non_null(strstr(b.data, "executable = script-login /usr/sbin/hostmailctl -c "
+	                               "/etc/hostmail/hostmail.ini relay dovecot-login\n"));
+	/* the system's directories unless a private instance is asked for */
+	assert_null(strstr(b.data, "base_dir"));
+	assert_null(strstr(b.data, "local_name"));
+	assert_null(strstr(b.data, "default_login_user"));
+	buf_free(&b);
+}
+
+static void test_private_instance_and_sni(void **state)
+{
+	struct dovecot_conf_in in = input();
+	struct buf b;
+
+	(void)state;
+	in.instance_dir = "/tmp/dc";
+	in.unprivileged = 1;
+	snprintf(sni[0].name, sizeof sni[0].name, "*.mail.example.net");
+	snprintf(sni[0].crt, sizeof sni[0].crt, "/s/_wildcard.mail.example.net.crt");
+	snprintf(sni[0].key, sizeof sni[0].key, "/s/_wildcard.mail.example.net.key");
+	in.sni = sni;
+	in.nsni = 1;
+	cfg.imap.n = 0;
+	b = conf(&in, 0);
+	assert_non_null(strstr(b.data, "\nbase_dir = /tmp/dc/run\nstate_dir = /tmp/dc/state\n"));
+	assert_non_null(strstr(b.data, "\ndefault_login_user = hostmail\n"));
+	assert_non_null(strstr(b.data, "local_name *.mail.example.net {\n"
+	                               "  ssl_cert = </s/_wildcard.mail.example.net.crt\n"));
+	/* no STARTTLS listener asked for: Dovecot's default 143 is off */
+	assert_non_null(strstr(b.data, "  inet_listener imap {\n    port = 0\n  }\n"));
+	buf_free(&b);
+}
+
+static void test_refused(void **state)
+{
+	struct dovecot_conf_in in = input();
+	struct buf b;
+
+	(void)state;
+	cfg.imap.n = cfg.imaps.n = 0;
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "IMAP is not enabled"));
+	buf_free(&b);
+
+	in = input();
+	cfg.tls_key[0] = '\0';
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "[tls] certificate and key"));
+	buf_free(&b);
+
+	/* a value Dovecot would read differently is an error, not a config */
+	in = input();
+	snprintf(cfg.data_dir, sizeof cfg.data_dir, "/srv/mail data");
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "data_dir \"/srv/mail data\""));
+	buf_free(&b);
+	in = input();
+	snprintf(cfg.data_dir, sizeof cfg.data_dir, "/srv/%%d");
+	b = conf(&in, -1);
+	buf_free(&b);
+	in = input();
+	in.config_path = "relative.ini";
+	b = conf(&in, -1);
+	buf_free(&b);
+}
+
+static void test_sql(void **state)
+{
+	struct buf b;
+	char err[256];
+
+	(void)state;
+	input();
+	buf_init(&b, 0);
+	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	assert_non_null(strstr(b.data, "driver = sqlite\nconnect = /var/lib/hostmail/hostmail.db\n"));
+	/* the stored crypt hash as it is, suspension as nologin with a reason */
+	assert_non_null(strstr(b.data, "'{CRYPT}' || m.password_hash AS password"));
+	assert_non_null(strstr(b.data, "ELSE 'Y' END AS nologin"));
+	assert_non_null(strstr(b.data, "WHERE m.address = '%Lu'\n"));
+	buf_reset(&b);
+	cfg.store_backend = STORE_POSTGRESQL;
+	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "host=/run/postgresql dbname=hostmail user=hostmail");
+	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	assert_non_null(strstr(b.data, "driver = pgsql\nconnect = host=/run/postgresql dbname=hostmail user=hostmail\n"));
+	buf_reset(&b);
+	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "dbname=x\npassdb = evil");
+	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), -1);
+	buf_free(&b);
+}
+
+static void test_sni_names(void **state)
+{
+	char out[256];
+
+	(void)state;
+	assert_int_equal(dovecot_sni_name("mail007.example.net.crt", out, sizeof out), 0);
+	assert_string_equal(out, "mail007.example.net");
+	assert_int_equal(dovecot_sni_name("_wildcard.mail.example.net.crt", out, sizeof out), 0);
+	assert_string_equal(out, "*.mail.example.net");
+	assert_int_equal(dovecot_sni_name("mail007.example.net.key", out, sizeof out), -1);
+	assert_int_equal(dovecot_sni_name("_wildcard..crt", out, sizeof out), -1);
+	assert_int_equal(dovecot_sni_name(".crt", out, sizeof out), -1);
+	assert_int_equal(dovecot_sni_name("long.example.net.crt", out, 8), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listeners_tls_and_accounts),
+		cmocka_unit_test(test_private_instance_and_sni),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_sni_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
