@@ -218,4 +218,4 @@ clean:
 	rm -rf build
 
 .PHONY: install deb test-deb all deps unit unit-asan unit-pg unit-pg-asan bench-store integration integration-pg test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan unit-tsan integration-tsan test-tsan
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
