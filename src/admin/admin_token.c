@@ -4,6 +4,9 @@
 #include "admin/admin_token.h"
 #include "util/fsutil.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -154,15 +157,65 @@ static int save(const char *data_dir, const struct admin_token *list, size_t n)
 	return write_file_durably(path, text, len, 0600);
 }
 
+/* Two hostmailctl runs at once must not each drop the other's change:
+ * add and remove hold data_dir/admin_tokens.lock while they read and
+ * rewrite the file (the daemon only reads it: the rename is atomic). */
+static int lock_tokens(const char *data_dir)
+{
+	char path[1024];
+	int fd;
+
+	if (snprintf(path, sizeof path, "%s/%s.lock", data_dir, ADMIN_TOKEN_FILE) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int add_locked(const char *data_dir, const char *name, int read_only, char *token);
+static int remove_locked(const char *data_dir, const char *name);
+
 int admin_token_add(const char *data_dir, const char *name, int read_only, char *token)
+{
+	int fd, rc, e;
+
+	if (!admin_token_name_valid(name))
+		return -4;
+	if ((fd = lock_tokens(data_dir)) < 0)
+		return -1;
+	rc = add_locked(data_dir, name, read_only, token);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int admin_token_remove(const char *data_dir, const char *name)
+{
+	int fd, rc, e;
+
+	if ((fd = lock_tokens(data_dir)) < 0)
+		return -1;
+	rc = remove_locked(data_dir, name);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+static int add_locked(const char *data_dir, const char *name, int read_only, char *token)
 {
 	static struct admin_token list[ADMIN_TOKENS_MAX + 1];  /* hostmailctl only: one call */
 	unsigned char secret[32];
 	char hex[65];
 	int n;
 
-	if (!admin_token_name_valid(name))
-		return -4;
 	if ((n = admin_token_load(data_dir, list, ADMIN_TOKENS_MAX)) < 0)
 		return -1;
 	for (int i = 0; i < n; i++)
@@ -187,7 +240,7 @@ int admin_token_add(const char *data_dir, const char *name, int read_only, char 
 	return save(data_dir, list, (size_t)n + 1);
 }
 
-int admin_token_remove(const char *data_dir, const char *name)
+static int remove_locked(const char *data_dir, const char *name)
 {
 	static struct admin_token list[ADMIN_TOKENS_MAX];
 	int n, k = 0, gone = 0;
