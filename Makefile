@@ -2,7 +2,7 @@
 # `make run` and `make test` first install missing Debian packages.
 
 CC      ?= cc
-PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares
+PKGS     = libevent libevent_pthreads libevent_openssl inih sqlite3 libpq libcrypt openssl libcares jansson
 CFLAGS  ?= -O2 -g
 XCFLAGS  = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -pthread -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -23,10 +23,10 @@ $(BUILD)/libhostmail.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/hostmaild: $(BUILD)/src/cmd/hostmaild.o $(BUILD)/libhostmail.a
-	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/src/cmd/ctl_dovecot.o $(BUILD)/libhostmail.a
-	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/src/cmd/ctl_dovecot.o $(BUILD)/src/cmd/ctl_token.o $(BUILD)/src/cmd/ctl_help.o $(BUILD)/libhostmail.a
+	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhostmail.a
 	@mkdir -p $(dir $@)
@@ -177,7 +177,38 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) integration-pg
 	$(MAKE) integration-asan
+	$(MAKE) test-deb
 	$(MAKE) bench-smoke
+
+# Installing: the two programs into PREFIX/sbin, a configuration into
+# SYSCONFDIR/hostmail/hostmail.ini unless one is there, the documentation
+# into PREFIX/share/doc/hostmail; DESTDIR for staging (docs/running.md).
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/hostmail $(DESTDIR)$(PREFIX)/share/doc/hostmail
+	install -m 0755 $(BUILD)/hostmaild $(BUILD)/hostmailctl $(DESTDIR)$(PREFIX)/sbin/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/hostmail/hostmail.ini ] || \
+		install -m 0644 contrib/hostmail.ini $(DESTDIR)$(SYSCONFDIR)/hostmail/hostmail.ini
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/hostmail/
+
+# The Debian package, with Debian's tools (debian/): the checkout's files
+# (tracked and new, not ignored) are copied into $(BUILD)/deb/hostmail,
+# dpkg-buildpackage builds there, the .deb lands in $(BUILD)/deb/, and
+# lintian must report no error. `make test-deb` (about 35 s, in `make test`)
+# also unpacks it into a throwaway root and runs the installed daemon
+# (tests/package/test_package.py; docs/running.md).
+DEB_DIR = $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/hostmail
+	git ls-files -co --exclude-standard | while read -r f; do [ -e "$$f" ] && printf '%s\n' "$$f"; done | \
+		tar -cf - -T - | tar -xf - -C $(DEB_DIR)/hostmail
+	cd $(DEB_DIR)/hostmail && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/hostmail_*.deb
+
+test-deb: deb
+	cd tests/package && HOSTMAIL_DEB_DIR=$(abspath $(DEB_DIR)) /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--basetemp=$(abspath $(BUILD))/pytest-tmp-deb
 
 run: deps
 	$(MAKE) all
@@ -186,5 +217,5 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps unit unit-asan unit-pg unit-pg-asan bench-store integration integration-pg test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan unit-tsan integration-tsan test-tsan
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.PHONY: install deb test-deb all deps unit unit-asan unit-pg unit-pg-asan bench-store integration integration-pg test run clean fuzz fuzz-bins fuzz-build fuzz-quick fuzz-regress test-tls bench bench-smoke integration-asan unit-tsan integration-tsan test-tsan
+-include $(shell find $(BUILD) -path $(BUILD)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

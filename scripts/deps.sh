@@ -11,6 +11,10 @@ dovecot-imapd dovecot-pop3d dovecot-sqlite dovecot-pgsql isync"
 # compares our signatures with; python3-dkim (with python3-nacl for Ed25519,
 # only a Recommends of it) verifies them in tests/integration/test_dkim.py
 PKGS="$PKGS libopendkim-dev python3-dkim python3-nacl"
+# The admin API: jansson parses request bodies; python3-jsonschema checks
+# its answers against its OpenAPI document in the tests. The package:
+# Debian's tools build it (make deb) and check it (lintian).
+PKGS="$PKGS libjansson-dev python3-jsonschema debhelper dpkg-dev fakeroot lintian"
 # Operations, tests only: a private Prometheus scrapes /metrics
 # (tests/integration/prom.py); fail2ban-regex checks the fail2ban filter
 # in contrib/fail2ban/ against the daemon's log. Neither service may start:

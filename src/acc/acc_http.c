@@ -151,6 +151,8 @@ static int take_head(struct acc_conn *ac, const struct http_request *hr)
 	const char *v, *qm;
 	size_t plen;
 
+	if (hr->method != HTTP_GET && hr->method != HTTP_HEAD && hr->method != HTTP_POST)
+		return -2;          /* PUT, DELETE: the admin API's, not ours */
 	q->method = hr->method == HTTP_POST ? ACC_POST : ACC_GET;
 	q->head_only = hr->method == HTTP_HEAD;
 	q->keep_alive = hr->keep_alive;
@@ -200,6 +202,7 @@ static int step(struct acc_conn *ac)
 	struct evbuffer_iovec v = { NULL, 0 };
 	struct http_event ev;
 	size_t used;
+	int th;
 
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 		v.iov_len = 0;
@@ -214,8 +217,9 @@ static int step(struct acc_conn *ac)
 	case HTTP_EV_HEADERS:
 		if (ac->plain)
 			redirect_to_https(ac, ev.req);
-		else if (take_head(ac, ev.req) < 0)
-			refuse(ac, 431, "request target or cookies too long");
+		else if ((th = take_head(ac, ev.req)) < 0)
+			refuse(ac, th == -2 ? 501 : 431, th == -2 ? "method not implemented"
+			                                          : "request target or cookies too long");
 		break;
 	case HTTP_EV_BODY:            /* ev.data points into the input: before the drain */
 		if (buf_append(&ac->body, ev.data, ev.len) < 0)

@@ -34,6 +34,8 @@ static const struct {
 	{ "GET", HTTP_GET },
 	{ "HEAD", HTTP_HEAD },
 	{ "POST", HTTP_POST },
+	{ "PUT", HTTP_PUT },
+	{ "DELETE", HTTP_DELETE },
 };
 
 /* ---- errors and lines ---- */

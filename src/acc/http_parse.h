@@ -50,7 +50,8 @@
 #define HTTP_CHUNK_LINE_MAX 128   /* chunk-size and extensions, CRLF not counted */
 #define HTTP_TRAILER_MAX 1024     /* trailer section, CRLFs counted */
 
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST };
+/* PUT and DELETE for the admin API; the ACC answers them 501 (acc_http.c). */
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_DELETE };
 
 struct http_field {
 	const char *name;

@@ -7,13 +7,28 @@
 #ifndef HOSTMAIL_CMD_CTL_H
 #define HOSTMAIL_CMD_CTL_H
 
+#include <stdio.h>
 #include "store/store.h"
 #include "util/config.h"
 
 struct ctl {
 	struct config cfg;
 	struct store *st;       /* opened on first use by store() */
+	int json;               /* --json: listings as one JSON array */
+	int force;              /* --force: a password shorter than the ACC's rule */
 };
+
+struct buf;
+struct jw;
+/* The JSON made in b (by j) onto stdout, b freed: 0, or 1 (reported). */
+int ctl_put_json(struct buf *b, const struct jw *j);
+/* ctl_help.c: the lines of usage about NOUN (VERB NULL) or NOUN VERB onto
+ * out; how many lines (0: none). */
+int ctl_help_print(const char *usage, const char *noun, const char *verb, FILE *out);
+/* ctl_token.c: the admin API's tokens */
+int ctl_token_add(struct ctl *c, int argc, char **argv);
+int ctl_token_list(struct ctl *c, int argc, char **argv);
+int ctl_token_remove(struct ctl *c, int argc, char **argv);
 
 /* "hostmailctl: ..." on stderr; returns 1 (the error exit status). */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -33,8 +48,6 @@ int db_migrate_cmd(struct ctl *c, int argc, char **argv);
 /* ctl_dkim.c */
 int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
 int ctl_domain_dns(struct ctl *c, int argc, char **argv);
-/* A new domain's first keys (generation 1, active); 0 or 1 (reported). */
-int ctl_dkim_first_keys(struct ctl *c, const char *domain);
 /* ctl_dovecot.c */
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);

@@ -12,6 +12,7 @@
  *                                       records of policy/client_dns.c)
  */
 #include "cmd/ctl.h"
+#include "ops/ops.h"
 #include "dkim/dkim_keys.h"
 #include "dkim/dkim_records.h"
 #include "store/store_dkim.h"
@@ -50,20 +51,9 @@ static int load(struct ctl *c, const char *domain, struct key_list *l)
 
 static int add_generation(struct ctl *c, const char *domain, int gen, enum dkim_state st)
 {
-	struct dkim_key k[2];
-	char err[512];
-	int rc;
+	struct ops_err e;
 
-	if (dkim_keys_generate(gen, st, k, err, sizeof err) < 0)
-		return fail("%s", err);
-	rc = store_dkim_add(c->st, domain, k, 2, err, sizeof err);
-	OPENSSL_cleanse(k, sizeof k);
-	return rc ? fail("%s", err) : 0;
-}
-
-int ctl_dkim_first_keys(struct ctl *c, const char *domain)
-{
-	return add_generation(c, domain, 1, DKIM_ACTIVE);
+	return ops_dkim_add_generation(c->st, domain, gen, st, &e) ? fail("%s", e.msg) : 0;
 }
 
 static void show(const char *domain, const struct key_list *l)

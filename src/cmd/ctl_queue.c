@@ -5,6 +5,9 @@
  * account store).
  */
 #include "cmd/ctl.h"
+#include "ops/ops.h"
+#include "ops/ops_json.h"
+#include "util/jw.h"
 #include "store/relay_auth.h"
 #include "queue/control.h"
 #include "queue/queue.h"
@@ -55,7 +58,10 @@ static int print_envelope(const struct envelope *e, void *arg)
 	time_t now = time(NULL), next = 0;
 	size_t i;
 
-	(void)arg;
+	if (arg) {
+		ops_json_envelope(arg, e);
+		return 0;
+	}
 	printf("%s ", e->id);
 	put_time("", e->arrival);
 	putchar(' ');
@@ -100,42 +106,43 @@ int queue_list_cmd(struct ctl *c, int argc, char **argv)
 	if (queue_dir(c, dir, sizeof dir) < 0)
 		return fail("data_dir too long");
 	/* before hostmaild has made the queue, it is empty */
+	if (c->json) {
+		struct buf b;
+		struct jw j;
+
+		buf_init(&b, 0);
+		jw_init(&j, &b);
+		jw_arr(&j);
+		if (queue_list(dir, print_envelope, &j) < 0)
+			return buf_free(&b), fail("cannot read the queue in %s: %s", dir, strerror(errno));
+		jw_arr_end(&j);
+		return ctl_put_json(&b, &j);
+	}
 	if (queue_list(dir, print_envelope, NULL) < 0)
 		return fail("cannot read the queue in %s: %s", dir, strerror(errno));
 	return 0;
 }
 
-/* Ask the running daemon (control.h). 0 = it answered OK (the rest of its
- * answer in ok), 1 = error (reported), -1 = no daemon listens. */
-static int ask_daemon(const char *dir, const char *req, char *ok, size_t oklen)
+/* Ask the running daemon (ops_queue_ask). 0 = it answered OK (the rest of
+ * its answer in ok), 1 = error (reported), -1 = no daemon listens. */
+static int ask_daemon(const struct ctl *c, const char *verb, const char *id, char *ok, size_t oklen)
 {
-	char ans[256];
+	struct ops_err e;
+	int rc = ops_queue_ask(c->cfg.data_dir, verb, id, ok, oklen, &e);
 
-	if (ctl_request(dir, req, 60, ans, sizeof ans) < 0) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			return -1;
-		return fail("no answer from hostmaild on %s/%s: %s", dir, CTL_SOCKET_NAME, strerror(errno));
-	}
-	if (strncmp(ans, "OK", 2) == 0 && (ans[2] == '\0' || ans[2] == ' ')) {
-		size_t n = ans[2] ? strnlen(ans + 3, oklen - 1) : 0;
-		memcpy(ok, ans + 3, n);
-		ok[n] = '\0';
-		return 0;
-	}
-	return fail("%s", strncmp(ans, "ERR ", 4) == 0 ? ans + 4 : ans);
+	return rc == 1 ? -1 : rc ? fail("%s", e.msg) : 0;
 }
 
 int queue_flush_cmd(struct ctl *c, int argc, char **argv)
 {
-	char dir[1024], req[64], ok[64];
+	char dir[1024], ok[64];
 	int r;
 
 	if (queue_dir(c, dir, sizeof dir) < 0)
 		return fail("data_dir too long");
 	if (argc > 0 && !queue_id_valid(argv[0]))
 		return fail("%s is not a queue id", argv[0]);
-	snprintf(req, sizeof req, argc > 0 ? "FLUSH %s" : "FLUSH", argc > 0 ? argv[0] : "");
-	if ((r = ask_daemon(dir, req, ok, sizeof ok)) < 0)
+	if ((r = ask_daemon(c, "FLUSH", argc > 0 ? argv[0] : NULL, ok, sizeof ok)) < 0)
 		return fail("hostmaild is not running on %s (it tries every queued message when it starts)",
 		            c->cfg.data_dir);
 	if (r == 0)
@@ -145,7 +152,7 @@ int queue_flush_cmd(struct ctl *c, int argc, char **argv)
 
 int queue_delete_cmd(struct ctl *c, int argc, char **argv)
 {
-	char dir[1024], req[64], ok[64];
+	char dir[1024], ok[64];
 	int r;
 
 	(void)argc;
@@ -153,8 +160,7 @@ int queue_delete_cmd(struct ctl *c, int argc, char **argv)
 		return fail("data_dir too long");
 	if (!queue_id_valid(argv[0]))
 		return fail("%s is not a queue id", argv[0]);
-	snprintf(req, sizeof req, "DELETE %s", argv[0]);
-	if ((r = ask_daemon(dir, req, ok, sizeof ok)) >= 0) {
+	if ((r = ask_daemon(c, "DELETE", argv[0], ok, sizeof ok)) >= 0) {
 		if (r == 0)
 			printf("%s deleted\n", argv[0]);
 		return r;
@@ -171,7 +177,7 @@ int queue_delete_cmd(struct ctl *c, int argc, char **argv)
 
 int queue_bounce_cmd(struct ctl *c, int argc, char **argv)
 {
-	char dir[1024], req[64], ok[64];
+	char dir[1024], ok[64];
 	int r;
 
 	(void)argc;
@@ -179,8 +185,7 @@ int queue_bounce_cmd(struct ctl *c, int argc, char **argv)
 		return fail("data_dir too long");
 	if (!queue_id_valid(argv[0]))
 		return fail("%s is not a queue id", argv[0]);
-	snprintf(req, sizeof req, "BOUNCE %s", argv[0]);
-	if ((r = ask_daemon(dir, req, ok, sizeof ok)) < 0)
+	if ((r = ask_daemon(c, "BOUNCE", argv[0], ok, sizeof ok)) < 0)
 		return fail("hostmaild is not running on %s (it sends the report)", c->cfg.data_dir);
 	if (r == 0)
 		printf("%s returned to its sender\n", argv[0]);
@@ -235,7 +240,10 @@ static int print_grant(const struct relay_grant *g, void *arg)
 	char when[32];
 	struct tm tm;
 
-	(void)arg;
+	if (arg) {
+		ops_json_grant(arg, g);
+		return 0;
+	}
 	gmtime_r(&g->expires, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("%s %s %s %s\n", g->ip, g->account, g->mailbox, when);
@@ -245,30 +253,32 @@ static int print_grant(const struct relay_grant *g, void *arg)
 int relay_list(struct ctl *c, int argc, char **argv)
 {
 	(void)argc, (void)argv;
+	struct buf b;
+	struct jw j;
+
 	if (!store(c))
 		return 1;
-	return relay_auth_list(c->st, time(NULL), print_grant, NULL) ? fail("cannot list relay authorizations") : 0;
+	if (!c->json)
+		return relay_auth_list(c->st, time(NULL), print_grant, NULL) ? fail("cannot list relay authorizations") : 0;
+	buf_init(&b, 0);
+	jw_init(&j, &b);
+	jw_arr(&j);
+	if (relay_auth_list(c->st, time(NULL), print_grant, &j))
+		return buf_free(&b), fail("cannot list relay authorizations");
+	jw_arr_end(&j);
+	return ctl_put_json(&b, &j);
 }
 
 int relay_revoke(struct ctl *c, int argc, char **argv)
 {
-	unsigned char a[sizeof(struct in6_addr)];
-	char ip[INET6_ADDRSTRLEN];
-	int rc;
+	char ip[64];
+	struct ops_err e;
 
 	(void)argc;
-	/* the canonical form, as hostmaild records it */
-	if (inet_pton(AF_INET, argv[0], a) == 1)
-		inet_ntop(AF_INET, a, ip, sizeof ip);
-	else if (inet_pton(AF_INET6, argv[0], a) == 1)
-		inet_ntop(AF_INET6, a, ip, sizeof ip);
-	else
-		return fail("%s is not an IP address", argv[0]);
+	/* a bad address is refused before the store is opened */
+	if (ops_relay_revoke(NULL, argv[0], ip, sizeof ip, &e) == STORE_EINVAL)
+		return fail("%s", e.msg);
 	if (!store(c))
 		return 1;
-	rc = relay_auth_revoke(c->st, ip);
-	if (rc == STORE_ENOTFOUND)
-		return fail("no relay authorization for %s", ip);
-	return rc ? fail("cannot revoke the relay authorization of %s", ip) : 0;
+	return ops_relay_revoke(c->st, argv[0], ip, sizeof ip, &e) ? fail("%s", e.msg) : 0;
 }
-

@@ -4,10 +4,16 @@
  * domains, mailboxes, POP-before-SMTP relay authorizations; in data_dir
  * or the configured PostgreSQL) and the queue. Each verb is one row of the command table below. Exit status:
  * 0 done, 1 error (one "hostmailctl: ..." line on stderr, nothing
- * changed), 2 wrong usage. Passwords come from standard
- * input, one line, never from argv (which other users can read in ps).
+ * changed), 2 wrong usage (one line naming what is wrong, pointing to
+ * `hostmailctl help VERB`). Passwords come from standard
+ * input, one line, never from argv (which other users can read in ps),
+ * and obey the ACC's rule (ops/ops.h) unless --force. The verbs' logic
+ * is in src/ops/, shared with the admin API; listing verbs take --json.
  */
 #include "cmd/ctl.h"
+#include "ops/ops.h"
+#include "ops/ops_json.h"
+#include "util/jw.h"
 #include "delivery/maildir.h"
 #include "policy/hostnames.h"
 #include "policy/client_settings.h"
@@ -38,11 +44,14 @@ static const char usage_text[] =
 	"  -c FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	"  -h        this help\n"
 	"\n"
+	"  help [NOUN [VERB]]       this text, or only what it says about NOUN or NOUN VERB\n"
 	"  account add NAME [--created YYYY-MM-DD] [--server-number N]\n"
 	"                           created defaults to today (UTC), server number to 1\n"
-	"  account list             NAME STATUS CREATED SERVER, one per line\n"
+	"  account list [--json]    NAME STATUS CREATED SERVER, one per line\n"
 	"  account show NAME        key: value lines\n"
-	"  account passwd NAME      the account's ACC login password on standard input (one line)\n"
+	"  account passwd NAME [--force]\n"
+	"                           the account's ACC login password on standard input (one\n"
+	"                           line, at least 8 characters unless --force)\n"
 	"  account limits NAME [--per-hour N] [--per-day N] [--max-recipients N]\n"
 	"                           per-account recipient budgets; N or \"default\"\n"
 	"  account logout NAME      end every ACC session of the account (on every node)\n"
@@ -50,23 +59,29 @@ static const char usage_text[] =
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
 	"  domain add ACCOUNT DOMAIN [--no-dkim] | domain remove DOMAIN\n"
-	"  domain list [ACCOUNT]    DOMAIN ACCOUNT, one per line\n"
+	"  domain list [ACCOUNT] [--json]\n"
+	"                           DOMAIN ACCOUNT, one per line\n"
 	"  domain dkim DOMAIN [--rotate | --activate SELECTOR]\n"
 	"                           DKIM selectors and state; rotate keys (docs/dkim.md)\n"
 	"  domain dns DOMAIN        the DNS records to publish, zone-file syntax\n"
-	"  mailbox add ADDRESS      password on standard input (one line); makes the Maildir\n"
-	"  mailbox passwd ADDRESS   new password on standard input (one line)\n"
+	"  mailbox add ADDRESS [--force]\n"
+	"                           password on standard input (one line, at least 8\n"
+	"                           characters unless --force); makes the Maildir\n"
+	"  mailbox passwd ADDRESS [--force]\n"
+	"                           new password on standard input (the same rule)\n"
 	"  mailbox remove ADDRESS   the Maildir stays on disk\n"
-	"  mailbox list [DOMAIN]    one address per line\n"
+	"  mailbox list [DOMAIN] [--json]\n"
+	"                           one address per line\n"
 	"  mailbox show ADDRESS     the settings for a mail program, key: value lines\n"
-	"  queue list               ID ARRIVAL(UTC) SIZE <SENDER> RCPT=STATE...; nothing if empty\n"
+	"  queue list [--json]      ID ARRIVAL(UTC) AGE SIZE <SENDER> RCPT=STATE... [next=TIME]\n"
+	"                           [error=\"TEXT\"], one message a line; nothing if empty\n"
 	"  queue flush [ID]         the running hostmaild tries every queued message (or ID) now\n"
 	"  queue show ID            the message's envelope: key: value lines, one rcpt: line\n"
 	"                           per recipient (state, attempts, next try, last error)\n"
 	"  queue delete ID          remove a message: no delivery, no report to its sender\n"
 	"  queue bounce ID          return a message: its pending recipients fail and the\n"
 	"                           running hostmaild sends its sender a failure report\n"
-	"  relay list               POP-before-SMTP authorizations in force:\n"
+	"  relay list [--json]      POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
 	"  relay dovecot-login NEXT...\n"
@@ -76,6 +91,11 @@ static const char usage_text[] =
 	"                           the dovecot.conf serving IMAP on hostmail's Maildirs and\n"
 	"                           accounts; --sql: the SQL file it names (PATH, default\n"
 	"                           /etc/dovecot/hostmail-sql.conf.ext); DIR: a private instance\n"
+	"  token add NAME [--read-only]\n"
+	"                           a bearer token for the admin API ([listen] admin), printed\n"
+	"                           once (only its hash is kept, in data_dir/admin_tokens)\n"
+	"  token list [--json]      NAME rw|ro, one per line\n"
+	"  token remove NAME        the token stops working at once\n"
 	"  db init                  create the store's schema, or upgrade it to this version\n"
 	"                           (PostgreSQL: once per database; SQLite does it by itself)\n"
 	"  db migrate-from-sqlite PATH [--force]\n"
@@ -85,12 +105,27 @@ static const char usage_text[] =
 	"\n"
 	"exit status: 0 success, 1 error, 2 wrong usage\n";
 
+/* The verb being run, for usage()'s pointer to its help. */
+static const char *cur_noun, *cur_verb;
+
+/* One line: what is wrong, and where the verb's usage is. */
 static int usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "hostmailctl: %s\n", why);
-	fputs(usage_text, stderr);
+	if (cur_noun)
+		fprintf(stderr, "hostmailctl: %s (usage: hostmailctl help %s%s%s)\n", why ? why : "wrong usage",
+		        cur_noun, cur_verb ? " " : "", cur_verb ? cur_verb : "");
+	else
+		fprintf(stderr, "hostmailctl: %s (usage: hostmailctl help)\n", why ? why : "no command given");
 	return EXIT_USAGE;
+}
+
+/* A JSON document onto stdout: 0, or 1 (reported). */
+int ctl_put_json(struct buf *b, const struct jw *j)
+{
+	int rc = jw_done(j) < 0 ? fail("out of memory") : (fputs(b->data ? b->data : "", stdout), putchar('\n'), 0);
+
+	buf_free(b);
+	return rc;
 }
 
 int fail(const char *fmt, ...)
@@ -142,19 +177,6 @@ static int read_password(char *out, size_t outlen)
 	return rc;
 }
 
-/* Read a password and hash it; 0 or 1 (error already printed). */
-static int new_hash(char *hash, size_t hashlen)
-{
-	char pw[PASSWORD_MAX];
-	int rc;
-
-	if (read_password(pw, sizeof pw))
-		return 1;
-	rc = password_hash(pw, hash, hashlen);
-	explicit_bzero(pw, sizeof pw);
-	return rc < 0 ? fail("cannot hash the password (libcrypt failed)") : 0;
-}
-
 /* ---- accounts ---- */
 
 static int parse_int(const char *s, int *out)
@@ -174,7 +196,7 @@ static int account_add(struct ctl *c, int argc, char **argv)
 {
 	const char *name = NULL, *created = NULL, *val;
 	int server = 1, i;
-	char err[512];
+	struct ops_err e;
 
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -201,14 +223,17 @@ static int account_add(struct ctl *c, int argc, char **argv)
 		return usage("account add: NAME missing");
 	if (!store(c))
 		return 1;
-	if (store_account_add(c->st, name, created, server, err, sizeof err))
-		return fail("%s", err);
+	if (ops_account_add(c->st, name, created, server, &e))
+		return fail("%s", e.msg);
 	return 0;
 }
 
 static int print_account_row(const struct account *a, void *arg)
 {
-	(void)arg;
+	if (arg) {
+		ops_json_account(arg, a);
+		return 0;
+	}
 	printf("%s %s %s %d\n", a->name, a->suspended ? "suspended" : "active", a->created,
 	       a->server_number);
 	return 0;
@@ -216,10 +241,21 @@ static int print_account_row(const struct account *a, void *arg)
 
 static int account_list(struct ctl *c, int argc, char **argv)
 {
+	struct buf b;
+	struct jw j;
+
 	(void)argc, (void)argv;
 	if (!store(c))
 		return 1;
-	return store_account_list(c->st, print_account_row, NULL) ? fail("cannot list accounts") : 0;
+	if (!c->json)
+		return store_account_list(c->st, print_account_row, NULL) ? fail("cannot list accounts") : 0;
+	buf_init(&b, 0);
+	jw_init(&j, &b);
+	jw_arr(&j);
+	if (store_account_list(c->st, print_account_row, &j))
+		return buf_free(&b), fail("cannot list accounts");
+	jw_arr_end(&j);
+	return ctl_put_json(&b, &j);
 }
 
 struct account_totals {
@@ -291,7 +327,7 @@ static int parse_limit(const char *v)
 static int account_limits(struct ctl *c, int argc, char **argv)
 {
 	int hour = -2, day = -2, rcpt = -2, *dst, i;
-	char err[512];
+	struct ops_err e;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--per-hour"))
@@ -305,22 +341,20 @@ static int account_limits(struct ctl *c, int argc, char **argv)
 		if (i + 1 >= argc || (*dst = parse_limit(argv[++i])) == -3)
 			return usage("account limits: option needs a number or \"default\"");
 	}
-	if (rcpt == 0)
+	if (rcpt == 0)      /* before opening the store, as before */
 		return fail("--max-recipients must be at least 1");
 	if (!store(c))
 		return 1;
-	if (store_account_set_limits(c->st, argv[0], hour, day, rcpt, err, sizeof err))
-		return fail("%s", err);
-	return 0;
+	return ops_account_limits(c->st, argv[0], hour, day, rcpt, &e) ? fail("%s", e.msg) : 0;
 }
 
 static int account_set(struct ctl *c, const char *name, int suspended)
 {
-	char err[512];
+	struct ops_err e;
 
 	if (!store(c))
 		return 1;
-	return store_account_set_suspended(c->st, name, suspended, err, sizeof err) ? fail("%s", err) : 0;
+	return ops_account_suspend(c->st, name, suspended, &e) ? fail("%s", e.msg) : 0;
 }
 
 static int account_suspend(struct ctl *c, int argc, char **argv)
@@ -338,42 +372,44 @@ static int account_resume(struct ctl *c, int argc, char **argv)
 static int account_passwd(struct ctl *c, int argc, char **argv)
 {
 	struct account a;
-	char err[512], hash[256];
+	struct ops_err e;
+	char pw[PASSWORD_MAX];
+	int rc;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	if (store_account_get(c->st, argv[0], &a))
-		return fail("account %s does not exist", argv[0]);
-	if (new_hash(hash, sizeof hash))
+	if (ops_account_get(c->st, argv[0], &a, &e))
+		return fail("%s", e.msg);
+	if (read_password(pw, sizeof pw))
 		return 1;
-	return store_account_set_password(c->st, a.name, hash, err, sizeof err) ? fail("%s", err) : 0;
+	rc = ops_account_password(c->st, a.name, pw, c->force, &e);
+	explicit_bzero(pw, sizeof pw);
+	return rc ? fail("%s", e.msg) : 0;
 }
 
 static int account_logout(struct ctl *c, int argc, char **argv)
 {
-	struct account a;
+	struct ops_err e;
 	int n;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	if (store_account_get(c->st, argv[0], &a))
-		return fail("account %s does not exist", argv[0]);
-	if ((n = store_acc_session_end_account(c->st, a.name, NULL)) < 0)
-		return fail("cannot end the sessions of %s (store error)", a.name);
+	if (ops_account_logout(c->st, argv[0], &n, &e))
+		return fail("%s", e.msg);
 	printf("%d session(s) ended\n", n);
 	return 0;
 }
 
 static int account_remove(struct ctl *c, int argc, char **argv)
 {
-	char err[512];
+	struct ops_err e;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	return store_account_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+	return ops_account_remove(c->st, argv[0], &e) ? fail("%s", e.msg) : 0;
 }
 
 /* ---- domains ---- */
@@ -382,119 +418,139 @@ static int account_remove(struct ctl *c, int argc, char **argv)
  * first `domain dkim DOMAIN` makes them) */
 static int domain_add(struct ctl *c, int argc, char **argv)
 {
-	char err[512];
+	struct ops_err e;
 	int keys = 1;
 
 	if (argc == 3 && !strcmp(argv[2], "--no-dkim"))
 		keys = 0;
 	else if (argc != 2)
-		return fail("usage: domain add ACCOUNT DOMAIN [--no-dkim]");
+		return usage("domain add: unknown option");
 	if (!store(c))
 		return 1;
-	if (store_domain_add(c->st, argv[0], argv[1], err, sizeof err))
-		return fail("%s", err);
-	return keys ? ctl_dkim_first_keys(c, argv[1]) : 0;
+	return ops_domain_add(c->st, argv[0], argv[1], keys, &e) ? fail("%s", e.msg) : 0;
 }
 
 static int domain_remove(struct ctl *c, int argc, char **argv)
 {
-	char err[512];
+	struct ops_err e;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	return store_domain_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+	return ops_domain_remove(c->st, argv[0], &e) ? fail("%s", e.msg) : 0;
 }
 
 static int print_domain_row(const char *domain, const char *account, void *arg)
 {
-	(void)arg;
-	printf("%s %s\n", domain, account);
+	if (arg)
+		ops_json_domain(arg, domain, account);
+	else
+		printf("%s %s\n", domain, account);
 	return 0;
 }
 
 static int domain_list(struct ctl *c, int argc, char **argv)
 {
-	struct account a;
 	const char *acc = argc ? argv[0] : NULL;
+	struct ops_err e;
+	struct buf b;
+	struct jw j;
 
 	if (!store(c))
 		return 1;
-	if (acc && store_account_get(c->st, acc, &a))
-		return fail("account %s does not exist", acc);
-	return store_domain_list(c->st, acc, print_domain_row, NULL) ? fail("cannot list domains") : 0;
+	if (ops_domain_list_check(c->st, acc, &e))
+		return fail("%s", e.msg);
+	if (!c->json)
+		return store_domain_list(c->st, acc, print_domain_row, NULL) ? fail("cannot list domains") : 0;
+	buf_init(&b, 0);
+	jw_init(&j, &b);
+	jw_arr(&j);
+	if (store_domain_list(c->st, acc, print_domain_row, &j))
+		return buf_free(&b), fail("cannot list domains");
+	jw_arr_end(&j);
+	return ctl_put_json(&b, &j);
 }
 
 /* ---- mailboxes ---- */
 
+/* ADDRESS, then its password from stdin (checked first: a refused
+ * address does not consume the password) */
 static int mailbox_add(struct ctl *c, int argc, char **argv)
 {
-	char local[65], domain[256], err[512], hash[256], owner[STORE_NAME_MAX], path[1024];
+	char pw[PASSWORD_MAX];
+	struct ops_err e;
+	int rc;
 
 	(void)argc;
-	/* Check what we can before consuming the password. */
-	if (valid_address(argv[0], local, sizeof local, domain, sizeof domain, err, sizeof err) < 0)
-		return fail("%s", err);
 	if (!store(c))
 		return 1;
-	if (store_domain_owner(c->st, domain, owner, sizeof owner))
-		return fail("domain %s is not hosted by any account (add it with: domain add ACCOUNT %s)",
-		            domain, domain);
-	if (new_hash(hash, sizeof hash))
+	if (ops_mailbox_check(c->st, argv[0], &e))
+		return fail("%s", e.msg);
+	if (read_password(pw, sizeof pw))
 		return 1;
-	if (store_mailbox_add(c->st, argv[0], hash, err, sizeof err))
-		return fail("%s", err);
-	if (maildir_create(c->cfg.data_dir, local, domain, path, sizeof path) < 0) {
-		int e = errno;
-		/* No half-made mailbox: undo the row if the Maildir cannot exist. */
-		store_mailbox_remove(c->st, argv[0], NULL, 0);
-		return fail("cannot create the Maildir for %s@%s: %s", local, domain, strerror(e));
-	}
-	return 0;
+	rc = ops_mailbox_add(c->st, c->cfg.data_dir, argv[0], pw, c->force, &e);
+	explicit_bzero(pw, sizeof pw);
+	return rc ? fail("%s", e.msg) : 0;
 }
 
 static int mailbox_passwd(struct ctl *c, int argc, char **argv)
 {
 	struct mailbox m;
-	char err[512], hash[256];
+	struct ops_err e;
+	char pw[PASSWORD_MAX];
+	int rc;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
 	if (store_mailbox_get(c->st, argv[0], &m))
 		return fail("mailbox %s does not exist", argv[0]);
-	if (new_hash(hash, sizeof hash))
+	if (read_password(pw, sizeof pw))
 		return 1;
-	return store_mailbox_set_password(c->st, argv[0], hash, err, sizeof err) ? fail("%s", err) : 0;
+	rc = ops_mailbox_passwd(c->st, argv[0], pw, c->force, &e);
+	explicit_bzero(pw, sizeof pw);
+	return rc ? fail("%s", e.msg) : 0;
 }
 
 static int mailbox_remove(struct ctl *c, int argc, char **argv)
 {
-	char err[512];
+	struct ops_err e;
 
 	(void)argc;
 	if (!store(c))
 		return 1;
-	return store_mailbox_remove(c->st, argv[0], err, sizeof err) ? fail("%s", err) : 0;
+	return ops_mailbox_remove(c->st, argv[0], &e) ? fail("%s", e.msg) : 0;
 }
 
 static int print_mailbox_row(const struct mailbox *m, void *arg)
 {
-	(void)arg;
-	printf("%s\n", m->address);
+	if (arg)
+		ops_json_mailbox(arg, m);
+	else
+		printf("%s\n", m->address);
 	return 0;
 }
 
 static int mailbox_list(struct ctl *c, int argc, char **argv)
 {
-	char owner[STORE_NAME_MAX];
 	const char *domain = argc ? argv[0] : NULL;
+	struct ops_err e;
+	struct buf b;
+	struct jw j;
 
 	if (!store(c))
 		return 1;
-	if (domain && store_domain_owner(c->st, domain, owner, sizeof owner))
-		return fail("domain %s is not hosted", domain);
-	return store_mailbox_list(c->st, domain, print_mailbox_row, NULL) ? fail("cannot list mailboxes") : 0;
+	if (ops_mailbox_list_check(c->st, domain, &e))
+		return fail("%s", e.msg);
+	if (!c->json)
+		return store_mailbox_list(c->st, domain, print_mailbox_row, NULL) ? fail("cannot list mailboxes") : 0;
+	buf_init(&b, 0);
+	jw_init(&j, &b);
+	jw_arr(&j);
+	if (store_mailbox_list(c->st, domain, print_mailbox_row, &j))
+		return buf_free(&b), fail("cannot list mailboxes");
+	jw_arr_end(&j);
+	return ctl_put_json(&b, &j);
 }
 
 /* The servers as the ACC's tables show them, recommended first. */
@@ -537,50 +593,91 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 
 /* ---- dispatch ---- */
 
+#define V_JSON  1          /* takes --json */
+#define V_FORCE 2          /* takes --force (the password rule) */
+
 struct verb {
 	const char *noun, *verb;  /* verb NULL: the noun alone is the command */
 	int min, max;            /* argument counts after NOUN VERB; max -1 = options */
 	int (*run)(struct ctl *, int, char **);
+	int flags;
 };
 
 static const struct verb verbs[] = {
-	{ "account", "add", 1, -1, account_add },
-	{ "account", "list", 0, 0, account_list },
-	{ "account", "show", 1, 1, account_show },
-	{ "account", "limits", 1, -1, account_limits },
-	{ "account", "suspend", 1, 1, account_suspend },
-	{ "account", "resume", 1, 1, account_resume },
-	{ "account", "remove", 1, 1, account_remove },
-	{ "account", "passwd", 1, 1, account_passwd },
-	{ "account", "logout", 1, 1, account_logout },
-	{ "domain", "add", 2, 3, domain_add },
-	{ "domain", "remove", 1, 1, domain_remove },
-	{ "domain", "list", 0, 1, domain_list },
-	{ "domain", "dkim", 1, -1, ctl_domain_dkim },
-	{ "domain", "dns", 1, 1, ctl_domain_dns },
-	{ "mailbox", "add", 1, 1, mailbox_add },
-	{ "mailbox", "passwd", 1, 1, mailbox_passwd },
-	{ "mailbox", "remove", 1, 1, mailbox_remove },
-	{ "mailbox", "list", 0, 1, mailbox_list },
-	{ "mailbox", "show", 1, 1, mailbox_show },
-	{ "queue", "list", 0, 0, queue_list_cmd },
-	{ "queue", "flush", 0, 1, queue_flush_cmd },
-	{ "queue", "show", 1, 1, queue_show_cmd },
-	{ "queue", "delete", 1, 1, queue_delete_cmd },
-	{ "queue", "bounce", 1, 1, queue_bounce_cmd },
-	{ "relay", "list", 0, 0, relay_list },
-	{ "relay", "revoke", 1, 1, relay_revoke },
-	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login },
-	{ "dovecot-config", NULL, 0, -1, dovecot_config_cmd },
-	{ "db", "init", 0, 0, db_init_cmd },
-	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd },
+	{ "account", "add", 1, -1, account_add, 0 },
+	{ "account", "list", 0, 0, account_list, V_JSON },
+	{ "account", "show", 1, 1, account_show, 0 },
+	{ "account", "limits", 1, -1, account_limits, 0 },
+	{ "account", "suspend", 1, 1, account_suspend, 0 },
+	{ "account", "resume", 1, 1, account_resume, 0 },
+	{ "account", "remove", 1, 1, account_remove, 0 },
+	{ "account", "passwd", 1, 1, account_passwd, V_FORCE },
+	{ "account", "logout", 1, 1, account_logout, 0 },
+	{ "domain", "add", 2, 3, domain_add, 0 },
+	{ "domain", "remove", 1, 1, domain_remove, 0 },
+	{ "domain", "list", 0, 1, domain_list, V_JSON },
+	{ "domain", "dkim", 1, -1, ctl_domain_dkim, 0 },
+	{ "domain", "dns", 1, 1, ctl_domain_dns, 0 },
+	{ "mailbox", "add", 1, 1, mailbox_add, V_FORCE },
+	{ "mailbox", "passwd", 1, 1, mailbox_passwd, V_FORCE },
+	{ "mailbox", "remove", 1, 1, mailbox_remove, 0 },
+	{ "mailbox", "list", 0, 1, mailbox_list, V_JSON },
+	{ "mailbox", "show", 1, 1, mailbox_show, 0 },
+	{ "queue", "list", 0, 0, queue_list_cmd, V_JSON },
+	{ "queue", "flush", 0, 1, queue_flush_cmd, 0 },
+	{ "queue", "show", 1, 1, queue_show_cmd, 0 },
+	{ "queue", "delete", 1, 1, queue_delete_cmd, 0 },
+	{ "queue", "bounce", 1, 1, queue_bounce_cmd, 0 },
+	{ "relay", "list", 0, 0, relay_list, V_JSON },
+	{ "relay", "revoke", 1, 1, relay_revoke, 0 },
+	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login, 0 },
+	{ "dovecot-config", NULL, 0, -1, dovecot_config_cmd, 0 },
+	{ "token", "add", 1, 2, ctl_token_add, 0 },
+	{ "token", "list", 0, 0, ctl_token_list, V_JSON },
+	{ "token", "remove", 1, 1, ctl_token_remove, 0 },
+	{ "db", "init", 0, 0, db_init_cmd, 0 },
+	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd, 0 },
 };
+
+/* --json, --force: taken out of argv (n shrinks) where the verb has them. */
+static void take_flags(struct ctl *c, const struct verb *v, int *n, char **argv)
+{
+	int k = 0;
+
+	for (int i = 0; i < *n; i++) {
+		if ((v->flags & V_JSON) && !strcmp(argv[i], "--json"))
+			c->json = 1;
+		else if ((v->flags & V_FORCE) && !strcmp(argv[i], "--force"))
+			c->force = 1;
+		else
+			argv[k++] = argv[i];
+	}
+	*n = k;
+}
+
+/* `hostmailctl help [NOUN [VERB]]` */
+static int help(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (!strcmp(verbs[i].noun, argv[0]) && (argc < 2 || (verbs[i].verb && !strcmp(verbs[i].verb, argv[1]))))
+			break;
+	if (i == sizeof verbs / sizeof verbs[0] || argc > 2)
+		return usage(argc > 2 ? "help: too many arguments" : "help: no such command");
+	return ctl_help_print(usage_text, argv[0], argc > 1 ? argv[1] : NULL, stdout) ? 0
+	       : usage("help: no such command");
+}
 
 int main(int argc, char **argv)
 {
 	const char *cfgpath = DEFAULT_CONFIG;
 	struct ctl c = { 0 };
-	char err[1024];
+	char err[1024], why[160];
 	size_t i;
 	int ai = 1, n, rc, words;
 
@@ -592,20 +689,31 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[ai], "-c") && ai + 1 < argc)
 			cfgpath = argv[ai + 1], ai += 2;
 		else
-			return usage("unknown option or missing value");
+			return usage(ai + 1 < argc || strcmp(argv[ai], "-c") ? "unknown option" : "-c needs a FILE");
 	}
+	if (ai < argc && !strcmp(argv[ai], "help"))
+		return help(argc - ai - 1, argv + ai + 1);
 	if (argc - ai < 1)
 		return usage(NULL);
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (!strcmp(verbs[i].noun, argv[ai]) &&
 		    (!verbs[i].verb || (argc - ai >= 2 && !strcmp(verbs[i].verb, argv[ai + 1]))))
 			break;
-	if (i == sizeof verbs / sizeof verbs[0])
-		return usage(argc - ai < 2 ? NULL : "unknown command");
+	if (i == sizeof verbs / sizeof verbs[0]) {
+		snprintf(why, sizeof why, "unknown command: %.60s%s%.60s", argv[ai], argc - ai >= 2 ? " " : "",
+		         argc - ai >= 2 ? argv[ai + 1] : "");
+		return usage(why);
+	}
+	cur_noun = verbs[i].noun;
+	cur_verb = verbs[i].verb;
 	words = verbs[i].verb ? 2 : 1;
 	n = argc - ai - words;
-	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max))
-		return usage("wrong number of arguments");
+	take_flags(&c, &verbs[i], &n, argv + ai + words);
+	if (n < verbs[i].min || (verbs[i].max >= 0 && n > verbs[i].max)) {
+		snprintf(why, sizeof why, "%s%s%s: %s", cur_noun, cur_verb ? " " : "", cur_verb ? cur_verb : "",
+		         n < verbs[i].min ? "an argument is missing" : "too many arguments");
+		return usage(why);
+	}
 	if (config_load(cfgpath, &c.cfg, err, sizeof err) < 0)
 		return fail("%s", err);
 	/* root works as the daemon's user: what it creates stays the daemon's */

@@ -12,6 +12,7 @@
  */
 #include "acc/acc.h"
 #include "acc/acc_http.h"
+#include "admin/admin.h"
 #include "daemon/server.h"
 #include "daemon/conn.h"
 #include "daemon/fdlimit.h"
@@ -47,6 +48,8 @@ static const struct conn_service services[] = {
 	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0 },
 	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0 },
 	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
+	/* the admin API: TLS only, in the ACC's connection limits */
+	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
 	/* plain HTTP, counted in the ACC's connection limits */
 	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
 };
@@ -208,7 +211,12 @@ int server_listen(struct server *srv)
 		return -1;
 	if (acc_start(srv) < 0 || listen_list(srv, &c->acc, LISTEN_ACC, "acc (HTTPS)") < 0)
 		return -1;
-	if (listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
+	if (c->admin.n && !srv->tls) {
+		log_warn("admin: [listen] admin needs [tls] certificate and key: the admin API is served over HTTPS only");
+		return -1;
+	}
+	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0 ||
+	    listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
 		return -1;
 	return 0;
 }

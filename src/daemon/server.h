@@ -23,7 +23,7 @@ struct login_queue;
 struct metrics;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
-                    LISTEN_METRICS };
+                     LISTEN_METRICS, LISTEN_ADMIN };
 
 struct server {
 	struct event_base *base;

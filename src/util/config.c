@@ -270,6 +270,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("listen", "pop3")) r = config_parse_listen(v, &c->pop3);
 	else if (KEY("listen", "pop3s")) r = config_parse_listen(v, &c->pop3s);
 	else if (KEY("listen", "acc")) r = config_parse_listen(v, &c->acc);
+	else if (KEY("listen", "admin")) r = config_parse_listen(v, &c->admin);
 	else if (KEY("listen", "metrics")) r = config_parse_listen(v, &c->metrics);
 	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
 	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);

@@ -41,6 +41,7 @@ struct config {
 	char syslog_socket[108];        /* the syslog daemon's socket (/dev/log) */
 	/* [listen] */
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
+	struct listen_list admin;       /* the admin API (HTTPS, tokens); none = off */
 	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
 	/* [tls] */
 	char tls_certificate[512];

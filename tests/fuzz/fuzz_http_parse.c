@@ -54,7 +54,10 @@ static void check_head(const struct run *r, const struct http_request *q)
 {
 	int i;
 
-	CHECK(q->method == HTTP_GET || q->method == HTTP_HEAD || q->method == HTTP_POST);
+	CHECK(q->method == HTTP_GET || q->method == HTTP_HEAD || q->method == HTTP_POST ||
+	      q->method == HTTP_PUT || q->method == HTTP_DELETE);
+	CHECK(!strcmp(q->method_name, "GET") + !strcmp(q->method_name, "HEAD") + !strcmp(q->method_name, "POST") +
+	      !strcmp(q->method_name, "PUT") + !strcmp(q->method_name, "DELETE") == 1);
 	CHECK(q->target[0] == '/' && strlen(q->target) <= HTTP_TARGET_MAX);
 	CHECK(!strpbrk(q->target, " \t\r\n#"));
 	CHECK(q->minor == 0 || q->minor == 1);

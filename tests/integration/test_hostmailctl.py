@@ -85,6 +85,59 @@ def test_help_and_usage_errors(hm):
         assert "usage: hostmailctl" in r.stderr
 
 
+def test_usage_error_is_one_line_naming_the_fault_and_the_verbs_help(hm):
+    for args, says, verb in (
+            (["account", "show"], "account show: an argument is missing", "account show"),
+            (["queue", "list", "extra"], "queue list: too many arguments", "queue list"),
+            (["account", "add", "x", "--colour", "red"], "account add: unknown option", "account add"),
+            (["account", "add", "x", "--server-number", "seven"], "--server-number needs a number", "account add"),
+            (["bogus", "verb"], "unknown command: bogus verb", None)):
+        r = hm.ctl(*args, check=False)
+        lines = r.stderr.splitlines()
+        assert r.returncode == 2 and len(lines) == 1, (args, r.stderr)
+        assert lines[0].startswith("hostmailctl: ") and says in lines[0], lines
+        assert lines[0].endswith(f"(usage: hostmailctl help {verb})" if verb else "(usage: hostmailctl help)")
+        if verb:   # the pointer leads to that verb's usage, and only it
+            h = hm.ctl("help", *verb.split())
+            assert h.stdout.startswith(f"  {verb} ") and "mailbox" not in h.stdout, h.stdout
+    h = hm.ctl("help", "queue", "list").stdout
+    assert "--json" in h and "AGE" in h and "next=" in h   # queue list's help matches its output
+    assert "account resume NAME" in hm.ctl("help", "account", "resume").stdout
+    assert len(hm.ctl("help", "mailbox").stdout.splitlines()) >= 5
+    assert hm.ctl("help", "nothing", check=False).returncode == 2
+
+
+def test_passwords_obey_the_acc_rule_unless_forced(hm):
+    hm.ctl("account", "add", "acme")
+    hm.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
+    before = dump(hm)
+    r = fails(hm, "mailbox", "add", "bob@acme.test", input="short\n", says="at least 8 characters")
+    assert "--force" in r.stderr
+    assert dump(hm) == before
+    hm.ctl("mailbox", "add", "bob@acme.test", "--force", input="short\n")
+    fails(hm, "mailbox", "passwd", "bob@acme.test", input="1234567\n", says="at least 8 characters")
+    hm.ctl("mailbox", "passwd", "bob@acme.test", input="12345678\n")
+    fails(hm, "account", "passwd", "acme", input="tiny\n", says="at least 8 characters")
+    hm.ctl("account", "passwd", "acme", "--force", input="tiny\n")
+    fails(hm, "account", "list", "--force", code=2)
+
+
+def test_json_listings(hm):
+    import json
+    hm.ctl("account", "add", "acme", "--server-number", "7", "--created", "2010-01-02")
+    hm.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
+    hm.ctl("mailbox", "add", "bob@acme.test", input="bob-secret\n")
+    assert json.loads(hm.ctl("account", "list", "--json").stdout) == [
+        {"name": "acme", "status": "active", "created": "2010-01-02", "server_number": 7}]
+    assert json.loads(hm.ctl("domain", "list", "acme", "--json").stdout) == [
+        {"domain": "acme.test", "account": "acme"}]
+    assert json.loads(hm.ctl("mailbox", "list", "--json").stdout) == [
+        {"address": "bob@acme.test", "domain": "acme.test", "account": "acme"}]
+    assert json.loads(hm.ctl("relay", "list", "--json").stdout) == []
+    assert json.loads(hm.ctl("queue", "list", "--json").stdout) == []
+    assert json.loads(hm.ctl("token", "list", "--json").stdout) == []
+
+
 def test_missing_config_is_an_error(hm):
     import subprocess
     from conftest import HOSTMAILCTL
@@ -107,8 +160,8 @@ def test_account_lifecycle(hm):
 
     hm.ctl("domain", "add", "oldco", "old.example")
     hm.ctl("domain", "add", "oldco", "old2.example")
-    hm.ctl("mailbox", "add", "a@old.example", input="pw-a\n")
-    hm.ctl("mailbox", "add", "b@old2.example", input="pw-b\n")
+    hm.ctl("mailbox", "add", "a@old.example", input="pw-a-secret\n")
+    hm.ctl("mailbox", "add", "b@old2.example", input="pw-b-secret\n")
     show = kv(hm.ctl("account", "show", "oldco").stdout)
     assert show == {"name": "oldco", "status": "active", "created": "2009-03-01",
                     "server_number": "7", "smtp_host": "mail007.example.net",
@@ -172,7 +225,7 @@ def test_domains(hm):
     fails(hm, "domain", "remove", "ghost.test", says="ghost.test")
     assert dump(hm) == before
 
-    hm.ctl("mailbox", "add", "x@shop.acme.test", input="pw\n")
+    hm.ctl("mailbox", "add", "x@shop.acme.test", input="pw-secret\n")
     hm.ctl("domain", "remove", "SHOP.acme.test")
     assert "shop.acme.test" not in hm.ctl("domain", "list").stdout
     assert hm.ctl("mailbox", "list").stdout == ""  # its mailboxes went with it
@@ -202,13 +255,13 @@ def test_mailbox_add_makes_maildir_and_yescrypt_hash(acme):
 
 def test_mailbox_passwd(acme):
     hm = acme
-    hm.ctl("mailbox", "add", "bob@acme.test", input="old-pw\n")
+    hm.ctl("mailbox", "add", "bob@acme.test", input="old-password\n")
     h1 = stored_hash(hm, "bob@acme.test")
-    hm.ctl("mailbox", "passwd", "BOB@acme.test", input="new-pw\n")
+    hm.ctl("mailbox", "passwd", "BOB@acme.test", input="new-password\n")
     h2 = stored_hash(hm, "bob@acme.test")
     assert h2 != h1 and h2.startswith("$y$")
     if crypt:
-        assert crypt.crypt("new-pw", h2) == h2
+        assert crypt.crypt("new-password", h2) == h2
     fails(hm, "mailbox", "passwd", "bob@acme.test", input="\n", says="empty password")
     fails(hm, "mailbox", "passwd", "bob@acme.test", input="", says="empty password")
     fails(hm, "mailbox", "passwd", "ghost@acme.test", input="x\n", says="does not exist")
@@ -219,17 +272,17 @@ def test_mailbox_errors_change_nothing(acme):
     hm = acme
     hm.ctl("account", "add", "other")
     hm.ctl("domain", "add", "other", "other.test")
-    hm.ctl("mailbox", "add", "bob@acme.test", input="pw\n")
+    hm.ctl("mailbox", "add", "bob@acme.test", input="pw-secret\n")
     before = dump(hm)
     fails(hm, "mailbox", "add", "carol@acme.test", input="\n", says="empty password")
     fails(hm, "mailbox", "add", "carol@acme.test", input="", says="empty password")
-    fails(hm, "mailbox", "add", "bob@acme.test", input="pw\n", says="already exists")
-    fails(hm, "mailbox", "add", "BOB@ACME.TEST", input="pw\n", says="already exists")
-    fails(hm, "mailbox", "add", "carol@unhosted.test", input="pw\n", says="not hosted")
+    fails(hm, "mailbox", "add", "bob@acme.test", input="pw-secret\n", says="already exists")
+    fails(hm, "mailbox", "add", "BOB@ACME.TEST", input="pw-secret\n", says="already exists")
+    fails(hm, "mailbox", "add", "carol@unhosted.test", input="pw-secret\n", says="not hosted")
     for bad in ("carol", "@acme.test", "carol@", ".carol@acme.test", "carol.@acme.test",
                 "ca..rol@acme.test", "a/b@acme.test", "../etc@acme.test", "ca rol@acme.test",
                 '"carol"@acme.test', "carol@acme_test", "carol@[127.0.0.1]"):
-        fails(hm, "mailbox", "add", bad, input="pw\n", says="invalid mailbox address")
+        fails(hm, "mailbox", "add", bad, input="pw-secret\n", says="invalid mailbox address")
     fails(hm, "mailbox", "remove", "ghost@acme.test", says="does not exist")
     fails(hm, "mailbox", "show", "ghost@acme.test", says="does not exist")
     fails(hm, "mailbox", "list", "unhosted.test", says="not hosted")
@@ -243,7 +296,7 @@ def test_mailbox_list_and_remove(acme):
     hm.ctl("account", "add", "other")
     hm.ctl("domain", "add", "other", "other.test")
     for a in ("zed@acme.test", "amy@acme.test", "x@other.test"):
-        hm.ctl("mailbox", "add", a, input="pw\n")
+        hm.ctl("mailbox", "add", a, input="pw-secret\n")
     assert hm.ctl("mailbox", "list").stdout.splitlines() == [
         "amy@acme.test", "x@other.test", "zed@acme.test"]
     assert hm.ctl("mailbox", "list", "ACME.test").stdout.splitlines() == [
@@ -259,10 +312,10 @@ def test_mailbox_show_legacy_and_new(full):
     hm, p = full, full.ports
     hm.ctl("account", "add", "oldco", "--created", "2009-03-01", "--server-number", "7")
     hm.ctl("domain", "add", "oldco", "old.example")
-    hm.ctl("mailbox", "add", "info@old.example", input="pw\n")
+    hm.ctl("mailbox", "add", "info@old.example", input="pw-secret\n")
     hm.ctl("account", "add", "acme", "--created", "2015-05-05", "--server-number", "3")
     hm.ctl("domain", "add", "acme", "acme.test")
-    hm.ctl("mailbox", "add", "alice@acme.test", input="pw\n")
+    hm.ctl("mailbox", "add", "alice@acme.test", input="pw-secret\n")
 
     smtp_ports = (f"{hm.smtp_port}, {hm.smtp_port2} (STARTTLS); {p['sub']} (STARTTLS); "
                   f"{p['subs']} (SSL/TLS)")
@@ -298,7 +351,7 @@ def test_mailbox_show_legacy_and_new(full):
 
 def test_mailbox_show_only_configured_listeners(acme):
     hm = acme
-    hm.ctl("mailbox", "add", "a@acme.test", input="pw\n")
+    hm.ctl("mailbox", "add", "a@acme.test", input="pw-secret\n")
     s = kv(hm.ctl("mailbox", "show", "a@acme.test").stdout)
     assert s["smtp_ports"] == (f"{hm.smtp_port}, {hm.smtp_port2} (STARTTLS); {hm.submission_port} (STARTTLS); "
                                f"{hm.submissions_port} (SSL/TLS)")
@@ -316,7 +369,7 @@ def test_mailbox_show_omits_unconfigured_listeners(tmp_path):
         f.write(text + "\n")
     hm.ctl("account", "add", "acme")
     hm.ctl("domain", "add", "acme", "acme.test")
-    hm.ctl("mailbox", "add", "a@acme.test", input="pw\n")
+    hm.ctl("mailbox", "add", "a@acme.test", input="pw-secret\n")
     s = kv(hm.ctl("mailbox", "show", "a@acme.test").stdout)
     assert s["smtp_ports"] == f"{hm.smtp_port}, {hm.smtp_port2} (STARTTLS)"
     assert s["pop3_ports"] == "none"

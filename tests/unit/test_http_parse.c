@@ -821,7 +821,7 @@ static void test_method_not_token(void **state)
 static void test_method_unknown(void **state)
 {
 	(void)state;
-	refused(S("PUT / HTTP/1.1\r\nHost: a\r\n\r\n"), 501);
+	refused(S("PATCH / HTTP/1.1\r\nHost: a\r\n\r\n"), 501);
 	refused(S("get / HTTP/1.1\r\nHost: a\r\n\r\n"), 501);
 	refused(S("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 501);
 	refused(S("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 501);

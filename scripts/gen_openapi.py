@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""Build src/admin/openapi.json from the compact description below.
+
+Writes the OpenAPI 3.1 document (src/admin/openapi.json) and the C file
+that serves it (src/admin/admin_openapi.c). Run after editing; both
+outputs are committed, so a build needs no Python.
+"""
+import json
+import os
+
+E = {"$ref": "#/components/responses/Error"}
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def ok(schema, code="200", desc="OK"):
+    return {code: {"description": desc, "content": {"application/json": {"schema": schema}}}}
+
+
+def errors(*codes):
+    return {str(c): E for c in codes}
+
+
+def body(schema):
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def op(summary, responses, request=None, params=None, read=True):
+    o = {"summary": summary, "responses": {**responses, **errors(401, 500)}}
+    if not read:
+        o["responses"].update(errors(403))
+    if request:
+        o["requestBody"] = body(request)
+    if params:
+        o["parameters"] = params
+    return o
+
+
+def path_param(name, desc):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": desc}
+
+
+def query_param(name, desc):
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
+
+
+NAME = [path_param("name", "account name")]
+DOMAIN = [path_param("domain", "domain name")]
+ADDRESS = [path_param("address", "mailbox address, local@domain")]
+ID = [path_param("id", "queue id")]
+IP = [path_param("ip", "client IP address")]
+OK = ok(ref("Ok"))
+
+limit_value = {"oneOf": [{"type": "integer", "minimum": 0}, {"const": "default"}, {"type": "null"}]}
+limit_shown = {"type": "object", "required": ["value", "default"], "additionalProperties": False,
+               "properties": {"value": {"type": "integer"}, "default": {"type": "boolean"}}}
+time_str = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
+
+schemas = {
+    "Error": {"type": "object", "required": ["error"], "additionalProperties": False,
+              "properties": {"error": {"type": "string"},
+                             "field": {"type": "string", "description": "the request member at fault (400)"}}},
+    "Ok": {"type": "object", "required": ["ok"], "additionalProperties": False,
+           "properties": {"ok": {"const": True}}},
+    "Account": {"type": "object", "required": ["name", "status", "created", "server_number"],
+                "additionalProperties": False,
+                "properties": {"name": {"type": "string"}, "status": {"enum": ["active", "suspended"]},
+                               "created": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                               "server_number": {"type": "integer"}}},
+    "AccountDetail": {"type": "object",
+                      "required": ["name", "status", "created", "server_number", "domains", "mailboxes", "limits"],
+                      "additionalProperties": False,
+                      "properties": {"name": {"type": "string"}, "status": {"enum": ["active", "suspended"]},
+                                     "created": {"type": "string"}, "server_number": {"type": "integer"},
+                                     "domains": {"type": "array", "items": {"type": "string"}},
+                                     "mailboxes": {"type": "integer", "minimum": 0},
+                                     "limits": {"type": "object", "additionalProperties": False,
+                                                "required": ["recipients_per_hour", "recipients_per_day",
+                                                             "max_recipients"],
+                                                "properties": {"recipients_per_hour": limit_shown,
+                                                               "recipients_per_day": limit_shown,
+                                                               "max_recipients": limit_shown}}}},
+    "NewAccount": {"type": "object", "required": ["name"], "additionalProperties": False,
+                   "properties": {"name": {"type": "string"}, "created": {"type": "string"},
+                                  "server_number": {"type": "integer", "minimum": 0}}},
+    "Limits": {"type": "object", "additionalProperties": False,
+               "description": "absent: unchanged; \"default\" or null: the configured default",
+               "properties": {"recipients_per_hour": limit_value, "recipients_per_day": limit_value,
+                              "max_recipients": limit_value}},
+    "Password": {"type": "object", "required": ["password"], "additionalProperties": False,
+                 "properties": {"password": {"type": "string", "minLength": 1},
+                                "force": {"type": "boolean", "description": "allow fewer than 8 characters"}}},
+    "Sessions": {"type": "object", "required": ["sessions_ended"], "additionalProperties": False,
+                 "properties": {"sessions_ended": {"type": "integer", "minimum": 0}}},
+    "Domain": {"type": "object", "required": ["domain", "account"], "additionalProperties": False,
+               "properties": {"domain": {"type": "string"}, "account": {"type": "string"}}},
+    "NewDomain": {"type": "object", "required": ["account", "domain"], "additionalProperties": False,
+                  "properties": {"account": {"type": "string"}, "domain": {"type": "string"},
+                                 "dkim": {"type": "boolean", "description": "make DKIM keys now (default true)"}}},
+    "Mailbox": {"type": "object", "required": ["address", "domain", "account"], "additionalProperties": False,
+                "properties": {"address": {"type": "string"}, "domain": {"type": "string"},
+                               "account": {"type": "string"}}},
+    "NewMailbox": {"type": "object", "required": ["address", "password"], "additionalProperties": False,
+                   "properties": {"address": {"type": "string"}, "password": {"type": "string"},
+                                  "force": {"type": "boolean"}}},
+    "Grant": {"type": "object", "required": ["ip", "account", "mailbox", "expires"], "additionalProperties": False,
+              "properties": {"ip": {"type": "string"}, "account": {"type": "string"},
+                             "mailbox": {"type": "string"}, "expires": time_str}},
+    "Message": {"type": "object", "additionalProperties": False,
+                "required": ["id", "arrival", "sender", "size", "client", "helo", "account", "recipients"],
+                "properties": {"id": {"type": "string"}, "arrival": time_str, "sender": {"type": "string"},
+                               "size": {"type": "integer", "minimum": 0}, "client": {"type": "string"},
+                               "helo": {"type": "string"}, "account": {"type": ["string", "null"]},
+                               "recipients": {"type": "array", "items": {
+                                   "type": "object", "additionalProperties": False,
+                                   "required": ["address", "local", "state", "attempts"],
+                                   "properties": {"address": {"type": "string"}, "local": {"type": "boolean"},
+                                                  "state": {"enum": ["pending", "done", "failed", "unknown"]},
+                                                  "attempts": {"type": "integer"}, "next_attempt": time_str,
+                                                  "error": {"type": "string"}}}}}},
+    "Flushed": {"type": "object", "required": ["ok", "messages"], "additionalProperties": False,
+                "properties": {"ok": {"const": True}, "messages": {"type": "integer", "minimum": 0}}},
+}
+
+
+def arr(name):
+    return {"type": "array", "items": ref(name)}
+
+
+paths = {
+    "/api/openapi.json": {"get": {"summary": "this document (no token needed)",
+                                  "responses": {"200": {"description": "OpenAPI 3.1",
+                                                        "content": {"application/json": {"schema": {"type": "object"}}}}},
+                                  "security": []}},
+    "/api/accounts": {
+        "get": op("account list", ok(arr("Account"))),
+        "post": op("account add", {**ok(ref("Account"), "201", "created"), **errors(400, 409)},
+                   request=ref("NewAccount"), read=False)},
+    "/api/accounts/{name}": {
+        "get": op("account show", {**ok(ref("AccountDetail")), **errors(404)}, params=NAME),
+        "delete": op("account remove (its domains and mailboxes too; Maildirs stay)", {**OK, **errors(404)},
+                     params=NAME, read=False)},
+    "/api/accounts/{name}/limits": {
+        "put": op("account limits", {**ok(ref("AccountDetail")), **errors(400, 404)}, request=ref("Limits"),
+                  params=NAME, read=False)},
+    "/api/accounts/{name}/suspend": {
+        "post": op("account suspend", {**ok(ref("AccountDetail")), **errors(404)}, params=NAME, read=False)},
+    "/api/accounts/{name}/resume": {
+        "post": op("account resume", {**ok(ref("AccountDetail")), **errors(404)}, params=NAME, read=False)},
+    "/api/accounts/{name}/password": {
+        "put": op("account passwd (the ACC login)", {**OK, **errors(400, 404)}, request=ref("Password"),
+                  params=NAME, read=False)},
+    "/api/accounts/{name}/logout": {
+        "post": op("account logout", {**ok(ref("Sessions")), **errors(404)}, params=NAME, read=False)},
+    "/api/domains": {
+        "get": op("domain list", {**ok(arr("Domain")), **errors(400, 404)},
+                  params=[query_param("account", "only this account's")]),
+        "post": op("domain add", {**ok(ref("Domain"), "201", "created"), **errors(400, 409)},
+                   request=ref("NewDomain"), read=False)},
+    "/api/domains/{domain}": {
+        "delete": op("domain remove", {**OK, **errors(404)}, params=DOMAIN, read=False)},
+    "/api/mailboxes": {
+        "get": op("mailbox list", {**ok(arr("Mailbox")), **errors(400, 404)},
+                  params=[query_param("domain", "only this domain's")]),
+        "post": op("mailbox add (makes the Maildir)", {**ok(ref("Mailbox"), "201", "created"), **errors(400, 409)},
+                   request=ref("NewMailbox"), read=False)},
+    "/api/mailboxes/{address}": {
+        "get": op("mailbox show", {**ok(ref("Mailbox")), **errors(404)}, params=ADDRESS),
+        "delete": op("mailbox remove (the Maildir stays)", {**OK, **errors(404)}, params=ADDRESS, read=False)},
+    "/api/mailboxes/{address}/password": {
+        "put": op("mailbox passwd", {**OK, **errors(400, 404)}, request=ref("Password"), params=ADDRESS,
+                  read=False)},
+    "/api/relay": {"get": op("relay list: POP-before-SMTP grants in force", ok(arr("Grant")))},
+    "/api/relay/{ip}": {"delete": op("relay revoke", {**OK, **errors(400, 404)}, params=IP, read=False)},
+    "/api/queue": {"get": op("queue list", ok(arr("Message")))},
+    "/api/queue/flush": {"post": op("queue flush: try every message now", {**ok(ref("Flushed")), **errors(503)},
+                                    read=False)},
+    "/api/queue/{id}": {
+        "get": op("queue show", {**ok(ref("Message")), **errors(404)}, params=ID),
+        "delete": op("queue delete", {**OK, **errors(404, 503)}, params=ID, read=False)},
+    "/api/queue/{id}/flush": {"post": op("queue flush ID", {**ok(ref("Flushed")), **errors(404, 503)},
+                                         params=ID, read=False)},
+    "/api/queue/{id}/bounce": {"post": op("queue bounce", {**OK, **errors(404, 503)}, params=ID, read=False)},
+}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "hostmail admin API", "version": "1",
+             "description": "The provider's control panel's interface to hostmail: the verbs of hostmailctl "
+                            "as JSON resources. docs/admin-api.md."},
+    "security": [{"bearer": []}],
+    "paths": paths,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                       "description": "a token from `hostmailctl token add NAME`"}},
+        "schemas": schemas,
+        "responses": {"Error": {"description": "refused: error says why, field names the member at fault",
+                                "content": {"application/json": {"schema": ref("Error")}}}},
+    },
+}
+
+here = os.path.dirname(os.path.abspath(__file__))
+text = json.dumps(doc, indent=1, sort_keys=False) + "\n"
+with open(os.path.join(here, "..", "src", "admin", "openapi.json"), "w") as f:
+    f.write(text)
+lines = ["/*", " * admin_openapi: /api/openapi.json, generated by scripts/gen_openapi.py", " * from its description there (src/admin/openapi.json is the same text).", " */",
+         '#include "admin/admin_int.h"', "", "const char admin_openapi_json[] ="]
+for line in text.splitlines():
+    lines.append("\t" + json.dumps(line + "\n"))
+lines[-1] += ";"
+with open(os.path.join(here, "..", "src", "admin", "admin_openapi.c"), "w") as f:
+    f.write("\n".join(lines) + "\n")
