@@ -31,6 +31,7 @@ from conftest import free_port, let_daemon_reach  # noqa: E402
 
 DEB_DIR = os.environ.get("HOSTMAIL_DEB_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build", "deb"))
 POLICY = "/usr/sbin/policy-rc.d"
+SAVED_POLICY = POLICY + ".saved-by-deb-install-test"
 DATA = "/var/lib/hostmail"
 TLS = "/etc/hostmail/tls"
 # where a package's traces could be left: every path whose name has "hostmail"
@@ -88,10 +89,9 @@ def machine():
     before = {"user": run("getent", "passwd", "hostmail", check=False).stdout,
               "group": run("getent", "group", "hostmail", check=False).stdout,
               "data": dir_state(DATA), "traces": traces()}
-    saved = None
-    if os.path.exists(POLICY):
-        with open(POLICY, "rb") as f:
-            saved = (f.read(), stat.S_IMODE(os.stat(POLICY).st_mode))
+    saved = os.path.lexists(POLICY)
+    if saved:                          # put back later as it was, the same file
+        os.rename(POLICY, SAVED_POLICY)
     with open(POLICY, "w") as f:       # 101: "action forbidden by policy" (invoke-rc.d(8))
         f.write("#!/bin/sh\n# hostmail's test-deb-install: no service starts\nexit 101\n")
     os.chmod(POLICY, 0o755)
@@ -101,12 +101,10 @@ def machine():
         if installed() or run("dpkg-query", "-W", "hostmail", check=False).returncode == 0:
             dpkg("--purge", "hostmail")
         restore(before)
-        if saved is None:
-            os.unlink(POLICY)
+        if saved:
+            os.rename(SAVED_POLICY, POLICY)
         else:
-            with open(POLICY, "wb") as f:
-                f.write(saved[0])
-            os.chmod(POLICY, saved[1])
+            os.unlink(POLICY)
 
 
 def restore(before):
