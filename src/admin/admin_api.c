@@ -35,9 +35,9 @@ static void run_op(struct admin_req *r)
 	case OP_DOMAIN_LIST: return admin_domain_list(r);
 	case OP_DOMAIN_ADD: return admin_domain_add(r);
 	case OP_DOMAIN_REMOVE: return admin_domain_remove(r);
-	case OP_DKIM_SHOW: return admin_dkim(r, 0);
-	case OP_DKIM_ROTATE: return admin_dkim(r, 1);
-	case OP_DKIM_ACTIVATE: return admin_dkim(r, 2);
+	case OP_DKIM_SHOW: return admin_dkim_show(r);
+	case OP_DKIM_ROTATE: return admin_dkim_rotate(r);
+	case OP_DKIM_ACTIVATE: return admin_dkim_activate(r);
 	case OP_DNS_SHOW: return admin_dns(r);
 	case OP_MAILBOX_LIST: return admin_mailbox_list(r);
 	case OP_MAILBOX_ADD: return admin_mailbox_add(r);

@@ -37,34 +37,60 @@ static void answer_keys(struct admin_req *r, const struct ops_dkim_keys *l)
 	admin_ok(r, 200, &j);
 }
 
-/* which: 0 show, 1 rotate, 2 activate */
-void admin_dkim(struct admin_req *r, int which)
+/* The keys, or the refusal, as the answer; l freed. */
+static void keys_answer(struct admin_req *r, struct ops_dkim_keys *l, int rc, const struct ops_err *e)
 {
-	static const char *const keys[] = { "selector", NULL };
+	if (rc)
+		admin_op_error(r, rc, e);
+	else
+		answer_keys(r, l);
+	free(l);
+}
+
+void admin_dkim_show(struct admin_req *r)
+{
 	struct ops_dkim_keys *l = calloc(1, sizeof *l);
-	const char *selector = NULL;
-	json_t *o = NULL;
 	struct ops_err e;
-	int rc = 0, gen;
 
 	if (!l)
 		return admin_error(r, 500, NULL, "out of memory");
-	if (which == 2 && (!(o = admin_body(r)) || admin_only(r, o, keys) < 0 ||
-	                   admin_get_str(r, o, "selector", 1, &selector) <= 0))
-		goto out;
-	if (which == 0)
-		rc = ops_dkim_keys(r->store, r->m.arg, l, &e);
-	else if (which == 1 && (rc = ops_dkim_rotate(r->store, r->m.arg, l, &gen, &e)) == 0)
+	keys_answer(r, l, ops_dkim_keys(r->store, r->m.arg, l, &e), &e);
+}
+
+void admin_dkim_rotate(struct admin_req *r)
+{
+	struct ops_dkim_keys *l = calloc(1, sizeof *l);
+	struct ops_err e;
+	int rc, gen;
+
+	if (!l)
+		return admin_error(r, 500, NULL, "out of memory");
+	if ((rc = ops_dkim_rotate(r->store, r->m.arg, l, &gen, &e)) == 0)
 		snprintf(r->what, sizeof r->what, "domain dkim %s --rotate", r->m.arg);
-	else if (which == 2 && (rc = ops_dkim_activate(r->store, r->m.arg, selector, l, &e)) == 0)
-		snprintf(r->what, sizeof r->what, "domain dkim %s --activate %s", r->m.arg, selector);
-	if (rc)
-		admin_op_error(r, rc, &e);
-	else
-		answer_keys(r, l);
-out:
+	keys_answer(r, l, rc, &e);
+}
+
+void admin_dkim_activate(struct admin_req *r)
+{
+	static const char *const keys[] = { "selector", NULL };
+	const char *selector = NULL;
+	json_t *o = admin_body(r);
+	struct ops_dkim_keys *l;
+	struct ops_err e;
+	int rc;
+
+	if (!o)
+		return;
+	if (admin_only(r, o, keys) == 0 && admin_get_str(r, o, "selector", 1, &selector) > 0) {
+		if (!(l = calloc(1, sizeof *l)))
+			admin_error(r, 500, NULL, "out of memory");
+		else {
+			if ((rc = ops_dkim_activate(r->store, r->m.arg, selector, l, &e)) == 0)
+				snprintf(r->what, sizeof r->what, "domain dkim %s --activate %s", r->m.arg, selector);
+			keys_answer(r, l, rc, &e);
+		}
+	}
 	json_decref(o);
-	free(l);
 }
 
 void admin_dns(struct admin_req *r)
