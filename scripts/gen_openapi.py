@@ -120,6 +120,33 @@ schemas = {
                                                   "state": {"enum": ["pending", "done", "failed", "unknown"]},
                                                   "attempts": {"type": "integer"}, "next_attempt": time_str,
                                                   "error": {"type": "string"}}}}}},
+    "Dkim": {"type": "object", "required": ["domain", "selectors"], "additionalProperties": False,
+             "description": "the domain's DKIM keys, public parts only (a private key never leaves the node)",
+             "properties": {"domain": {"type": "string"}, "selectors": {"type": "array", "items": {
+                 "type": "object", "additionalProperties": False,
+                 "required": ["selector", "generation", "algorithm", "state", "created", "public_key"],
+                 "properties": {"selector": {"type": "string", "pattern": "^hm[0-9]+-(rsa|ed25519)$"},
+                                "generation": {"type": "integer", "minimum": 1},
+                                "algorithm": {"enum": ["rsa-sha256", "ed25519-sha256"]},
+                                "state": {"enum": ["pending", "active", "retired"]},
+                                "created": time_str,
+                                "public_key": {"type": "string", "pattern": "^[A-Za-z0-9+/=]+$",
+                                               "description": "the p= value of the DNS record"}}}}}},
+    "Activate": {"type": "object", "required": ["selector"], "additionalProperties": False,
+                 "properties": {"selector": {"type": "string", "description": "hmN, hmN-rsa or hmN-ed25519"}}},
+    "Dns": {"type": "object", "required": ["domain", "zone", "records"], "additionalProperties": False,
+            "properties": {"domain": {"type": "string"},
+                           "zone": {"type": "string", "description": "hostmailctl domain dns: zone-file lines, "
+                                    "with the mail-program discovery SRV and CNAME records"},
+                           "records": {"type": "array", "items": {
+                               "type": "object", "additionalProperties": False,
+                               "required": ["type", "name", "value", "what", "suggestion"],
+                               "properties": {"type": {"enum": ["TXT", "MX"]}, "name": {"type": "string"},
+                                              "value": {"type": "string",
+                                                        "description": "TXT: the whole text, unsplit; MX: PREF host"},
+                                              "what": {"type": "string"},
+                                              "suggestion": {"type": "boolean",
+                                                             "description": "SPF, DMARC: one good choice"}}}}}},
     "Flushed": {"type": "object", "required": ["ok", "messages"], "additionalProperties": False,
                 "properties": {"ok": {"const": True}, "messages": {"type": "integer", "minimum": 0}}},
 }
@@ -161,6 +188,17 @@ paths = {
                    request=ref("NewDomain"), read=False)},
     "/api/domains/{domain}": {
         "delete": op("domain remove", {**OK, **errors(404)}, params=DOMAIN, read=False)},
+    "/api/domains/{domain}/dkim": {
+        "get": op("domain dkim: the selectors and their state (makes no keys)", {**ok(ref("Dkim")), **errors(404)},
+                  params=DOMAIN)},
+    "/api/domains/{domain}/dkim/rotate": {
+        "post": op("domain dkim --rotate: a new generation, pending (active if the domain has none)",
+                   {**ok(ref("Dkim")), **errors(404, 409)}, params=DOMAIN, read=False)},
+    "/api/domains/{domain}/dkim/activate": {
+        "post": op("domain dkim --activate SELECTOR: sign with the pending generation, retire the active one",
+                   {**ok(ref("Dkim")), **errors(400, 404)}, request=ref("Activate"), params=DOMAIN, read=False)},
+    "/api/domains/{domain}/dns": {
+        "get": op("domain dns: the records to publish", {**ok(ref("Dns")), **errors(404)}, params=DOMAIN)},
     "/api/mailboxes": {
         "get": op("mailbox list", {**ok(arr("Mailbox")), **errors(400, 404)},
                   params=[query_param("domain", "only this domain's")]),

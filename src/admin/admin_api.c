@@ -1,7 +1,7 @@
 /*
  * admin_api: the admin API's requests on a worker: the bearer token
  * (admin_token.h), the route (admin_route.h), then the resource's handler
- * (admin_accounts.c, admin_mail.c: the operation hostmailctl runs,
+ * (admin_accounts.c, admin_mail.c, admin_dkim.c: the operation hostmailctl runs,
  * ops/ops.h, answered by admin_reply.c). Errors are
  * {"error": TEXT, "field": NAME?} with 400 (bad input, the field at
  * fault), 401, 403 (a read-only token changing), 404, 405, 409
@@ -35,6 +35,10 @@ static void run_op(struct admin_req *r)
 	case OP_DOMAIN_LIST: return admin_domain_list(r);
 	case OP_DOMAIN_ADD: return admin_domain_add(r);
 	case OP_DOMAIN_REMOVE: return admin_domain_remove(r);
+	case OP_DKIM_SHOW: return admin_dkim_show(r);
+	case OP_DKIM_ROTATE: return admin_dkim_rotate(r);
+	case OP_DKIM_ACTIVATE: return admin_dkim_activate(r);
+	case OP_DNS_SHOW: return admin_dns(r);
 	case OP_MAILBOX_LIST: return admin_mailbox_list(r);
 	case OP_MAILBOX_ADD: return admin_mailbox_add(r);
 	case OP_MAILBOX_SHOW: return admin_mailbox_show(r);

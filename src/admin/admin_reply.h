@@ -50,6 +50,11 @@ void admin_relay_list(struct admin_req *r);
 void admin_relay_revoke(struct admin_req *r);
 void admin_queue_list(struct admin_req *r);
 void admin_queue_show(struct admin_req *r);
+/* admin_dkim.c: a domain's DKIM keys and the records to publish */
+void admin_dkim_show(struct admin_req *r);
+void admin_dkim_rotate(struct admin_req *r);
+void admin_dkim_activate(struct admin_req *r);
+void admin_dns(struct admin_req *r);
 /* verb FLUSH, DELETE or BOUNCE through the daemon's control socket */
 void admin_queue_ask(struct admin_req *r, const char *verb, const char *id);
 

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from jsonschema import Draft202012Validator, RefResolver
 
-from conftest import Hostmail, free_port, setup_demo
+from conftest import STORE, Hostmail, free_port, setup_demo
 
 ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
 
@@ -224,6 +224,98 @@ def test_queue_and_relay_grants(api):
     assert api.do("GET", "/api/relay", "/api/relay", 200) == []
     e = api.do("DELETE", "/api/relay/127.0.0.1", "/api/relay/{ip}", 404)
     assert e["error"] == ctl_error(h, "relay", "revoke", "127.0.0.1")
+
+
+def ctl_keys(h, domain):
+    """hostmailctl domain dkim's selector lines as (selector, algorithm, state, day)."""
+    out = h.ctl("domain", "dkim", domain).stdout
+    return [tuple(l.split()[1:4]) + (l.split()[5],) for l in out.splitlines() if l.startswith("selector: ")]
+
+
+def api_keys(k):
+    return [(s["selector"], s["algorithm"], s["state"], s["created"][:10]) for s in k["selectors"]]
+
+
+def test_dkim_and_dns_mirror_hostmailctl(api):
+    h = api.h
+    D, T = "/api/domains/acme.test/dkim", "/api/domains/{domain}/dkim"
+    answers = []
+
+    def do(*a, **kw):
+        answers.append(api.do(*a, **kw))
+        return answers[-1]
+
+    # a GET makes no keys (hostmailctl's bare verb would): a read-only token may send it
+    assert do("GET", D, T, 200, token=api.ro) == {"domain": "acme.test", "selectors": []}
+    e = do("POST", D + "/rotate", T + "/rotate", 403, token=api.ro)
+    assert "read-only" in e["error"]
+    do("POST", D + "/activate", T + "/activate", 403, {"selector": "hm1"}, token=api.ro)
+    assert do("GET", D, T, 200)["selectors"] == []
+
+    # the first rotation makes the active generation, the next one a pending one
+    k = do("POST", D + "/rotate", T + "/rotate", 200)
+    assert [(s["selector"], s["state"], s["generation"]) for s in k["selectors"]] == [
+        ("hm1-rsa", "active", 1), ("hm1-ed25519", "active", 1)]
+    assert api_keys(k) == ctl_keys(h, "acme.test")
+    k = do("POST", D + "/rotate", T + "/rotate", 200)
+    assert [(s["selector"], s["state"]) for s in k["selectors"]][2:] == [("hm2-rsa", "pending"), ("hm2-ed25519", "pending")]
+    assert api_keys(k) == ctl_keys(h, "acme.test") == api_keys(do("GET", D, T, 200))
+    e = do("POST", D + "/rotate", T + "/rotate", 409)
+    assert e["error"] == ctl_error(h, "domain", "dkim", "acme.test", "--rotate")
+    assert "hm2 is pending already" in e["error"]
+
+    # activation: the selector checked as hostmailctl checks it
+    e = do("POST", D + "/activate", T + "/activate", 400, {"selector": "k1"})
+    assert e["field"] == "selector"
+    assert e["error"] == ctl_error(h, "domain", "dkim", "acme.test", "--activate", "k1")
+    assert do("POST", D + "/activate", T + "/activate", 400, {})["field"] == "selector"
+    assert do("POST", D + "/activate", T + "/activate", 400, {"selector": 2})["field"] == "selector"
+    assert do("POST", D + "/activate", T + "/activate", 400, {"selector": "hm2", "now": True})["field"] == "now"
+    e = do("POST", D + "/activate", T + "/activate", 404, {"selector": "hm1"})
+    assert e["error"] == ctl_error(h, "domain", "dkim", "acme.test", "--activate", "hm1")
+    k = do("POST", D + "/activate", T + "/activate", 200, {"selector": "hm2-rsa"})
+    assert [s["state"] for s in k["selectors"]] == ["retired", "retired", "active", "active"]
+    assert api_keys(k) == ctl_keys(h, "acme.test")
+    for what in ("domain dkim acme.test --rotate", "domain dkim acme.test --activate hm2-rsa"):
+        h.wait_log(r'admin: token=panel ip=127\.0\.0\.1 change="' + re.escape(what) + '"')
+
+    # the records: hostmailctl's zone text, and the same records structured
+    dns = do("GET", "/api/domains/acme.test/dns", "/api/domains/{domain}/dns", 200, token=api.ro)
+    assert dns["zone"] == h.ctl("domain", "dns", "acme.test").stdout
+    assert "_submission._tcp.acme.test. 3600 IN SRV" in dns["zone"]
+    for r in dns["records"]:
+        assert f'; {r["what"]}' in dns["zone"]
+        if r["type"] == "MX":
+            assert f'{r["name"]}. 3600 IN MX {r["value"]}.\n' in dns["zone"]
+        else:
+            assert f'{r["name"]}. 3600 IN TXT "' in dns["zone"]
+    dkim = {r["name"]: r["value"] for r in dns["records"] if r["what"].startswith("DKIM")}
+    assert sorted(dkim) == ["hm2-ed25519._domainkey.acme.test", "hm2-rsa._domainkey.acme.test"]
+    for s in k["selectors"][2:]:
+        assert dkim[f'{s["selector"]}._domainkey.acme.test'].endswith("p=" + s["public_key"])
+    assert {r["what"] for r in dns["records"]} >= {"SPF", "DMARC", "MX"}
+
+    # a domain not hosted: 404 everywhere, in hostmailctl's words
+    for method, path, template, body in (("GET", "/dkim", T, None), ("POST", "/dkim/rotate", T + "/rotate", None),
+                                         ("POST", "/dkim/activate", T + "/activate", {"selector": "hm1"}),
+                                         ("GET", "/dns", "/api/domains/{domain}/dns", None)):
+        e = do(method, "/api/domains/ghost.test" + path, template, 404, body)
+        assert e["error"] == "domain ghost.test is not hosted"
+    assert ctl_error(h, "domain", "dns", "ghost.test") == "domain ghost.test is not hosted"
+    assert ctl_error(h, "domain", "dkim", "ghost.test") == "domain ghost.test is not hosted"
+
+    # the private keys exist (hostmaild signs with them), and never left the node
+    text = json.dumps(answers)
+    assert "PRIVATE" not in text and "BEGIN" not in text and "private" not in text
+    if STORE == "sqlite":
+        import sqlite3
+        db = sqlite3.connect(os.path.join(h.data_dir, "hostmail.db"))
+        keys = [row[0] for row in db.execute("SELECT private_key FROM dkim_keys")]
+        db.close()
+        assert len(keys) == 4 and all("PRIVATE KEY" in p for p in keys)
+        for p in keys:
+            body = "".join(p.splitlines()[1:-1])
+            assert body[:40] not in text
 
 
 def test_off_unless_configured_and_tls_only(api, tmp_path):

@@ -31,6 +31,21 @@ static void test_routes(void **state)
 	assert_string_equal(m.arg, "0ABC");
 	assert_int_equal(admin_route(HTTP_GET, "/api/openapi.json", &m), ROUTE_OK);
 	assert_false(m.route->auth);
+	/* a domain's DKIM keys and records: reading changes nothing, rotating does */
+	assert_int_equal(admin_route(HTTP_GET, "/api/domains/acme.test/dkim", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_DKIM_SHOW);
+	assert_false(m.route->change);
+	assert_string_equal(m.arg, "acme.test");
+	assert_int_equal(admin_route(HTTP_POST, "/api/domains/acme.test/dkim/rotate", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_DKIM_ROTATE);
+	assert_true(m.route->change);
+	assert_int_equal(admin_route(HTTP_POST, "/api/domains/acme.test/dkim/activate", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_DKIM_ACTIVATE);
+	assert_true(m.route->change);
+	assert_int_equal(admin_route(HTTP_GET, "/api/domains/acme.test/dns", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_DNS_SHOW);
+	assert_false(m.route->change);
+	assert_int_equal(admin_route(HTTP_GET, "/api/domains/acme.test/dkim/rotate", &m), ROUTE_BAD_METHOD);
 }
 
 static void test_not_found_and_methods(void **state)
