@@ -415,6 +415,18 @@ static time_t longest_wait(const struct config *c)
 	return w;
 }
 
+static void load_done(void *arg);
+
+static void load_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_load *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (workers_submit(l->r->srv->workers, load_scan, load_done, l) < 0)
+		free(l);                   /* the pool is stopping: so is the daemon */
+}
+
 /* Each message found is due at its file's mtime (the past: now). One
  * already known (accepted, flushed or deleted since the start) is left
  * as it is: what happened to it since is newer. */
@@ -427,7 +439,16 @@ static void load_done(void *arg)
 	int due = 0;
 
 	if (l->n < 0) {
+		static const struct timeval one_second = { 1, 0 };
+
 		errno = l->err;
+		/* a connection flood may hold every descriptor just as the queue
+		 * is listed: the queue is not lost, it is listed again later */
+		if ((l->err == EMFILE || l->err == ENFILE) &&
+		    event_base_once(r->srv->base, -1, EV_TIMEOUT, load_again, l, &one_second) == 0) {
+			log_warn("queue: cannot list %s yet: %m; trying again in 1 s", r->srv->queue_dir);
+			return;
+		}
 		log_fatal("queue recovery failed in %s: %m", r->srv->queue_dir);
 	}
 	for (int i = 0; i < l->n; i++) {
