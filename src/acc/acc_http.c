@@ -15,6 +15,7 @@
 #include "acc/acc_http.h"
 #include "acc/acc_int.h"
 #include "acc/acc_forms.h"
+#include "acc/http_conn.h"
 #include "acc/http_parse.h"
 #include "daemon/conn.h"
 #include "util/buf.h"
@@ -32,12 +33,10 @@
 struct acc_conn {
 	struct conn *c;
 	struct acc *acc;
-	int in_request;            /* a request's first byte has come */
-	int handling;              /* a whole request is being answered */
 	int plain;                 /* no TLS: every request is redirected to https */
 	struct acc_http_req req;   /* the request being read or answered */
 	struct buf body;
-	struct http_parser p;      /* last: about 12 KB */
+	struct http_conn h;        /* last: about 12 KB */
 };
 
 static void reset_request(struct acc_conn *ac)
@@ -45,7 +44,7 @@ static void reset_request(struct acc_conn *ac)
 	buf_free(&ac->body);
 	buf_init(&ac->body, ACC_FORM_MAX);
 	memset(&ac->req, 0, sizeof ac->req);
-	ac->in_request = ac->handling = 0;
+	http_conn_answered(&ac->h);
 }
 
 const char *acc_http_ip(const struct acc_conn *ac)
@@ -195,70 +194,52 @@ static void redirect_to_https(struct acc_conn *ac, const struct http_request *hr
 	answer(ac, 301, f, 2, page, sizeof page - 1, 0);
 }
 
-/* One parser step on the buffered input; 0 when it needs more input. */
-static int step(struct acc_conn *ac)
+static void on_head(void *owner, const struct http_request *hr)
 {
-	struct evbuffer *in = conn_input(ac->c);
-	struct evbuffer_iovec v = { NULL, 0 };
-	struct http_event ev;
-	size_t used;
+	struct acc_conn *ac = owner;
 	int th;
 
-	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-		v.iov_len = 0;
-	if (v.iov_len > 0 && !ac->in_request) {     /* the request's clock starts */
-		ac->in_request = 1;
-		conn_set_deadline(ac->c, conn_cfg(ac->c)->acc_request_timeout);
-	}
-	used = http_parse(&ac->p, v.iov_base, v.iov_len, &ev);
-	switch (ev.type) {
-	case HTTP_EV_NEED_MORE:
-		break;
-	case HTTP_EV_HEADERS:
-		if (ac->plain)
-			redirect_to_https(ac, ev.req);
-		else if ((th = take_head(ac, ev.req)) < 0)
-			refuse(ac, th == -2 ? 501 : 431, th == -2 ? "method not implemented"
-			                                          : "request target or cookies too long");
-		break;
-	case HTTP_EV_BODY:            /* ev.data points into the input: before the drain */
-		if (buf_append(&ac->body, ev.data, ev.len) < 0)
-			refuse(ac, 413, "form too large");
-		break;
-	case HTTP_EV_DONE:
-		ac->handling = 1;
-		conn_set_deadline(ac->c, 0);
-		conn_progress(ac->c);
-		ac->req.body = ac->body.data ? ac->body.data : "";
-		ac->req.body_len = ac->body.len;
-		acc_handle(ac->acc, ac, &ac->req);
-		break;
-	case HTTP_EV_ERROR:
-		refuse(ac, ev.status, ev.reason);
-		break;
-	}
-	if (in == conn_input(ac->c))  /* not freed by an abort meanwhile */
-		evbuffer_drain(in, used);
-	return ev.type == HTTP_EV_NEED_MORE ? used > 0 : ev.type != HTTP_EV_ERROR;
+	if (ac->plain)
+		redirect_to_https(ac, hr);
+	else if ((th = take_head(ac, hr)) < 0)
+		refuse(ac, th == -2 ? 501 : 431, th == -2 ? "method not implemented"
+		                                          : "request target or cookies too long");
 }
+
+static void on_body(void *owner, const char *p, size_t n)
+{
+	struct acc_conn *ac = owner;
+
+	if (buf_append(&ac->body, p, n) < 0)
+		refuse(ac, 413, "form too large");
+}
+
+static void on_done(void *owner)
+{
+	struct acc_conn *ac = owner;
+
+	ac->req.body = ac->body.data ? ac->body.data : "";
+	ac->req.body_len = ac->body.len;
+	acc_handle(ac->acc, ac, &ac->req);
+}
+
+static void on_refuse(void *owner, int status, const char *why)
+{
+	refuse(owner, status, why);
+}
+
+static const struct http_conn_ops acc_http_ops = { on_head, on_body, on_done, on_refuse };
 
 static void on_input(struct conn *c, void *st)
 {
-	struct acc_conn *ac = st;
-
-	while (conn_ready(c) && !ac->handling && step(ac))
-		;
+	(void)c;
+	http_conn_input(&((struct acc_conn *)st)->h);
 }
 
-/* The request's deadline (408, then close) or the keep-alive idle time (close). */
 static void on_timeout(struct conn *c, void *st)
 {
-	struct acc_conn *ac = st;
-
-	if (ac->in_request && !ac->handling)
-		refuse(ac, 408, "not complete within [acc] request_timeout");
-	else
-		conn_close(c);
+	(void)c;
+	http_conn_timeout(&((struct acc_conn *)st)->h);
 }
 
 static void acc_conn_free(void *st)
@@ -288,7 +269,7 @@ void acc_conn_start(struct conn *c)
 	ac->c = c;
 	ac->acc = srv->acc;
 	ac->plain = !conn_tls(c);
-	http_parser_init(&ac->p, 0, ACC_FORM_MAX);
+	http_conn_init(&ac->h, c, &acc_http_ops, ac, ACC_FORM_MAX);
 	reset_request(ac);
 	conn_bind(c, &acc_proto, ac);
 	conn_set_input_max(c, ACC_INPUT_HIGH, 0);

@@ -12,6 +12,7 @@
  */
 #include "admin/admin.h"
 #include "admin/admin_int.h"
+#include "acc/http_conn.h"
 #include "daemon/conn.h"
 #include "daemon/server.h"
 #include "util/config.h"
@@ -26,11 +27,9 @@
 
 struct admin_conn {
 	struct conn *c;
-	int in_request;            /* a request's first byte has come */
-	int handling;              /* a whole request is being answered */
 	int head_only, keep_alive;
 	struct admin_req *req;     /* the request being read */
-	struct http_parser p;
+	struct http_conn h;        /* last: about 12 KB */
 };
 
 static void req_free(struct admin_req *r)
@@ -61,7 +60,7 @@ static void answer(struct admin_conn *ac, int status, const char *body, size_t l
 	conn_write(ac->c, head, hl);
 	if (len && !ac->head_only)
 		conn_write(ac->c, body, len);
-	ac->in_request = ac->handling = 0;
+	http_conn_answered(&ac->h);
 	if (!ac->keep_alive)
 		conn_close(ac->c);
 }
@@ -127,7 +126,6 @@ static void dispatch(struct admin_conn *ac)
 	struct admin_req *r = ac->req;
 
 	ac->req = NULL;
-	ac->handling = 1;
 	r->cfg = config_ref(conn_cfg(ac->c));
 	r->store = srv->store;
 	snprintf(r->ip, sizeof r->ip, "%s", conn_ip(ac->c));
@@ -165,63 +163,45 @@ static int take_head(struct admin_conn *ac, const struct http_request *hr)
 	return 0;
 }
 
-/* One parser step on the buffered input; 0 when it needs more input. */
-static int step(struct admin_conn *ac)
+static void on_head(void *owner, const struct http_request *hr)
 {
-	struct evbuffer *in = conn_input(ac->c);
-	struct evbuffer_iovec v = { NULL, 0 };
-	struct http_event ev;
-	size_t used;
-
-	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-		v.iov_len = 0;
-	if (v.iov_len > 0 && !ac->in_request) {     /* the request's clock starts */
-		ac->in_request = 1;
-		conn_set_deadline(ac->c, conn_cfg(ac->c)->acc_request_timeout);
-	}
-	used = http_parse(&ac->p, v.iov_base, v.iov_len, &ev);
-	switch (ev.type) {
-	case HTTP_EV_NEED_MORE:
-		break;
-	case HTTP_EV_HEADERS:
-		if (take_head(ac, ev.req) < 0)
-			refuse(ac, 431, "request target or a field too long");
-		break;
-	case HTTP_EV_BODY:            /* ev.data points into the input: before the drain */
-		if (ac->req && buf_append(&ac->req->body, ev.data, ev.len) < 0)
-			refuse(ac, 413, "body too large");
-		break;
-	case HTTP_EV_DONE:
-		conn_set_deadline(ac->c, 0);
-		conn_progress(ac->c);
-		if (ac->req)
-			dispatch(ac);
-		break;
-	case HTTP_EV_ERROR:
-		refuse(ac, ev.status, ev.reason);
-		break;
-	}
-	if (in == conn_input(ac->c))  /* not freed by an abort meanwhile */
-		evbuffer_drain(in, used);
-	return ev.type == HTTP_EV_NEED_MORE ? used > 0 : ev.type != HTTP_EV_ERROR;
+	if (take_head(owner, hr) < 0)
+		refuse(owner, 431, "request target or a field too long");
 }
+
+static void on_body(void *owner, const char *p, size_t n)
+{
+	struct admin_conn *ac = owner;
+
+	if (ac->req && buf_append(&ac->req->body, p, n) < 0)
+		refuse(ac, 413, "body too large");
+}
+
+static void on_done(void *owner)
+{
+	struct admin_conn *ac = owner;
+
+	if (ac->req)
+		dispatch(ac);
+}
+
+static void on_refuse(void *owner, int status, const char *why)
+{
+	refuse(owner, status, why);
+}
+
+static const struct http_conn_ops admin_http_ops = { on_head, on_body, on_done, on_refuse };
 
 static void on_input(struct conn *c, void *st)
 {
-	struct admin_conn *ac = st;
-
-	while (conn_ready(c) && !ac->handling && step(ac))
-		;
+	(void)c;
+	http_conn_input(&((struct admin_conn *)st)->h);
 }
 
 static void on_timeout(struct conn *c, void *st)
 {
-	struct admin_conn *ac = st;
-
-	if (ac->in_request && !ac->handling)
-		refuse(ac, 408, "not complete within [acc] request_timeout");
-	else
-		conn_close(c);
+	(void)c;
+	http_conn_timeout(&((struct admin_conn *)st)->h);
 }
 
 static void admin_conn_free(void *st)
@@ -248,7 +228,7 @@ void admin_conn_start(struct conn *c)
 		return;
 	}
 	ac->c = c;
-	http_parser_init(&ac->p, 0, ADMIN_BODY_MAX);
+	http_conn_init(&ac->h, c, &admin_http_ops, ac, ADMIN_BODY_MAX);
 	conn_bind(c, &admin_proto, ac);
 	conn_set_input_max(c, ADMIN_INPUT_HIGH, 0);
 	conn_set_idle(c, conn_cfg(c)->acc_keepalive_timeout);

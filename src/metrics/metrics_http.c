@@ -5,6 +5,7 @@
  */
 #include "metrics/metrics_http.h"
 #include "metrics/metrics.h"
+#include "acc/http_conn.h"
 #include "acc/http_parse.h"
 #include "auth/auth_cache.h"
 #include "daemon/conn.h"
@@ -14,6 +15,7 @@
 #include "util/log.h"
 #include "util/workers.h"
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,10 +24,9 @@
 
 struct mconn {
 	struct conn *c;
-	int in_request, handling;
 	int status;                /* of the request whose head has come */
 	int head_only, keep_alive;
-	struct http_parser p;
+	struct http_conn h;        /* last: about 12 KB */
 };
 
 /* What the worker samples for one scrape. */
@@ -48,7 +49,7 @@ static void answer(struct mconn *mc, int status, const char *body, size_t len)
 	conn_write(mc->c, head, hl);
 	if (!mc->head_only)
 		conn_write(mc->c, body, len);
-	mc->in_request = mc->handling = 0;
+	http_conn_answered(&mc->h);
 	if (!mc->keep_alive)
 		conn_close(mc->c);
 }
@@ -145,8 +146,9 @@ static void scrape(struct mconn *mc)
 	}
 }
 
-static void take_head(struct mconn *mc, const struct http_request *r)
+static void take_head(void *owner, const struct http_request *r)
 {
+	struct mconn *mc = owner;
 	size_t plen = strcspn(r->target, "?");
 
 	mc->keep_alive = r->keep_alive;
@@ -159,14 +161,12 @@ static void take_head(struct mconn *mc, const struct http_request *r)
 		mc->status = 404;
 }
 
-static void finish(struct mconn *mc)
+static void finish(void *owner)
 {
 	static const char nf[] = "not found: the metrics are at /metrics\n";
 	static const char na[] = "method not allowed: GET or HEAD\n";
+	struct mconn *mc = owner;
 
-	mc->handling = 1;
-	conn_set_deadline(mc->c, 0);
-	conn_progress(mc->c);
 	if (mc->status == 200)
 		scrape(mc);
 	else if (mc->status == 405)
@@ -175,43 +175,38 @@ static void finish(struct mconn *mc)
 		answer(mc, 404, nf, sizeof nf - 1);
 }
 
-/* One parser step on the buffered input; 0 when it needs more input. */
-static int step(struct mconn *mc)
+static void no_body(void *owner, const char *p, size_t n)
 {
-	struct evbuffer *in = conn_input(mc->c);
-	struct evbuffer_iovec v = { NULL, 0 };
-	struct http_event ev;
-	size_t used;
-
-	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-		v.iov_len = 0;
-	if (v.iov_len > 0 && !mc->in_request) {
-		mc->in_request = 1;
-		conn_set_deadline(mc->c, conn_cfg(mc->c)->acc_request_timeout);
-	}
-	used = http_parse(&mc->p, v.iov_base, v.iov_len, &ev);
-	if (ev.type == HTTP_EV_HEADERS) {
-		take_head(mc, ev.req);
-	} else if (ev.type == HTTP_EV_DONE) {
-		finish(mc);
-	} else if (ev.type == HTTP_EV_ERROR) {
-		log_info("metrics[%llu] ip=%s: refused request: %d %s", conn_id(mc->c), conn_ip(mc->c),
-		         ev.status, ev.reason);
-		mc->keep_alive = 0;
-		mc->head_only = 0;
-		answer(mc, ev.status, "bad request\n", 12);
-	}
-	if (in == conn_input(mc->c))
-		evbuffer_drain(in, used);
-	return ev.type == HTTP_EV_NEED_MORE ? used > 0 : ev.type != HTTP_EV_ERROR;
+	(void)owner;
+	(void)p;
+	(void)n;                       /* the parser allows none (body_max 0) */
 }
+
+static void refuse(void *owner, int status, const char *why)
+{
+	struct mconn *mc = owner;
+
+	log_info("metrics[%llu] ip=%s: refused request: %d %s", conn_id(mc->c), conn_ip(mc->c), status, why);
+	char body[200];
+	int n = snprintf(body, sizeof body, "%s\n", why);   /* the parser's words, or ours */
+
+	mc->keep_alive = 0;
+	mc->head_only = 0;
+	answer(mc, status, body, n > 0 && (size_t)n < sizeof body ? (size_t)n : 0);
+}
+
+static const struct http_conn_ops metrics_http_ops = { take_head, no_body, finish, refuse };
 
 static void on_input(struct conn *c, void *st)
 {
-	struct mconn *mc = st;
+	(void)c;
+	http_conn_input(&((struct mconn *)st)->h);
+}
 
-	while (conn_ready(c) && !mc->handling && step(mc))
-		;
+static void on_timeout(struct conn *c, void *st)
+{
+	(void)c;
+	http_conn_timeout(&((struct mconn *)st)->h);
 }
 
 static void mconn_free(void *st)
@@ -222,7 +217,7 @@ static void mconn_free(void *st)
 static const struct conn_proto metrics_proto = {
 	.name = "metrics",
 	.input = on_input,
-	.timeout = NULL,
+	.timeout = on_timeout,
 	.free = mconn_free,
 };
 
@@ -235,7 +230,7 @@ void metrics_conn_start(struct conn *c)
 		return;
 	}
 	mc->c = c;
-	http_parser_init(&mc->p, 0, 0);
+	http_conn_init(&mc->h, c, &metrics_http_ops, mc, 0);
 	conn_bind(c, &metrics_proto, mc);
 	conn_set_input_max(c, 16 * 1024, 0);
 	conn_set_idle(c, conn_cfg(c)->acc_keepalive_timeout);
