@@ -295,8 +295,11 @@ def test_large_message_over_tls_keeps_memory_bounded(world):
     mx.wait_message("full.test", b"Subject: big-over-tls", timeout=120)
     h.wait_log(r"to=<henry@full\.test>: delivered", timeout=60)
     grown_mb = (vm(h.proc.pid, "VmHWM") - before) / 1024
-    # before the socket's watermark the whole message sat in its output (~34 MB)
-    assert grown_mb < 16, f"peak RSS grew {grown_mb:.1f} MB delivering 39 MiB over TLS"
+    # before the socket's watermark the whole message sat in its output
+    # (+38.6 MB); bounded, it is +0.1 MB on a quiet machine and reached
+    # 16.4 MB under TEST_JOBS=8 (the receiving side's buffers, not the
+    # delivery's): half the message still tells the two apart
+    assert grown_mb < size / 2 / 2**20, f"peak RSS grew {grown_mb:.1f} MB delivering 39 MiB over TLS"
 
 
 def test_outbound_tls_ends_with_close_notify(world):
