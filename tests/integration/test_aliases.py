@@ -1,0 +1,201 @@
+"""Aliases, catch-all, postmaster@/abuse@ and forwarding loops (issue 19,
+part A; docs/routing.md), with real SMTP clients against a real hostmaild.
+Outside targets stay queued here (the suite's DNS resolves nothing):
+test_srs.py delivers them to a receiving Postfix."""
+import smtplib
+import ssl
+import time
+import uuid
+
+from conftest import RawSMTP, queue_files, wait_for
+
+ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
+
+
+def send(hm, sender, rcpts, subject, extra_headers=""):
+    """From outside (the MX role, no AUTH): the message, queued as one."""
+    msg = (f"{extra_headers}From: <{sender}>\r\nTo: <{rcpts[0]}>\r\nSubject: {subject}\r\n"
+           f"Message-ID: <{uuid.uuid4()}@sender.example>\r\n\r\nHello.\r\n")
+    with smtplib.SMTP(hm.host, hm.smtp_port, local_hostname="client.example", timeout=20) as s:
+        refused = s.sendmail(sender, rcpts, msg.encode())
+    assert not refused, refused
+
+
+def with_subject(hm, address, subject, n=1):
+    """Wait until address's Maildir has n messages with that subject."""
+    def got():
+        found = [m for m in hm.messages(address) if f"Subject: {subject}".encode() in m]
+        return found if len(found) >= n else None
+    return wait_for(got, timeout=30, what=f"{subject} in {address}")
+
+
+def subj():
+    return "alias-" + uuid.uuid4().hex[:10]
+
+
+def rcpt_code(hm, rcpt, sender="someone@sender.example"):
+    c = RawSMTP(hm.smtp_port)
+    try:
+        c.reply()
+        c.cmd("EHLO client.example")
+        assert c.cmd(f"MAIL FROM:<{sender}>").code == 250
+        r = c.cmd(f"RCPT TO:<{rcpt}>")
+        c.cmd("QUIT")
+        return r
+    finally:
+        c.close()
+
+
+def test_alias_with_two_targets_delivers_to_both(server):
+    hm = server
+    hm.ctl("alias", "add", "sales@acme.test", "alice@acme.test,bob@acme.test")
+    assert hm.ctl("alias", "list", "acme.test").stdout == "sales@acme.test alice@acme.test,bob@acme.test\n"
+    s = subj()
+    send(hm, "someone@sender.example", ["Sales@ACME.test"], s)
+    for who in (ALICE, "bob@acme.test"):
+        msg = with_subject(hm, who, s)[0]
+        assert b"Delivered-To: sales@acme.test" in msg
+    assert "forwarded to 2 target(s)" in hm.logtext()
+    # removed: unknown again
+    hm.ctl("alias", "remove", "sales@acme.test")
+    r = rcpt_code(hm, "sales@acme.test")
+    assert r.code == 550 and r.text.startswith("5.1.1")
+
+
+def test_alias_keeping_a_copy(server):
+    hm = server
+    hm.ctl("alias", "add", "bob@acme.test", "bob@acme.test", "alice@acme.test")
+    s = subj()
+    send(hm, "someone@sender.example", ["bob@acme.test"], s)
+    with_subject(hm, ALICE, s)
+    with_subject(hm, "bob@acme.test", s)
+    time.sleep(0.5)
+    assert len([m for m in hm.messages("bob@acme.test") if s.encode() in m]) == 1
+
+
+def test_catch_all_is_off_by_default_then_takes_unknown_addresses(server):
+    hm = server
+    r = rcpt_code(hm, "whoever@acme.test")
+    assert r.code == 550 and r.text.startswith("5.1.1")
+    assert hm.ctl("domain", "catchall", "acme.test").stdout == "off\n"
+    hm.ctl("domain", "catchall", "acme.test", "bob@acme.test")
+    assert hm.ctl("domain", "catchall", "acme.test").stdout == "bob@acme.test\n"
+    s = subj()
+    send(hm, "someone@sender.example", ["whoever@acme.test"], s)
+    assert b"Delivered-To: whoever@acme.test" in with_subject(hm, "bob@acme.test", s)[0]
+    # a real mailbox still gets its own mail
+    s2 = subj()
+    send(hm, "someone@sender.example", [ALICE], s2)
+    with_subject(hm, ALICE, s2)
+    assert not [m for m in hm.messages("bob@acme.test") if s2.encode() in m]
+    hm.ctl("domain", "catchall", "acme.test", "off")
+    assert rcpt_code(hm, "whoever@acme.test").code == 550
+    bad = hm.ctl("domain", "catchall", "nothere.test", "bob@acme.test", check=False)
+    assert bad.returncode == 1 and "not hosted" in bad.stderr
+
+
+def test_postmaster_and_abuse_go_to_the_contact(server):
+    hm = server
+    # default contact: the account's first mailbox (alice@ sorts first)
+    assert hm.ctl("account", "contact", "acme").stdout == "alice@acme.test (default: first mailbox)\n"
+    s = subj()
+    send(hm, "someone@sender.example", ["postmaster@acme.test", "Abuse@acme.test"], s)
+    with_subject(hm, ALICE, s, n=2)
+    # <postmaster> without a domain is this host's, not a hosted domain's
+    hm.ctl("account", "contact", "acme", "bob@acme.test")
+    s2 = subj()
+    send(hm, "someone@sender.example", ["postmaster@acme.test"], s2)
+    with_subject(hm, "bob@acme.test", s2)
+    # an alias says otherwise
+    hm.ctl("alias", "add", "abuse@acme.test", "alice@acme.test")
+    s3 = subj()
+    send(hm, "someone@sender.example", ["abuse@acme.test"], s3)
+    with_subject(hm, ALICE, s3)
+    assert not [m for m in hm.messages("bob@acme.test") if s3.encode() in m]
+
+
+def failure_report(hm, address, needle):
+    def got():
+        for m in hm.messages(address):
+            if b"multipart/report" in m and needle.encode() in m:
+                return m
+        return None
+    return wait_for(got, timeout=30, what=f"failure report about {needle} for {address}")
+
+
+def test_alias_loop_is_bounced_not_delivered_forever(server):
+    hm = server
+    hm.ctl("domain", "add", "acme", "other.test", "--no-dkim")
+    hm.ctl("alias", "add", "ping@acme.test", "pong@other.test")
+    hm.ctl("alias", "add", "pong@other.test", "ping@acme.test")
+    s = subj()
+    send(hm, ALICE, ["ping@acme.test"], s)
+    report = failure_report(hm, ALICE, s)
+    assert b"5.4.6" in report and b"loop" in report
+    wait_for(lambda: not queue_files(hm, "env"), timeout=30, what="an empty queue")
+
+
+def test_message_coming_back_through_the_same_alias_is_bounced(server):
+    """As if an outside address had forwarded it back: the Delivered-To:
+    field the alias added on the way out is still on top."""
+    hm = server
+    hm.ctl("alias", "add", "fwd@acme.test", "bob@acme.test")
+    s = subj()
+    send(hm, ALICE, ["fwd@acme.test"], s, extra_headers="Delivered-To: fwd@acme.test\r\nReceived: from x\r\n")
+    report = failure_report(hm, ALICE, s)
+    assert b"5.4.6" in report
+    assert not [m for m in hm.messages("bob@acme.test") if s.encode() in m]
+
+
+def test_alias_counts_once_for_the_cap_and_outside_targets_count_against_the_budget(demo):
+    hm = demo
+    # the cap: two recipients a message ([limits] is in the fixture's file)
+    with open(hm.config) as f:
+        cfg = f.read()
+    with open(hm.config, "w") as f:
+        f.write(cfg.replace("[limits]\n", "[limits]\nmax_recipients = 2\n", 1))
+    hm.ctl("alias", "add", "team@acme.test", "alice@acme.test,bob@acme.test,x@far.example,y@far.example")
+    hm.ctl("account", "limits", "acme", "--per-hour", "3")
+    hm.start()
+    left = 3600 - time.time() % 3600
+    if left < 30:
+        time.sleep(left + 1)
+    s = subj()
+    # two RCPTs (the cap) of which one is an alias with four targets
+    send(hm, "someone@sender.example", ["team@acme.test", "bob@acme.test"], s)
+    with_subject(hm, ALICE, s)
+    with_subject(hm, "bob@acme.test", s, n=2)
+    # the two outside targets were queued with the SRS sender and counted
+    def srs_queued():
+        out = hm.ctl("queue", "list").stdout
+        return out if "<SRS0=" in out and "x@far.example" in out and "y@far.example" in out else None
+    listing = wait_for(srs_queued, timeout=30, what="the outside copy queued")
+    assert "=sender.example=someone@mx.test.example>" in listing
+    # the budget of 3 has one recipient left for alice's own mail
+    ctx = ssl.create_default_context(cafile=hm.pki["ca"])
+    ctx.check_hostname = False
+    with smtplib.SMTP(hm.host, hm.submission_port, local_hostname="client.test", timeout=30) as c:
+        c.starttls(context=ctx)
+        c.login(ALICE, ALICE_PW)
+        c.mail(ALICE)
+        assert c.rcpt("one@far.example")[0] == 250
+        code, text = c.rcpt("two@far.example")
+        assert code == 450 and b"hourly limit of 3" in text
+
+
+def test_forged_srs_address_is_refused(server):
+    hm = server
+    r = rcpt_code(hm, "SRS0=AAAA=AB=sender.example=someone@mx.test.example", sender="")
+    assert r.code == 550 and r.text.startswith("5.7.1") and "SRS" in r.text
+    r = rcpt_code(hm, "SRS0=garbage@mx.test.example", sender="")
+    assert r.code == 550 and r.text.startswith("5.7.1")
+
+
+def test_alias_commands_refuse_bad_input(demo):
+    hm = demo
+    for args, words in [(("alias", "add", "x@nothere.test", "bob@acme.test"), "not hosted"),
+                        (("alias", "add", "x@acme.test", "not-an-address"), ""),
+                        (("alias", "remove", "nobody@acme.test"), "does not exist"),
+                        (("account", "contact", "nobody"), "does not exist")]:
+        r = hm.ctl(*args, check=False)
+        assert r.returncode == 1 and words in r.stderr, (args, r.stderr)
