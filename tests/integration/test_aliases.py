@@ -199,3 +199,51 @@ def test_alias_commands_refuse_bad_input(demo):
                         (("account", "contact", "nobody"), "does not exist")]:
         r = hm.ctl(*args, check=False)
         assert r.returncode == 1 and words in r.stderr, (args, r.stderr)
+
+
+def test_admin_api_aliases_catchall_contact(tmp_path):
+    """The admin API's routing resources mirror hostmailctl, answers
+    checked against the OpenAPI document; and an alias made there routes."""
+    from test_admin_api import Admin
+    a = Admin(tmp_path)
+    try:
+        h = a.h
+        data = a.do("PUT", "/api/aliases/sales@acme.test", "/api/aliases/{address}", 200,
+                    {"targets": ["Alice@acme.test", "out@far.example"]})
+        assert data == {"address": "sales@acme.test", "domain": "acme.test", "account": "acme",
+                        "targets": ["alice@acme.test", "out@far.example"]}
+        assert h.ctl("alias", "list").stdout == "sales@acme.test alice@acme.test,out@far.example\n"
+        assert a.do("GET", "/api/aliases?domain=acme.test", "/api/aliases", 200) == [data]
+        assert a.do("GET", "/api/aliases/sales@acme.test", "/api/aliases/{address}", 200) == data
+        err = a.do("PUT", "/api/aliases/x@nothere.test", "/api/aliases/{address}", 404, {"targets": ["a@b.test"]})
+        assert "not hosted" in err["error"]
+        err = a.do("PUT", "/api/aliases/x@acme.test", "/api/aliases/{address}", 400, {"targets": []})
+        assert err["field"] == "targets"
+        a.do("GET", "/api/aliases?domain=nothere.test", "/api/aliases", 404)
+        # read-only tokens read, never change
+        status, _ = a.call("PUT", "/api/aliases/y@acme.test", {"targets": ["bob@acme.test"]}, token=a.ro)
+        assert status == 403
+
+        assert a.do("GET", "/api/domains/acme.test/catchall", "/api/domains/{domain}/catchall", 200) == \
+            {"domain": "acme.test", "target": None}
+        assert a.do("PUT", "/api/domains/acme.test/catchall", "/api/domains/{domain}/catchall", 200,
+                    {"target": "bob@acme.test"})["target"] == "bob@acme.test"
+        assert h.ctl("domain", "catchall", "acme.test").stdout == "bob@acme.test\n"
+        assert a.do("PUT", "/api/domains/acme.test/catchall", "/api/domains/{domain}/catchall", 200,
+                    {"target": None})["target"] is None
+
+        c = a.do("GET", "/api/accounts/acme/contact", "/api/accounts/{name}/contact", 200)
+        assert c == {"account": "acme", "address": ALICE, "default": True}
+        c = a.do("PUT", "/api/accounts/acme/contact", "/api/accounts/{name}/contact", 200,
+                 {"address": "boss@elsewhere.example"})
+        assert c == {"account": "acme", "address": "boss@elsewhere.example", "default": False}
+        a.do("GET", "/api/accounts/nobody/contact", "/api/accounts/{name}/contact", 404)
+
+        s = subj()
+        send(h, "someone@sender.example", ["sales@acme.test"], s)
+        with_subject(h, ALICE, s)
+        a.do("DELETE", "/api/aliases/sales@acme.test", "/api/aliases/{address}", 200)
+        a.do("DELETE", "/api/aliases/sales@acme.test", "/api/aliases/{address}", 404)
+        assert "alias add sales@acme.test" in h.logtext()
+    finally:
+        a.h.stop()
