@@ -247,3 +247,53 @@ def test_admin_api_aliases_catchall_contact(tmp_path):
         assert "alias add sales@acme.test" in h.logtext()
     finally:
         a.h.stop()
+
+
+def test_customer_manages_aliases_and_catch_all_in_the_acc(server):
+    """The ACC's Aliases page: add an alias (two targets, one outside), set
+    and clear the catch-all, remove the alias; forms need the CSRF token
+    and a domain of the customer's own account."""
+    from acc_client import AccClient
+    hm = server
+    hm.ctl("account", "passwd", "acme", input="acme-account-pw\n")
+    hm.ctl("account", "add", "other")
+    hm.ctl("domain", "add", "other", "other.test", "--no-dkim")
+    c = AccClient(hm)
+    assert c.login("acme", "acme-account-pw").status == 303
+    page = c.get("/aliases")
+    assert page.status == 200 and "@acme.test" in page.text and "other.test" not in page.text
+    token = c.csrf()
+    r = c.post("/aliases/add", {"csrf": token, "local": "Team", "domain": "acme.test",
+                                "targets": "bob@acme.test, friend@far.example"})
+    assert r.status == 303 and r.header("Location") == "/aliases"
+    page = c.get("/aliases")
+    assert "The alias team@acme.test was saved." in page.text
+    assert "bob@acme.test,friend@far.example" in page.text
+    assert hm.ctl("alias", "list").stdout == "team@acme.test bob@acme.test,friend@far.example\n"
+    s = subj()
+    send(hm, "someone@sender.example", ["team@acme.test"], s)
+    with_subject(hm, "bob@acme.test", s)
+
+    # bad targets: nothing saved, the reason shown
+    c.post("/aliases/add", {"csrf": token, "local": "x", "domain": "acme.test", "targets": "nonsense"})
+    assert "The alias was not saved" in c.get("/aliases").text
+    # another account's domain: refused, nothing made
+    r = c.post("/aliases/add", {"csrf": token, "local": "x", "domain": "other.test", "targets": "bob@acme.test"})
+    assert r.status == 404
+    r = c.post("/aliases/catchall", {"csrf": token, "domain": "other.test", "address": "bob@acme.test"})
+    assert r.status == 404
+    assert hm.ctl("domain", "catchall", "other.test").stdout == "off\n"
+    # no CSRF token: refused
+    r = c.post("/aliases/add", {"local": "y", "domain": "acme.test", "targets": "bob@acme.test"})
+    assert r.status == 403
+    assert "y@acme.test" not in hm.ctl("alias", "list").stdout
+
+    c.post("/aliases/catchall", {"csrf": token, "domain": "acme.test", "address": "alice@acme.test"})
+    assert "The catch-all of acme.test is now alice@acme.test." in c.get("/aliases").text
+    assert hm.ctl("domain", "catchall", "acme.test").stdout == "alice@acme.test\n"
+    c.post("/aliases/catchall", {"csrf": token, "domain": "acme.test", "address": ""})
+    assert hm.ctl("domain", "catchall", "acme.test").stdout == "off\n"
+
+    c.post("/aliases/remove", {"csrf": token, "address": "team@acme.test"})
+    assert "The alias team@acme.test was removed." in c.get("/aliases").text
+    assert hm.ctl("alias", "list").stdout == ""
