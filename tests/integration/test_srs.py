@@ -2,16 +2,22 @@
 end: a DKIM-signed message from an outside sender to an alias arrives at a
 real receiving Postfix with an SRS0 envelope sender and its signature
 still valid (python3-dkim verifies it); a bounce to that SRS address comes
-back through hostmaild to the original sender; a forged one is refused."""
+back through hostmaild to the original sender; a forged one is refused;
+and Postfix's own SRS daemon, postsrsd, run privately on the same secret
+file, makes the same addresses and takes ours (a provider moving from
+Postfix keeps its secret and its old bounces)."""
 import os
 import re
+import shutil
 import smtplib
+import socket
 import subprocess
+import urllib.parse
 import uuid
 
 import pytest
 
-from conftest import Hostmail, RawSMTP, setup_demo
+from conftest import Hostmail, RawSMTP, free_port, setup_demo, wait_port
 from postfix_mx import needs_postfix, postfix_module
 from test_outbound import DNS, DNSMASQ
 
@@ -132,3 +138,61 @@ def test_forged_srs_address_is_refused(world):
         assert "SRS" in r.text
     finally:
         c.close()
+
+
+POSTSRSD = shutil.which("postsrsd") or "/usr/sbin/postsrsd"
+
+
+class PostSRSd:
+    """postsrsd on loopback ports of its own, in the foreground (no -D):
+    Postfix's tcp_table lookups, "get ADDRESS" -> "200 RESULT"."""
+
+    def __init__(self, secret_file, domain):
+        self.fwd, self.rev = free_port(), free_port()
+        self.proc = subprocess.Popen([POSTSRSD, f"-s{secret_file}", f"-d{domain}", "-l127.0.0.1", "-4",
+                                      f"-f{self.fwd}", f"-r{self.rev}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.fwd)
+        wait_port(self.rev)
+
+    def ask(self, port, address):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(f"get {urllib.parse.quote(address, safe='@=+')}\n".encode())
+            line = s.makefile("rb").readline().decode().strip()
+        code, _, value = line.partition(" ")
+        return code, urllib.parse.unquote(value)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not os.path.exists(POSTSRSD), reason="postsrsd not installed (scripts/deps.sh)")
+def test_postsrsd_and_hostmail_agree_on_the_same_secret(world):
+    h = world["h"]
+    srsd = PostSRSd(os.path.join(h.data_dir, "srs.secret"), "mx.test.example")
+    try:
+        msg, _ = forward_one(world)
+        ours = re.search(rb"^Return-Path: <([^>]*)>", msg, re.M).group(1).decode()
+        # postsrsd makes the very same address for the same sender today ...
+        assert srsd.ask(srsd.fwd, CAROL) == ("200", ours)
+        # ... reverses ours to the original sender ...
+        assert srsd.ask(srsd.rev, ours) == ("200", CAROL)
+        # ... and an SRS1 address of another hop agrees too
+        code, srs1 = srsd.ask(srsd.fwd, "SRS0=abcd=AB=orig.example=user@hop.example")
+        assert code == "200" and srs1.startswith("SRS1=")
+        assert srsd.ask(srsd.rev, srs1) == ("200", "SRS0=abcd=AB=orig.example=user@hop.example")
+        # its address for a sender hostmail never saw is taken by hostmail at RCPT
+        code, theirs = srsd.ask(srsd.fwd, "erin@remote.test")
+        assert code == "200" and theirs.startswith("SRS0=")
+        c = RawSMTP(h.smtp_port)
+        try:
+            c.reply()
+            c.cmd("EHLO mx.remote.test")
+            assert c.cmd("MAIL FROM:<>").code == 250
+            assert c.cmd(f"RCPT TO:<{theirs}>").code == 250
+            c.cmd("RSET")
+        finally:
+            c.close()
+    finally:
+        srsd.stop()
