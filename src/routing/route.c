@@ -165,6 +165,12 @@ void route_resolve(const struct route_db *db, const char *addr, int seen, struct
 			fail(&w, ROUTE_LOOP, "5.4.6 forwarding loop: the message came back to <%s>", addr);
 		return;
 	}
+	/* a local recipient whose domain went away meanwhile is no outside address */
+	if ((rc = db->hosted(db->arg, domain_of(addr))) <= 0) {
+		fail(&w, rc < 0 ? ROUTE_TEMP : ROUTE_UNKNOWN,
+		     rc < 0 ? "4.3.0 account store unavailable (%s)" : "5.1.1 <%s>: domain not hosted here", addr);
+		return;
+	}
 	if (expand(&w, addr) < 0)
 		return;
 	if (out->n == 0)

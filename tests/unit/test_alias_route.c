@@ -133,6 +133,8 @@ static void t_roles_and_catchall(void **st)
 	assert_string_equal(resolve("postmaster@other.test", 0)->t[0].addr, "carol@other.test");
 	assert_string_equal(resolve("random@other.test", 0)->t[0].addr, "carol@other.test");
 	assert_int_equal(resolve("random@acme.test", 0)->kind, ROUTE_UNKNOWN);
+	/* a recipient of a domain no longer hosted is not sent out */
+	assert_int_equal(resolve("someone@gone.test", 0)->kind, ROUTE_UNKNOWN);
 }
 
 static void t_loops(void **st)
