@@ -2,6 +2,7 @@
 part A; docs/routing.md), with real SMTP clients against a real hostmaild.
 Outside targets stay queued here (the suite's DNS resolves nothing):
 test_srs.py delivers them to a receiving Postfix."""
+import os
 import smtplib
 import ssl
 import time
@@ -297,3 +298,36 @@ def test_customer_manages_aliases_and_catch_all_in_the_acc(server):
     c.post("/aliases/remove", {"csrf": token, "address": "team@acme.test"})
     assert "The alias team@acme.test was removed." in c.get("/aliases").text
     assert hm.ctl("alias", "list").stdout == ""
+
+
+def test_sigkill_while_forwarding_loses_nothing_acknowledged(server):
+    """Messages to an alias with two mailboxes and an outside target; the
+    daemon is killed (SIGKILL) while the runner forwards them, and started
+    again, three times. Every message acknowledged with 250 reaches both
+    mailboxes (at least once: a copy queued just before the kill may be
+    queued again), and each outside copy is queued with the SRS sender."""
+    import random
+    import signal
+    hm = server
+    hm.ctl("alias", "add", "all@acme.test", "alice@acme.test,bob@acme.test,far@far.example")
+    rnd = random.Random(os.environ.get("HOSTMAIL_CRASH_SEED"))
+    sent = []
+    for cycle in range(3):
+        for _ in range(10):
+            s = subj()
+            send(hm, "someone@sender.example", ["all@acme.test"], s)
+            sent.append(s)
+        time.sleep(rnd.uniform(0, 0.2))
+        hm.stop(signal.SIGKILL)
+        hm.start()
+    for who in (ALICE, "bob@acme.test"):
+        def all_there(who=who):
+            got = b"".join(hm.messages(who))
+            return all(f"Subject: {s}".encode() in got for s in sent)
+        wait_for(all_there, timeout=60, what=f"every acknowledged message in {who}")
+
+    def outside_copies():
+        out = hm.ctl("queue", "list").stdout
+        n = sum(1 for line in out.splitlines() if "<SRS0=" in line and "far@far.example" in line)
+        return n >= len(sent)
+    wait_for(outside_copies, timeout=60, what="an outside copy of every message")
