@@ -232,7 +232,10 @@ static void rcpt_lookup_done(void *st, void *p)
 	if (!s || !s->tx)
 		goto unused;
 	if (r->srs_refused) {
-		log_info("smtp[%llu] ip=%s: reject RCPT: 550 5.7.1 %s", s->id, s->ip, r->refusal);
+		char why[LOG_VALUE_MAX(sizeof r->refusal)];
+
+		log_info("smtp[%llu] ip=%s: reject RCPT: 550 5.7.1 reason=%s", s->id, s->ip,
+		         log_value(r->refusal, strlen(r->refusal), why, sizeof why));
 		session_error(s, 550, "5.7.1", "%s", r->refusal);
 		goto unused;
 	}
