@@ -20,6 +20,10 @@ PKGS="$PKGS libjansson-dev python3-jsonschema debhelper dpkg-dev fakeroot lintia
 # in contrib/fail2ban/ against the daemon's log. Neither service may start:
 # see policy-rc.d below.
 PKGS="$PKGS prometheus fail2ban"
+# SRS, tests only: postsrsd (Postfix's SRS daemon) run privately on
+# loopback checks that our SRS addresses and its own verify both ways
+# (tests/integration/test_srs.py); its service must not start either.
+PKGS="$PKGS postsrsd"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -44,8 +48,8 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 # Dovecot's packages would start a system instance on 110/143/993/995: a
 # policy-rc.d that exits 101 forbids it while they install (as in
 # containers); hostmail's tests and demo run private instances only
-# (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus and
-# fail2ban (tests only: a private Prometheus, fail2ban-regex alone).
+# (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus,
+# fail2ban (tests only: a private Prometheus, fail2ban-regex alone) and postsrsd.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages\nexit 101\n' | $SUDO tee "$policy" >/dev/null

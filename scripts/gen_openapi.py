@@ -147,6 +147,27 @@ schemas = {
                                               "what": {"type": "string"},
                                               "suggestion": {"type": "boolean",
                                                              "description": "SPF, DMARC: one good choice"}}}}}},
+    "Alias": {"type": "object", "required": ["address", "domain", "account", "targets"], "additionalProperties": False,
+              "description": "an address delivering to its targets (docs/routing.md)",
+              "properties": {"address": {"type": "string"}, "domain": {"type": "string"},
+                             "account": {"type": "string"},
+                             "targets": {"type": "array", "minItems": 1, "items": {"type": "string"}}}},
+    "AliasTargets": {"type": "object", "required": ["targets"], "additionalProperties": False,
+                     "properties": {"targets": {"type": "array", "minItems": 1, "maxItems": 32,
+                                                "items": {"type": "string"},
+                                                "description": "addresses: hosted mailboxes, aliases or outside "
+                                                               "addresses; the alias itself keeps a copy"}}},
+    "Catchall": {"type": "object", "required": ["domain", "target"], "additionalProperties": False,
+                 "properties": {"domain": {"type": "string"}, "target": {"type": ["string", "null"]}}},
+    "CatchallTarget": {"type": "object", "required": ["target"], "additionalProperties": False,
+                       "properties": {"target": {"type": ["string", "null"], "description": "null: none"}}},
+    "Contact": {"type": "object", "required": ["account", "address", "default"], "additionalProperties": False,
+                "description": "where postmaster@ and abuse@ of the account's domains go",
+                "properties": {"account": {"type": "string"}, "address": {"type": ["string", "null"]},
+                               "default": {"type": "boolean", "description": "the account's first mailbox"}}},
+    "ContactAddress": {"type": "object", "required": ["address"], "additionalProperties": False,
+                       "properties": {"address": {"type": ["string", "null"],
+                                                  "description": "null: back to the first mailbox"}}},
     "Flushed": {"type": "object", "required": ["ok", "messages"], "additionalProperties": False,
                 "properties": {"ok": {"const": True}, "messages": {"type": "integer", "minimum": 0}}},
 }
@@ -221,6 +242,22 @@ paths = {
     "/api/queue/{id}/flush": {"post": op("queue flush ID", {**ok(ref("Flushed")), **errors(404, 503)},
                                          params=ID, read=False)},
     "/api/queue/{id}/bounce": {"post": op("queue bounce", {**OK, **errors(404, 503)}, params=ID, read=False)},
+    "/api/aliases": {
+        "get": op("alias list", {**ok(arr("Alias")), **errors(400, 404)},
+                  params=[query_param("domain", "only this domain's")])},
+    "/api/aliases/{address}": {
+        "get": op("alias show", {**ok(ref("Alias")), **errors(404)}, params=ADDRESS),
+        "put": op("alias add: create or replace", {**ok(ref("Alias")), **errors(400, 404)},
+                  request=ref("AliasTargets"), params=ADDRESS, read=False),
+        "delete": op("alias remove", {**OK, **errors(404)}, params=ADDRESS, read=False)},
+    "/api/domains/{domain}/catchall": {
+        "get": op("domain catchall DOMAIN", {**ok(ref("Catchall")), **errors(404)}, params=DOMAIN),
+        "put": op("domain catchall DOMAIN TARGET|off", {**ok(ref("Catchall")), **errors(400, 404)},
+                  request=ref("CatchallTarget"), params=DOMAIN, read=False)},
+    "/api/accounts/{name}/contact": {
+        "get": op("account contact NAME", {**ok(ref("Contact")), **errors(404)}, params=NAME),
+        "put": op("account contact NAME ADDRESS|default", {**ok(ref("Contact")), **errors(400, 404)},
+                  request=ref("ContactAddress"), params=NAME, read=False)},
 }
 
 doc = {

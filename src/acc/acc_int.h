@@ -86,6 +86,7 @@ struct acc_req {
 	/* inputs, from the form or the query string */
 	struct evkeyvalq form;
 	char address[320], local[128], domain[256], confirm[8];
+	char targets[1024];                   /* an alias's targets (acc_alias.c) */
 	char login_account[STORE_NAME_MAX];
 	char emailaddress[320];               /* autoconfig's query */
 	char host[256];                       /* the request's Host */
@@ -137,6 +138,11 @@ void acc_work_mailbox_remove(struct acc_req *r);
 void acc_work_login(struct acc_req *r);
 void acc_work_account(struct acc_req *r);
 void acc_work_account_password(struct acc_req *r);
+/* acc_alias.c: aliases, forwarding, catch-all (docs/routing.md) */
+void acc_work_aliases(struct acc_req *r);
+void acc_work_alias_add(struct acc_req *r);
+void acc_work_alias_remove(struct acc_req *r);
+void acc_work_catchall(struct acc_req *r);
 /* acc_settings.c: the settings pages, JSON and the Apple profile */
 void acc_work_settings_json(struct acc_req *r);
 void acc_work_mobileconfig(struct acc_req *r);

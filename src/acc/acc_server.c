@@ -59,6 +59,10 @@ static const struct acc_route routes[] = {
 	{ ACC_GET, "/account", R_LOGIN, acc_work_account },
 	{ ACC_POST, "/account/password", R_LOGIN | R_CHANGE | R_HASH, acc_work_account_password },
 	{ ACC_GET, "/relay", R_LOGIN, acc_work_relay },
+	{ ACC_GET, "/aliases", R_LOGIN, acc_work_aliases },
+	{ ACC_POST, "/aliases/add", R_LOGIN | R_CHANGE, acc_work_alias_add },
+	{ ACC_POST, "/aliases/remove", R_LOGIN | R_CHANGE, acc_work_alias_remove },
+	{ ACC_POST, "/aliases/catchall", R_LOGIN | R_CHANGE, acc_work_catchall },
 	{ ACC_GET, "/budget", R_LOGIN, acc_work_budget },
 	{ ACC_GET, "/dns", R_LOGIN, acc_work_dns },
 	{ ACC_GET, "/dns/check", R_LOGIN, acc_work_dns_check },
@@ -430,6 +434,7 @@ static int read_form(struct acc_req *r, const struct acc_http_req *q)
 	copy_field(r, "address", r->address, sizeof r->address);
 	copy_field(r, "local", r->local, sizeof r->local);
 	copy_field(r, "domain", r->domain, sizeof r->domain);
+	copy_field(r, "targets", r->targets, sizeof r->targets);
 	copy_field(r, "confirm", r->confirm, sizeof r->confirm);
 	copy_field(r, "current", r->current, sizeof r->current);
 	copy_field(r, "password", r->password, sizeof r->password);

@@ -39,6 +39,14 @@ static void run_op(struct admin_req *r)
 	case OP_DKIM_ROTATE: return admin_dkim_rotate(r);
 	case OP_DKIM_ACTIVATE: return admin_dkim_activate(r);
 	case OP_DNS_SHOW: return admin_dns(r);
+	case OP_ALIAS_LIST: return admin_alias_list(r);
+	case OP_ALIAS_SHOW: return admin_alias_show(r);
+	case OP_ALIAS_SET: return admin_alias_set(r);
+	case OP_ALIAS_REMOVE: return admin_alias_remove(r);
+	case OP_CATCHALL_SHOW: return admin_catchall_show(r);
+	case OP_CATCHALL_SET: return admin_catchall_set(r);
+	case OP_CONTACT_SHOW: return admin_contact_show(r);
+	case OP_CONTACT_SET: return admin_contact_set(r);
 	case OP_MAILBOX_LIST: return admin_mailbox_list(r);
 	case OP_MAILBOX_ADD: return admin_mailbox_add(r);
 	case OP_MAILBOX_SHOW: return admin_mailbox_show(r);

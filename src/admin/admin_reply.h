@@ -55,6 +55,15 @@ void admin_dkim_show(struct admin_req *r);
 void admin_dkim_rotate(struct admin_req *r);
 void admin_dkim_activate(struct admin_req *r);
 void admin_dns(struct admin_req *r);
+/* admin_alias.c: aliases, catch-alls, account contacts (docs/routing.md) */
+void admin_alias_list(struct admin_req *r);
+void admin_alias_show(struct admin_req *r);
+void admin_alias_set(struct admin_req *r);
+void admin_alias_remove(struct admin_req *r);
+void admin_catchall_show(struct admin_req *r);
+void admin_catchall_set(struct admin_req *r);
+void admin_contact_show(struct admin_req *r);
+void admin_contact_set(struct admin_req *r);
 /* verb FLUSH, DELETE or BOUNCE through the daemon's control socket */
 void admin_queue_ask(struct admin_req *r, const char *verb, const char *id);
 

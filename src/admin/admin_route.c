@@ -35,6 +35,14 @@ static const struct admin_route routes[] = {
 	{ HTTP_DELETE, "/api/queue/{}", OP_QUEUE_DELETE, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/flush", OP_QUEUE_FLUSH, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/bounce", OP_QUEUE_BOUNCE, 1, 1 },
+	{ HTTP_GET, "/api/aliases", OP_ALIAS_LIST, 0, 1 },
+	{ HTTP_GET, "/api/aliases/{}", OP_ALIAS_SHOW, 0, 1 },
+	{ HTTP_PUT, "/api/aliases/{}", OP_ALIAS_SET, 1, 1 },
+	{ HTTP_DELETE, "/api/aliases/{}", OP_ALIAS_REMOVE, 1, 1 },
+	{ HTTP_GET, "/api/domains/{}/catchall", OP_CATCHALL_SHOW, 0, 1 },
+	{ HTTP_PUT, "/api/domains/{}/catchall", OP_CATCHALL_SET, 1, 1 },
+	{ HTTP_GET, "/api/accounts/{}/contact", OP_CONTACT_SHOW, 0, 1 },
+	{ HTTP_PUT, "/api/accounts/{}/contact", OP_CONTACT_SET, 1, 1 },
 };
 
 const char *admin_method_name(enum http_method m)

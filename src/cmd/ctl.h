@@ -48,6 +48,12 @@ int db_migrate_cmd(struct ctl *c, int argc, char **argv);
 /* ctl_dkim.c */
 int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
 int ctl_domain_dns(struct ctl *c, int argc, char **argv);
+/* ctl_alias.c (docs/routing.md) */
+int ctl_alias_add(struct ctl *c, int argc, char **argv);
+int ctl_alias_remove(struct ctl *c, int argc, char **argv);
+int ctl_alias_list(struct ctl *c, int argc, char **argv);
+int ctl_domain_catchall(struct ctl *c, int argc, char **argv);
+int ctl_account_contact(struct ctl *c, int argc, char **argv);
 /* ctl_dovecot.c */
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);

@@ -64,6 +64,16 @@ static const char usage_text[] =
 	"  domain dkim DOMAIN [--rotate | --activate SELECTOR]\n"
 	"                           DKIM selectors and state; rotate keys (docs/dkim.md)\n"
 	"  domain dns DOMAIN        the DNS records to publish, zone-file syntax\n"
+	"  domain catchall DOMAIN [TARGET|off]\n"
+	"                           where mail to unknown addresses of DOMAIN goes (off by default)\n"
+	"  alias add ADDRESS TARGET[,TARGET...]\n"
+	"                           deliver ADDRESS to the targets (mailboxes or outside addresses;\n"
+	"                           ADDRESS itself among them keeps a copy in its mailbox)\n"
+	"  alias list [DOMAIN]      ADDRESS TARGETS, one per line\n"
+	"  alias remove ADDRESS\n"
+	"  account contact NAME [ADDRESS|default]\n"
+	"                           where postmaster@ and abuse@ of the account's domains go\n"
+	"                           (default: its first mailbox)\n"
 	"  mailbox add ADDRESS [--force]\n"
 	"                           password on standard input (one line, at least 8\n"
 	"                           characters unless --force); makes the Maildir\n"
@@ -618,6 +628,11 @@ static const struct verb verbs[] = {
 	{ "domain", "list", 0, 1, domain_list, V_JSON },
 	{ "domain", "dkim", 1, -1, ctl_domain_dkim, 0 },
 	{ "domain", "dns", 1, 1, ctl_domain_dns, 0 },
+	{ "domain", "catchall", 1, 2, ctl_domain_catchall, 0 },
+	{ "alias", "add", 2, -1, ctl_alias_add, 0 },
+	{ "alias", "list", 0, 1, ctl_alias_list, 0 },
+	{ "alias", "remove", 1, 1, ctl_alias_remove, 0 },
+	{ "account", "contact", 1, 2, ctl_account_contact, 0 },
 	{ "mailbox", "add", 1, 1, mailbox_add, V_FORCE },
 	{ "mailbox", "passwd", 1, 1, mailbox_passwd, V_FORCE },
 	{ "mailbox", "remove", 1, 1, mailbox_remove, 0 },

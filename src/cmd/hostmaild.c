@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/privdrop.h"
 #include "util/workers.h"
+#include "routing/route_store.h"
 #include "auth/throttle.h"
 #include "tls/tls.h"
 #include "daemon/connlimit.h"
@@ -200,6 +201,8 @@ int main(int argc, char **argv)
 	/* As the daemon's user: PostgreSQL's peer authentication sees it. */
 	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
 		log_fatal("account store: %s", err);
+	if (!(srv.srs = route_srs_load(srv.cfg, err, sizeof err)))   /* [srs]: read at start only */
+		log_fatal("%s", err);
 	srv.workers = workers_start(srv.base, srv.cfg->worker_threads);
 	srv.auth_workers = workers_start(srv.base, AUTH_THREADS);
 	if (!(srv.logins = login_queue_new(srv.auth_workers, AUTH_THREADS)))
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
 	event_free(ev_hup);
 	event_free(ev_log);
 	store_close(srv.store);
+	free(srv.srs);
 	tls_server_unref(srv.tls);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);

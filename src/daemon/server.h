@@ -21,6 +21,7 @@ struct pop3_service;
 struct connlimit;
 struct login_queue;
 struct metrics;
+struct srs;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
                      LISTEN_METRICS, LISTEN_ADMIN };
@@ -42,6 +43,7 @@ struct server {
 	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */
 	struct connlimit *acc_conns;     /* concurrent ACC connections, total and per IP */
 	struct metrics *metrics;         /* counters any thread updates (metrics/metrics.h); never NULL in hostmaild */
+	struct srs *srs;                 /* forwarding's SRS secret and domain (routing/srs.h) */
 	char queue_dir[600];
 	uint64_t next_session_id;
 	int nsessions;

@@ -50,6 +50,9 @@ enum { ADMIN_NONE = 0, ADMIN_DELETE, ADMIN_BOUNCE };
 /* Seconds before a message is looked at again when a step could not
  * decide its next time (a read, record or removal failed). */
 #define RUNNER_TROUBLE_WAIT 60
+/* New queue entries one worker step may make: two reports (failure,
+ * delay) and two forwarded copies (routing) per forwarded recipient. */
+#define RUNNER_NEW_MAX 10
 
 /* The configuration a job needs, copied on the loop (a SIGHUP reload
  * replaces srv->cfg there while workers may be reading). */
@@ -100,7 +103,7 @@ struct msg_job {
 	time_t next;                     /* when the message is due again (the past:
 	                                    at once); 0 = unknown (trouble) */
 	int nnew;
-	char new_ids[2][QUEUE_ID_LEN + 1];  /* reports queued */
+	char new_ids[RUNNER_NEW_MAX][QUEUE_ID_LEN + 1];  /* reports and forwarded copies queued */
 };
 
 /* runner_remote.c: the remote deliveries of jobs, one run per recipient

@@ -10,6 +10,7 @@
 #include "delivery/bounce.h"
 #include "delivery/maildir.h"
 #include "store/store.h"
+#include "routing/route_store.h"
 #include "util/log.h"
 #include "metrics/metrics.h"
 #include <ctype.h>
@@ -112,6 +113,34 @@ static int mark_delivered(const char *queue_dir, const struct envelope *env, siz
 	                           : envelope_mark_done(queue_dir, env->id, i);
 }
 
+/* Routing (routing/route_store.h): an alias, a role address, a
+ * catch-all or an SRS bounce is queued anew for its targets; 1 when that
+ * (or a failure) settled recipient i, 0 when it is a plain mailbox. */
+static int route_step(struct msg_job *j, const struct envelope *env, size_t i)
+{
+	struct route_outcome ro;
+
+	if (j->nnew + 2 > RUNNER_NEW_MAX - 2)
+		return 1;                /* this step's room is taken: the next step routes it */
+	route_deliver(j->srv->store, j->srv->srs, j->srv->queue_dir, env, i, j->msg_path, j->msg_offset, j->size, &ro);
+	for (int k = 0; k < ro.nids; k++)
+		memcpy(j->new_ids[j->nnew++], ro.ids[k], QUEUE_ID_LEN + 1);
+	if (ro.kind == ROUTE_MAILBOX)
+		return 0;
+	if (ro.kind == ROUTE_FORWARD) {
+		if (mark_delivered(j->srv->queue_dir, env, i) < 0)
+			log_warn("%s: to=<%s>: forwarded but cannot record it: %s (may be forwarded twice)", env->id,
+			         env->rcpt[i].addr, strerror(errno));
+		log_info("%s: to=<%s>: %s", env->id, env->rcpt[i].addr, ro.info);
+	} else if (ro.kind == ROUTE_TEMP) {
+		defer(j, env, i, ro.why);
+	} else {
+		log_rcpt(j->srv, env, i, "failed", ro.why);
+		envelope_mark_failed(j->srv->queue_dir, env->id, i, ro.why);
+	}
+	return 1;
+}
+
 static void deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
@@ -119,6 +148,8 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 	char local[320], domain[256], reason[300];
 	int hosted = 0, exists = 0;
 
+	if (route_step(j, env, i))
+		return;
 	split_addr(rc->addr, local, sizeof local, domain, sizeof domain);
 	if (store_rcpt_lookup(srv->store, local, domain, &hosted, &exists) != 0) {
 		defer(j, env, i, "4.3.0 account store unavailable");
@@ -194,7 +225,7 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 		if (envelope_mark_notified(j->srv->queue_dir, env->id, idx, n, delayed) < 0)
 			log_warn("%s: cannot record the report %s: %s (it may be sent again)", env->id, id,
 			         strerror(errno));
-		if (j->nnew < 2)
+		if (j->nnew < RUNNER_NEW_MAX)
 			memcpy(j->new_ids[j->nnew++], id, sizeof id);
 	}
 	free(rr);

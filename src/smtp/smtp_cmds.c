@@ -11,6 +11,7 @@
 #include "smtp/smtp_session_int.h"
 #include "store/store.h"
 #include "store/store_rate.h"
+#include "routing/route_store.h"
 #include "metrics/metrics.h"
 #include "util/log.h"
 #include <ctype.h>
@@ -153,6 +154,9 @@ struct rcpt_lookup {
 	char account[64];
 	int literal;                       /* an address literal: hosted nowhere here */
 	int hosted, exists, failed;
+	const struct srs *srs;             /* routing: aliases, roles, catch-all, SRS */
+	int srs_refused;
+	char refusal[600];
 	int budget_asked, reserve_rc;      /* rate_reserve's answer, if asked */
 	time_t reserved_at;
 	struct rate_use use;
@@ -172,6 +176,12 @@ static void rcpt_lookup_work(void *p)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!r->literal) {
 		r->failed = store_rcpt_lookup(r->store, r->local, r->domain, &r->hosted, &r->exists) != 0;
+		if (!r->failed) {
+			int rc = route_rcpt(r->store, r->srs, r->local, r->domain, &r->hosted, &r->exists, r->refusal,
+			                    sizeof r->refusal);
+			r->failed = rc < 0;
+			r->srs_refused = rc == 1;
+		}
 		metrics_observe(r->metrics, M_STORE_SECONDS, "rcpt_lookup", NULL, metrics_since(&t0));
 	}
 	if (policy_rcpt_needs_budget(&r->cl, r->relay, r->failed, r->hosted, r->exists)) {
@@ -221,6 +231,14 @@ static void rcpt_lookup_done(void *st, void *p)
 	reserved = pr.budget == BUDGET_RESERVED;
 	if (!s || !s->tx)
 		goto unused;
+	if (r->srs_refused) {
+		char why[LOG_VALUE_MAX(sizeof r->refusal)];
+
+		log_info("smtp[%llu] ip=%s: reject RCPT: 550 5.7.1 reason=%s", s->id, s->ip,
+		         log_value(r->refusal, strlen(r->refusal), why, sizeof why));
+		session_error(s, 550, "5.7.1", "%s", r->refusal);
+		goto unused;
+	}
 	pr.addr = r->addr;
 	pr.sender = s->tx->sender;
 	pr.lookup_failed = r->failed;
@@ -279,6 +297,7 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 	if (ra.to.domain[0] == '\0') /* <postmaster> means postmaster of this host */
 		snprintf(ra.to.domain, sizeof ra.to.domain, "%s", s->cfg->hostname);
 	r->store = s->srv->store;
+	r->srs = s->srv->srs;
 	r->pool = s->srv->workers;
 	r->metrics = s->srv->metrics;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);

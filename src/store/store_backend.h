@@ -18,9 +18,10 @@
 #include "store/store_acc_session.h"
 #include "store/relay_auth.h"
 #include "store/store_dkim.h"
+#include "store/store_alias.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -29,6 +30,7 @@ typedef int (*store_domain_cb)(const char *domain, const char *account, void *);
 typedef int (*store_mailbox_cb)(const struct mailbox *, void *);
 typedef int (*store_grant_cb)(const struct relay_grant *, void *);
 typedef int (*store_dkim_cb)(const struct dkim_key *, void *);
+typedef int (*store_alias_cb)(const struct alias *, void *);
 
 struct store_ops {
 	const char *name;
@@ -93,6 +95,18 @@ struct store_ops {
 	                char *err, size_t errlen);
 	int (*dkim_list)(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 	int (*dkim_activate)(struct store *st, const char *domain, int gen, char *err, size_t errlen);
+
+	/* aliases, catch-alls, account contacts (store_alias.h); addresses
+	 * normalized, targets as alias_targets_normalize makes them */
+	int (*alias_set)(struct store *st, const char *addr, const char *domain, const char *targets,
+	                 char *err, size_t errlen);
+	int (*alias_remove)(struct store *st, const char *addr, char *err, size_t errlen);
+	int (*alias_get)(struct store *st, const char *addr, struct alias *out);
+	int (*alias_list)(struct store *st, const char *domain, store_alias_cb cb, void *arg);
+	int (*catchall_set)(struct store *st, const char *domain, const char *target, char *err, size_t errlen);
+	int (*catchall_get)(struct store *st, const char *domain, char *out, size_t outlen);
+	int (*contact_set)(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
+	int (*contact_get)(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
 };
 
 struct store {

@@ -46,6 +46,14 @@ static const struct table tables[] = {
 	  { "import_dkim_keys", "INSERT INTO dkim_keys (id, domain_id, generation, selector, algorithm, state, created,"
 	    " public_key, private_key) VALUES ($1::bigint, $2::bigint, $3::integer, $4, $5, $6, $7::bigint, $8, $9)",
 	    9, 0 } },
+	/* routing (schema version 4, docs/routing.md) */
+	{ "aliases", "SELECT id, address, domain_id, targets FROM aliases ORDER BY id",
+	  { "import_aliases", "INSERT INTO aliases (id, address, domain_id, targets)"
+	    " VALUES ($1::bigint, $2, $3::bigint, $4)", 4, 0 } },
+	{ "catchalls", "SELECT domain_id, target FROM catchalls",
+	  { "import_catchalls", "INSERT INTO catchalls (domain_id, target) VALUES ($1::bigint, $2)", 2, 0 } },
+	{ "account_contacts", "SELECT account_id, address FROM account_contacts",
+	  { "import_contacts", "INSERT INTO account_contacts (account_id, address) VALUES ($1::bigint, $2)", 2, 0 } },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
@@ -67,6 +75,9 @@ static const struct {
 	{ "rate counters", { "import_n8", "SELECT count(*) FROM rate_budget", 0, 1 } },
 	{ "ACC sessions", { "import_n9", "SELECT count(*) FROM acc_sessions", 0, 1 } },
 	{ "DKIM keys", { "import_n10", "SELECT count(*) FROM dkim_keys", 0, 1 } },
+	{ "aliases", { "import_n11", "SELECT count(*) FROM aliases", 0, 1 } },
+	{ "catch-alls", { "import_n12", "SELECT count(*) FROM catchalls", 0, 1 } },
+	{ "account contacts", { "import_n13", "SELECT count(*) FROM account_contacts", 0, 1 } },
 };
 
 static const struct pg_stmt occupied_stmt = {
@@ -105,7 +116,8 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 	PGresult *r;
 	long long a, d, m;
 
-	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys"
+	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys,"
+	           " aliases, catchalls, account_contacts"
 	           " IN SHARE ROW EXCLUSIVE MODE", err, errlen) != 0 ||
 	    pg_exec(dst, pc, &occupied_stmt, NULL, &r, err, errlen) != 0)
 		return STORE_EFAIL;
@@ -118,7 +130,8 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 		             " mailboxes: nothing copied (--force replaces everything in it)", a, d, m);
 		return STORE_EINVAL;
 	}
-	return pg_sql(dst, pc, "TRUNCATE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys"
+	return pg_sql(dst, pc, "TRUNCATE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys,"
+	              " aliases, catchalls, account_contacts"
 	              " RESTART IDENTITY CASCADE", err, errlen);
 }
 
@@ -168,7 +181,9 @@ static int copy_all(struct sq_store *src, struct pg_store *dst, struct pg_conn *
 	           " setval(pg_get_serial_sequence('mailboxes', 'id'),"
 	           " (SELECT coalesce(max(id), 0) + 1 FROM mailboxes), false),"
 	           " setval(pg_get_serial_sequence('dkim_keys', 'id'),"
-	           " (SELECT coalesce(max(id), 0) + 1 FROM dkim_keys), false)", err, errlen) != 0)
+	           " (SELECT coalesce(max(id), 0) + 1 FROM dkim_keys), false),"
+	           " setval(pg_get_serial_sequence('aliases', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM aliases), false)",
+	           err, errlen) != 0)
 		return STORE_EFAIL;
 	for (i = 0; i < STORE_IMPORT_COUNTS; i++) {
 		rep->count[i].target = pg_count(dst, pc, &counts[i].count);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include "store/store.h"
 
-#define STORE_IMPORT_COUNTS 10
+#define STORE_IMPORT_COUNTS 13
 
 struct store_import_report {
 	struct {

@@ -478,4 +478,12 @@ static const struct store_ops pg_ops = {
 	.dkim_add = pg_dkim_add,
 	.dkim_list = pg_dkim_list,
 	.dkim_activate = pg_dkim_activate,
+	.alias_set = pg_alias_set,
+	.alias_remove = pg_alias_remove,
+	.alias_get = pg_alias_get,
+	.alias_list = pg_alias_list,
+	.catchall_set = pg_catchall_set,
+	.catchall_get = pg_catchall_get,
+	.contact_set = pg_contact_set,
+	.contact_get = pg_contact_get,
 };

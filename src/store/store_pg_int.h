@@ -133,4 +133,15 @@ int pg_dkim_activate(struct store *st, const char *domain, int gen, char *err, s
 /* store_pg_schema.c: the version in schema_version (0: none), or STORE_EFAIL. */
 int pg_schema_version(struct pg_store *st, char *err, size_t errlen);
 
+/* store_pg_alias.c */
+int pg_alias_set(struct store *st, const char *addr, const char *domain, const char *targets,
+                 char *err, size_t errlen);
+int pg_alias_remove(struct store *st, const char *addr, char *err, size_t errlen);
+int pg_alias_get(struct store *st, const char *addr, struct alias *out);
+int pg_alias_list(struct store *st, const char *domain, store_alias_cb cb, void *arg);
+int pg_catchall_set(struct store *st, const char *domain, const char *target, char *err, size_t errlen);
+int pg_catchall_get(struct store *st, const char *domain, char *out, size_t outlen);
+int pg_contact_set(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
+int pg_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
+
 #endif

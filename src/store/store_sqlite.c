@@ -481,4 +481,12 @@ static const struct store_ops sqlite_ops = {
 	.dkim_add = sq_dkim_add,
 	.dkim_list = sq_dkim_list,
 	.dkim_activate = sq_dkim_activate,
+	.alias_set = sq_alias_set,
+	.alias_remove = sq_alias_remove,
+	.alias_get = sq_alias_get,
+	.alias_list = sq_alias_list,
+	.catchall_set = sq_catchall_set,
+	.catchall_get = sq_catchall_get,
+	.contact_set = sq_contact_set,
+	.contact_get = sq_contact_get,
 };

@@ -99,4 +99,15 @@ int sq_dkim_add(struct store *st, const char *domain, const struct dkim_key *key
 int sq_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 int sq_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 
+/* store_sqlite_alias.c */
+int sq_alias_set(struct store *st, const char *addr, const char *domain, const char *targets,
+                 char *err, size_t errlen);
+int sq_alias_remove(struct store *st, const char *addr, char *err, size_t errlen);
+int sq_alias_get(struct store *st, const char *addr, struct alias *out);
+int sq_alias_list(struct store *st, const char *domain, store_alias_cb cb, void *arg);
+int sq_catchall_set(struct store *st, const char *domain, const char *target, char *err, size_t errlen);
+int sq_catchall_get(struct store *st, const char *domain, char *out, size_t outlen);
+int sq_contact_set(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
+int sq_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
+
 #endif

@@ -114,6 +114,21 @@ static const struct migration migrations[] = {
 	  " private_key TEXT NOT NULL,"
 	  " UNIQUE (domain_id, selector));"
 	  "CREATE INDEX dkim_keys_domain ON dkim_keys(domain_id, state);" },
+	{ 4,
+	  /* routing (store_alias.h, docs/routing.md): aliases, the catch-all
+	   * of a domain, the contact of an account (postmaster@, abuse@) */
+	  "CREATE TABLE aliases ("
+	  " id INTEGER PRIMARY KEY,"
+	  " address TEXT NOT NULL UNIQUE,"
+	  " domain_id INTEGER NOT NULL REFERENCES domains(id) ON DELETE CASCADE,"
+	  " targets TEXT NOT NULL);"
+	  "CREATE INDEX aliases_domain ON aliases(domain_id);"
+	  "CREATE TABLE catchalls ("
+	  " domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	  " target TEXT NOT NULL);"
+	  "CREATE TABLE account_contacts ("
+	  " account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+	  " address TEXT NOT NULL);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -66,6 +66,7 @@ void config_defaults(struct config *c)
 	snprintf(c->syslog_socket, sizeof c->syslog_socket, "/dev/log");
 	c->store_statement_timeout = 5;
 	c->store_pool_size = 12;
+	c->srs_max_age_days = 21;
 }
 
 long config_parse_duration(const char *s)
@@ -344,6 +345,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("records", "mx")) r = parse_str(v, c->records_mx, sizeof c->records_mx);
 	else if (KEY("records", "spf")) r = parse_str(v, c->records_spf, sizeof c->records_spf);
 	else if (KEY("records", "dmarc")) r = parse_str(v, c->records_dmarc, sizeof c->records_dmarc);
+	else if (KEY("srs", "secret_file")) r = parse_str(v, c->srs_secret_file, sizeof c->srs_secret_file);
+	else if (KEY("srs", "domain")) r = parse_str(v, c->srs_domain, sizeof c->srs_domain);
+	else if (KEY("srs", "max_age")) {
+		d = config_parse_duration(v);   /* whole days, as SRS timestamps count */
+		r = d >= 86400 && d <= 1000L * 86400 ? (c->srs_max_age_days = (int)(d / 86400), 0) : -1;
+	}
 	else {
 		if (!p->failed)
 			snprintf(p->err, p->errlen, "%s: unknown key [%s] %s", c->path, section, name);

@@ -116,6 +116,10 @@ struct config {
 	char records_mx[256];
 	char records_spf[512];
 	char records_dmarc[512];
+	/* [srs]: forwarding's sender rewriting (docs/routing.md) */
+	char srs_secret_file[512];      /* "" = data_dir/srs.secret */
+	char srs_domain[256];           /* "" = [server] hostname */
+	int srs_max_age_days;           /* how long a forwarded message's bounce is taken */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

@@ -474,9 +474,16 @@ def msg_inspect():
         put(h, m)
 
 
+def srs():
+    for a in ["SRS0=Z6CI=6L=example.org=alice@fwd.example", "SRS1=jSIH=hop.example==abcd=TT=orig.example=user@fwd.example",
+              "srs0+abcd=tt=x.example=a=b@y", "SRS0==6L=x=y@z", "SRS1=a=b@c", "SRS0=abcd=ZZ=", "alice@example.org",
+              "SRS0=" + "A" * 600 + "@x", "SRS0=abcd=6L=x.example=" + "=" * 50 + "@y"]:
+        put("fuzz_srs", a)
+
+
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http, http_parse, msg_inspect):
+              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs):
         f()
 
 

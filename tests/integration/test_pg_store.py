@@ -108,9 +108,9 @@ def test_db_init_and_schema_check(tmp_path, pg_cluster):
     assert "no hostmail schema: run hostmailctl db init" in r.stderr
     with pytest.raises(RuntimeError, match="no hostmail schema"):
         hm.start()
-    assert hm.ctl("db", "init").stdout == "schema version 3: created\n"
-    assert hm.ctl("db", "init").stdout == "schema version 3: up to date\n"
-    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"]]
+    assert hm.ctl("db", "init").stdout == "schema version 4: created\n"
+    assert hm.ctl("db", "init").stdout == "schema version 4: up to date\n"
+    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"], ["4"]]
     hm.ctl("account", "add", "acme")
     # a wrong dsn: one clear line, no hang
     (tmp_path / "bad").mkdir()
@@ -266,6 +266,9 @@ def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
     old.ctl("account", "limits", "acme", "--per-hour", "30", "--max-recipients", "5")
     old.ctl("account", "passwd", "acme", input="acc-secret\n")
     old.ctl("account", "suspend", "other")
+    old.ctl("alias", "add", "sales@acme.test", "alice@acme.test,out@far.example")
+    old.ctl("domain", "catchall", "other.test", "carol@other.test")
+    old.ctl("account", "contact", "acme", "bob@acme.test")
     con = sqlite3.connect(os.path.join(old.data_dir, "hostmail.db"))
     with con:
         now = int(time.time())
@@ -290,7 +293,13 @@ def test_migrate_from_sqlite(tmp_path, pg_cluster, pg_dsn):
         "rate counters": "1 copied, 1 in PostgreSQL",
         "ACC sessions": "0 copied, 0 in PostgreSQL",
         "DKIM keys": "2 copied, 2 in PostgreSQL",      # other.test's RSA and Ed25519 keys
+        "aliases": "1 copied, 1 in PostgreSQL",
+        "catch-alls": "1 copied, 1 in PostgreSQL",
+        "account contacts": "1 copied, 1 in PostgreSQL",
     }
+    assert new.ctl("alias", "list").stdout == "sales@acme.test alice@acme.test,out@far.example\n"
+    assert new.ctl("domain", "catchall", "other.test").stdout == "carol@other.test\n"
+    assert new.ctl("account", "contact", "acme").stdout == "bob@acme.test\n"
     db = pg_dsn.split("dbname=")[1]
     # the fleet publishes and signs with the keys the customers already have
     def dkim_lines(h):
