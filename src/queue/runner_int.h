@@ -51,6 +51,11 @@ enum { ADMIN_NONE = 0, ADMIN_DELETE, ADMIN_BOUNCE };
  * decide its next time (a read, record or removal failed). */
 #define RUNNER_TROUBLE_WAIT 60
 
+/* Messages one job may queue and schedule: 2 reports (failure, delay)
+ * and autoresponder replies, one per local recipient that has one. */
+#define RUNNER_NEW_MAX 2
+#define RUNNER_REPLIES_MAX 16
+
 /* The configuration a job needs, copied on the loop (a SIGHUP reload
  * replaces srv->cfg there while workers may be reading). */
 struct job_cfg {
@@ -60,6 +65,8 @@ struct job_cfg {
 	int delay_warning;
 	char hostname[256];
 	char data_dir[512];
+	int quota_full_temporary, quota_warning, vacation_period;   /* docs/quotas.md, docs/vacation.md */
+	int dkim_sign;
 };
 
 struct remote_rcpt {
@@ -100,7 +107,7 @@ struct msg_job {
 	time_t next;                     /* when the message is due again (the past:
 	                                    at once); 0 = unknown (trouble) */
 	int nnew;
-	char new_ids[2][QUEUE_ID_LEN + 1];  /* reports queued */
+	char new_ids[RUNNER_NEW_MAX + RUNNER_REPLIES_MAX][QUEUE_ID_LEN + 1];  /* reports and autoreplies queued */
 };
 
 /* runner_remote.c: the remote deliveries of jobs, one run per recipient

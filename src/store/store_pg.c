@@ -478,4 +478,10 @@ static const struct store_ops pg_ops = {
 	.dkim_add = pg_dkim_add,
 	.dkim_list = pg_dkim_list,
 	.dkim_activate = pg_dkim_activate,
+	.quota_get = pg_quota_get,
+	.quota_set = pg_quota_set,
+	.account_quota_set = pg_account_quota_set,
+	.vacation_get = pg_vacation_get,
+	.vacation_set = pg_vacation_set,
+	.vacation_note = pg_vacation_note,
 };

@@ -133,4 +133,13 @@ int pg_dkim_activate(struct store *st, const char *domain, int gen, char *err, s
 /* store_pg_schema.c: the version in schema_version (0: none), or STORE_EFAIL. */
 int pg_schema_version(struct pg_store *st, char *err, size_t errlen);
 
+/* store_pg_quota.c: quotas and autoresponders */
+int pg_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int pg_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
+int pg_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
+                        char *err, size_t errlen);
+int pg_vacation_get(struct store *st, const char *addr, struct vacation *out);
+int pg_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
+int pg_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
+
 #endif

@@ -481,4 +481,10 @@ static const struct store_ops sqlite_ops = {
 	.dkim_add = sq_dkim_add,
 	.dkim_list = sq_dkim_list,
 	.dkim_activate = sq_dkim_activate,
+	.quota_get = sq_quota_get,
+	.quota_set = sq_quota_set,
+	.account_quota_set = sq_account_quota_set,
+	.vacation_get = sq_vacation_get,
+	.vacation_set = sq_vacation_set,
+	.vacation_note = sq_vacation_note,
 };

@@ -99,4 +99,13 @@ int sq_dkim_add(struct store *st, const char *domain, const struct dkim_key *key
 int sq_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 int sq_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 
+/* store_sqlite_quota.c: quotas and autoresponders */
+int sq_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int sq_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
+int sq_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
+                        char *err, size_t errlen);
+int sq_vacation_get(struct store *st, const char *addr, struct vacation *out);
+int sq_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
+int sq_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
+
 #endif

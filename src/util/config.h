@@ -116,6 +116,10 @@ struct config {
 	char records_mx[256];
 	char records_spf[512];
 	char records_dmarc[512];
+	/* quotas and autoresponders (docs/quotas.md, docs/vacation.md) */
+	int quota_full_temporary;       /* [limits] quota_full = temporary: 452 4.2.2, not 552 5.2.2 */
+	int quota_warning;              /* [limits] quota_warning: percent; 0 = no warning */
+	int vacation_period;            /* [delivery] vacation_period: seconds between replies to one sender */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */
