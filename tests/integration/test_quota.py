@@ -1,0 +1,174 @@
+"""Mailbox quotas (issue 19, docs/quotas.md): a per-mailbox storage limit
+kept in the Maildir++ maildirsize file. Real clients: smtplib for the MX
+role and submission, poplib for DELE; the refusals are checked by their
+codes (552 5.2.2 at RCPT with SIZE, after DATA without it, 452 4.2.2 with
+quota_full = temporary), the file by its Maildir++ format."""
+import os
+import poplib
+import re
+import smtplib
+import ssl
+
+import pytest
+
+from conftest import message_files, wait_for
+
+ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
+BOB = "bob@acme.test"
+
+
+def smtp(h):
+    return smtplib.SMTP("127.0.0.1", h.smtp_port, local_hostname="client.test", timeout=15)
+
+
+def message(size, subject="hello", to=ALICE, frm="someone@outside.test"):
+    body = ("x" * 70 + "\r\n") * (size // 72 + 1)
+    return (f"From: <{frm}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n\r\n" + body).encode()
+
+
+def maildirsize(h, addr=ALICE):
+    with open(os.path.join(h.maildir(addr), "maildirsize")) as f:
+        return f.read()
+
+
+def usage(text):
+    """(quota line, bytes, count) of a maildirsize file, checked against the Maildir++ format."""
+    lines = text.split("\n")
+    assert lines[-1] == "", "maildirsize ends with a newline"
+    assert re.fullmatch(r"(\d+S)?(,?\d+C)?", lines[0]), lines[0]
+    b = c = 0
+    for ln in lines[1:-1]:
+        m = re.fullmatch(r"\s*(-?\d+)\s+(-?\d+)\s*", ln)
+        assert m, f"usage line {ln!r}"
+        b += int(m.group(1))
+        c += int(m.group(2))
+    return lines[0], b, c
+
+
+def disk_usage(h, addr=ALICE):
+    files = message_files(h, addr)
+    return sum(os.path.getsize(p) for p in files), len(files)
+
+
+def deliver(h, size, to=ALICE, subject="hello"):
+    n = len(message_files(h, to))
+    with smtp(h) as s:
+        s.sendmail("someone@outside.test", [to], message(size, subject, to))
+    wait_for(lambda: len(message_files(h, to)) > n, 20, "the delivery")
+
+
+@pytest.fixture
+def quota_server(make_server):
+    def make(extra="", quota="10000"):
+        h = make_server(extra)
+        h.ctl("mailbox", "quota", ALICE, quota)
+        return h
+    return make
+
+
+def test_maildirsize_format_and_rcpt_size(quota_server):
+    h = quota_server()
+    deliver(h, 3000)
+    qline, b, c = usage(maildirsize(h))
+    assert qline == "10000S"
+    assert (b, c) == disk_usage(h), "maildirsize agrees with the Maildir"
+    with smtp(h) as s:
+        s.ehlo()
+        assert s.mail("someone@outside.test", ["SIZE=20000"])[0] == 250
+        code, text = s.rcpt(ALICE)
+        assert (code, text[:5]) == (552, b"5.2.2"), text
+        assert s.rcpt(BOB)[0] == 250, "another mailbox is not full"
+        s.rset()
+        assert s.mail("someone@outside.test", ["SIZE=2000"])[0] == 250
+        assert s.rcpt(ALICE)[0] == 250, "a message that fits is taken"
+    out = h.ctl("mailbox", "show", ALICE).stdout
+    assert "quota_bytes: 10000\n" in out and f"quota_used_bytes: {b}\n" in out, out
+
+
+def test_full_after_data_then_pop3_dele_frees(quota_server):
+    h = quota_server()
+    deliver(h, 6000)
+    with smtp(h) as s:       # no SIZE: RCPT cannot tell, DATA can
+        s.ehlo()
+        s.mail("someone@outside.test")
+        assert s.rcpt(ALICE)[0] == 250
+        code, text = s.data(message(6000))
+        assert (code, text[:5]) == (552, b"5.2.2"), text
+    assert len(message_files(h, ALICE)) == 1
+    p = poplib.POP3("127.0.0.1", h.pop3_port, timeout=10)
+    p.stls(ssl.create_default_context(cafile=h.pki["ca"]))
+    p.user(ALICE)
+    p.pass_(ALICE_PW)
+    p.dele(1)
+    p.quit()
+    _, b, c = usage(maildirsize(h))
+    assert (b, c) == (0, 0), "DELE gave the space back in maildirsize"
+    deliver(h, 6000)
+    assert (usage(maildirsize(h))[1:]) == disk_usage(h)
+
+
+def test_quota_full_temporary(quota_server):
+    h = quota_server("[limits]\nquota_full = temporary\n")
+    deliver(h, 6000)
+    with smtp(h) as s:
+        s.ehlo()
+        s.mail("someone@outside.test", ["SIZE=9000"])
+        code, text = s.rcpt(ALICE)
+        assert (code, text[:5]) == (452, b"4.2.2"), text
+        s.rset()
+        s.mail("someone@outside.test")
+        assert s.rcpt(ALICE)[0] == 250
+        code, text = s.data(message(6000))
+        assert (code, text[:5]) == (452, b"4.2.2"), text
+
+
+def test_only_some_recipients_full_bounce_for_those(quota_server):
+    h = quota_server()
+    deliver(h, 6000)
+    with smtp(h) as s:
+        # smtplib declares SIZE: the full mailbox is refused at RCPT, the other takes it
+        refused = s.sendmail(BOB, [ALICE, BOB], message(6000, "sized", BOB, BOB))
+        assert refused == {ALICE: (552, b"5.2.2 Mailbox full")}
+        s.ehlo()
+        s.mail(BOB)          # without SIZE: both pass RCPT, DATA is taken for bob
+        assert s.rcpt(ALICE)[0] == 250 and s.rcpt(BOB)[0] == 250
+        assert s.data(message(6000, "to both", BOB, BOB))[0] == 250
+    # bob has the message and, as its sender, the failure report for alice
+    msgs = h.wait_messages(BOB, 3, timeout=20)
+    assert len(msgs) == 3
+    report = [m for m in msgs if b"multipart/report" in m]
+    assert report and b"5.2.2" in report[0] and ALICE.encode() in report[0]
+    assert len(message_files(h, ALICE)) == 1
+
+
+def test_warning_once_at_90_percent(quota_server):
+    h = quota_server()
+    deliver(h, 8800)            # about 90 %
+    msgs = h.wait_messages(ALICE, 2)
+    warn = [m for m in msgs if b"Subject: Your mailbox is" in m]
+    assert len(warn) == 1 and b"Auto-Submitted: auto-generated" in warn[0]
+    h.ctl("mailbox", "quota", ALICE, "20000")
+    deliver(h, 200)             # still over 90 % of the old, not of the new: no second one
+    deliver(h, 100)
+    msgs = h.messages(ALICE)
+    assert sum(b"Subject: Your mailbox is" in m for m in msgs) == 1
+    assert usage(maildirsize(h))[0] == "20000S"
+    assert usage(maildirsize(h))[1:] == disk_usage(h)
+
+
+def test_account_default_and_ctl(quota_server):
+    h = quota_server(quota="default")
+    h.ctl("account", "limits", "acme", "--mailbox-quota", "1M")
+    out = h.ctl("mailbox", "show", BOB).stdout
+    assert "quota_bytes: 1048576 (account default)\n" in out, out
+    h.ctl("mailbox", "quota", BOB, "5K", "--messages", "1")
+    out = h.ctl("mailbox", "show", BOB).stdout
+    assert "quota_bytes: 5120\n" in out and "quota_messages: 1\n" in out, out
+    deliver(h, 100, to=BOB)
+    with smtp(h) as s:
+        s.ehlo()
+        s.mail("someone@outside.test")
+        code, text = s.rcpt(BOB)
+        assert (code, text[:5]) == (552, b"5.2.2"), "one message is the limit"
+    r = h.ctl("mailbox", "quota", BOB, "lots", check=False)
+    assert r.returncode != 0 and "SIZE" in r.stderr
