@@ -105,7 +105,8 @@ static void first_word(const char *v, char *out, size_t outlen)
 
 static int addr_char(char c)
 {
-	return isalnum((unsigned char)c) || strchr("!#$%&'*+-/=?^_`{|}~.@", c) != NULL || (unsigned char)c >= 0x80;
+	return c != '\0' && (isalnum((unsigned char)c) || strchr("!#$%&'*+-/=?^_`{|}~.@", c) != NULL ||
+	                      (unsigned char)c >= 0x80);
 }
 
 /* Does the address list value name addr (case-insensitive, as a whole address)? */
