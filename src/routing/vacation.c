@@ -89,6 +89,9 @@ static void trim_into(const char *v, char *out, size_t outlen)
 		n = outlen - 1;
 	memcpy(out, v, n);
 	out[n] = '\0';
+	for (char *p = out; *p; p++)   /* it goes into the reply's header: no control bytes */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 }
 
 /* The first word of a value, lower-cased (up to ';', '(' or a blank). */
