@@ -62,6 +62,9 @@ struct acc_mailbox_view {
 	struct mail_settings ms;
 	struct client_settings cs;
 	int cs_ok;
+	/* its quota and usage (acc_quota.c); quota_ok 0: could not be read */
+	int quota_ok, quota_percent;
+	long long quota_bytes, quota_messages, used_bytes, used_messages;
 };
 
 struct acc_req {
@@ -146,6 +149,10 @@ void acc_work_autoconfig(struct acc_req *r);
 void acc_work_autodiscover(struct acc_req *r);
 /* Shared steps of acc_actions.c, 0 or -1 (with the answer set where said) */
 int acc_load_mailboxes(struct acc_req *r);
+/* acc_quota.c: a mailbox's quota and usage into v (on the worker), and
+ * its line on the mailbox's section */
+void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v);
+void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v);
 /* r->address owned by this account? 1, 0 (404 set), -1 (error set) */
 int acc_owned_mailbox(struct acc_req *r, const char *doing);
 void acc_unavailable(struct acc_req *r);

@@ -117,6 +117,7 @@ void acc_mailbox_settings(struct acc_req *r, int k)
 	           "Messages up to <b class=\"maxsize\">");
 	acc_esc(r, size);
 	acc_out(r, "</b> can be sent.</p>");
+	acc_quota_show(r, m);
 	guide_links(r, m->address);
 	acc_out(r, "<p><a class=\"profile\" href=\"/mail/profile.mobileconfig?address=");
 	acc_esc_uri(r, m->address);

@@ -172,3 +172,22 @@ def test_account_default_and_ctl(quota_server):
         assert (code, text[:5]) == (552, b"5.2.2"), "one message is the limit"
     r = h.ctl("mailbox", "quota", BOB, "lots", check=False)
     assert r.returncode != 0 and "SIZE" in r.stderr
+
+
+def test_acc_shows_usage(quota_server):
+    from acc_client import AccClient
+    h = quota_server()
+    h.ctl("account", "passwd", "acme", input="acme-acc-secret\n")
+    deliver(h, 3000)
+    c = AccClient(h)
+    assert c.login("acme", "acme-acc-secret").status in (302, 303)
+    page = c.get("/mail")
+    assert page.status == 200
+    used, _ = disk_usage(h)
+    sect = page.text.split('<section class="mailbox"')
+    alice = [s for s in sect if "<h2>alice@acme.test</h2>" in s][0]
+    bob = [s for s in sect if "<h2>bob@acme.test</h2>" in s][0]
+    pct = used * 100 // 10000
+    assert f'class="limit">9.8 KiB</b> (<span class="percent">{pct}%</span>)' in alice, alice
+    assert "in 1 message " in alice
+    assert "Storage used: <b class=\"used\">0 bytes</b> in 0 messages (no limit)" in bob

@@ -1,0 +1,51 @@
+/*
+ * acc_quota: the quota and usage of each mailbox on the ACC's mail page
+ * (docs/quotas.md): read on the worker with the mailbox list, shown as one
+ * line (and a bar) in the mailbox's section.
+ */
+#include "acc/acc_int.h"
+#include "acc/acc_pages.h"
+#include "delivery/quota.h"
+#include "ops/ops_quota.h"
+#include <stdio.h>
+
+void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v)
+{
+	struct ops_quota_info qi;
+	struct ops_err e;
+
+	v->quota_ok = ops_quota_info(r->store, r->cfg->data_dir, v->address, &qi, &e) == 0;
+	if (!v->quota_ok)
+		return;
+	v->quota_bytes = qi.limit.bytes;
+	v->quota_messages = qi.limit.messages;
+	v->used_bytes = qi.used_bytes;
+	v->used_messages = qi.used_messages;
+	v->quota_percent = qi.percent;
+}
+
+void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v)
+{
+	char used[32], lim[32];
+
+	if (!v->quota_ok)
+		return;
+	quota_human(v->used_bytes, used, sizeof used);
+	acc_out(r, "<p class=\"quota\">Storage used: <b class=\"used\">%s</b> in %lld message%s", used,
+	        v->used_messages, v->used_messages == 1 ? "" : "s");
+	if (v->quota_bytes > 0) {
+		quota_human(v->quota_bytes, lim, sizeof lim);
+		acc_out(r, " of <b class=\"limit\">%s</b> (<span class=\"percent\">%d%%</span>)", lim, v->quota_percent);
+	} else {
+		acc_out(r, " (no limit)");
+	}
+	if (v->quota_messages > 0)
+		acc_out(r, ", at most %lld messages", v->quota_messages);
+	acc_out(r, ".");
+	if (v->quota_bytes > 0 || v->quota_messages > 0)
+		acc_out(r, " <meter min=\"0\" max=\"100\" high=\"90\" value=\"%d\">%d%%</meter>",
+		        v->quota_percent > 100 ? 100 : v->quota_percent, v->quota_percent);
+	if (v->quota_percent >= 100)
+		acc_out(r, " <b class=\"full\">The mailbox is full: new mail is refused until messages are deleted.</b>");
+	acc_out(r, "</p>");
+}
