@@ -65,6 +65,7 @@ struct acc_mailbox_view {
 	/* its quota and usage (acc_quota.c); quota_ok 0: could not be read */
 	int quota_ok, quota_percent;
 	long long quota_bytes, quota_messages, used_bytes, used_messages;
+	int vacation_on;                  /* its autoresponder (acc_vacation.c) */
 };
 
 struct acc_req {
@@ -153,6 +154,9 @@ int acc_load_mailboxes(struct acc_req *r);
  * its line on the mailbox's section */
 void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v);
 void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v);
+/* acc_vacation.c: GET and POST /mail/vacation */
+void acc_work_vacation_form(struct acc_req *r);
+void acc_work_vacation(struct acc_req *r);
 /* r->address owned by this account? 1, 0 (404 set), -1 (error set) */
 int acc_owned_mailbox(struct acc_req *r, const char *doing);
 void acc_unavailable(struct acc_req *r);

@@ -7,13 +7,18 @@
 #include "acc/acc_pages.h"
 #include "delivery/quota.h"
 #include "ops/ops_quota.h"
+#include "store/store_vacation.h"
 #include <stdio.h>
+#include <stdlib.h>
 
 void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v)
 {
 	struct ops_quota_info qi;
+	struct vacation *vac = malloc(sizeof *vac);
 	struct ops_err e;
 
+	v->vacation_on = vac && store_vacation_get(r->store, v->address, vac) == 0 && vac->enabled;
+	free(vac);
 	v->quota_ok = ops_quota_info(r->store, r->cfg->data_dir, v->address, &qi, &e) == 0;
 	if (!v->quota_ok)
 		return;
@@ -28,6 +33,10 @@ void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v)
 {
 	char used[32], lim[32];
 
+	acc_out(r, "<p class=\"vacation\">Autoresponder: <b>%s</b> &middot; <a href=\"/mail/vacation?address=",
+	        v->vacation_on ? "on" : "off");
+	acc_esc_uri(r, v->address);
+	acc_out(r, "\">Change&hellip;</a></p>");
 	if (!v->quota_ok)
 		return;
 	quota_human(v->used_bytes, used, sizeof used);

@@ -127,3 +127,34 @@ def test_reply_is_dkim_signed(world):
     wait_for(lambda: replies(remote, SOMEONE), 30, "the reply")
     r = replies(remote, SOMEONE)[0]
     assert b"DKIM-Signature:" in r and b"d=signed.test" in r
+
+
+def test_acc_sets_the_autoresponder(world):
+    from acc_client import AccClient
+    h, remote = world
+    h.ctl("account", "passwd", "acme", input="acme-acc-secret\n")
+    h.start()
+    c = AccClient(h)
+    assert c.login("acme", "acme-acc-secret").status in (302, 303)
+    mail = c.get("/mail")
+    assert "Autoresponder: <b>off</b>" in mail.text
+    form = c.get("/mail/vacation?address=alice@acme.test")
+    assert form.status == 200 and 'name="text"' in form.text
+    r = c.post("/mail/vacation", {"csrf": form.csrf(), "address": ALICE, "enabled": "on",
+                                  "subject": "Away", "text": "Back soon.\r\nAlice", "start": "", "end": ""})
+    assert r.status == 303, r
+    assert "Autoresponder: <b>on</b>" in c.get("/mail").text
+    shown = h.ctl("mailbox", "vacation", ALICE, "show").stdout
+    assert "vacation: on\nsubject: Away\n" in shown and "Back soon." in shown
+    # a bad date is refused with the store's reason, nothing changed
+    r = c.post("/mail/vacation", {"csrf": form.csrf(), "address": ALICE, "enabled": "on",
+                                  "text": "x", "start": "2026-02-30"})
+    assert r.status == 303
+    assert "was not changed" in c.get("/mail").text
+    assert "subject: Away\n" in h.ctl("mailbox", "vacation", ALICE, "show").stdout
+    # another account's mailbox is not ours to change
+    r = c.post("/mail/vacation", {"csrf": form.csrf(), "address": "someone@remote.test", "text": "x"})
+    assert r.status == 404
+    send(h, SOMEONE, msg(SOMEONE, "acc@remote.test"))
+    wait_for(lambda: replies(remote, SOMEONE), 30, "the reply")
+    assert b"Subject: Away" in replies(remote, SOMEONE)[0]
