@@ -17,6 +17,7 @@
 #include "store/store_rate.h"
 #include "store/relay_auth.h"
 #include "store/store.h"
+#include "ops/ops_quota.h"
 #include "util/buf.h"
 #include "util/config.h"
 
@@ -63,8 +64,8 @@ struct acc_mailbox_view {
 	struct client_settings cs;
 	int cs_ok;
 	/* its quota and usage (acc_quota.c); quota_ok 0: could not be read */
-	int quota_ok, quota_percent;
-	long long quota_bytes, quota_messages, used_bytes, used_messages;
+	int quota_ok;
+	struct ops_quota_info qi;
 	int vacation_on;                  /* its autoresponder (acc_vacation.c) */
 };
 
@@ -154,6 +155,8 @@ int acc_load_mailboxes(struct acc_req *r);
  * its line on the mailbox's section */
 void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v);
 void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v);
+/* The same lines as hostmailctl mailbox show adds (ops_quota_lines), escaped. */
+void acc_quota_lines(struct acc_req *r, const struct acc_mailbox_view *v);
 /* acc_vacation.c: GET and POST /mail/vacation */
 void acc_work_vacation_form(struct acc_req *r);
 void acc_work_vacation(struct acc_req *r);

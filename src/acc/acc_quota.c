@@ -20,13 +20,20 @@ void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v)
 	v->vacation_on = vac && store_vacation_get(r->store, v->address, vac) == 0 && vac->enabled;
 	free(vac);
 	v->quota_ok = ops_quota_info(r->store, r->cfg->data_dir, v->address, &qi, &e) == 0;
+	if (v->quota_ok)
+		v->qi = qi;
+}
+
+void acc_quota_lines(struct acc_req *r, const struct acc_mailbox_view *v)
+{
+	struct buf b;
+
 	if (!v->quota_ok)
 		return;
-	v->quota_bytes = qi.limit.bytes;
-	v->quota_messages = qi.limit.messages;
-	v->used_bytes = qi.used_bytes;
-	v->used_messages = qi.used_messages;
-	v->quota_percent = qi.percent;
+	buf_init(&b, 4096);
+	if (ops_quota_lines(&v->qi, v->vacation_on, &b) == 0 && b.data)
+		acc_esc(r, b.data);
+	buf_free(&b);
 }
 
 void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v)
@@ -39,22 +46,22 @@ void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v)
 	acc_out(r, "\">Change&hellip;</a></p>");
 	if (!v->quota_ok)
 		return;
-	quota_human(v->used_bytes, used, sizeof used);
+	quota_human(v->qi.used_bytes, used, sizeof used);
 	acc_out(r, "<p class=\"quota\">Storage used: <b class=\"used\">%s</b> in %lld message%s", used,
-	        v->used_messages, v->used_messages == 1 ? "" : "s");
-	if (v->quota_bytes > 0) {
-		quota_human(v->quota_bytes, lim, sizeof lim);
-		acc_out(r, " of <b class=\"limit\">%s</b> (<span class=\"percent\">%d%%</span>)", lim, v->quota_percent);
+	        (long long)v->qi.used_messages, v->qi.used_messages == 1 ? "" : "s");
+	if (v->qi.limit.bytes > 0) {
+		quota_human(v->qi.limit.bytes, lim, sizeof lim);
+		acc_out(r, " of <b class=\"limit\">%s</b> (<span class=\"percent\">%d%%</span>)", lim, v->qi.percent);
 	} else {
 		acc_out(r, " (no limit)");
 	}
-	if (v->quota_messages > 0)
-		acc_out(r, ", at most %lld messages", v->quota_messages);
+	if (v->qi.limit.messages > 0)
+		acc_out(r, ", at most %lld messages", (long long)v->qi.limit.messages);
 	acc_out(r, ".");
-	if (v->quota_bytes > 0 || v->quota_messages > 0)
+	if (v->qi.limit.bytes > 0 || v->qi.limit.messages > 0)
 		acc_out(r, " <meter min=\"0\" max=\"100\" high=\"90\" value=\"%d\">%d%%</meter>",
-		        v->quota_percent > 100 ? 100 : v->quota_percent, v->quota_percent);
-	if (v->quota_percent >= 100)
+		        v->qi.percent > 100 ? 100 : v->qi.percent, v->qi.percent);
+	if (v->qi.percent >= 100)
 		acc_out(r, " <b class=\"full\">The mailbox is full: new mail is refused until messages are deleted.</b>");
 	acc_out(r, "</p>");
 }

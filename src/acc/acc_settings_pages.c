@@ -75,6 +75,7 @@ static void settings_text(struct acc_req *r, const struct acc_mailbox_view *m)
 	if (m->cs_ok && cs_server_lines(&m->cs, &lines) == 0 && lines.data)
 		acc_esc(r, lines.data);
 	buf_free(&lines);
+	acc_quota_lines(r, m);
 	acc_out(r, "</pre></details>");
 }
 

@@ -6,6 +6,7 @@
 #include "cmd/ctl.h"
 #include "delivery/quota.h"
 #include "ops/ops_quota.h"
+#include "util/buf.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,38 +66,29 @@ int ctl_account_mailbox_quota(struct ctl *c, const char *name, const char *size,
 	return ops_account_mailbox_quota(c->st, name, bytes, messages, &e) ? fail("%s", e.msg) : 0;
 }
 
-static void limit_text(int64_t v, int bytes, char *out, size_t outlen)
-{
-	if (v <= 0)
-		snprintf(out, outlen, "none");
-	else if (bytes)
-		snprintf(out, outlen, "%lld", (long long)v);
-	else
-		snprintf(out, outlen, "%lld", (long long)v);
-}
-
 /* The quota lines of mailbox show: 0, or 1 (reported). */
 int ctl_quota_show(struct ctl *c, const char *address)
 {
 	struct ops_quota_info qi;
-	struct vacation v;
+	struct vacation *v = malloc(sizeof *v);
 	struct ops_err e;
-	char lb[32], lm[32];
+	struct buf b;
+	int rc = 0;
 
-	if (ops_quota_info(c->st, c->cfg.data_dir, address, &qi, &e))
+	if (!v)
+		return fail("out of memory");
+	if (ops_quota_info(c->st, c->cfg.data_dir, address, &qi, &e) || ops_vacation_get(c->st, address, v, &e)) {
+		free(v);
 		return fail("%s", e.msg);
-	limit_text(qi.limit.bytes, 1, lb, sizeof lb);
-	limit_text(qi.limit.messages, 0, lm, sizeof lm);
-	printf("quota_bytes: %s%s\n", lb, qi.limit.mailbox_bytes < 0 ? " (account default)" : "");
-	printf("quota_messages: %s%s\n", lm, qi.limit.mailbox_messages < 0 ? " (account default)" : "");
-	printf("quota_used_bytes: %lld\nquota_used_messages: %lld\nquota_percent: %d\n",
-	       (long long)qi.used_bytes, (long long)qi.used_messages, qi.percent);
-	if (ops_vacation_get(c->st, address, &v, &e))
-		return fail("%s", e.msg);
-	printf("vacation: %s\n", v.enabled ? "on" : "off");
-	if (v.enabled)
-		printf("vacation_start: %s\nvacation_end: %s\n", v.start[0] ? v.start : "-", v.end[0] ? v.end : "-");
-	return 0;
+	}
+	buf_init(&b, 4096);
+	if (ops_quota_lines(&qi, v->enabled, &b) < 0)
+		rc = fail("out of memory");
+	else
+		fputs(b.data, stdout);
+	buf_free(&b);
+	free(v);
+	return rc;
 }
 
 /* The text of --text-file PATH into v->text. 0 or 1 (reported). */

@@ -4,6 +4,7 @@
  */
 #include "ops/ops_quota.h"
 #include "delivery/quota.h"
+#include "util/buf.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,4 +76,21 @@ int ops_vacation_set(struct store *st, const char *address, const struct vacatio
 	int rc = store_vacation_set(st, address, v, err, sizeof err);
 
 	return rc ? store_fail(e, rc, "vacation", err, "no such mailbox") : 0;
+}
+
+static int limit_line(struct buf *b, const char *key, int64_t v, int64_t own)
+{
+	if (v <= 0)
+		return buf_printf(b, "%s: none%s\n", key, own < 0 ? " (account default)" : "");
+	return buf_printf(b, "%s: %lld%s\n", key, (long long)v, own < 0 ? " (account default)" : "");
+}
+
+int ops_quota_lines(const struct ops_quota_info *qi, int vacation_on, struct buf *b)
+{
+	if (limit_line(b, "quota_bytes", qi->limit.bytes, qi->limit.mailbox_bytes) < 0 ||
+	    limit_line(b, "quota_messages", qi->limit.messages, qi->limit.mailbox_messages) < 0)
+		return -1;
+	return buf_printf(b, "quota_used_bytes: %lld\nquota_used_messages: %lld\nquota_percent: %d\nvacation: %s\n",
+	                  (long long)qi->used_bytes, (long long)qi->used_messages, qi->percent,
+	                  vacation_on ? "on" : "off") < 0 ? -1 : 0;
 }

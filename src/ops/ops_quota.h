@@ -28,6 +28,12 @@ struct ops_quota_info {
 int ops_quota_info(struct store *st, const char *data_dir, const char *address, struct ops_quota_info *out,
                    struct ops_err *e);
 
+/* The key: value lines hostmailctl mailbox show and the ACC's settings
+ * text add for a mailbox: its quota, usage and whether its autoresponder
+ * is on. 0 or -1 (b full). */
+struct buf;
+int ops_quota_lines(const struct ops_quota_info *qi, int vacation_on, struct buf *b);
+
 int ops_vacation_get(struct store *st, const char *address, struct vacation *out, struct ops_err *e);
 int ops_vacation_set(struct store *st, const char *address, const struct vacation *v, struct ops_err *e);
 
