@@ -5,6 +5,7 @@
 #include "ops/ops_quota.h"
 #include "delivery/quota.h"
 #include "util/buf.h"
+#include "util/jw.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,4 +94,24 @@ int ops_quota_lines(const struct ops_quota_info *qi, int vacation_on, struct buf
 	return buf_printf(b, "quota_used_bytes: %lld\nquota_used_messages: %lld\nquota_percent: %d\nvacation: %s\n",
 	                  (long long)qi->used_bytes, (long long)qi->used_messages, qi->percent,
 	                  vacation_on ? "on" : "off") < 0 ? -1 : 0;
+}
+
+void ops_json_mailbox_quota(struct jw *j, const struct mailbox *m, const struct ops_quota_info *qi,
+                            int vacation_on)
+{
+	jw_obj(j);
+	jw_kstr(j, "address", m->address);
+	jw_kstr(j, "domain", m->domain);
+	jw_kstr(j, "account", m->account);
+	jw_key(j, "quota");
+	jw_obj(j);
+	jw_kint(j, "bytes", qi->limit.bytes);           /* 0: no limit */
+	jw_kint(j, "messages", qi->limit.messages);
+	jw_kbool(j, "account_default", qi->limit.mailbox_bytes < 0);
+	jw_kint(j, "used_bytes", qi->used_bytes);
+	jw_kint(j, "used_messages", qi->used_messages);
+	jw_kint(j, "percent", qi->percent);
+	jw_obj_end(j);
+	jw_kbool(j, "vacation", vacation_on);
+	jw_obj_end(j);
 }

@@ -34,6 +34,11 @@ int ops_quota_info(struct store *st, const char *data_dir, const char *address, 
 struct buf;
 int ops_quota_lines(const struct ops_quota_info *qi, int vacation_on, struct buf *b);
 
+/* The admin API's mailbox object with its "quota" and "vacation" (docs/admin-api.md). */
+struct jw;
+void ops_json_mailbox_quota(struct jw *j, const struct mailbox *m, const struct ops_quota_info *qi,
+                            int vacation_on);
+
 int ops_vacation_get(struct store *st, const char *address, struct vacation *out, struct ops_err *e);
 int ops_vacation_set(struct store *st, const char *address, const struct vacation *v, struct ops_err *e);
 
