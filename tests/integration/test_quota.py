@@ -191,3 +191,22 @@ def test_acc_shows_usage(quota_server):
     assert f'class="limit">9.8 KiB</b> (<span class="percent">{pct}%</span>)' in alice, alice
     assert "in 1 message " in alice
     assert "Storage used: <b class=\"used\">0 bytes</b> in 0 messages (no limit)" in bob
+
+
+def test_migrate_from_sqlite_keeps_quotas_and_autoresponders(tmp_path, pg_cluster, pg_dsn):
+    from conftest import Hostmail, setup_demo
+    from pg import store_config
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old = setup_demo(Hostmail(tmp_path / "old", extra="\n[store]\nbackend = sqlite\n"))
+    old.ctl("account", "limits", "acme", "--mailbox-quota", "1M")
+    old.ctl("mailbox", "quota", ALICE, "5K", "--messages", "7")
+    old.ctl("mailbox", "vacation", BOB, "on", "--subject", "Away", "--text", "Back soon.")
+    new = Hostmail(tmp_path / "new", extra=store_config(pg_dsn))
+    new.ctl("db", "init")
+    new.ctl("db", "migrate-from-sqlite", old.data_dir)
+    a = new.ctl("mailbox", "show", ALICE).stdout
+    assert "quota_bytes: 5120\n" in a and "quota_messages: 7\n" in a, a
+    b = new.ctl("mailbox", "show", BOB).stdout
+    assert "quota_bytes: 1048576 (account default)\n" in b and "vacation: on\n" in b, b
+    assert "subject: Away\n" in new.ctl("mailbox", "vacation", BOB, "show").stdout
