@@ -210,3 +210,36 @@ def test_migrate_from_sqlite_keeps_quotas_and_autoresponders(tmp_path, pg_cluste
     b = new.ctl("mailbox", "show", BOB).stdout
     assert "quota_bytes: 1048576 (account default)\n" in b and "vacation: on\n" in b, b
     assert "subject: Away\n" in new.ctl("mailbox", "vacation", BOB, "show").stdout
+
+
+def test_dovecot_reads_the_same_quota(tmp_path_factory):
+    import imaplib
+    import socket
+    from conftest import Hostmail, setup_demo
+    from dovecot import Dovecot, have_dovecot
+    if not have_dovecot():
+        pytest.skip("dovecot-imapd not installed")
+    h = setup_demo(Hostmail(tmp_path_factory.mktemp("dq")))   # short: Dovecot's socket paths
+    dc = Dovecot(h)
+    h.ctl("mailbox", "quota", ALICE, "20000")
+    h.start()
+    dc.start()
+    try:
+        deliver(h, 3000)
+        _, b, c = usage(maildirsize(h))
+        ctx = ssl.create_default_context(cafile=h.pki["ca"])
+        imap = imaplib.IMAP4_SSL("127.0.0.1", dc.imaps_port, ssl_context=ctx, timeout=15)
+        imap.login(ALICE, ALICE_PW)
+        typ, data = imap.getquotaroot("INBOX")
+        assert typ == "OK", data
+        text = " ".join(x.decode() if isinstance(x, bytes) else str(x) for part in data for x in part)
+        m = re.search(r"STORAGE (\d+) (\d+)", text)
+        assert m, text
+        # IMAP counts kilobytes (rounded up): Dovecot read our maildirsize and the store's limit
+        assert (int(m.group(1)), int(m.group(2))) == ((b + 1023) // 1024, (20000 + 1023) // 1024), text
+        assert c == 1
+        imap.logout()
+    finally:
+        dc.stop()
+        h.stop()
+    dc.check_log()
