@@ -141,18 +141,34 @@ def test_only_some_recipients_full_bounce_for_those(quota_server):
     assert len(message_files(h, ALICE)) == 1
 
 
+def pop_delete_all(h):
+    p = poplib.POP3("127.0.0.1", h.pop3_port, timeout=10)
+    p.stls(ssl.create_default_context(cafile=h.pki["ca"]))
+    p.user(ALICE)
+    p.pass_(ALICE_PW)
+    for n in range(1, len(p.list()[1]) + 1):
+        p.dele(n)
+    p.quit()
+
+
+def warnings(h):
+    return [m for m in h.messages(ALICE) if b"Subject: Your mailbox is" in m]
+
+
 def test_warning_once_at_90_percent(quota_server):
-    h = quota_server()
-    deliver(h, 8800)            # about 90 %
-    msgs = h.wait_messages(ALICE, 2)
-    warn = [m for m in msgs if b"Subject: Your mailbox is" in m]
-    assert len(warn) == 1 and b"Auto-Submitted: auto-generated" in warn[0]
-    h.ctl("mailbox", "quota", ALICE, "20000")
-    deliver(h, 200)             # still over 90 % of the old, not of the new: no second one
-    deliver(h, 100)
-    msgs = h.messages(ALICE)
-    assert sum(b"Subject: Your mailbox is" in m for m in msgs) == 1
-    assert usage(maildirsize(h))[0] == "20000S"
+    h = quota_server(quota="20000")
+    deliver(h, 18300)           # about 92 %
+    wait_for(lambda: warnings(h), 15, "the warning")
+    w = warnings(h)
+    assert len(w) == 1 and b"Auto-Submitted: auto-generated" in w[0] and b"alice@acme.test" in w[0]
+    deliver(h, 300)             # still above 90 %: no second one
+    h.wait_log(r"to=<alice@acme\.test>: delivered to maildir", count=2)
+    assert len(warnings(h)) == 1
+    assert usage(maildirsize(h))[1:] == disk_usage(h), "the warning is counted too"
+    pop_delete_all(h)           # usage falls below: the next crossing warns again
+    deliver(h, 18300)
+    wait_for(lambda: warnings(h), 15, "the second warning")
+    assert len(warnings(h)) == 1 and len(h.messages(ALICE)) == 2
     assert usage(maildirsize(h))[1:] == disk_usage(h)
 
 
