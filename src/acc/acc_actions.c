@@ -81,6 +81,7 @@ static int collect_mailbox(const struct mailbox *m, void *arg)
 	if (mail_settings_get(r->cfg, &r->acct, m->address, &v->ms) < 0)
 		v->ms.n = 0;
 	v->cs_ok = client_settings_get(r->cfg, &r->acct, m->address, &v->cs) == 0;
+	acc_quota_load(r, v);
 	r->nmb++;
 	return 0;
 }

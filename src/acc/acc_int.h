@@ -17,6 +17,7 @@
 #include "store/store_rate.h"
 #include "store/relay_auth.h"
 #include "store/store.h"
+#include "ops/ops_quota.h"
 #include "util/buf.h"
 #include "util/config.h"
 
@@ -62,6 +63,10 @@ struct acc_mailbox_view {
 	struct mail_settings ms;
 	struct client_settings cs;
 	int cs_ok;
+	/* its quota and usage (acc_quota.c); quota_ok 0: could not be read */
+	int quota_ok;
+	struct ops_quota_info qi;
+	int vacation_on;                  /* its autoresponder (acc_vacation.c) */
 };
 
 struct acc_req {
@@ -152,6 +157,15 @@ void acc_work_autoconfig(struct acc_req *r);
 void acc_work_autodiscover(struct acc_req *r);
 /* Shared steps of acc_actions.c, 0 or -1 (with the answer set where said) */
 int acc_load_mailboxes(struct acc_req *r);
+/* acc_quota.c: a mailbox's quota and usage into v (on the worker), and
+ * its line on the mailbox's section */
+void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v);
+void acc_quota_show(struct acc_req *r, const struct acc_mailbox_view *v);
+/* The same lines as hostmailctl mailbox show adds (ops_quota_lines), escaped. */
+void acc_quota_lines(struct acc_req *r, const struct acc_mailbox_view *v);
+/* acc_vacation.c: GET and POST /mail/vacation */
+void acc_work_vacation_form(struct acc_req *r);
+void acc_work_vacation(struct acc_req *r);
 /* r->address owned by this account? 1, 0 (404 set), -1 (error set) */
 int acc_owned_mailbox(struct acc_req *r, const char *doing);
 void acc_unavailable(struct acc_req *r);

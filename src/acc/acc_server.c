@@ -56,6 +56,8 @@ static const struct acc_route routes[] = {
 	{ ACC_POST, "/mail/add", R_LOGIN | R_CHANGE | R_HASH, acc_work_mailbox_add },
 	{ ACC_POST, "/mail/passwd", R_LOGIN | R_CHANGE | R_HASH, acc_work_mailbox_passwd },
 	{ ACC_POST, "/mail/remove", R_LOGIN | R_CHANGE, acc_work_mailbox_remove },
+	{ ACC_GET, "/mail/vacation", R_LOGIN, acc_work_vacation_form },
+	{ ACC_POST, "/mail/vacation", R_LOGIN | R_CHANGE, acc_work_vacation },
 	{ ACC_GET, "/account", R_LOGIN, acc_work_account },
 	{ ACC_POST, "/account/password", R_LOGIN | R_CHANGE | R_HASH, acc_work_account_password },
 	{ ACC_GET, "/relay", R_LOGIN, acc_work_relay },

@@ -75,6 +75,7 @@ static void settings_text(struct acc_req *r, const struct acc_mailbox_view *m)
 	if (m->cs_ok && cs_server_lines(&m->cs, &lines) == 0 && lines.data)
 		acc_esc(r, lines.data);
 	buf_free(&lines);
+	acc_quota_lines(r, m);
 	acc_out(r, "</pre></details>");
 }
 
@@ -117,6 +118,7 @@ void acc_mailbox_settings(struct acc_req *r, int k)
 	           "Messages up to <b class=\"maxsize\">");
 	acc_esc(r, size);
 	acc_out(r, "</b> can be sent.</p>");
+	acc_quota_show(r, m);
 	guide_links(r, m->address);
 	acc_out(r, "<p><a class=\"profile\" href=\"/mail/profile.mobileconfig?address=");
 	acc_esc_uri(r, m->address);

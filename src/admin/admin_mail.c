@@ -128,7 +128,7 @@ void admin_mailbox_show(struct admin_req *r)
 		return admin_error(r, 404, NULL, msg);
 	}
 	jw_init(&j, &r->out);
-	ops_json_mailbox(&j, &m);
+	admin_mailbox_json(r, &j, &m);
 	admin_ok(r, 200, &j);
 }
 

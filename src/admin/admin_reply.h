@@ -44,6 +44,10 @@ void admin_domain_add(struct admin_req *r);
 void admin_domain_remove(struct admin_req *r);
 void admin_mailbox_list(struct admin_req *r);
 void admin_mailbox_show(struct admin_req *r);
+/* admin_quota.c: a mailbox with its quota, usage and autoresponder state */
+struct jw;
+struct mailbox;
+void admin_mailbox_json(struct admin_req *r, struct jw *j, const struct mailbox *m);
 void admin_mailbox_add(struct admin_req *r);
 void admin_mailbox_remove(struct admin_req *r);
 void admin_relay_list(struct admin_req *r);

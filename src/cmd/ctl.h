@@ -57,5 +57,10 @@ int ctl_account_contact(struct ctl *c, int argc, char **argv);
 /* ctl_dovecot.c */
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);
+/* ctl_quota.c: mailbox quotas and autoresponders */
+int ctl_mailbox_quota(struct ctl *c, int argc, char **argv);
+int ctl_mailbox_vacation(struct ctl *c, int argc, char **argv);
+int ctl_account_mailbox_quota(struct ctl *c, const char *name, const char *size, const char *count);
+int ctl_quota_show(struct ctl *c, const char *address);
 
 #endif

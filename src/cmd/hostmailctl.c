@@ -53,7 +53,9 @@ static const char usage_text[] =
 	"                           the account's ACC login password on standard input (one\n"
 	"                           line, at least 8 characters unless --force)\n"
 	"  account limits NAME [--per-hour N] [--per-day N] [--max-recipients N]\n"
-	"                           per-account recipient budgets; N or \"default\"\n"
+	"                           [--mailbox-quota SIZE] [--mailbox-messages N]\n"
+	"                           per-account recipient budgets; N or \"default\";\n"
+	"                           the default quota of its mailboxes (0 = none)\n"
 	"  account logout NAME      end every ACC session of the account (on every node)\n"
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
@@ -83,6 +85,13 @@ static const char usage_text[] =
 	"  mailbox list [DOMAIN] [--json]\n"
 	"                           one address per line\n"
 	"  mailbox show ADDRESS     the settings for a mail program, key: value lines\n"
+	"                           (and the quota, its use, the autoresponder)\n"
+	"  mailbox quota ADDRESS SIZE|default [--messages N|default]\n"
+	"                           storage limit (bytes; K, M, G; 0 = none; default = the\n"
+	"                           account's --mailbox-quota), docs/quotas.md\n"
+	"  mailbox vacation ADDRESS on|off|show [--subject S] [--text T | --text-file PATH]\n"
+	"                           [--start YYYY-MM-DD] [--end YYYY-MM-DD]\n"
+	"                           the autoresponder (RFC 3834), docs/vacation.md\n"
 	"  queue list [--json]      ID ARRIVAL(UTC) AGE SIZE <SENDER> RCPT=STATE... [next=TIME]\n"
 	"                           [error=\"TEXT\"], one message a line; nothing if empty\n"
 	"  queue flush [ID]         the running hostmaild tries every queued message (or ID) now\n"
@@ -336,10 +345,18 @@ static int parse_limit(const char *v)
 
 static int account_limits(struct ctl *c, int argc, char **argv)
 {
-	int hour = -2, day = -2, rcpt = -2, *dst, i;
+	int hour = -2, day = -2, rcpt = -2, *dst, i, rc;
+	const char *mq = NULL, *mm = NULL;
 	struct ops_err e;
 
 	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mailbox-quota") || !strcmp(argv[i], "--mailbox-messages")) {
+			if (i + 1 >= argc)
+				return usage("account limits: option needs a size");
+			*(argv[i][10] == 'q' ? &mq : &mm) = argv[i + 1];
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--per-hour"))
 			dst = &hour;
 		else if (!strcmp(argv[i], "--per-day"))
@@ -355,6 +372,10 @@ static int account_limits(struct ctl *c, int argc, char **argv)
 		return fail("--max-recipients must be at least 1");
 	if (!store(c))
 		return 1;
+	if ((mq || mm) && (rc = ctl_account_mailbox_quota(c, argv[0], mq, mm)) != 0)
+		return rc;
+	if (hour == -2 && day == -2 && rcpt == -2 && (mq || mm))
+		return 0;
 	return ops_account_limits(c->st, argv[0], hour, day, rcpt, &e) ? fail("%s", e.msg) : 0;
 }
 
@@ -598,7 +619,9 @@ static int mailbox_show(struct ctl *c, int argc, char **argv)
 		return fail("settings for %s do not fit (host name pattern or listen list too long)", m.address);
 	for (i = 0; i < ms.n; i++)
 		printf("%s: %s\n", ms.s[i].key, ms.s[i].value);
-	return print_servers(c, &a, m.address);
+	if ((i = print_servers(c, &a, m.address)) != 0)
+		return i;
+	return ctl_quota_show(c, m.address);
 }
 
 /* ---- dispatch ---- */
@@ -638,6 +661,8 @@ static const struct verb verbs[] = {
 	{ "mailbox", "remove", 1, 1, mailbox_remove, 0 },
 	{ "mailbox", "list", 0, 1, mailbox_list, V_JSON },
 	{ "mailbox", "show", 1, 1, mailbox_show, 0 },
+	{ "mailbox", "quota", 2, -1, ctl_mailbox_quota, 0 },
+	{ "mailbox", "vacation", 2, -1, ctl_mailbox_vacation, 0 },
 	{ "queue", "list", 0, 0, queue_list_cmd, V_JSON },
 	{ "queue", "flush", 0, 1, queue_flush_cmd, 0 },
 	{ "queue", "show", 1, 1, queue_show_cmd, 0 },

@@ -197,6 +197,13 @@ done:
 int maildir_deliver(const char *data_dir, const char *local, const char *domain,
                     const char *sender, const char *msg_path, uint64_t offset, uint64_t size)
 {
+	return maildir_deliver_sized(data_dir, local, domain, sender, msg_path, offset, size, NULL);
+}
+
+int maildir_deliver_sized(const char *data_dir, const char *local, const char *domain,
+                          const char *sender, const char *msg_path, uint64_t offset, uint64_t size,
+                          uint64_t *stored)
+{
 	char md[PATH_MAX], base[NAME_MAX + 1], tmp[PATH_MAX] = "", dst[PATH_MAX], newdir[PATH_MAX];
 	struct sizes sz = { 0, 0 };
 	int in = -1, out = -1, e, n;
@@ -239,6 +246,8 @@ int maildir_deliver(const char *data_dir, const char *local, const char *domain,
 		goto fail;
 	}
 	close(in);
+	if (stored)
+		*stored = sz.bytes;
 	return 0;
 fail:
 	e = errno;

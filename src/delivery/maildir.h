@@ -23,5 +23,10 @@ int maildir_create(const char *data_dir, const char *local, const char *domain,
  */
 int maildir_deliver(const char *data_dir, const char *local, const char *domain,
                     const char *sender, const char *msg_path, uint64_t offset, uint64_t size);
+/* The same; *stored (if not NULL) gets the file's size, its S= (the
+ * Maildir++ quota counts it: delivery/quota.h). */
+int maildir_deliver_sized(const char *data_dir, const char *local, const char *domain,
+                          const char *sender, const char *msg_path, uint64_t offset, uint64_t size,
+                          uint64_t *stored);
 
 #endif

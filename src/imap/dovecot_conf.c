@@ -124,6 +124,18 @@ static void tls(const struct dovecot_conf_in *in, struct buf *b)
 		buf_puts(b, "\n");
 }
 
+/* Mailbox quotas (docs/quotas.md): Dovecot counts in the same Maildir++
+ * maildirsize file, with each mailbox's limit from the store (the password
+ * query's userdb_quota_rule; 0 = no limit). */
+static void quota(struct buf *b)
+{
+	buf_puts(b, "# mailbox quotas: the same maildirsize file as hostmail's deliveries and\n"
+	         "# POP3, the limit from the store (the password query's userdb_quota_rule)\n"
+	         "mail_plugins = $mail_plugins quota\n"
+	         "protocol imap {\n  mail_plugins = $mail_plugins imap_quota\n}\n"
+	         "plugin {\n  quota = maildir:User quota\n  quota_rule = *:bytes=0\n}\n\n");
+}
+
 static void accounts(const struct dovecot_conf_in *in, struct buf *b)
 {
 	buf_printf(b, "# hostmail's own accounts: the same address and password as SMTP and\n"
@@ -138,6 +150,7 @@ static void accounts(const struct dovecot_conf_in *in, struct buf *b)
 	           "mail_location = maildir:~\nmail_uid = %ld\nmail_gid = %ld\n"
 	           "first_valid_uid = %ld\nlast_valid_uid = %ld\nfirst_valid_gid = %ld\nlast_valid_gid = %ld\n\n",
 	           in->uid, in->gid, in->uid, in->uid, in->gid, in->gid);
+	quota(b);
 }
 
 static void services(const struct dovecot_conf_in *in, struct buf *b)
@@ -207,7 +220,9 @@ int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t
 	         "password_query = \\\n"
 	         "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
 	         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
-	         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason \\\n"
+	         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
+	         "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
+	         "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
 	         "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
 	         "  WHERE m.address = '%Lu'\n");
 	if (!b->data || b->data[b->len - 1] != '\n') {

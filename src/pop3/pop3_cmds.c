@@ -5,6 +5,8 @@
  * are 1-based and fixed for the session; a message marked by DELE keeps
  * its number but is gone from STAT, LIST and UIDL until RSET.
  */
+#include "delivery/quota.h"
+#include "pop3/pop3_quota.h"
 #include "pop3/pop3_session_int.h"
 #include "util/log.h"
 #include <stdio.h>
@@ -178,7 +180,11 @@ static void update_work(void *arg)
 {
 	struct update_job *j = arg;
 
+	struct quota_usage freed;
+
+	quota_pop3_deleted(j->mb, &freed);
 	j->failed = pop3_mailbox_commit(j->mb);
+	quota_pop3_update(j->mb->path, &freed, j->failed);
 }
 
 static void update_done(void *st, void *arg)

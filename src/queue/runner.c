@@ -166,6 +166,10 @@ static void snapshot_cfg(struct job_cfg *jc, const struct config *c)
 	jc->delay_warning = c->queue_delay_warning;
 	snprintf(jc->hostname, sizeof jc->hostname, "%s", c->hostname);
 	snprintf(jc->data_dir, sizeof jc->data_dir, "%s", c->data_dir);
+	jc->quota_full_temporary = c->quota_full_temporary;
+	jc->quota_warning = c->quota_warning;
+	jc->vacation_period = c->vacation_period;
+	jc->dkim_sign = c->dkim_sign;
 }
 
 /* A new job for the message of entry e, in flight from now on (e is

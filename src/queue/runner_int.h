@@ -54,6 +54,10 @@ enum { ADMIN_NONE = 0, ADMIN_DELETE, ADMIN_BOUNCE };
  * delay) and two forwarded copies (routing) per forwarded recipient. */
 #define RUNNER_NEW_MAX 10
 
+/* Autoresponder replies one job may queue, one per local recipient
+ * that has one, beyond RUNNER_NEW_MAX. */
+#define RUNNER_REPLIES_MAX 16
+
 /* The configuration a job needs, copied on the loop (a SIGHUP reload
  * replaces srv->cfg there while workers may be reading). */
 struct job_cfg {
@@ -63,6 +67,8 @@ struct job_cfg {
 	int delay_warning;
 	char hostname[256];
 	char data_dir[512];
+	int quota_full_temporary, quota_warning, vacation_period;   /* docs/quotas.md, docs/vacation.md */
+	int dkim_sign;
 };
 
 struct remote_rcpt {
@@ -103,7 +109,7 @@ struct msg_job {
 	time_t next;                     /* when the message is due again (the past:
 	                                    at once); 0 = unknown (trouble) */
 	int nnew;
-	char new_ids[RUNNER_NEW_MAX][QUEUE_ID_LEN + 1];  /* reports and forwarded copies queued */
+	char new_ids[RUNNER_NEW_MAX + RUNNER_REPLIES_MAX][QUEUE_ID_LEN + 1];  /* reports, forwarded copies, autoreplies */
 };
 
 /* runner_remote.c: the remote deliveries of jobs, one run per recipient

@@ -9,6 +9,8 @@
 #include "daemon/server.h"
 #include "delivery/bounce.h"
 #include "delivery/maildir.h"
+#include "delivery/quota.h"
+#include "routing/vacation_send.h"
 #include "store/store.h"
 #include "routing/route_store.h"
 #include "util/log.h"
@@ -141,6 +143,35 @@ static int route_step(struct msg_job *j, const struct envelope *env, size_t i)
 	return 1;
 }
 
+/* The Maildir delivery under the mailbox's quota (delivery/quota.h). */
+static enum quota_result deliver_quota(struct msg_job *j, const struct envelope *env, const char *local,
+                                       const char *domain)
+{
+	struct quota_delivery d = {
+		.data_dir = j->cfg.data_dir, .local = local, .domain = domain, .sender = env->sender,
+		.msg_path = j->msg_path, .offset = j->msg_offset, .size = j->size,
+		.warning = j->cfg.quota_warning, .hostname = j->cfg.hostname,
+	};
+
+	return quota_deliver(j->srv->store, &d);
+}
+
+/* After a delivery: the mailbox's autoresponder (routing/vacation_send.h). */
+static void vacation_hook(struct msg_job *j, const struct envelope *env, const char *local, const char *domain)
+{
+	char mailbox[600], id[QUEUE_ID_LEN + 1];
+	struct vacation_delivery d = {
+		.queue_id = env->id, .mailbox = mailbox, .sender = env->sender, .msg_path = j->msg_path,
+		.offset = j->msg_offset, .size = j->size, .hostname = j->cfg.hostname,
+		.period = j->cfg.vacation_period, .dkim_sign = j->cfg.dkim_sign, .now = time(NULL),
+	};
+
+	snprintf(mailbox, sizeof mailbox, "%s@%s", local, domain);
+	if (vacation_after_delivery(j->srv->store, j->srv->queue_dir, &d, id, sizeof id) == 1 &&
+	    j->nnew < RUNNER_NEW_MAX + RUNNER_REPLIES_MAX - 2)   /* room for the 2 reports */
+		memcpy(j->new_ids[j->nnew++], id, sizeof id);
+}
+
 static void deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
@@ -160,14 +191,25 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
 		return;
 	}
-	if (maildir_deliver(j->cfg.data_dir, local, domain, env->sender, j->msg_path, j->msg_offset,
-	                    j->size) == 0) {
+	switch (deliver_quota(j, env, local, domain)) {
+	case QUOTA_FITS:
 		if (mark_delivered(srv->queue_dir, env, i) < 0)
 			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be delivered twice)",
 			         env->id, rc->addr, strerror(errno));
 		count_local_delivery(srv, env);
 		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
+		vacation_hook(j, env, local, domain);
 		return;
+	case QUOTA_FULL:
+		if (j->cfg.quota_full_temporary) {
+			defer(j, env, i, "4.2.2 mailbox full");
+		} else {
+			log_rcpt(srv, env, i, "failed", "5.2.2 mailbox full");
+			envelope_mark_failed(srv->queue_dir, env->id, i, "5.2.2 mailbox full");
+		}
+		return;
+	default:
+		break;
 	}
 	snprintf(reason, sizeof reason, "4.3.0 maildir delivery failed: %s", strerror(errno));
 	defer(j, env, i, reason);
@@ -225,7 +267,7 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 		if (envelope_mark_notified(j->srv->queue_dir, env->id, idx, n, delayed) < 0)
 			log_warn("%s: cannot record the report %s: %s (it may be sent again)", env->id, id,
 			         strerror(errno));
-		if (j->nnew < RUNNER_NEW_MAX)
+		if (j->nnew < RUNNER_NEW_MAX + RUNNER_REPLIES_MAX)
 			memcpy(j->new_ids[j->nnew++], id, sizeof id);
 	}
 	free(rr);

@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "store/store_rate.h"
 #include "routing/route_store.h"
+#include "delivery/quota.h"
 #include "metrics/metrics.h"
 #include "util/log.h"
 #include <ctype.h>
@@ -162,6 +163,9 @@ struct rcpt_lookup {
 	struct rate_use use;
 	struct metrics *metrics;
 	struct timespec started;           /* the command's arrival: its reply's latency */
+	char data_dir[512];                /* the mailbox quota (delivery/quota.h) */
+	uint64_t size;                     /* MAIL's SIZE=, 0 if none */
+	int quota;                         /* quota_check's answer for a hosted mailbox */
 };
 
 /* The lookup, then (if it would be accepted but for the budget) one
@@ -183,6 +187,8 @@ static void rcpt_lookup_work(void *p)
 			r->srs_refused = rc == 1;
 		}
 		metrics_observe(r->metrics, M_STORE_SECONDS, "rcpt_lookup", NULL, metrics_since(&t0));
+		if (!r->failed && r->hosted && r->exists)
+			r->quota = quota_check(r->store, r->data_dir, r->addr, r->size);
 	}
 	if (policy_rcpt_needs_budget(&r->cl, r->relay, r->failed, r->hosted, r->exists)) {
 		r->budget_asked = 1;
@@ -217,6 +223,22 @@ static int add_rcpt(struct smtp_session *s, const char *addr, int local, time_t 
 	return 0;
 }
 
+/* A hosted mailbox over its quota (docs/quotas.md): refused at RCPT
+ * when MAIL's SIZE says the message will not fit, or when the mailbox is
+ * already full (nothing fits). */
+static void rcpt_quota_full(struct smtp_session *s, struct rcpt_lookup *r)
+{
+	int temp = s->cfg->quota_full_temporary;
+	char to[LOG_VALUE_MAX(sizeof r->addr)];
+
+	log_info("smtp[%llu] ip=%s: reject RCPT: %s mailbox full to=%s size=%llu", s->id, s->ip,
+	         temp ? "452 4.2.2" : "552 5.2.2", log_addr(r->addr, to, sizeof to), (unsigned long long)r->size);
+	if (temp)
+		session_reply(s, 452, "4.2.2", "Mailbox full, try again later");
+	else
+		session_reply(s, 552, "5.2.2", "Mailbox full");
+}
+
 static void rcpt_lookup_done(void *st, void *p)
 {
 	struct smtp_session *s = st;
@@ -246,6 +268,10 @@ static void rcpt_lookup_done(void *st, void *p)
 	pr.exists = r->exists;
 	pr.use = &r->use;                  /* refused: the counts as they were */
 	session_verdict(s, (policy_rcpt(&r->cl, r->relay, &pr, &v), &v));
+	if (v.code == 0 && r->quota == QUOTA_FULL) {
+		rcpt_quota_full(s, r);
+		goto unused;
+	}
 	if (v.code == 0 && add_rcpt(s, r->addr, r->hosted, reserved ? r->reserved_at : 0) == 0) {
 		session_reply(s, 250, "2.1.5", "Ok");
 		goto out;
@@ -302,6 +328,8 @@ static void cmd_rcpt(struct smtp_session *s, const char *arg)
 	r->metrics = s->srv->metrics;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	snprintf(r->account, sizeof r->account, "%s", s->account);
+	snprintf(r->data_dir, sizeof r->data_dir, "%s", s->cfg->data_dir);
+	r->size = s->tx->mail.has_size ? s->tx->mail.size : 0;
 	addr_format(&ra.to, r->addr, sizeof r->addr);
 	if (ra.to.ip_literal) {
 		/* We host no address literals: never a local recipient. */

@@ -9,6 +9,7 @@
  * goes with the commit: kept if the message is queued, given back by the
  * same worker job if not.
  */
+#include "delivery/quota.h"
 #include "smtp/smtp_session_int.h"
 #include "metrics/metrics.h"
 #include "queue/queue.h"
@@ -296,7 +297,28 @@ struct commit_job {
 	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
 	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
 	char dkim_info[256];         /* the selectors, or why not signed */
+	char data_dir[512];          /* mailbox quotas (delivery/quota.h) */
+	uint64_t data_bytes;         /* the message as sent */
+	int quota_full;              /* every recipient's mailbox is full: refused */
+	int quota_temp;              /* [limits] quota_full = temporary */
 };
+
+/* After DATA, the quotas (docs/quotas.md): when the message fits no
+ * recipient's mailbox (all of them hosted and full), it is refused
+ * whole; when only some are full, it is taken and those recipients get
+ * a bounce (or, with quota_full = temporary, wait in the queue). */
+static int commit_quota_step(struct commit_job *c)
+{
+	if (c->env.nrcpt == 0)
+		return 0;
+	for (size_t i = 0; i < c->env.nrcpt; i++)
+		if (!c->env.rcpt[i].local ||
+		    quota_check(c->srv->store, c->data_dir, c->env.rcpt[i].addr, c->data_bytes) != QUOTA_FULL)
+			return 0;
+	spool_abort(c->spool);
+	c->quota_full = 1;
+	return -1;
+}
 
 /* The DKIM step (smtp_dkim.h): the message is whole, nothing changes it
  * after this; 0, or -1 when the store could not give the keys (the
@@ -325,7 +347,7 @@ static void commit_work(void *p)
 	if (c->tail.len && spool_write(c->spool, c->tail.data, c->tail.len) < 0) {
 		c->err = errno;
 		spool_abort(c->spool);
-	} else if (commit_dkim_step(c) == 0) {
+	} else if (commit_quota_step(c) == 0 && commit_dkim_step(c) == 0) {
 		c->ok = spool_commit(c->spool, &c->env) == 0;
 		c->err = errno;
 	}
@@ -359,6 +381,13 @@ static void commit_done(void *st, void *p)
 		runner_schedule(c->srv->runner, c->env.id);
 		if (s)
 			session_reply(s, 250, "2.0.0", "Ok: queued as %s", c->env.id);
+	} else if (c->quota_full) {
+		log_info("smtp[%llu] ip=%s: reject DATA: %s mailbox full nrcpt=%zu size=%llu", c->sid, c->env.client_ip,
+		         c->quota_temp ? "452 4.2.2" : "552 5.2.2", c->env.nrcpt, (unsigned long long)c->data_bytes);
+		if (s && c->quota_temp)
+			session_reply(s, 452, "4.2.2", "Mailbox full, try again later");
+		else if (s)
+			session_reply(s, 552, "5.2.2", "Mailbox full");
 	} else {
 		log_warn("smtp[%llu] ip=%s: queue commit failed: %s", c->sid, c->env.client_ip, strerror(c->err));
 		if (s && (c->err == ENOSPC || c->err == EDQUOT))
@@ -506,6 +535,9 @@ static void txn_finish(struct smtp_session *s)
 	c->tail = tx->wbuf;
 	buf_init(&tx->wbuf, 0);
 	c->budget = budget_take(s->srv->store, s->account, tx);
+	snprintf(c->data_dir, sizeof c->data_dir, "%s", s->cfg->data_dir);
+	c->data_bytes = tx->data_bytes;
+	c->quota_temp = s->cfg->quota_full_temporary;
 	dkim_domain_of(s, c->dkim_domain, sizeof c->dkim_domain);
 	tx_end(s);
 	if (session_job(s, s->srv->workers, commit_work, commit_done, c) < 0) {

@@ -19,9 +19,11 @@
 #include "store/relay_auth.h"
 #include "store/store_dkim.h"
 #include "store/store_alias.h"
+#include "store/store_quota.h"
+#include "store/store_vacation.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -107,6 +109,16 @@ struct store_ops {
 	int (*catchall_get)(struct store *st, const char *domain, char *out, size_t outlen);
 	int (*contact_set)(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
 	int (*contact_get)(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
+	/* quotas and autoresponders (store_quota.h, store_vacation.h); addr normalized */
+	int (*quota_get)(struct store *st, const char *addr, struct store_quota *out);
+	int (*quota_set)(struct store *st, const char *addr, int64_t bytes, int64_t messages,
+	                 char *err, size_t errlen);
+	int (*account_quota_set)(struct store *st, const char *account, int64_t bytes, int64_t messages,
+	                         char *err, size_t errlen);
+	int (*vacation_get)(struct store *st, const char *addr, struct vacation *out);
+	int (*vacation_set)(struct store *st, const char *addr, const struct vacation *v,
+	                    char *err, size_t errlen);
+	int (*vacation_note)(struct store *st, const char *addr, const char *sender, time_t now, int period);
 };
 
 struct store {

@@ -23,15 +23,24 @@ struct table {
 static const struct table tables[] = {
 	{ "accounts",
 	  "SELECT id, name, status, created, server_number, password_hash, limit_per_hour, limit_per_day,"
-	  " limit_max_recipients FROM accounts ORDER BY id",
+	  " limit_max_recipients, mailbox_quota_bytes, mailbox_quota_messages FROM accounts ORDER BY id",
 	  { "import_accounts", "INSERT INTO accounts (id, name, status, created, server_number, password_hash,"
-	    " limit_per_hour, limit_per_day, limit_max_recipients) VALUES ($1::bigint, $2, $3, $4::date,"
-	    " $5::integer, $6, $7::integer, $8::integer, $9::integer)", 9, 0 } },
+	    " limit_per_hour, limit_per_day, limit_max_recipients, mailbox_quota_bytes, mailbox_quota_messages)"
+	    " VALUES ($1::bigint, $2, $3, $4::date, $5::integer, $6, $7::integer, $8::integer, $9::integer,"
+	    " $10::bigint, $11::bigint)", 11, 0 } },
 	{ "domains", "SELECT id, name, account_id FROM domains ORDER BY id",
 	  { "import_domains", "INSERT INTO domains (id, name, account_id) VALUES ($1::bigint, $2, $3::bigint)", 3, 0 } },
-	{ "mailboxes", "SELECT id, address, domain_id, password_hash FROM mailboxes ORDER BY id",
-	  { "import_mailboxes", "INSERT INTO mailboxes (id, address, domain_id, password_hash)"
-	    " VALUES ($1::bigint, $2, $3::bigint, $4)", 4, 0 } },
+	{ "mailboxes", "SELECT id, address, domain_id, password_hash, quota_bytes, quota_messages FROM mailboxes"
+	  " ORDER BY id",
+	  { "import_mailboxes", "INSERT INTO mailboxes (id, address, domain_id, password_hash, quota_bytes,"
+	    " quota_messages) VALUES ($1::bigint, $2, $3::bigint, $4, $5::bigint, $6::bigint)", 6, 0 } },
+	{ "vacations", "SELECT mailbox_id, CASE WHEN enabled THEN 'true' ELSE 'false' END, subject, body, start_date,"
+	  " end_date FROM vacations",
+	  { "import_vacations", "INSERT INTO vacations (mailbox_id, enabled, subject, body, start_date, end_date)"
+	    " VALUES ($1::bigint, $2::boolean, $3, $4, $5, $6)", 6, 0 } },
+	{ "vacation_replies", "SELECT mailbox_id, sender, sent FROM vacation_replies",
+	  { "import_vacation_replies", "INSERT INTO vacation_replies (mailbox_id, sender, sent)"
+	    " VALUES ($1::bigint, $2, $3::bigint)", 3, 0 } },
 	{ "relay_auth", "SELECT ip, account_id, mailbox, expires FROM relay_auth",
 	  { "import_relay_auth", "INSERT INTO relay_auth (ip, account_id, mailbox, expires)"
 	    " VALUES ($1, $2::bigint, $3, $4::bigint)", 4, 0 } },
@@ -57,7 +66,7 @@ static const struct table tables[] = {
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
-#define MAX_COLS 9
+#define MAX_COLS 11
 
 /* What is compared; the same SQL runs on both databases. */
 static const struct {

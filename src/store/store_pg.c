@@ -486,4 +486,10 @@ static const struct store_ops pg_ops = {
 	.catchall_get = pg_catchall_get,
 	.contact_set = pg_contact_set,
 	.contact_get = pg_contact_get,
+	.quota_get = pg_quota_get,
+	.quota_set = pg_quota_set,
+	.account_quota_set = pg_account_quota_set,
+	.vacation_get = pg_vacation_get,
+	.vacation_set = pg_vacation_set,
+	.vacation_note = pg_vacation_note,
 };

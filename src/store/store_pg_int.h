@@ -143,5 +143,13 @@ int pg_catchall_set(struct store *st, const char *domain, const char *target, ch
 int pg_catchall_get(struct store *st, const char *domain, char *out, size_t outlen);
 int pg_contact_set(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
 int pg_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
+/* store_pg_quota.c: quotas and autoresponders */
+int pg_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int pg_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
+int pg_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
+                        char *err, size_t errlen);
+int pg_vacation_get(struct store *st, const char *addr, struct vacation *out);
+int pg_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
+int pg_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
 
 #endif

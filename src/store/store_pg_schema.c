@@ -122,6 +122,24 @@ static const struct migration migrations[] = {
 	  "CREATE TABLE account_contacts ("
 	  " account_id bigint PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
 	  " address text NOT NULL);" },
+	{ 5,
+	  /* mailbox quotas and autoresponders, as in store_sqlite_schema.c */
+	  "ALTER TABLE mailboxes ADD COLUMN quota_bytes bigint;"
+	  "ALTER TABLE mailboxes ADD COLUMN quota_messages bigint;"
+	  "ALTER TABLE accounts ADD COLUMN mailbox_quota_bytes bigint NOT NULL DEFAULT 0;"
+	  "ALTER TABLE accounts ADD COLUMN mailbox_quota_messages bigint NOT NULL DEFAULT 0;"
+	  "CREATE TABLE vacations ("
+	  " mailbox_id bigint PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	  " enabled boolean NOT NULL,"
+	  " subject text NOT NULL,"
+	  " body text NOT NULL,"
+	  " start_date text NOT NULL DEFAULT '',"
+	  " end_date text NOT NULL DEFAULT '');"
+	  "CREATE TABLE vacation_replies ("
+	  " mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	  " sender text NOT NULL,"
+	  " sent bigint NOT NULL,"
+	  " PRIMARY KEY (mailbox_id, sender));" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -489,4 +489,10 @@ static const struct store_ops sqlite_ops = {
 	.catchall_get = sq_catchall_get,
 	.contact_set = sq_contact_set,
 	.contact_get = sq_contact_get,
+	.quota_get = sq_quota_get,
+	.quota_set = sq_quota_set,
+	.account_quota_set = sq_account_quota_set,
+	.vacation_get = sq_vacation_get,
+	.vacation_set = sq_vacation_set,
+	.vacation_note = sq_vacation_note,
 };

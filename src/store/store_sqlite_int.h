@@ -109,5 +109,13 @@ int sq_catchall_set(struct store *st, const char *domain, const char *target, ch
 int sq_catchall_get(struct store *st, const char *domain, char *out, size_t outlen);
 int sq_contact_set(struct store *st, const char *account, const char *addr, char *err, size_t errlen);
 int sq_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
+/* store_sqlite_quota.c: quotas and autoresponders */
+int sq_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int sq_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
+int sq_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
+                        char *err, size_t errlen);
+int sq_vacation_get(struct store *st, const char *addr, struct vacation *out);
+int sq_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
+int sq_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
 
 #endif

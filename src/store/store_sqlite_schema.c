@@ -129,6 +129,26 @@ static const struct migration migrations[] = {
 	  "CREATE TABLE account_contacts ("
 	  " account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
 	  " address TEXT NOT NULL);" },
+	{ 5,
+	  /* mailbox quotas (store_quota.h): the mailbox's own (NULL = the
+	   * account's default), the account's default (0 = none); and the
+	   * autoresponders (store_vacation.h) with who they answered when */
+	  "ALTER TABLE mailboxes ADD COLUMN quota_bytes INTEGER;"
+	  "ALTER TABLE mailboxes ADD COLUMN quota_messages INTEGER;"
+	  "ALTER TABLE accounts ADD COLUMN mailbox_quota_bytes INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE accounts ADD COLUMN mailbox_quota_messages INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE vacations ("
+	  " mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	  " enabled INTEGER NOT NULL,"
+	  " subject TEXT NOT NULL,"
+	  " body TEXT NOT NULL,"
+	  " start_date TEXT NOT NULL DEFAULT '',"
+	  " end_date TEXT NOT NULL DEFAULT '');"
+	  "CREATE TABLE vacation_replies ("
+	  " mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,"
+	  " sender TEXT NOT NULL,"
+	  " sent INTEGER NOT NULL,"
+	  " PRIMARY KEY (mailbox_id, sender));" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -56,6 +56,8 @@ void config_defaults(struct config *c)
 	c->dkim_sign = 1;
 	snprintf(c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover, "2011-06-01");
 	c->worker_threads = 8;
+	c->quota_warning = 90;
+	c->vacation_period = 7 * 86400;
 	c->acc_max_connections = 512;
 	c->acc_max_connections_per_ip = 16;
 	c->acc_request_timeout = 10;
@@ -213,6 +215,32 @@ static int parse_dur(const char *v, int zero_ok, int *out)
 	return 0;
 }
 
+/* [limits] quota_full: permanent (552 5.2.2) or temporary (452 4.2.2). */
+static int parse_quota_full(const char *v, int *temporary)
+{
+	if (!strcasecmp(v, "permanent"))
+		*temporary = 0;
+	else if (!strcasecmp(v, "temporary"))
+		*temporary = 1;
+	else
+		return -1;
+	return 0;
+}
+
+/* "90%" or "90": 0 (off) to 100. */
+static int parse_percent(const char *v, int *out)
+{
+	char buf[16];
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, v, n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	return parse_int(buf, 0, 100, out);
+}
+
 static int parse_backend(const char *v, enum store_backend_kind *out)
 {
 	if (!strcmp(v, "sqlite"))
@@ -303,6 +331,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		c->min_free_space = n;
 	}
 	else if (KEY("smtp", "tls_handshake_timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->tls_handshake_timeout = (int)d, 0) : -1; }
+	else if (KEY("limits", "quota_full")) r = parse_quota_full(v, &c->quota_full_temporary);
+	else if (KEY("limits", "quota_warning")) r = parse_percent(v, &c->quota_warning);
+	else if (KEY("delivery", "vacation_period")) r = parse_dur(v, 0, &c->vacation_period);
 	else if (KEY("limits", "max_recipients")) r = parse_int(v, 1, 100000, &c->max_recipients);
 	else if (KEY("limits", "recipients_per_hour")) r = parse_int(v, 0, 100000000, &c->recipients_per_hour);
 	else if (KEY("limits", "recipients_per_day")) r = parse_int(v, 0, 100000000, &c->recipients_per_day);

@@ -120,6 +120,10 @@ struct config {
 	char srs_secret_file[512];      /* "" = data_dir/srs.secret */
 	char srs_domain[256];           /* "" = [server] hostname */
 	int srs_max_age_days;           /* how long a forwarded message's bounce is taken */
+	/* quotas and autoresponders (docs/quotas.md, docs/vacation.md) */
+	int quota_full_temporary;       /* [limits] quota_full = temporary: 452 4.2.2, not 552 5.2.2 */
+	int quota_warning;              /* [limits] quota_warning: percent; 0 = no warning */
+	int vacation_period;            /* [delivery] vacation_period: seconds between replies to one sender */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

@@ -479,11 +479,33 @@ def srs():
               "srs0+abcd=tt=x.example=a=b@y", "SRS0==6L=x=y@z", "SRS1=a=b@c", "SRS0=abcd=ZZ=", "alice@example.org",
               "SRS0=" + "A" * 600 + "@x", "SRS0=abcd=6L=x.example=" + "=" * 50 + "@y"]:
         put("fuzz_srs", a)
+def maildirsize():
+    h = "fuzz_maildirsize"
+    for m in ["10485760S,1000C\n  2048   1\n 512 1\n-512 -1\n", "5000S\n", "100C\n1 1\n", "\n10 2\n",
+              "100S\n1 1\r\n", "100S", "100S\nabc 1\n", "1S,2C,3S\n", "100S\n" + "1 1\n" * 600,
+              "9223372036854775807S\n9223372036854775807 1\n"]:
+        put(h, m)
+
+
+def vacation():
+    h = "fuzz_vacation"
+    for sender, hdr in [
+        ("bob@x.test", "From: Bob <bob@x.test>\r\nTo: alice@acme.test\r\nSubject: Hi\r\n"
+                       "Message-ID: <m1@x.test>\r\nReferences: <m0@x.test>\r\n\r\nbody"),
+        ("bob@x.test", "To: x@y.test,\r\n Alice <ALICE@acme.test>\r\nSubject: a\r\n  b\r\n\r\n"),
+        ("", "To: alice@acme.test\r\n\r\n"),
+        ("owner-l@x.test", "To: alice@acme.test\r\n\r\n"),
+        ("bob@x.test", "To: alice@acme.test\r\nList-Id: <l.x.test>\r\n\r\n"),
+        ("bob@x.test", "To: alice@acme.test\r\nAuto-Submitted: auto-replied\r\n\r\n"),
+        ("bob@x.test", "To: alice@acme.test\r\nPrecedence: bulk\r\n\r\n"),
+        ("bob@x.test", "Cc: alice@acme.test\nSubject: bare\rcr\nReferences: <a\r@b>\n\n"),
+    ]:
+        put(h, sender.encode() + b"\0" + hdr.encode())
 
 
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs):
+              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs, maildirsize, vacation):
         f()
 
 

@@ -176,19 +176,28 @@ static void test_upgrade_from_version_2(void **state)
 	store_close(t->st);
 	t->st = NULL;
 	if (t->pg) {
-		assert_int_equal(tstore_pg_exec("DROP TABLE dkim_keys, aliases, catchalls, account_contacts;"
-		                                " DELETE FROM schema_version WHERE version >= 3"), 0);
+		assert_int_equal(tstore_pg_exec("DROP TABLE dkim_keys, aliases, catchalls, account_contacts,"
+		                                " vacations, vacation_replies;"
+		                                "ALTER TABLE mailboxes DROP COLUMN quota_bytes, DROP COLUMN quota_messages;"
+		                                "ALTER TABLE accounts DROP COLUMN mailbox_quota_bytes,"
+		                                " DROP COLUMN mailbox_quota_messages;"
+		                                "DELETE FROM schema_version WHERE version >= 3"), 0);
 	} else {
 		snprintf(path, sizeof path, "%s/hostmail.db", t->dir);
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		assert_int_equal(sqlite3_exec(db, "DROP TABLE dkim_keys; DROP TABLE aliases; DROP TABLE catchalls;"
-		                              "DROP TABLE account_contacts; DELETE FROM schema_version WHERE version >= 3;"
+		                              "DROP TABLE account_contacts; DROP TABLE vacations; DROP TABLE vacation_replies;"
+		                              "ALTER TABLE mailboxes DROP COLUMN quota_bytes;"
+		                              "ALTER TABLE mailboxes DROP COLUMN quota_messages;"
+		                              "ALTER TABLE accounts DROP COLUMN mailbox_quota_bytes;"
+		                              "ALTER TABLE accounts DROP COLUMN mailbox_quota_messages;"
+		                              "DELETE FROM schema_version WHERE version >= 3;"
 		                              "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 	}
 	assert_int_equal(store_schema_init(&t->cfg, &from, &to, err, sizeof err), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 4);
+	assert_int_equal(to, 5);
 	assert_non_null(t->st = store_open(&t->cfg, err, sizeof err));
 	assert_int_equal(list(t->st, "acme.test", 0)->n, 0);
 	add_gen(t->st, 1, DKIM_ACTIVE);
