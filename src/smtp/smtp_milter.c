@@ -162,8 +162,10 @@ static void set_reply(struct smtp_milter *m, const char *reply)
 static void drop(struct smtp_milter *m, int code, const char *enh, const char *text)
 {
 	m->code = code;
-	snprintf(m->enh, sizeof m->enh, "%s", enh ? enh : "");
-	snprintf(m->text, sizeof m->text, "%s", text);
+	if (enh != m->enh)
+		snprintf(m->enh, sizeof m->enh, "%s", enh ? enh : "");
+	if (text != m->text)
+		snprintf(m->text, sizeof m->text, "%s", text);
 	if (workers_submit_urgent(m->srv->workers, drop_work, hold_over, m) < 0) {
 		drop_work(m);      /* the pool is stopping: the loop does it */
 		hold_over(m);
