@@ -65,12 +65,16 @@ static void finish(struct milter_client *mc, enum milter_verdict v, const char *
 	if (why)
 		snprintf(mc->res->why, sizeof mc->res->why, "%s", why);
 	if (mc->bev) {
-		if (v != MILTER_FAILED) {
-			buf_reset(&mc->out);
-			if (milter_enc_simple(&mc->out, SMFIC_QUIT) == 0)
-				bufferevent_write(mc->bev, mc->out.data, mc->out.len);
+		evutil_socket_t fd = bufferevent_getfd(mc->bev);
+		/* QUIT, best effort (5 bytes into an idle socket), so the filter
+		 * sees a goodbye and not a broken connection */
+		buf_reset(&mc->out);
+		if (v != MILTER_FAILED && fd >= 0 && !evbuffer_get_length(bufferevent_get_output(mc->bev)) &&
+		    milter_enc_simple(&mc->out, SMFIC_QUIT) == 0 &&
+		    send(fd, mc->out.data, mc->out.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+			/* the close says it too */
 		}
-		bufferevent_free(mc->bev);   /* QUIT is best effort: the close says it too */
+		bufferevent_free(mc->bev);
 		mc->bev = NULL;
 	}
 	evtimer_add(mc->timer, &zero);

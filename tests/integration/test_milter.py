@@ -172,3 +172,127 @@ def test_forged_authentication_results_removed(rspamd, make_server):
     assert len(ours) == 1, ars
     assert "bank.example" not in ours[0]
     assert any(a.strip().startswith("elsewhere.example") for a in ars), ars
+
+
+# ---- the protocol, with small filters of our own ----
+
+@pytest.fixture
+def fake():
+    made = []
+
+    def make(**kw):
+        f = FakeMilter(**kw)
+        made.append(f)
+        return f
+    yield make
+    for f in made:
+        f.stop()
+
+
+def test_filter_edits_are_applied(fake, make_server):
+    """Every modification a filter may ask for at the end of the message,
+    as the mailboxes then hold it; the filter was told the envelope and
+    macros, and never saw the forged Authentication-Results."""
+    f = fake(eom=[
+        packet(b"h", z("X-Fake", "seen")),
+        packet(b"i", b"\0\0\0\0" + z("X-Top", "first")),
+        packet(b"m", b"\0\0\0\1" + z("X-Change-Me", "changed")),
+        packet(b"m", b"\0\0\0\1" + z("X-Remove-Me", "")),
+        packet(b"h", z("Authentication-Results", "fake.example; dkim=pass header.d=sender.test")),
+        packet(b"+", z("<bob@acme.test>")),
+        packet(b"b", b"replaced body\n"),
+    ])
+    h = make_server(milter_conf(f.spec))
+    forged = f"Authentication-Results: {HOST.upper()}; dkim=pass header.d=bank.example\r\n"
+    code, text = send(h, message(extra_headers="X-Change-Me: original\r\nX-Remove-Me: yes\r\n" + forged))
+    assert code == 250, text
+    for rcpt in (ALICE, "bob@acme.test"):
+        raw = h.wait_messages(rcpt, 1, timeout=30)[0]
+        m = email.message_from_bytes(raw)
+        assert m["X-Fake"] == "seen" and m["X-Change-Me"] == "changed" and m["X-Remove-Me"] is None
+        assert m.get_payload() == "replaced body\r\n" or m.get_payload() == "replaced body\n"
+        assert m.get_all("Authentication-Results") == [f"{HOST};\r\n\tdkim=pass header.d=sender.test"] or \
+            [a.replace("\r\n", "\n") for a in m.get_all("Authentication-Results")] == \
+            [f"{HOST};\n\tdkim=pass header.d=sender.test"], m.get_all("Authentication-Results")
+        keys = [k.lower() for k in m.keys()]
+        assert keys.index("x-top") < keys.index("received") < keys.index("from")
+    macros = f.macros()
+    assert macros["j"] == HOST and macros["{client_addr}"] == "127.0.0.1"
+    assert macros["{mail_addr}"] == "carol@sender.test" and macros["{rcpt_addr}"] == ALICE
+    assert len(macros["i"]) == 20
+    names = [n.lower() for n, _ in f.headers()]
+    assert "authentication-results" not in names and "x-change-me" in names
+    h.wait_log(r"milter applied headers=changed body=replaced rcpt_added=1")
+
+
+@pytest.mark.parametrize("final,code,enh,delivered_n", [
+    (b"y" + z("554 5.7.1 fake says no"), 554, "5.7.1 fake says no", 0),
+    (b"y" + z("421 4.7.0 fake is busy"), 421, "4.7.0 fake is busy", 0),
+    (b"r", 550, "5.7.1", 0),
+    (b"t", 451, "4.7.1", 0),
+    (b"d", 250, "2.0.0", 0),
+])
+def test_filter_verdicts(fake, make_server, final, code, enh, delivered_n):
+    f = fake(final=final)
+    h = make_server(milter_conf(f.spec))
+    c, text = send(h, message())
+    assert c == code and text.startswith(enh), (c, text)
+    time.sleep(0.5)
+    nothing_queued(h)
+
+
+def test_two_filters_in_order(fake, make_server):
+    """The first filter's continue lets the second decide."""
+    a = fake(eom=[packet(b"h", z("X-First", "1"))])
+    b = fake(final=b"y" + z("550 5.7.0 second says no"))
+    h = make_server(milter_conf(f"{a.spec}, {b.spec}"))
+    code, text = send(h, message())
+    assert code == 550 and "second says no" in text
+    assert any(cmd == b"E" for cmd, _ in a.seen) and any(cmd == b"E" for cmd, _ in b.seen)
+
+
+def _other_session_served(h):
+    """A second client gets through a whole transaction while the first
+    waits on its filter."""
+    s = RawSMTP(h.smtp_port, timeout=10)
+    try:
+        assert s.reply().code == 220
+        assert s.cmd("EHLO other.test").code == 250
+        assert s.cmd("MAIL FROM:<dave@sender.test>").code == 250
+        assert s.cmd(f"RCPT TO:<{ALICE}>").code == 250
+        assert s.cmd("RSET").code == 250
+        assert s.cmd("QUIT").code == 221
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("mode", ["close_mid_body", "garbage", "sleep"])
+@pytest.mark.parametrize("default_action", ["tempfail", "accept"])
+def test_hostile_filter(fake, make_server, mode, default_action):
+    """A filter that closes in the middle of the body, answers garbage or
+    sleeps past the timeout: default_action decides, the message is
+    either refused with 451 4.7.1 or delivered intact, the log names the
+    filter, and other sessions are served meanwhile."""
+    import threading
+    f = fake(mode=mode, sleep=60)
+    h = make_server(milter_conf(f.spec, default_action=default_action, timeout="3s"))
+    body = "".join(f"line {i} of a body long enough to take a few packets\r\n" for i in range(3000))
+    msg = message(body=body)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=send(h, msg)))
+    t.start()
+    if mode == "sleep":
+        wait_for(lambda: any(cmd == b"E" for cmd, _ in f.seen), 30, "the end of the message at the filter")
+        _other_session_served(h)
+        assert "r" not in result             # still waiting on its filter
+    t.join(60)
+    code, text = result["r"]
+    if default_action == "tempfail":
+        assert code == 451 and text.startswith("4.7.1"), (code, text)
+        time.sleep(0.5)
+        nothing_queued(h)
+    else:
+        assert code == 250, text
+        raw = h.wait_messages(ALICE, 1)[0].replace(b"\r\n", b"\n")
+        assert raw.endswith(b"\n\n" + body.replace("\r\n", "\n").encode())
+    h.wait_log(r"milter filter=inet:127\.0\.0\.1:%d failed why=.* action=%s" % (f.port, default_action))
