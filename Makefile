@@ -92,7 +92,7 @@ unit-pg-asan:
 # at a time; both replay every kept crash in tests/fuzz/regressions/ first,
 # and fail on any crash. `make fuzz-regress` only replays seeds and crashes.
 FUZZ_SECONDS ?= 60
-# 17 harnesses, 2 at a time: 10 s each keeps make test well inside its 20 minutes
+# 18 harnesses, 2 at a time: 10 s each keeps make test well inside its 20 minutes
 FUZZ_QUICK_SECONDS ?= 10
 FUZZ_JOBS    ?= 2
 FUZZ_CC      ?= clang

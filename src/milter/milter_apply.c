@@ -114,7 +114,10 @@ int milter_outcome_spam(const struct milter_outcome *o)
 	return 0;
 }
 
-/* "Name: value" with CRLF line ends (a filter may fold with LF alone). */
+/* "Name: value" with CRLF line ends (a filter may fold with LF alone).
+ * A line break in the value always stays a fold: an empty line (the end
+ * of the header section) or a line that would start a field of its own
+ * is never made, whatever the filter sent. */
 static int put_field(struct buf *out, const char *name, const char *value)
 {
 	if (buf_puts(out, name) < 0 || buf_puts(out, value[0] == ' ' || value[0] == '\t' ? ":" : ": ") < 0)
@@ -122,10 +125,31 @@ static int put_field(struct buf *out, const char *name, const char *value)
 	for (const char *v = value; *v; v++) {
 		if (*v == '\r')
 			continue;
-		if (*v == '\n' ? buf_append(out, "\r\n", 2) < 0 : buf_append(out, v, 1) < 0)
+		if (*v != '\n') {
+			if (buf_append(out, v, 1) < 0)
+				return -1;
+			continue;
+		}
+		const char *next = v + 1;
+		while (*next == '\r')
+			next++;
+		if (*next == '\n' || *next == '\0')
+			continue;                     /* an empty line: dropped */
+		if (buf_append(out, "\r\n", 2) < 0 || (*next != ' ' && *next != '\t' && buf_append(out, "\t", 1) < 0))
 			return -1;
 	}
 	return buf_append(out, "\r\n", 2);
+}
+
+/* A field name as RFC 5322 3.6.8 has it: printable ASCII but the colon. */
+static int valid_name(const char *n)
+{
+	if (!n || !*n)
+		return 0;
+	for (; *n; n++)
+		if ((unsigned char)*n < 33 || (unsigned char)*n > 126 || *n == ':')
+			return 0;
+	return 1;
 }
 
 struct hedit {
@@ -160,7 +184,7 @@ static void plan_edit(struct plan *pl, const struct milter_hdr *hdrs, const stru
 {
 	long f;
 
-	if (!edits_header(e) || (is_subject(e->name) && !sv->keep_filter_subject))
+	if (!edits_header(e) || !valid_name(e->name) || (is_subject(e->name) && !sv->keep_filter_subject))
 		return;
 	pl->changed = 1;
 	if (e->op != SMFIR_CHGHEADER && !strcasecmp(e->name, AR))

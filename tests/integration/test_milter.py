@@ -7,15 +7,16 @@ milters (milter_fake.py) play the broken and hostile filters: closing in
 the middle of the body, answering garbage, sleeping past the timeout.
 What is checked is what a user sees: the SMTP reply, the message in the
 mailbox (its headers), the queue."""
+import base64
 import email
 import os
-import smtplib
-import socket
+import shutil
+import subprocess
 import time
 
 import pytest
 
-from conftest import RawSMTP, queue_files, wait_for
+from conftest import RawSMTP, free_port, queue_files, wait_for, wait_port
 from milter_fake import FakeMilter, packet, z
 from rspamd import (GREYLIST_HEADER, GTUBE_ADD_HEADER, GTUBE_REJECT, GTUBE_REWRITE_SUBJECT, Rspamd,
                     have_redis, have_rspamd)
@@ -296,3 +297,111 @@ def test_hostile_filter(fake, make_server, mode, default_action):
         raw = h.wait_messages(ALICE, 1)[0].replace(b"\r\n", b"\n")
         assert raw.endswith(b"\n\n" + body.replace("\r\n", "\n").encode())
     h.wait_log(r"milter filter=inet:127\.0\.0\.1:%d failed why=.* action=%s" % (f.port, default_action))
+
+
+# ---- a second, different real filter: opendkim (verify mode) ----
+
+class OpenDKIM:
+    """A private opendkim in verify mode on a loopback port; the public
+    keys come from a file (TestPublicKeys: opendkim's testing hook), so no
+    DNS is asked."""
+
+    def __init__(self, root):
+        self.dir = os.path.join(str(root), "opendkim")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.keys = os.path.join(self.dir, "keys.txt")
+        self.conf = os.path.join(self.dir, "opendkim.conf")
+        self.proc = None
+
+    @property
+    def spec(self):
+        return f"inet:127.0.0.1:{self.port}"
+
+    def add_key(self, selector, domain, p):
+        with open(self.keys, "a") as f:
+            f.write(f"{selector}._domainkey.{domain} v=DKIM1; k=rsa; p={p}\n")
+
+    def start(self):
+        open(self.keys, "a").close()
+        with open(self.conf, "w") as f:
+            f.write(f"""# a private opendkim for hostmail's tests (test_milter.py)
+Mode v
+Socket inet:{self.port}@127.0.0.1
+PidFile {self.dir}/opendkim.pid
+Background no
+Syslog no
+AuthservID opendkim.test
+AlwaysAddARHeader yes
+InternalHosts 192.0.2.1/32
+TestPublicKeys {self.keys}
+""")
+        self.proc = subprocess.Popen(["opendkim", "-f", "-x", self.conf],
+                                     stdout=open(os.path.join(self.dir, "opendkim.log"), "ab"),
+                                     stderr=subprocess.STDOUT)
+        wait_port(self.port, timeout=20)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _rsa_key(d):
+    """(private key PEM, public key base64 for p=) made with openssl."""
+    key = os.path.join(d, "dkim.key")
+    subprocess.run(["openssl", "genrsa", "-out", key, "1024"], check=True, capture_output=True)
+    der = subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    with open(key, "rb") as f:
+        return f.read(), base64.b64encode(der).decode()
+
+
+@pytest.fixture(scope="module")
+def opendkim(tmp_path_factory):
+    if not shutil.which("opendkim"):
+        pytest.skip("opendkim not installed (scripts/deps.sh)")
+    pytest.importorskip("dkim", reason="python3-dkim not installed (scripts/deps.sh)")
+    root = tmp_path_factory.mktemp("opendkim")
+    priv, pub = _rsa_key(str(root))
+    o = OpenDKIM(root)
+    o.add_key("s1", "sender.test", pub)
+    o.priv = priv
+    yield o.start()
+    o.stop()
+
+
+def _signed(priv, body="signed and sealed\r\n"):
+    import dkim
+    msg = message(body=body).encode()
+    sig = dkim.sign(msg, b"s1", b"sender.test", priv, include_headers=[b"from", b"to", b"subject", b"date"])
+    return (sig + msg).decode()
+
+
+@needs_rspamd
+def test_opendkim_after_rspamd_one_authentication_results(rspamd, opendkim, make_server):
+    """rspamd and opendkim in one chain: one Authentication-Results naming
+    this server, with opendkim's DKIM verdict (pass for a good signature,
+    fail for a body changed on the way) beside rspamd's results."""
+    h = make_server(milter_conf(f"{rspamd.spec}, {opendkim.spec}"))
+    good = _signed(opendkim.priv)
+    bad = _signed(opendkim.priv).replace("signed and sealed", "signed and altered")
+    for msg in (good, bad):
+        code, text = send(h, msg)
+        assert code == 250, text
+    msgs = delivered(h, 2)
+    verdicts = []
+    for m in msgs:
+        ars = m.get_all("Authentication-Results")
+        assert len(ars) == 1, ars
+        ar = " ".join(ars[0].split())
+        assert ar.startswith(HOST + ";") and "opendkim.test" not in ar, ar
+        assert m["X-Spamd-Result"], m.keys()         # rspamd ran too
+        verdicts.append(ar)
+    assert any("dkim=pass (1024-bit key" in a and "header.d=sender.test" in a for a in verdicts), verdicts
+    assert any("dkim=fail" in a and "header.d=sender.test" in a for a in verdicts), verdicts
