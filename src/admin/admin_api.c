@@ -52,6 +52,8 @@ static void run_op(struct admin_req *r)
 	case OP_QUEUE_DELETE: return admin_queue_ask(r, "DELETE", r->m.arg);
 	case OP_QUEUE_FLUSH: return admin_queue_ask(r, "FLUSH", r->m.arg);
 	case OP_QUEUE_BOUNCE: return admin_queue_ask(r, "BOUNCE", r->m.arg);
+	case OP_QUEUE_HOLD: return admin_queue_hold(r);
+	case OP_QUEUE_RELEASE: return admin_queue_release(r);
 	}
 	admin_error(r, 500, NULL, "no such operation");
 }

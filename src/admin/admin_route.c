@@ -35,6 +35,8 @@ static const struct admin_route routes[] = {
 	{ HTTP_DELETE, "/api/queue/{}", OP_QUEUE_DELETE, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/flush", OP_QUEUE_FLUSH, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/bounce", OP_QUEUE_BOUNCE, 1, 1 },
+	{ HTTP_POST, "/api/queue/{}/hold", OP_QUEUE_HOLD, 1, 1 },
+	{ HTTP_POST, "/api/queue/{}/release", OP_QUEUE_RELEASE, 1, 1 },
 };
 
 const char *admin_method_name(enum http_method m)

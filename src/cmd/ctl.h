@@ -41,6 +41,8 @@ int queue_flush_cmd(struct ctl *c, int argc, char **argv);
 int queue_show_cmd(struct ctl *c, int argc, char **argv);
 int queue_delete_cmd(struct ctl *c, int argc, char **argv);
 int queue_bounce_cmd(struct ctl *c, int argc, char **argv);
+int queue_hold_cmd(struct ctl *c, int argc, char **argv);
+int queue_release_cmd(struct ctl *c, int argc, char **argv);
 int relay_list(struct ctl *c, int argc, char **argv);
 int relay_revoke(struct ctl *c, int argc, char **argv);
 int db_init_cmd(struct ctl *c, int argc, char **argv);

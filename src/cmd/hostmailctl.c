@@ -81,6 +81,8 @@ static const char usage_text[] =
 	"  queue delete ID          remove a message: no delivery, no report to its sender\n"
 	"  queue bounce ID          return a message: its pending recipients fail and the\n"
 	"                           running hostmaild sends its sender a failure report\n"
+	"  queue hold ID [REASON]   keep a message in the queue, undelivered, until released\n"
+	"  queue release ID         release a held message: the running hostmaild tries it now\n"
 	"  relay list [--json]      POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
@@ -628,6 +630,8 @@ static const struct verb verbs[] = {
 	{ "queue", "show", 1, 1, queue_show_cmd, 0 },
 	{ "queue", "delete", 1, 1, queue_delete_cmd, 0 },
 	{ "queue", "bounce", 1, 1, queue_bounce_cmd, 0 },
+	{ "queue", "hold", 1, -1, queue_hold_cmd, 0 },
+	{ "queue", "release", 1, 1, queue_release_cmd, 0 },
 	{ "relay", "list", 0, 0, relay_list, V_JSON },
 	{ "relay", "revoke", 1, 1, relay_revoke, 0 },
 	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login, 0 },

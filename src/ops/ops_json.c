@@ -67,6 +67,12 @@ void ops_json_envelope(struct jw *j, const struct envelope *e)
 		jw_str(j, e->account);
 	else
 		jw_null(j);
+	jw_kbool(j, "held", e->hold[0] != '\0');
+	jw_key(j, "hold_reason");
+	if (e->hold[0])
+		jw_str(j, e->hold);
+	else
+		jw_null(j);
 	jw_key(j, "recipients");
 	jw_arr(j);
 	for (size_t i = 0; i < e->nrcpt; i++) {
