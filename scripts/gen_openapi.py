@@ -99,8 +99,17 @@ schemas = {
                                 "force": {"type": "boolean", "description": "allow fewer than 8 characters"}}},
     "Sessions": {"type": "object", "required": ["sessions_ended"], "additionalProperties": False,
                  "properties": {"sessions_ended": {"type": "integer", "minimum": 0}}},
-    "Domain": {"type": "object", "required": ["domain", "account"], "additionalProperties": False,
-               "properties": {"domain": {"type": "string"}, "account": {"type": "string"}}},
+    "Domain": {"type": "object", "required": ["domain", "account", "spam"], "additionalProperties": False,
+               "properties": {"domain": {"type": "string"}, "account": {"type": "string"},
+                              "spam": {"$ref": "#/components/schemas/SpamChoice"}}},
+    "SpamChoice": {"enum": ["subject", "headers", "refuse", "default"],
+                   "description": "what happens to the domain's mail the filter marks as spam: delivered with a "
+                                  "marked subject, delivered as it is (headers only), refused at SMTP time, or "
+                                  "the provider's default ([milter] spam_action)"},
+    "DomainSpam": {"type": "object", "required": ["domain", "spam"], "additionalProperties": False,
+                   "properties": {"domain": {"type": "string"}, "spam": {"$ref": "#/components/schemas/SpamChoice"}}},
+    "SetSpam": {"type": "object", "required": ["spam"], "additionalProperties": False,
+                "properties": {"spam": {"$ref": "#/components/schemas/SpamChoice"}}},
     "NewDomain": {"type": "object", "required": ["account", "domain"], "additionalProperties": False,
                   "properties": {"account": {"type": "string"}, "domain": {"type": "string"},
                                  "dkim": {"type": "boolean", "description": "make DKIM keys now (default true)"}}},
@@ -214,6 +223,10 @@ paths = {
                    {**ok(ref("Dkim")), **errors(400, 404)}, request=ref("Activate"), params=DOMAIN, read=False)},
     "/api/domains/{domain}/dns": {
         "get": op("domain dns: the records to publish", {**ok(ref("Dns")), **errors(404)}, params=DOMAIN)},
+    "/api/domains/{domain}/spam": {
+        "get": op("domain spam: the domain's spam choice", {**ok(ref("DomainSpam")), **errors(404)}, params=DOMAIN),
+        "put": op("domain spam DOMAIN CHOICE", {**ok(ref("DomainSpam")), **errors(400, 404)}, params=DOMAIN,
+                  request=ref("SetSpam"), read=False)},
     "/api/mailboxes": {
         "get": op("mailbox list", {**ok(arr("Mailbox")), **errors(400, 404)},
                   params=[query_param("domain", "only this domain's")]),

@@ -50,6 +50,9 @@ int db_migrate_cmd(struct ctl *c, int argc, char **argv);
 /* ctl_dkim.c */
 int ctl_domain_dkim(struct ctl *c, int argc, char **argv);
 int ctl_domain_dns(struct ctl *c, int argc, char **argv);
+/* ctl_spam.c: domain show, domain spam */
+int ctl_domain_show(struct ctl *c, int argc, char **argv);
+int ctl_domain_spam(struct ctl *c, int argc, char **argv);
 /* ctl_dovecot.c */
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);

@@ -58,6 +58,12 @@ int ops_mailbox_remove(struct store *st, const char *address, struct ops_err *e)
 int ops_dkim_add_generation(struct store *st, const char *domain, int generation, int state,
                             struct ops_err *e);
 
+/* a domain's choice for mail the filter marks as spam (ops_spam.c,
+ * store/store_spam.h): "subject", "headers", "refuse" or "default" */
+const char *ops_spam_name(const char *stored);   /* "" -> "default" */
+int ops_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen, struct ops_err *e);
+int ops_domain_spam_set(struct store *st, const char *domain, const char *choice, struct ops_err *e);
+
 /* relay grants and the queue (ops_queue.c) */
 /* ip in its canonical form into out (as hostmaild records it); st NULL:
  * only check the address. */

@@ -24,11 +24,12 @@ void ops_json_account(struct jw *j, const struct account *a)
 	jw_obj_end(j);
 }
 
-void ops_json_domain(struct jw *j, const char *domain, const char *account)
+void ops_json_domain(struct jw *j, const char *domain, const char *account, const char *spam)
 {
 	jw_obj(j);
 	jw_kstr(j, "domain", domain);
 	jw_kstr(j, "account", account);
+	jw_kstr(j, "spam", spam);
 	jw_obj_end(j);
 }
 
