@@ -110,6 +110,10 @@ int spool_commit(struct spool *sp, struct envelope *env);
  * call on a worker. 0 or -1 + errno (the spool is unchanged). */
 int spool_open_read(const struct spool *sp);
 int spool_prepend(struct spool *sp, const void *p, size_t n);
+/* The same, p[0..n) replacing the message's first skip bytes (a milter's
+ * header edits: skip is the old header section; the whole message when a
+ * filter replaced the body, which is then written with spool_write). */
+int spool_replace_head(struct spool *sp, const void *p, size_t n, uint64_t skip);
 /* Throw the message away (unlink the temp file) and free. */
 void spool_abort(struct spool *sp);
 

@@ -116,6 +116,13 @@ struct config {
 	char records_mx[256];
 	char records_spf[512];
 	char records_dmarc[512];
+	/* [milter] (docs/milter.md): filters as "inet:HOST:PORT, unix:PATH", in order */
+	char milter_inbound[1024];      /* mail from clients not authorized (the MX role); "" = none */
+	char milter_outbound[1024];     /* authorized clients' mail; "" = none */
+	int milter_default_accept;      /* default_action = accept (else tempfail) */
+	int milter_timeout;             /* seconds a filter may be silent */
+	int milter_spam_action;         /* enum spam_action (milter/milter_result.h), not SPAM_DEFAULT */
+	char milter_spam_subject[64];   /* the subject tag of spam_action = subject */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

@@ -1,0 +1,298 @@
+"""Milters (issue 18): inbound mail passes through the filters of
+[milter] inbound before the reply to its end of data. The reference
+filter is a real rspamd (tests/integration/rspamd.py: its proxy worker
+in milter mode, started privately on loopback); a second, different real
+filter (opendkim, verify mode) runs in the same chain. Small Python
+milters (milter_fake.py) play the broken and hostile filters: closing in
+the middle of the body, answering garbage, sleeping past the timeout.
+What is checked is what a user sees: the SMTP reply, the message in the
+mailbox (its headers), the queue."""
+import email
+import os
+import smtplib
+import socket
+import time
+
+import pytest
+
+from conftest import RawSMTP, queue_files, wait_for
+from milter_fake import FakeMilter, packet, z
+from rspamd import (GREYLIST_HEADER, GTUBE_ADD_HEADER, GTUBE_REJECT, GTUBE_REWRITE_SUBJECT, Rspamd,
+                    have_redis, have_rspamd)
+
+ALICE = "alice@acme.test"
+HOST = "mx.test.example"      # conftest's [server] hostname: our authserv-id
+
+needs_rspamd = pytest.mark.skipif(not have_rspamd() or not have_redis(),
+                                  reason="rspamd/redis-server not installed (scripts/deps.sh)")
+
+
+def milter_conf(inbound, default_action="tempfail", timeout="10s", extra=""):
+    return (f"\n[milter]\ninbound = {inbound}\ndefault_action = {default_action}\n"
+            f"timeout = {timeout}\n{extra}")
+
+
+def message(body="Hello Alice,\r\nlunch at noon?\r\n", subject="lunch", extra_headers=""):
+    return (f"From: Carol <carol@sender.test>\r\nTo: Alice <{ALICE}>\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{time.time_ns()}@sender.test>\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\n"
+            f"{extra_headers}\r\n{body}")
+
+
+def send(h, msg, rcpt=ALICE, sender="carol@sender.test"):
+    """(code, text) of the reply to the end of data."""
+    s = RawSMTP(h.smtp_port, timeout=60)
+    try:
+        assert s.reply().code == 220
+        assert s.cmd("EHLO client.sender.test").code == 250
+        assert s.cmd(f"MAIL FROM:<{sender}>").code == 250
+        assert s.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        assert s.cmd("DATA").code == 354
+        data = msg.replace("\r\n.", "\r\n..")
+        r = s.cmd(data.encode() + b".")
+        s.cmd("QUIT")
+        return r.code, r.text
+    finally:
+        s.close()
+
+
+def delivered(h, n=1):
+    msgs = h.wait_messages(ALICE, n, timeout=30)
+    assert len(msgs) >= n, f"{len(msgs)} message(s) in the mailbox, wanted {n}"
+    return [email.message_from_bytes(m) for m in msgs]
+
+
+def nothing_queued(h):
+    assert queue_files(h, "env") == [] and queue_files(h, "tmp") == []
+    assert h.messages(ALICE) == []
+
+
+@pytest.fixture(scope="module")
+def rspamd(tmp_path_factory):
+    if not have_rspamd() or not have_redis():
+        pytest.skip("rspamd/redis-server not installed (scripts/deps.sh)")
+    r = Rspamd(tmp_path_factory.mktemp("milter"), greylist=True).start()
+    yield r
+    r.stop()
+
+
+# ---- rspamd, the reference filter ----
+
+@needs_rspamd
+def test_rspamd_refuses_gtube_with_its_5xx(rspamd, make_server):
+    h = make_server(milter_conf(rspamd.spec))
+    code, text = send(h, message(body=f"buy now\r\n{GTUBE_REJECT}\r\n"))
+    assert code // 100 == 5, (code, text)
+    assert "Gtube" in text or "GTUBE" in text or "spam" in text.lower(), text
+    time.sleep(0.5)
+    nothing_queued(h)
+    h.wait_log(r"milter refused filter=inet:127\.0\.0\.1:\d+ reply=")
+
+
+@needs_rspamd
+def test_rspamd_accepts_clean_mail_with_its_headers(rspamd, make_server):
+    h = make_server(milter_conf(rspamd.spec))
+    code, text = send(h, message())
+    assert code == 250, text
+    m = delivered(h)[0]
+    assert m.get_payload() == "Hello Alice,\nlunch at noon?\n" or "lunch at noon?" in m.get_payload()
+    assert m["X-Spamd-Result"] or m["X-Spam-Status"], m.keys()
+    ars = m.get_all("Authentication-Results")
+    assert ars and len(ars) == 1, ars
+    assert ars[0].strip().startswith(HOST + ";"), ars[0]
+
+
+@needs_rspamd
+def test_rspamd_greylist_is_a_4xx(rspamd, make_server):
+    h = make_server(milter_conf(rspamd.spec))
+    # a sender of its own: rspamd then greylists this triplet (IP, sender,
+    # recipient) whatever the score, and no other test uses it
+    code, text = send(h, message(body="grey\r\n", extra_headers=f"{GREYLIST_HEADER}: please\r\n"),
+                      sender=f"grey{time.time_ns()}@sender.test")
+    assert code // 100 == 4, (code, text)
+    time.sleep(0.5)
+    nothing_queued(h)
+
+
+@needs_rspamd
+@pytest.mark.parametrize("action", ["headers", "subject", "refuse"])
+def test_rspamd_spam_action(rspamd, make_server, action):
+    h = make_server(milter_conf(rspamd.spec, extra=f"spam_action = {action}\nspam_subject = [SPAM]\n"))
+    code, text = send(h, message(subject="cheap watches", body=f"{GTUBE_ADD_HEADER}\r\n"))
+    if action == "refuse":
+        assert code == 550 and "spam" in text.lower(), (code, text)
+        time.sleep(0.5)
+        nothing_queued(h)
+        return
+    assert code == 250, text
+    m = delivered(h)[0]
+    assert (m["X-Spam"] or "").lower() == "yes", m.items()
+    if action == "subject":
+        assert m["Subject"] == "[SPAM] cheap watches"
+    else:
+        assert m["Subject"] == "cheap watches"
+
+
+@needs_rspamd
+def test_rspamd_rewritten_subject_counts_as_spam(rspamd, make_server):
+    h = make_server(milter_conf(rspamd.spec, extra="spam_action = subject\n"))
+    code, text = send(h, message(subject="offer", body=f"{GTUBE_REWRITE_SUBJECT}\r\n"))
+    assert code == 250, text
+    assert delivered(h)[0]["Subject"] == "[SPAM] offer"
+
+
+@needs_rspamd
+@pytest.mark.parametrize("default_action", ["tempfail", "accept"])
+def test_rspamd_stopped_default_action(tmp_path, make_server, default_action):
+    r = Rspamd(tmp_path, greylist=False)     # never started: its port is closed
+    h = make_server(milter_conf(r.spec, default_action=default_action))
+    msg = message(body="kept intact\r\n")
+    code, text = send(h, msg)
+    if default_action == "tempfail":
+        assert code == 451 and text.startswith("4.7.1"), (code, text)
+        time.sleep(0.5)
+        nothing_queued(h)
+    else:
+        assert code == 250, text
+        raw = h.wait_messages(ALICE, 1)[0]
+        assert raw.endswith(b"\r\n\r\nkept intact\r\n") or raw.endswith(b"\n\nkept intact\n")
+        assert b"Authentication-Results" not in raw
+    h.wait_log(r"milter filter=inet:127\.0\.0\.1:%d failed why=.*connect.* action=%s" % (r.port, default_action))
+
+
+@needs_rspamd
+def test_forged_authentication_results_removed(rspamd, make_server):
+    h = make_server(milter_conf(rspamd.spec))
+    forged = (f"Authentication-Results: {HOST}; dkim=pass header.d=bank.example; dmarc=pass\r\n"
+              f"Authentication-Results: elsewhere.example; spf=pass smtp.mailfrom=sender.test\r\n")
+    code, text = send(h, message(extra_headers=forged))
+    assert code == 250, text
+    m = delivered(h)[0]
+    ars = m.get_all("Authentication-Results")
+    ours = [a for a in ars if a.strip().lower().startswith(HOST)]
+    assert len(ours) == 1, ars
+    assert "bank.example" not in ours[0]
+    assert any(a.strip().startswith("elsewhere.example") for a in ars), ars
+
+
+# ---- the protocol, with small filters of our own ----
+
+@pytest.fixture
+def fake():
+    made = []
+
+    def make(**kw):
+        f = FakeMilter(**kw)
+        made.append(f)
+        return f
+    yield make
+    for f in made:
+        f.stop()
+
+
+def test_filter_edits_are_applied(fake, make_server):
+    """Every modification a filter may ask for at the end of the message,
+    as the mailboxes then hold it; the filter was told the envelope and
+    macros, and never saw the forged Authentication-Results."""
+    f = fake(eom=[
+        packet(b"h", z("X-Fake", "seen")),
+        packet(b"i", b"\0\0\0\0" + z("X-Top", "first")),
+        packet(b"m", b"\0\0\0\1" + z("X-Change-Me", "changed")),
+        packet(b"m", b"\0\0\0\1" + z("X-Remove-Me", "")),
+        packet(b"h", z("Authentication-Results", "fake.example; dkim=pass header.d=sender.test")),
+        packet(b"+", z("<bob@acme.test>")),
+        packet(b"b", b"replaced body\n"),
+    ])
+    h = make_server(milter_conf(f.spec))
+    forged = f"Authentication-Results: {HOST.upper()}; dkim=pass header.d=bank.example\r\n"
+    code, text = send(h, message(extra_headers="X-Change-Me: original\r\nX-Remove-Me: yes\r\n" + forged))
+    assert code == 250, text
+    for rcpt in (ALICE, "bob@acme.test"):
+        raw = h.wait_messages(rcpt, 1, timeout=30)[0]
+        m = email.message_from_bytes(raw)
+        assert m["X-Fake"] == "seen" and m["X-Change-Me"] == "changed" and m["X-Remove-Me"] is None
+        assert m.get_payload() == "replaced body\r\n" or m.get_payload() == "replaced body\n"
+        assert m.get_all("Authentication-Results") == [f"{HOST};\r\n\tdkim=pass header.d=sender.test"] or \
+            [a.replace("\r\n", "\n") for a in m.get_all("Authentication-Results")] == \
+            [f"{HOST};\n\tdkim=pass header.d=sender.test"], m.get_all("Authentication-Results")
+        keys = [k.lower() for k in m.keys()]
+        assert keys.index("x-top") < keys.index("received") < keys.index("from")
+    macros = f.macros()
+    assert macros["j"] == HOST and macros["{client_addr}"] == "127.0.0.1"
+    assert macros["{mail_addr}"] == "carol@sender.test" and macros["{rcpt_addr}"] == ALICE
+    assert len(macros["i"]) == 20
+    names = [n.lower() for n, _ in f.headers()]
+    assert "authentication-results" not in names and "x-change-me" in names
+    h.wait_log(r"milter applied headers=changed body=replaced rcpt_added=1")
+
+
+@pytest.mark.parametrize("final,code,enh,delivered_n", [
+    (b"y" + z("554 5.7.1 fake says no"), 554, "5.7.1 fake says no", 0),
+    (b"y" + z("421 4.7.0 fake is busy"), 421, "4.7.0 fake is busy", 0),
+    (b"r", 550, "5.7.1", 0),
+    (b"t", 451, "4.7.1", 0),
+    (b"d", 250, "2.0.0", 0),
+])
+def test_filter_verdicts(fake, make_server, final, code, enh, delivered_n):
+    f = fake(final=final)
+    h = make_server(milter_conf(f.spec))
+    c, text = send(h, message())
+    assert c == code and text.startswith(enh), (c, text)
+    time.sleep(0.5)
+    nothing_queued(h)
+
+
+def test_two_filters_in_order(fake, make_server):
+    """The first filter's continue lets the second decide."""
+    a = fake(eom=[packet(b"h", z("X-First", "1"))])
+    b = fake(final=b"y" + z("550 5.7.0 second says no"))
+    h = make_server(milter_conf(f"{a.spec}, {b.spec}"))
+    code, text = send(h, message())
+    assert code == 550 and "second says no" in text
+    assert any(cmd == b"E" for cmd, _ in a.seen) and any(cmd == b"E" for cmd, _ in b.seen)
+
+
+def _other_session_served(h):
+    """A second client gets through a whole transaction while the first
+    waits on its filter."""
+    s = RawSMTP(h.smtp_port, timeout=10)
+    try:
+        assert s.reply().code == 220
+        assert s.cmd("EHLO other.test").code == 250
+        assert s.cmd("MAIL FROM:<dave@sender.test>").code == 250
+        assert s.cmd(f"RCPT TO:<{ALICE}>").code == 250
+        assert s.cmd("RSET").code == 250
+        assert s.cmd("QUIT").code == 221
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("mode", ["close_mid_body", "garbage", "sleep"])
+@pytest.mark.parametrize("default_action", ["tempfail", "accept"])
+def test_hostile_filter(fake, make_server, mode, default_action):
+    """A filter that closes in the middle of the body, answers garbage or
+    sleeps past the timeout: default_action decides, the message is
+    either refused with 451 4.7.1 or delivered intact, the log names the
+    filter, and other sessions are served meanwhile."""
+    import threading
+    f = fake(mode=mode, sleep=60)
+    h = make_server(milter_conf(f.spec, default_action=default_action, timeout="3s"))
+    body = "".join(f"line {i} of a body long enough to take a few packets\r\n" for i in range(3000))
+    msg = message(body=body)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=send(h, msg)))
+    t.start()
+    if mode == "sleep":
+        wait_for(lambda: any(cmd == b"E" for cmd, _ in f.seen), 30, "the end of the message at the filter")
+        _other_session_served(h)
+        assert "r" not in result             # still waiting on its filter
+    t.join(60)
+    code, text = result["r"]
+    if default_action == "tempfail":
+        assert code == 451 and text.startswith("4.7.1"), (code, text)
+        time.sleep(0.5)
+        nothing_queued(h)
+    else:
+        assert code == 250, text
+        raw = h.wait_messages(ALICE, 1)[0].replace(b"\r\n", b"\n")
+        assert raw.endswith(b"\n\n" + body.replace("\r\n", "\n").encode())
+    h.wait_log(r"milter filter=inet:127\.0\.0\.1:%d failed why=.* action=%s" % (f.port, default_action))
