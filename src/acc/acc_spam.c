@@ -11,6 +11,7 @@
 #include "acc/acc_forms.h"
 #include "acc/acc_int.h"
 #include "acc/acc_pages.h"
+#include "milter/milter_result.h"
 #include "ops/ops.h"
 #include "store/store_spam.h"
 #include "util/log.h"
@@ -38,6 +39,17 @@ static const struct {
 
 #define NCHOICES (sizeof choices / sizeof choices[0])
 
+/* The label of the provider's choice now ([milter] spam_action). */
+static const char *provider_label(const struct acc_req *r)
+{
+	const char *name = spam_action_name((enum spam_action)r->cfg->milter_spam_action);
+
+	for (size_t i = 1; i < NCHOICES; i++)
+		if (!strcmp(choices[i].value, name))
+			return choices[i].label;
+	return choices[2].label;
+}
+
 static int collect_domain(const char *domain, const char *account, void *arg)
 {
 	struct acc_req *r = arg;
@@ -59,7 +71,13 @@ static void domain_section(struct acc_req *r, const char *domain, const char *no
 	for (size_t i = 0; i < NCHOICES; i++)
 		if (!strcmp(choices[i].value, now))
 			acc_esc(r, choices[i].label);
-	acc_out(r, "</b></p>");
+	acc_out(r, "</b>");
+	if (!strcmp(now, "default")) {
+		acc_out(r, " (at present: ");
+		acc_esc(r, provider_label(r));
+		acc_out(r, ")");
+	}
+	acc_out(r, "</p>");
 	if (r->acct.suspended) {
 		acc_out(r, "</section>");
 		return;
@@ -103,7 +121,9 @@ void acc_work_spam(struct acc_req *r)
 	acc_esc(r, choices[0].label);
 	acc_out(r, "</dt><dd>");
 	acc_esc(r, choices[0].explain);
-	acc_out(r, "</dd></dl><p class=\"note\">Mail the filter is sure about (viruses, for example) may be "
+	acc_out(r, " At present: <span id=\"spam-provider\">");
+	acc_esc(r, provider_label(r));
+	acc_out(r, "</span>.</dd></dl><p class=\"note\">Mail the filter is sure about (viruses, for example) may be "
 	           "refused whatever you choose.</p></section>");
 	if (r->ndomains == 0)
 		acc_out(r, "<section><p>This account has no domains yet; support adds them.</p></section>");

@@ -57,6 +57,8 @@ def test_customer_chooses_for_each_domain_and_the_operator_sees_it(acc):
     for words in ("subject starts with a spam mark", "exactly as it was sent", "never reaches your mailbox"):
         assert words in html.unescape(page.text)
     assert selected(page, "acme.test") == ["default"]
+    # the provider's choice now ([milter] spam_action, headers by default)
+    assert '<span id="spam-provider">Deliver it unchanged</span>' in page.text
 
     r = c.post("/spam", {"csrf": page.csrf(), "domain": "acme.test", "spam": "refuse"})
     assert r.status == 303 and r.header("Location") == "/spam"
