@@ -57,5 +57,11 @@ void admin_dkim_activate(struct admin_req *r);
 void admin_dns(struct admin_req *r);
 /* verb FLUSH, DELETE or BOUNCE through the daemon's control socket */
 void admin_queue_ask(struct admin_req *r, const char *verb, const char *id);
+/* admin_quarantine.c: hold and release a queued message */
+void admin_queue_hold(struct admin_req *r);
+void admin_queue_release(struct admin_req *r);
+/* admin_spam.c: a domain's spam choice */
+void admin_spam_show(struct admin_req *r);
+void admin_spam_set(struct admin_req *r);
 
 #endif

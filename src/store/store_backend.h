@@ -18,9 +18,10 @@
 #include "store/store_acc_session.h"
 #include "store/relay_auth.h"
 #include "store/store_dkim.h"
+#include "store/store_spam.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 6
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -93,6 +94,10 @@ struct store_ops {
 	                char *err, size_t errlen);
 	int (*dkim_list)(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 	int (*dkim_activate)(struct store *st, const char *domain, int gen, char *err, size_t errlen);
+
+	/* the per-domain spam choice (store_spam.h); domain normalized, action valid, "" = default */
+	int (*domain_spam_get)(struct store *st, const char *domain, char *out, size_t outlen);
+	int (*domain_spam_set)(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
 };
 
 struct store {

@@ -46,6 +46,8 @@ static const struct table tables[] = {
 	  { "import_dkim_keys", "INSERT INTO dkim_keys (id, domain_id, generation, selector, algorithm, state, created,"
 	    " public_key, private_key) VALUES ($1::bigint, $2::bigint, $3::integer, $4, $5, $6, $7::bigint, $8, $9)",
 	    9, 0 } },
+	{ "domain_spam", "SELECT domain_id, action FROM domain_spam",
+	  { "import_domain_spam", "INSERT INTO domain_spam (domain_id, action) VALUES ($1::bigint, $2)", 2, 0 } },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
@@ -105,7 +107,8 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 	PGresult *r;
 	long long a, d, m;
 
-	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys"
+	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys,"
+	           " domain_spam"
 	           " IN SHARE ROW EXCLUSIVE MODE", err, errlen) != 0 ||
 	    pg_exec(dst, pc, &occupied_stmt, NULL, &r, err, errlen) != 0)
 		return STORE_EFAIL;

@@ -478,4 +478,6 @@ static const struct store_ops pg_ops = {
 	.dkim_add = pg_dkim_add,
 	.dkim_list = pg_dkim_list,
 	.dkim_activate = pg_dkim_activate,
+	.domain_spam_get = pg_domain_spam_get,
+	.domain_spam_set = pg_domain_spam_set,
 };

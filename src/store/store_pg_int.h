@@ -133,4 +133,8 @@ int pg_dkim_activate(struct store *st, const char *domain, int gen, char *err, s
 /* store_pg_schema.c: the version in schema_version (0: none), or STORE_EFAIL. */
 int pg_schema_version(struct pg_store *st, char *err, size_t errlen);
 
+/* store_pg_spam.c */
+int pg_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen);
+int pg_domain_spam_set(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
+
 #endif

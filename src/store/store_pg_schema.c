@@ -108,6 +108,12 @@ static const struct migration migrations[] = {
 	  " UNIQUE (domain_id, selector));"
 	  "CREATE INDEX dkim_keys_domain ON dkim_keys(domain_id, state);"
 	  "REVOKE ALL ON dkim_keys FROM PUBLIC;" },
+	{ 6,
+	  /* each domain's choice for mail the filter marks as spam
+	   * (store_spam.h); no row = the provider's default */
+	  "CREATE TABLE domain_spam ("
+	  " domain_id bigint PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	  " action text NOT NULL CHECK (action IN ('subject','headers','refuse')));" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -481,4 +481,6 @@ static const struct store_ops sqlite_ops = {
 	.dkim_add = sq_dkim_add,
 	.dkim_list = sq_dkim_list,
 	.dkim_activate = sq_dkim_activate,
+	.domain_spam_get = sq_domain_spam_get,
+	.domain_spam_set = sq_domain_spam_set,
 };

@@ -99,4 +99,8 @@ int sq_dkim_add(struct store *st, const char *domain, const struct dkim_key *key
 int sq_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 int sq_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 
+/* store_sqlite_spam.c */
+int sq_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen);
+int sq_domain_spam_set(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
+
 #endif
