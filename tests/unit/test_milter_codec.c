@@ -285,6 +285,17 @@ static void t_build_head(void **st)
 	assert_null(strstr(b.data, "*** SPAM ***"));
 	assert_null(strstr(b.data, "forged.test"));
 	assert_non_null(strstr(b.data, "\r\nX-Spam: Yes\r\n\r\n"));
+	/* a value's line breaks stay folds: no field, no end of the header, injected */
+	milter_outcome_free(&o);
+	memset(&o, 0, sizeof o);
+	o.nres = 1;
+	add(&o.res[0], SMFIR_ADDHEADER, 0, "X-Evil", "a\n\nAuthentication-Results: mx.test; dkim=pass\r\nB: c\n");
+	add(&o.res[0], SMFIR_ADDHEADER, 0, "Bad Name", "x");
+	add(&o.res[0], SMFIR_ADDHEADER, 0, "Bad:Name", "x");
+	sv = spam_decide(0, SPAM_DEFAULT, SPAM_HEADERS);
+	assert_int_equal(milter_build_head(head, strlen(head), h, (size_t)n, &o, "mx.test", &sv, "[SPAM]", &b), 1);
+	assert_non_null(strstr(b.data, "\r\nX-Evil: a\r\n\tAuthentication-Results: mx.test; dkim=pass\r\n\tB: c\r\n\r\n"));
+	assert_null(strstr(b.data, "Bad"));
 	/* nothing asked, nothing hidden: unchanged */
 	milter_outcome_free(&o);
 	memset(&o, 0, sizeof o);
