@@ -15,6 +15,7 @@
 #include "milter/milter_codec.h"
 #include "queue/queue.h"
 #include "store/store.h"
+#include "store/store_spam.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/workers.h"
@@ -50,6 +51,7 @@ struct smtp_milter {
 	struct milter_outcome out;
 	struct spam_verdict sv;
 	int spam;
+	enum spam_action domain_action;  /* the recipients' domains' choice (SPAM_DEFAULT: the provider's) */
 	/* the end */
 	int commit;                     /* 1: the commit job replies */
 	int code;
@@ -209,8 +211,7 @@ static void chain_done(void *arg)
 		break;
 	}
 	m->spam = milter_outcome_spam(o);
-	/* issue 18 part B: a domain's own choice replaces SPAM_DEFAULT here */
-	m->sv = spam_decide(m->spam, SPAM_DEFAULT, (enum spam_action)m->cfg->milter_spam_action);
+	m->sv = spam_decide(m->spam, m->domain_action, (enum spam_action)m->cfg->milter_spam_action);
 	if (m->sv.refuse) {
 		log_info("%s: milter spam refused ip=%s", m->qid, m->ip);
 		drop(m, 550, "5.7.1", "Message refused as spam");
@@ -268,6 +269,32 @@ static void find_body(struct smtp_milter *m, uint64_t size)
 	m->body_off = end;
 }
 
+/* What the hosted domains of the recipients chose for spam (store_spam.h):
+ * their one choice when they agree, else (or none hosted, or the store
+ * failing) SPAM_DEFAULT: the provider's [milter] spam_action. Blocks. */
+static enum spam_action domains_choice(const struct commit_job *c)
+{
+	enum spam_action agreed = SPAM_DEFAULT;
+	int seen = 0;
+
+	for (size_t i = 0; i < c->env.nrcpt; i++) {
+		const char *at = strrchr(c->env.rcpt[i].addr, '@');
+		char choice[STORE_SPAM_ACTION_MAX];
+		enum spam_action a;
+
+		if (!c->env.rcpt[i].local || !at)
+			continue;
+		if (store_domain_spam_action(c->srv->store, at + 1, choice, sizeof choice) != 0 ||
+		    spam_action_parse(choice, 1, &a) < 0)
+			a = SPAM_DEFAULT;
+		if (seen && a != agreed)
+			return SPAM_DEFAULT;
+		agreed = a;
+		seen = 1;
+	}
+	return agreed;
+}
+
 static void prep_work(void *arg)
 {
 	struct smtp_milter *m = arg;
@@ -287,6 +314,7 @@ static void prep_work(void *arg)
 	}
 	m->nhdrs = (size_t)n;
 	find_body(m, spool_size(c->spool));
+	m->domain_action = domains_choice(c);
 }
 
 static void prep_done(void *arg)
@@ -448,6 +476,18 @@ static const struct buf *replaced_body(const struct milter_outcome *o)
 	return b;
 }
 
+/* A filter's SMFIR_QUARANTINE: the message is committed on hold (the
+ * envelope's hold is written with the commit, docs/quarantine.md). */
+static void quarantine(struct commit_job *c, const struct milter_outcome *o, const struct milter_spec *specs)
+{
+	for (int i = 0; i < o->nres; i++)
+		if (o->res[i].verdict != MILTER_FAILED && o->res[i].quarantined) {
+			snprintf(c->env.hold, sizeof c->env.hold, "milter %s: %s", specs[i].text,
+			         o->res[i].quarantine[0] ? o->res[i].quarantine : "quarantined");
+			return;
+		}
+}
+
 int smtp_milter_apply(struct commit_job *c)
 {
 	struct smtp_milter *m = c->milter;
@@ -474,6 +514,8 @@ int smtp_milter_apply(struct commit_job *c)
 		errno = ENOMEM;
 		rc = -1;
 	}
+	if (rc == 0)
+		quarantine(c, &m->out, m->specs);
 	if (rc == 0 && c->env.nrcpt == 0) {
 		errno = EINVAL;    /* every recipient deleted: nothing to queue */
 		rc = -1;
@@ -485,9 +527,11 @@ int smtp_milter_apply(struct commit_job *c)
 		c->spool = NULL;
 		return -1;
 	}
-	snprintf(m->applied, sizeof m->applied, "headers=%s body=%s rcpt_added=%d rcpt_deleted=%d spam=%s%s%s",
+	snprintf(m->applied, sizeof m->applied, "headers=%s body=%s rcpt_added=%d rcpt_deleted=%d spam=%s%s%s%s",
 	         changed ? "changed" : "kept", body ? "replaced" : "kept", added, deleted, m->spam ? "yes" : "no",
 	         m->spam ? " spam_action=" : "",
-	         m->spam ? spam_action_name((enum spam_action)m->cfg->milter_spam_action) : "");
+	         m->spam ? spam_action_name(m->domain_action != SPAM_DEFAULT ? m->domain_action
+	                                    : (enum spam_action)m->cfg->milter_spam_action) : "",
+	         c->env.hold[0] ? " hold=yes" : "");
 	return 0;
 }

@@ -405,3 +405,36 @@ def test_opendkim_after_rspamd_one_authentication_results(rspamd, opendkim, make
         verdicts.append(ar)
     assert any("dkim=pass (1024-bit key" in a and "header.d=sender.test" in a for a in verdicts), verdicts
     assert any("dkim=fail" in a and "header.d=sender.test" in a for a in verdicts), verdicts
+
+
+def test_filter_quarantine_holds_the_message(fake, make_server):
+    """SMFIR_QUARANTINE: the client gets its 250, the message is queued
+    on hold with the filter's reason (hostmailctl queue list), delivered
+    only once released."""
+    f = fake(eom=[packet(b"q", z("looks odd"))])
+    h = make_server(milter_conf(f.spec))
+    code, text = send(h, message(body="held back\r\n"))
+    assert code == 250, text
+    qid = text.split()[-1]
+    wait_for(lambda: qid in h.ctl("queue", "list").stdout, 20, "the message in the queue list")
+    line = [ln for ln in h.ctl("queue", "list").stdout.splitlines() if ln.startswith(qid)][0]
+    assert f'held="milter {f.spec}: looks odd"' in line, line
+    time.sleep(1)
+    assert h.messages(ALICE) == []
+    h.ctl("queue", "release", qid)
+    raw = h.wait_messages(ALICE, 1)[0]
+    assert raw.replace(b"\r\n", b"\n").endswith(b"\n\nheld back\n")
+    h.wait_log(rf"{qid}: milter applied .* hold=yes")
+
+
+@needs_rspamd
+def test_domain_spam_choice_overrides_the_provider(rspamd, make_server):
+    """The provider delivers spam with headers; acme.test chose refuse."""
+    h = make_server(milter_conf(rspamd.spec, extra="spam_action = headers\n"))
+    h.ctl("domain", "spam", "acme.test", "refuse")
+    code, text = send(h, message(subject="deal", body=f"{GTUBE_ADD_HEADER}\r\n"))
+    assert code == 550 and "spam" in text.lower(), (code, text)
+    h.ctl("domain", "spam", "acme.test", "subject")
+    code, text = send(h, message(subject="deal", body=f"{GTUBE_ADD_HEADER}\r\n"))
+    assert code == 250, text
+    assert delivered(h)[0]["Subject"] == "[SPAM] deal"
