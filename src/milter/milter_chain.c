@@ -2,6 +2,7 @@
  * milter_chain: run the filters one after the other (milter_chain.h).
  */
 #include "milter/milter_chain.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 struct milter_chain {
 	struct event_base *base;
+	struct metrics *metrics;
 	const struct milter_spec *specs;
 	int n, i, timeout, default_accept;
 	char log_id[64];
@@ -49,6 +51,7 @@ static void client_done(void *arg)
 	milter_client_free(ch->mc);
 	ch->mc = NULL;
 	ch->out->nres = ch->i + 1;
+	metrics_inc(ch->metrics, M_MILTER_RESULTS, verdict_name(r->verdict), NULL);
 	if (r->verdict == MILTER_FAILED) {
 		log_warn("%s: milter filter=%s failed why=%s action=%s", ch->log_id, name,
 		         log_value(r->why, strlen(r->why), why, sizeof why),
@@ -97,7 +100,8 @@ static void start_next(struct milter_chain *ch)
 	}
 }
 
-struct milter_chain *milter_chain_run(struct event_base *base, const struct milter_spec *specs, int n,
+struct milter_chain *milter_chain_run(struct event_base *base, struct metrics *metrics,
+                                      const struct milter_spec *specs, int n,
                                       int timeout, int default_accept, const char *log_id,
                                       const struct milter_msg *m, struct milter_outcome *out,
                                       void (*done)(void *arg), void *arg)
@@ -108,6 +112,7 @@ struct milter_chain *milter_chain_run(struct event_base *base, const struct milt
 		return NULL;
 	memset(out, 0, sizeof *out);
 	ch->base = base;
+	ch->metrics = metrics;
 	ch->specs = specs;
 	ch->n = n;
 	ch->timeout = timeout;

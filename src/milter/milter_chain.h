@@ -30,8 +30,10 @@ struct milter_chain;
 
 /* Run specs[0..n) (n >= 1) over m; done(arg) from the loop when out is
  * filled (m and out must live until then). log_id names the message in
- * log lines. NULL: no memory (nothing will be called). */
-struct milter_chain *milter_chain_run(struct event_base *base, const struct milter_spec *specs, int n,
+ * log lines; each filter's result is counted in metrics (NULL: not). NULL: no memory (nothing will be called). */
+struct metrics;
+struct milter_chain *milter_chain_run(struct event_base *base, struct metrics *metrics,
+                                      const struct milter_spec *specs, int n,
                                       int timeout, int default_accept, const char *log_id,
                                       const struct milter_msg *m, struct milter_outcome *out,
                                       void (*done)(void *arg), void *arg);

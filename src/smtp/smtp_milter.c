@@ -344,7 +344,7 @@ static void prep_done(void *arg)
 	g->body_fd = m->fd;
 	g->body_off = QUEUE_MSG_OFFSET + m->body_off;
 	g->body_len = spool_size(c->spool) - m->body_off;
-	m->chain = milter_chain_run(m->srv->base, m->specs, m->nspecs, m->cfg->milter_timeout,
+	m->chain = milter_chain_run(m->srv->base, m->srv->metrics, m->specs, m->nspecs, m->cfg->milter_timeout,
 	                            m->cfg->milter_default_accept, m->qid, g, &m->out, chain_done, m);
 	if (!m->chain)
 		drop(m, 451, "4.3.0", "Error: local error in processing");

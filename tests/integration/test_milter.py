@@ -244,12 +244,18 @@ def test_filter_verdicts(fake, make_server, final, code, enh, delivered_n):
 
 def test_two_filters_in_order(fake, make_server):
     """The first filter's continue lets the second decide."""
+    import urllib.request
     a = fake(eom=[packet(b"h", z("X-First", "1"))])
     b = fake(final=b"y" + z("550 5.7.0 second says no"))
-    h = make_server(milter_conf(f"{a.spec}, {b.spec}"))
+    mport = free_port()
+    h = make_server(milter_conf(f"{a.spec}, {b.spec}") + f"\n[listen]\nmetrics = 127.0.0.1:{mport}\n")
     code, text = send(h, message())
     assert code == 550 and "second says no" in text
     assert any(cmd == b"E" for cmd, _ in a.seen) and any(cmd == b"E" for cmd, _ in b.seen)
+    with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=10) as r:
+        body = r.read().decode()
+    assert 'hostmail_milter_results_total{result="continue"} 1' in body
+    assert 'hostmail_milter_results_total{result="reject"} 1' in body
 
 
 def _other_session_served(h):
