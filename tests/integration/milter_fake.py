@@ -23,7 +23,9 @@ def z(*parts):
 class FakeMilter:
     """mode: "ok" (continue everything; at the end send self.eom, a list
     of packets, then self.final), "close_mid_body", "garbage", "sleep"
-    (at the end of the message, sleep self.sleep seconds)."""
+    (at the end of the message, sleep self.sleep seconds), "hold" (at the
+    end of the message, wait until the test calls release(), then go on
+    as "ok")."""
 
     def __init__(self, mode="ok", eom=(), final=b"c", sleep=30, protocol=0):
         self.mode, self.eom, self.final, self.sleep = mode, list(eom), final, sleep
@@ -35,14 +37,19 @@ class FakeMilter:
         self.sock.bind(("127.0.0.1", self.port))
         self.sock.listen(16)
         self.stopping = False
+        self.released = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def spec(self):
         return f"inet:127.0.0.1:{self.port}"
 
+    def release(self):
+        self.released.set()
+
     def stop(self):
         self.stopping = True
+        self.released.set()
         try:
             self.sock.close()
         except OSError:
@@ -107,6 +114,8 @@ class FakeMilter:
                     if self.mode == "sleep":
                         time.sleep(self.sleep)
                         return
+                    if self.mode == "hold":
+                        self.released.wait(120)
                     for p in self.eom:
                         c.sendall(p)
                     c.sendall(packet(self.final[:1], self.final[1:]))
