@@ -409,6 +409,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				finish(mc, MILTER_FAILED, "garbage from the filter (bad or unexpected reply)");
 			return;
 		}
+		if (mc->state == S_DONE)
+			return;                  /* the socket is closed: nothing more to read */
 		evbuffer_drain(in, used);
 		if (mc->state == S_SENDING)
 			pump(mc);

@@ -24,7 +24,7 @@ static int parse_one(const char *s, size_t n, struct milter_spec *sp)
 		if (tmp[5] != '/' || strlen(tmp + 5) >= sizeof sp->path)
 			return -1;
 		sp->unix_socket = 1;
-		snprintf(sp->path, sizeof sp->path, "%s", tmp + 5);
+		memcpy(sp->path, tmp + 5, strlen(tmp + 5) + 1);   /* the length is checked above */
 		return 0;
 	}
 	if (strncmp(tmp, "inet:", 5) || !(colon = strrchr(tmp + 5, ':')))

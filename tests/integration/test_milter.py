@@ -28,7 +28,9 @@ needs_rspamd = pytest.mark.skipif(not have_rspamd() or not have_redis(),
                                   reason="rspamd/redis-server not installed (scripts/deps.sh)")
 
 
-def milter_conf(inbound, default_action="tempfail", timeout="10s", extra=""):
+def milter_conf(inbound, default_action="tempfail", timeout="60s", extra=""):
+    """[milter] for inbound; the timeout is generous (a loaded machine, a
+    cold rspamd): only the hostile-filter tests wait it out."""
     return (f"\n[milter]\ninbound = {inbound}\ndefault_action = {default_action}\n"
             f"timeout = {timeout}\n{extra}")
 
