@@ -457,3 +457,29 @@ def test_domain_spam_choice_overrides_the_provider(rspamd, make_server):
     code, text = send(h, message(subject="deal", body=f"{GTUBE_ADD_HEADER}\r\n"))
     assert code == 250, text
     assert delivered(h)[0]["Subject"] == "[SPAM] deal"
+
+
+def test_outbound_filter_edits_come_before_dkim_signing(fake, tmp_path):
+    """[milter] outbound sees what an authorized client sends; its edits
+    (here a new body) are in the message before hostmail signs it, so both
+    signatures verify over the filtered message."""
+    pytest.importorskip("dkim", reason="python3-dkim not installed (scripts/deps.sh)")
+    from conftest import Hostmail
+    from test_dkim import published, submit, verify_all
+    f = fake(eom=[packet(b"b", b"rewritten by the outbound filter\n"), packet(b"h", z("X-Outbound", "seen"))])
+    h = Hostmail(tmp_path, extra=f"\n[milter]\noutbound = {f.spec}\ntimeout = 60s\n")
+    try:
+        h.ctl("account", "add", "acme", "--server-number", "7")
+        h.ctl("domain", "add", "acme", "acme.test")
+        h.ctl("mailbox", "add", ALICE, input="alice-secret\n")
+        h.start()
+        submit(h, ALICE, ALICE, "outbound filtered")
+        raw = h.wait_messages(ALICE, 1, timeout=30)[0]
+        m = email.message_from_bytes(raw)
+        assert m["X-Outbound"] == "seen"
+        assert m.get_payload().replace("\r\n", "\n") == "rewritten by the outbound filter\n"
+        sigs = verify_all(raw, published(h, "acme.test"))
+        assert len(sigs) == 2 and all(ok for _, _, ok in sigs), sigs
+        assert f.macros().get("{auth_authen}") == ALICE
+    finally:
+        h.stop()
