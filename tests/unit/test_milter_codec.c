@@ -25,7 +25,8 @@ static size_t pkt(unsigned char *out, char cmd, const void *data, size_t n)
 	out[2] = (unsigned char)(len >> 8);
 	out[3] = (unsigned char)len;
 	out[4] = (unsigned char)cmd;
-	memcpy(out + 5, data, n);
+	if (n)
+		memcpy(out + 5, data, n);
 	return n + 5;
 }
 
