@@ -483,3 +483,20 @@ def test_outbound_filter_edits_come_before_dkim_signing(fake, tmp_path):
         assert f.macros().get("{auth_authen}") == ALICE
     finally:
         h.stop()
+
+
+@pytest.mark.parametrize("conf, why", [
+    ("inbound = inet:localhost:11332\n", 'bad value for [milter] inbound: "inet:localhost:11332"'),
+    ("inbound = unix:relative.sock\n", "bad value for [milter] inbound"),
+    ("outbound = 127.0.0.1:8891\n", "bad value for [milter] outbound"),
+    ("default_action = reject\n", "bad value for [milter] default_action"),
+    ("timeout = 0\n", "bad value for [milter] timeout"),
+    ("spam_action = store\n", "bad value for [milter] spam_action"),
+])
+def test_milter_configuration_errors(tmp_path, conf, why):
+    """A list hostmail could not follow is an error at start, never a
+    silent "no filter"."""
+    from conftest import Hostmail
+    hm = Hostmail(tmp_path, extra="\n[milter]\n" + conf)
+    r = hm.ctl("account", "list", check=False)
+    assert r.returncode == 1 and why in r.stderr, r.stderr
