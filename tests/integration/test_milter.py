@@ -497,6 +497,8 @@ def test_milter_configuration_errors(tmp_path, conf, why):
     """A list hostmail could not follow is an error at start, never a
     silent "no filter"."""
     from conftest import Hostmail
-    hm = Hostmail(tmp_path, extra="\n[milter]\n" + conf)
+    # the store named: under the PostgreSQL suite no database is made (the
+    # configuration is refused before any store is opened anyway)
+    hm = Hostmail(tmp_path, extra="\n[store]\nbackend = sqlite\n\n[milter]\n" + conf)
     r = hm.ctl("account", "list", check=False)
     assert r.returncode == 1 and why in r.stderr, r.stderr
