@@ -502,3 +502,49 @@ def test_milter_configuration_errors(tmp_path, conf, why):
     hm = Hostmail(tmp_path, extra="\n[store]\nbackend = sqlite\n\n[milter]\n" + conf)
     r = hm.ctl("account", "list", check=False)
     assert r.returncode == 1 and why in r.stderr, r.stderr
+
+
+def test_bdat_message_is_filtered(fake, make_server):
+    """BDAT (CHUNKING) reaches the same step: the filter's verdict is the
+    reply to BDAT LAST."""
+    f = fake(final=b"y" + z("550 5.7.1 not in chunks either"))
+    h = make_server(milter_conf(f.spec))
+    msg = message(body="in chunks\r\n").encode()
+    s = RawSMTP(h.smtp_port, timeout=60)
+    try:
+        assert s.reply().code == 220
+        assert s.cmd("EHLO client.sender.test").code == 250
+        assert s.cmd("MAIL FROM:<carol@sender.test>").code == 250
+        assert s.cmd(f"RCPT TO:<{ALICE}>").code == 250
+        half = len(msg) // 2
+        s.send(b"BDAT %d\r\n" % half + msg[:half])
+        assert s.reply().code == 250
+        s.send(b"BDAT %d LAST\r\n" % (len(msg) - half) + msg[half:])
+        r = s.reply()
+        assert r.code == 550 and "not in chunks either" in r.text, r
+    finally:
+        s.close()
+    time.sleep(0.5)
+    nothing_queued(h)
+
+
+def test_client_gone_while_its_filter_runs(fake, make_server):
+    """The client hangs up while its filter deliberates: the filter's
+    answer still ends the conversation cleanly (the message is committed,
+    as any message whose client left before its 250, and logged so), and
+    the server goes on serving."""
+    f = fake(mode="hold")
+    h = make_server(milter_conf(f.spec))
+    s = RawSMTP(h.smtp_port, timeout=60)
+    assert s.reply().code == 220
+    assert s.cmd("EHLO client.sender.test").code == 250
+    assert s.cmd("MAIL FROM:<carol@sender.test>").code == 250
+    assert s.cmd(f"RCPT TO:<{ALICE}>").code == 250
+    assert s.cmd("DATA").code == 354
+    s.send(message(body="left early\r\n").encode() + b".\r\n")
+    wait_for(lambda: any(cmd == b"E" for cmd, _ in f.seen), 30, "the end of the message at the filter")
+    s.close()
+    f.release()
+    h.wait_log(r"queued from=<carol@sender\.test> .*\(client gone before reply\)")
+    assert len(delivered(h)) == 1
+    _other_session_served(h)
