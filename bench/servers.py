@@ -593,7 +593,7 @@ smtpd_timeout = 1800s
 
 # Debian package of each program the bench runs
 PACKAGES = {"dovecot": "dovecot-pop3d", "smtp-source": "postfix", "postfix": "postfix", "valgrind": "valgrind",
-            "saslpasswd2": "sasl2-bin", "dnsmasq": "dnsmasq-base", "openssl": "openssl"}
+            "saslpasswd2": "sasl2-bin", "dnsmasq": "dnsmasq-base", "openssl": "openssl", "rspamd": "rspamd"}
 
 
 class Dovecot:

@@ -24,6 +24,11 @@ PKGS="$PKGS prometheus fail2ban"
 # loopback checks that our SRS addresses and its own verify both ways
 # (tests/integration/test_srs.py); its service must not start either.
 PKGS="$PKGS postsrsd"
+# Milters, tests only (tests/integration/rspamd.py, test_milter.py): a
+# private rspamd (its proxy worker in milter mode) and a private opendkim
+# in verify mode filter inbound mail; neither system service may start
+# (policy-rc.d below). redis-server: rspamd's greylisting keeps its state there.
+PKGS="$PKGS rspamd opendkim opendkim-tools redis-server"
 missing=()
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -50,6 +55,9 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 # containers); hostmail's tests and demo run private instances only
 # (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus,
 # fail2ban (tests only: a private Prometheus, fail2ban-regex alone) and postsrsd.
+# (dovecot -F -c FILE), never /etc/dovecot's. The same for prometheus and
+# fail2ban (tests only: a private Prometheus, fail2ban-regex alone), rspamd,
+# opendkim and redis-server (tests only: private instances on loopback).
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
 	printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages\nexit 101\n' | $SUDO tee "$policy" >/dev/null

@@ -38,6 +38,11 @@ def op(summary, responses, request=None, params=None, read=True):
     return o
 
 
+def optional_body(o):
+    o["requestBody"]["required"] = False
+    return o
+
+
 def path_param(name, desc):
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": desc}
 
@@ -94,8 +99,17 @@ schemas = {
                                 "force": {"type": "boolean", "description": "allow fewer than 8 characters"}}},
     "Sessions": {"type": "object", "required": ["sessions_ended"], "additionalProperties": False,
                  "properties": {"sessions_ended": {"type": "integer", "minimum": 0}}},
-    "Domain": {"type": "object", "required": ["domain", "account"], "additionalProperties": False,
-               "properties": {"domain": {"type": "string"}, "account": {"type": "string"}}},
+    "Domain": {"type": "object", "required": ["domain", "account", "spam"], "additionalProperties": False,
+               "properties": {"domain": {"type": "string"}, "account": {"type": "string"},
+                              "spam": {"$ref": "#/components/schemas/SpamChoice"}}},
+    "SpamChoice": {"enum": ["subject", "headers", "refuse", "default"],
+                   "description": "what happens to the domain's mail the filter marks as spam: delivered with a "
+                                  "marked subject, delivered as it is (headers only), refused at SMTP time, or "
+                                  "the provider's default ([milter] spam_action)"},
+    "DomainSpam": {"type": "object", "required": ["domain", "spam"], "additionalProperties": False,
+                   "properties": {"domain": {"type": "string"}, "spam": {"$ref": "#/components/schemas/SpamChoice"}}},
+    "SetSpam": {"type": "object", "required": ["spam"], "additionalProperties": False,
+                "properties": {"spam": {"$ref": "#/components/schemas/SpamChoice"}}},
     "NewDomain": {"type": "object", "required": ["account", "domain"], "additionalProperties": False,
                   "properties": {"account": {"type": "string"}, "domain": {"type": "string"},
                                  "dkim": {"type": "boolean", "description": "make DKIM keys now (default true)"}}},
@@ -120,8 +134,11 @@ schemas = {
               "properties": {"ip": {"type": "string"}, "account": {"type": "string"},
                              "mailbox": {"type": "string"}, "expires": time_str}},
     "Message": {"type": "object", "additionalProperties": False,
-                "required": ["id", "arrival", "sender", "size", "client", "helo", "account", "recipients"],
+                "required": ["id", "arrival", "sender", "size", "client", "helo", "account", "held",
+                             "hold_reason", "recipients"],
                 "properties": {"id": {"type": "string"}, "arrival": time_str, "sender": {"type": "string"},
+                               "held": {"type": "boolean", "description": "on hold: not delivered until released"},
+                               "hold_reason": {"type": ["string", "null"]},
                                "size": {"type": "integer", "minimum": 0}, "client": {"type": "string"},
                                "helo": {"type": "string"}, "account": {"type": ["string", "null"]},
                                "recipients": {"type": "array", "items": {
@@ -143,6 +160,13 @@ schemas = {
                                 "created": time_str,
                                 "public_key": {"type": "string", "pattern": "^[A-Za-z0-9+/=]+$",
                                                "description": "the p= value of the DNS record"}}}}}},
+    "Hold": {"type": "object", "additionalProperties": False,
+             "description": "the body is optional; without a reason: held by the mail administrator",
+             "properties": {"reason": {"type": "string", "maxLength": 255}}},
+    "Released": {"type": "object", "required": ["ok", "tried_now"], "additionalProperties": False,
+                 "properties": {"ok": {"const": True},
+                                "tried_now": {"type": "boolean",
+                                              "description": "false: no hostmaild runs; tried when it starts"}}},
     "Activate": {"type": "object", "required": ["selector"], "additionalProperties": False,
                  "properties": {"selector": {"type": "string", "description": "hmN, hmN-rsa or hmN-ed25519"}}},
     "Dns": {"type": "object", "required": ["domain", "zone", "records"], "additionalProperties": False,
@@ -231,6 +255,10 @@ paths = {
                    {**ok(ref("Dkim")), **errors(400, 404)}, request=ref("Activate"), params=DOMAIN, read=False)},
     "/api/domains/{domain}/dns": {
         "get": op("domain dns: the records to publish", {**ok(ref("Dns")), **errors(404)}, params=DOMAIN)},
+    "/api/domains/{domain}/spam": {
+        "get": op("domain spam: the domain's spam choice", {**ok(ref("DomainSpam")), **errors(404)}, params=DOMAIN),
+        "put": op("domain spam DOMAIN CHOICE", {**ok(ref("DomainSpam")), **errors(400, 404)}, params=DOMAIN,
+                  request=ref("SetSpam"), read=False)},
     "/api/mailboxes": {
         "get": op("mailbox list", {**ok(arr("Mailbox")), **errors(400, 404)},
                   params=[query_param("domain", "only this domain's")]),
@@ -269,6 +297,11 @@ paths = {
         "get": op("account contact NAME", {**ok(ref("Contact")), **errors(404)}, params=NAME),
         "put": op("account contact NAME ADDRESS|default", {**ok(ref("Contact")), **errors(400, 404)},
                   request=ref("ContactAddress"), params=NAME, read=False)},
+    "/api/queue/{id}/hold": {"post": optional_body(op("queue hold: keep the message, undelivered, until released",
+                                                      {**OK, **errors(400, 404)}, params=ID, read=False,
+                                                      request=ref("Hold")))},
+    "/api/queue/{id}/release": {"post": op("queue release: deliver a held message now",
+                                           {**ok(ref("Released")), **errors(404, 409)}, params=ID, read=False)},
 }
 
 doc = {

@@ -152,6 +152,9 @@ void acc_work_catchall(struct acc_req *r);
 void acc_work_settings_json(struct acc_req *r);
 void acc_work_mobileconfig(struct acc_req *r);
 void acc_work_help(struct acc_req *r);
+/* acc_spam.c: each domain's choice for suspected spam */
+void acc_work_spam(struct acc_req *r);
+void acc_work_spam_set(struct acc_req *r);
 /* acc_discover.c: autoconfig and Autodiscover, no login */
 void acc_work_autoconfig(struct acc_req *r);
 void acc_work_autodiscover(struct acc_req *r);

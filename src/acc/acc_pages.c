@@ -152,7 +152,7 @@ static void begin(struct acc_req *r, int status, const char *title)
 		out(r, "</span><nav><a href=\"/overview\">Overview</a><a href=\"/mail\">E-Mail Management</a>"
 		       "<a href=\"/aliases\">Aliases</a>"
 		       "<a href=\"/relay\">POP-before-SMTP</a><a href=\"/budget\">Recipient budget</a>"
-		       "<a href=\"/account\">Account</a><a href=\"/dns\">DNS records</a>"
+		       "<a href=\"/account\">Account</a><a href=\"/dns\">DNS records</a><a href=\"/spam\">Spam</a>"
 		       "<form method=\"post\" action=\"/logout\">");
 		csrf_field(r);
 		out(r, "<button type=\"submit\">Log out</button></form></nav>");

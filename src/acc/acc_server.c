@@ -68,6 +68,8 @@ static const struct acc_route routes[] = {
 	{ ACC_GET, "/budget", R_LOGIN, acc_work_budget },
 	{ ACC_GET, "/dns", R_LOGIN, acc_work_dns },
 	{ ACC_GET, "/dns/check", R_LOGIN, acc_work_dns_check },
+	{ ACC_GET, "/spam", R_LOGIN, acc_work_spam },
+	{ ACC_POST, "/spam", R_LOGIN | R_CHANGE, acc_work_spam_set },
 	{ ACC_GET, "/mail/settings.json", R_LOGIN, acc_work_settings_json },
 	{ ACC_GET, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },
 	{ ACC_POST, "/mail/profile.mobileconfig", R_LOGIN, acc_work_mobileconfig },

@@ -60,6 +60,10 @@ static void run_op(struct admin_req *r)
 	case OP_QUEUE_DELETE: return admin_queue_ask(r, "DELETE", r->m.arg);
 	case OP_QUEUE_FLUSH: return admin_queue_ask(r, "FLUSH", r->m.arg);
 	case OP_QUEUE_BOUNCE: return admin_queue_ask(r, "BOUNCE", r->m.arg);
+	case OP_QUEUE_HOLD: return admin_queue_hold(r);
+	case OP_QUEUE_RELEASE: return admin_queue_release(r);
+	case OP_SPAM_SHOW: return admin_spam_show(r);
+	case OP_SPAM_SET: return admin_spam_set(r);
 	}
 	admin_error(r, 500, NULL, "no such operation");
 }

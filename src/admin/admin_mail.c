@@ -15,9 +15,20 @@
 #include "queue/queue.h"
 #include "store/relay_auth.h"
 
+struct domain_rows {
+	struct store *st;
+	struct jw *j;
+};
+
 static int list_domain(const char *domain, const char *account, void *arg)
 {
-	ops_json_domain(arg, domain, account);
+	struct domain_rows *r = arg;
+	struct ops_err e;
+	char spam[16];
+
+	if (ops_domain_spam_get(r->st, domain, spam, sizeof spam, &e))
+		snprintf(spam, sizeof spam, "unknown");
+	ops_json_domain(r->j, domain, account, spam);
 	return 0;
 }
 
@@ -47,9 +58,11 @@ void admin_domain_list(struct admin_req *r)
 		return;
 	if ((rc = ops_domain_list_check(r->store, account, &e)))
 		return admin_op_error(r, rc, &e);
+	struct domain_rows rows = { r->store, &j };
+
 	jw_init(&j, &r->out);
 	jw_arr(&j);
-	if (store_domain_list(r->store, account, list_domain, &j))
+	if (store_domain_list(r->store, account, list_domain, &rows))
 		return admin_error(r, 500, NULL, "cannot list domains");
 	jw_arr_end(&j);
 	admin_ok(r, 200, &j);
@@ -73,7 +86,7 @@ void admin_domain_add(struct admin_req *r)
 		else {
 			snprintf(r->what, sizeof r->what, "domain add %s %s%s", account, domain, dkim ? "" : " --no-dkim");
 			jw_init(&j, &r->out);
-			ops_json_domain(&j, domain, account);
+			ops_json_domain(&j, domain, account, "default");
 			admin_ok(r, 201, &j);
 		}
 	}

@@ -70,5 +70,11 @@ void admin_contact_show(struct admin_req *r);
 void admin_contact_set(struct admin_req *r);
 /* verb FLUSH, DELETE or BOUNCE through the daemon's control socket */
 void admin_queue_ask(struct admin_req *r, const char *verb, const char *id);
+/* admin_quarantine.c: hold and release a queued message */
+void admin_queue_hold(struct admin_req *r);
+void admin_queue_release(struct admin_req *r);
+/* admin_spam.c: a domain's spam choice */
+void admin_spam_show(struct admin_req *r);
+void admin_spam_set(struct admin_req *r);
 
 #endif

@@ -22,6 +22,8 @@ static const struct admin_route routes[] = {
 	{ HTTP_POST, "/api/domains/{}/dkim/rotate", OP_DKIM_ROTATE, 1, 1 },
 	{ HTTP_POST, "/api/domains/{}/dkim/activate", OP_DKIM_ACTIVATE, 1, 1 },
 	{ HTTP_GET, "/api/domains/{}/dns", OP_DNS_SHOW, 0, 1 },
+	{ HTTP_GET, "/api/domains/{}/spam", OP_SPAM_SHOW, 0, 1 },
+	{ HTTP_PUT, "/api/domains/{}/spam", OP_SPAM_SET, 1, 1 },
 	{ HTTP_GET, "/api/mailboxes", OP_MAILBOX_LIST, 0, 1 },
 	{ HTTP_POST, "/api/mailboxes", OP_MAILBOX_ADD, 1, 1 },
 	{ HTTP_GET, "/api/mailboxes/{}", OP_MAILBOX_SHOW, 0, 1 },
@@ -43,6 +45,8 @@ static const struct admin_route routes[] = {
 	{ HTTP_PUT, "/api/domains/{}/catchall", OP_CATCHALL_SET, 1, 1 },
 	{ HTTP_GET, "/api/accounts/{}/contact", OP_CONTACT_SHOW, 0, 1 },
 	{ HTTP_PUT, "/api/accounts/{}/contact", OP_CONTACT_SET, 1, 1 },
+	{ HTTP_POST, "/api/queue/{}/hold", OP_QUEUE_HOLD, 1, 1 },
+	{ HTTP_POST, "/api/queue/{}/release", OP_QUEUE_RELEASE, 1, 1 },
 };
 
 const char *admin_method_name(enum http_method m)

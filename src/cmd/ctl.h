@@ -41,6 +41,8 @@ int queue_flush_cmd(struct ctl *c, int argc, char **argv);
 int queue_show_cmd(struct ctl *c, int argc, char **argv);
 int queue_delete_cmd(struct ctl *c, int argc, char **argv);
 int queue_bounce_cmd(struct ctl *c, int argc, char **argv);
+int queue_hold_cmd(struct ctl *c, int argc, char **argv);
+int queue_release_cmd(struct ctl *c, int argc, char **argv);
 int relay_list(struct ctl *c, int argc, char **argv);
 int relay_revoke(struct ctl *c, int argc, char **argv);
 int db_init_cmd(struct ctl *c, int argc, char **argv);
@@ -54,6 +56,9 @@ int ctl_alias_remove(struct ctl *c, int argc, char **argv);
 int ctl_alias_list(struct ctl *c, int argc, char **argv);
 int ctl_domain_catchall(struct ctl *c, int argc, char **argv);
 int ctl_account_contact(struct ctl *c, int argc, char **argv);
+/* ctl_spam.c: domain show, domain spam */
+int ctl_domain_show(struct ctl *c, int argc, char **argv);
+int ctl_domain_spam(struct ctl *c, int argc, char **argv);
 /* ctl_dovecot.c */
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);

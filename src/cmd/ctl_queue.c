@@ -50,7 +50,8 @@ static void put_age(time_t secs)
 }
 
 /* One line a message: ID ARRIVAL AGE SIZE <SENDER> RCPT=STATE..., then for
- * a message still waiting its next try and its latest error. */
+ * a message still waiting its next try and its latest error, or for a held
+ * one held="REASON" instead of its next try. */
 static int print_envelope(const struct envelope *e, void *arg)
 {
 	static const char *state[] = { "pending", "done", "failed" };
@@ -82,8 +83,13 @@ static int print_envelope(const struct envelope *e, void *arg)
 		if (r->reason[0] && (!err || r->attempts > err->attempts))
 			err = r;
 	}
-	if (next)
+	if (e->hold[0]) {
+		printf(" held=\"");
+		put_clean(e->hold);
+		putchar('"');
+	} else if (next) {
 		put_time(" next=", next > now ? next : now);
+	}
 	if (err) {
 		printf(" error=\"");
 		put_clean(err->reason);
@@ -192,6 +198,38 @@ int queue_bounce_cmd(struct ctl *c, int argc, char **argv)
 	return r;
 }
 
+/* queue hold ID [REASON...]: the words of the reason joined by spaces. */
+int queue_hold_cmd(struct ctl *c, int argc, char **argv)
+{
+	char reason[OPS_HOLD_REASON_MAX + 2] = "";
+	size_t n = 0;
+	struct ops_err e;
+
+	for (int i = 1; i < argc; i++) {
+		int w = snprintf(reason + n, sizeof reason - n, "%s%s", i > 1 ? " " : "", argv[i]);
+		if (w < 0 || (size_t)w >= sizeof reason - n)
+			return fail("the reason is longer than %d bytes", OPS_HOLD_REASON_MAX);
+		n += (size_t)w;
+	}
+	if (ops_queue_hold(c->cfg.data_dir, argv[0], reason, &e))
+		return fail("%s", e.msg);
+	printf("%s held\n", argv[0]);
+	return 0;
+}
+
+int queue_release_cmd(struct ctl *c, int argc, char **argv)
+{
+	struct ops_err e;
+	int daemon;
+
+	(void)argc;
+	if (ops_queue_release(c->cfg.data_dir, argv[0], &daemon, &e))
+		return fail("%s", e.msg);
+	printf(daemon ? "%s released, to be tried now\n"
+	              : "%s released (hostmaild is not running: it is tried when it starts)\n", argv[0]);
+	return 0;
+}
+
 /* Text from the envelope (a remote server's words) printed on one line. */
 int queue_show_cmd(struct ctl *c, int argc, char **argv)
 {
@@ -215,6 +253,11 @@ int queue_show_cmd(struct ctl *c, int argc, char **argv)
 	printf(">\nsize: %llu\nclient: %s\nhelo: ", (unsigned long long)e.size, e.client_ip);
 	put_clean(e.helo);
 	printf("\naccount: %s\n", e.account[0] ? e.account : "-");
+	if (e.hold[0]) {
+		printf("held: ");
+		put_clean(e.hold);
+		putchar('\n');
+	}
 	for (size_t i = 0; i < e.nrcpt; i++) {
 		const struct env_rcpt *r = &e.rcpt[i];
 		printf("rcpt: <");

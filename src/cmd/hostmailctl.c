@@ -62,7 +62,7 @@ static const char usage_text[] =
 	"                           (Maildirs stay on disk)\n"
 	"  domain add ACCOUNT DOMAIN [--no-dkim] | domain remove DOMAIN\n"
 	"  domain list [ACCOUNT] [--json]\n"
-	"                           DOMAIN ACCOUNT, one per line\n"
+	"                           DOMAIN ACCOUNT spam=CHOICE, one per line\n"
 	"  domain dkim DOMAIN [--rotate | --activate SELECTOR]\n"
 	"                           DKIM selectors and state; rotate keys (docs/dkim.md)\n"
 	"  domain dns DOMAIN        the DNS records to publish, zone-file syntax\n"
@@ -76,6 +76,9 @@ static const char usage_text[] =
 	"  account contact NAME [ADDRESS|default]\n"
 	"                           where postmaster@ and abuse@ of the account's domains go\n"
 	"                           (default: its first mailbox)\n"
+	"  domain show DOMAIN       domain:, account: and spam: lines\n"
+	"  domain spam DOMAIN [subject|headers|refuse|default]\n"
+	"                           what happens to its mail the filter marks as spam\n"
 	"  mailbox add ADDRESS [--force]\n"
 	"                           password on standard input (one line, at least 8\n"
 	"                           characters unless --force); makes the Maildir\n"
@@ -100,6 +103,8 @@ static const char usage_text[] =
 	"  queue delete ID          remove a message: no delivery, no report to its sender\n"
 	"  queue bounce ID          return a message: its pending recipients fail and the\n"
 	"                           running hostmaild sends its sender a failure report\n"
+	"  queue hold ID [REASON]   keep a message in the queue, undelivered, until released\n"
+	"  queue release ID         release a held message: the running hostmaild tries it now\n"
 	"  relay list [--json]      POP-before-SMTP authorizations in force:\n"
 	"                           IP ACCOUNT MAILBOX EXPIRY(UTC), one per line\n"
 	"  relay revoke IP          end every authorization of IP\n"
@@ -471,12 +476,24 @@ static int domain_remove(struct ctl *c, int argc, char **argv)
 	return ops_domain_remove(c->st, argv[0], &e) ? fail("%s", e.msg) : 0;
 }
 
+struct domain_rows {
+	struct store *st;
+	struct jw *j;             /* NULL: text */
+};
+
+/* DOMAIN ACCOUNT spam=CHOICE */
 static int print_domain_row(const char *domain, const char *account, void *arg)
 {
-	if (arg)
-		ops_json_domain(arg, domain, account);
+	struct domain_rows *r = arg;
+	struct ops_err e;
+	char spam[16];
+
+	if (ops_domain_spam_get(r->st, domain, spam, sizeof spam, &e))
+		snprintf(spam, sizeof spam, "unknown");
+	if (r->j)
+		ops_json_domain(r->j, domain, account, spam);
 	else
-		printf("%s %s\n", domain, account);
+		printf("%s %s spam=%s\n", domain, account, spam);
 	return 0;
 }
 
@@ -491,12 +508,15 @@ static int domain_list(struct ctl *c, int argc, char **argv)
 		return 1;
 	if (ops_domain_list_check(c->st, acc, &e))
 		return fail("%s", e.msg);
+	struct domain_rows rows = { c->st, NULL };
+
 	if (!c->json)
-		return store_domain_list(c->st, acc, print_domain_row, NULL) ? fail("cannot list domains") : 0;
+		return store_domain_list(c->st, acc, print_domain_row, &rows) ? fail("cannot list domains") : 0;
 	buf_init(&b, 0);
 	jw_init(&j, &b);
 	jw_arr(&j);
-	if (store_domain_list(c->st, acc, print_domain_row, &j))
+	rows.j = &j;
+	if (store_domain_list(c->st, acc, print_domain_row, &rows))
 		return buf_free(&b), fail("cannot list domains");
 	jw_arr_end(&j);
 	return ctl_put_json(&b, &j);
@@ -656,6 +676,8 @@ static const struct verb verbs[] = {
 	{ "alias", "list", 0, 1, ctl_alias_list, 0 },
 	{ "alias", "remove", 1, 1, ctl_alias_remove, 0 },
 	{ "account", "contact", 1, 2, ctl_account_contact, 0 },
+	{ "domain", "show", 1, 1, ctl_domain_show, 0 },
+	{ "domain", "spam", 1, 2, ctl_domain_spam, 0 },
 	{ "mailbox", "add", 1, 1, mailbox_add, V_FORCE },
 	{ "mailbox", "passwd", 1, 1, mailbox_passwd, V_FORCE },
 	{ "mailbox", "remove", 1, 1, mailbox_remove, 0 },
@@ -668,6 +690,8 @@ static const struct verb verbs[] = {
 	{ "queue", "show", 1, 1, queue_show_cmd, 0 },
 	{ "queue", "delete", 1, 1, queue_delete_cmd, 0 },
 	{ "queue", "bounce", 1, 1, queue_bounce_cmd, 0 },
+	{ "queue", "hold", 1, -1, queue_hold_cmd, 0 },
+	{ "queue", "release", 1, 1, queue_release_cmd, 0 },
 	{ "relay", "list", 0, 0, relay_list, V_JSON },
 	{ "relay", "revoke", 1, 1, relay_revoke, 0 },
 	{ "relay", "dovecot-login", 1, -1, relay_dovecot_login, 0 },

@@ -623,6 +623,20 @@ int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void
 	return 0;
 }
 
+struct conn_job *conn_hold(struct conn *c, void (*done)(void *st, void *arg), void *arg)
+{
+	struct conn_job *j = job_new(c, NULL, done, arg);
+
+	if (j)
+		c->busy = 1;
+	return j;
+}
+
+void conn_hold_end(struct conn_job *h)
+{
+	job_done(h);
+}
+
 int conn_login_job(struct conn *c, struct login_queue *q, enum login_service svc, const char *user,
                    void (*work)(void *arg), void (*done)(void *st, void *arg), void *arg)
 {

@@ -29,6 +29,7 @@
 #include "auth/login_queue.h"
 
 struct conn;
+struct conn_job;
 struct evbuffer;
 struct workers;
 struct sockaddr;
@@ -133,6 +134,13 @@ int conn_ready(const struct conn *c);
  * runs no input is handed to the protocol. 0, or -1 (nothing will run). */
 int conn_job(struct conn *c, struct workers *pool, int urgent, void (*work)(void *arg),
              void (*done)(void *st, void *arg), void *arg);
+/* Hold the connection (as a job does: no input handed to the protocol,
+ * the client waits) for work that runs on the loop itself (a milter
+ * conversation). conn_hold_end(h) later calls done(st, arg) as a job's
+ * end does (st NULL if the connection ended meanwhile) and frees h.
+ * NULL: a job runs already, or no memory. */
+struct conn_job *conn_hold(struct conn *c, void (*done)(void *st, void *arg), void *arg);
+void conn_hold_end(struct conn_job *h);
 /* The same for a check of user's password: through the fair login queue
  * q as service svc from this connection's address, bounded by [limits]
  * login_queue (per service) and login_queue_per_ip. -1: refused at once (the queue is

@@ -46,6 +46,7 @@ enum metric_id {
 	M_WORKER_QUEUE,          /* gauge: pool */
 	M_STORE_SECONDS,         /* histogram: backend */
 	M_SCRAPE_ERRORS,         /* counter: what */
+	M_MILTER_RESULTS,        /* counter: result (continue, accept, reject, tempfail, discard, failed) */
 	M_COUNT
 };
 

@@ -65,6 +65,9 @@ static const struct metric_desc table[M_COUNT] = {
 		{ "op", NULL }, fast, N(fast) },
 	[M_SCRAPE_ERRORS] = { "scrape_errors", METRIC_COUNTER,
 		"Values the scrape could not sample, by what.", { "what", NULL }, NULL, 0 },
+	[M_MILTER_RESULTS] = { "milter_results", METRIC_COUNTER,
+		"Filter (milter) conversations, by result: continue, accept, reject, tempfail, discard, failed.",
+		{ "result", NULL }, NULL, 0 },
 };
 
 const struct metric_desc *metric_desc(enum metric_id id)

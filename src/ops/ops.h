@@ -58,6 +58,12 @@ int ops_mailbox_remove(struct store *st, const char *address, struct ops_err *e)
 int ops_dkim_add_generation(struct store *st, const char *domain, int generation, int state,
                             struct ops_err *e);
 
+/* a domain's choice for mail the filter marks as spam (ops_spam.c,
+ * store/store_spam.h): "subject", "headers", "refuse" or "default" */
+const char *ops_spam_name(const char *stored);   /* "" -> "default" */
+int ops_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen, struct ops_err *e);
+int ops_domain_spam_set(struct store *st, const char *domain, const char *choice, struct ops_err *e);
+
 /* relay grants and the queue (ops_queue.c) */
 /* ip in its canonical form into out (as hostmaild records it); st NULL:
  * only check the address. */
@@ -68,5 +74,17 @@ int ops_relay_revoke(struct store *st, const char *ip, char *out, size_t outlen,
  * queue id); STORE_EFAIL (no answer); 1 when no hostmaild listens. */
 int ops_queue_ask(const char *data_dir, const char *verb, const char *id, char *ok, size_t oklen,
                   struct ops_err *e);
+/* Put queued message id on hold (reason NULL or "": OPS_HOLD_REASON; a
+ * held message gets the new reason). A delivery already under way ends
+ * first; the runner then leaves the message alone until its release.
+ * 0, STORE_EINVAL (not a queue id, reason too long), STORE_ENOTFOUND. */
+#define OPS_HOLD_REASON "held by the mail administrator"
+#define OPS_HOLD_REASON_MAX 255
+int ops_queue_hold(const char *data_dir, const char *id, const char *reason, struct ops_err *e);
+/* Release held message id and ask the running hostmaild to try it now
+ * (without a daemon it is tried when one starts): 0 (*daemon 1 when one
+ * took it, 0 when none runs), STORE_EINVAL, STORE_ENOTFOUND, STORE_EEXIST
+ * (not on hold), STORE_EFAIL. */
+int ops_queue_release(const char *data_dir, const char *id, int *daemon, struct ops_err *e);
 
 #endif

@@ -24,11 +24,12 @@ void ops_json_account(struct jw *j, const struct account *a)
 	jw_obj_end(j);
 }
 
-void ops_json_domain(struct jw *j, const char *domain, const char *account)
+void ops_json_domain(struct jw *j, const char *domain, const char *account, const char *spam)
 {
 	jw_obj(j);
 	jw_kstr(j, "domain", domain);
 	jw_kstr(j, "account", account);
+	jw_kstr(j, "spam", spam);
 	jw_obj_end(j);
 }
 
@@ -65,6 +66,12 @@ void ops_json_envelope(struct jw *j, const struct envelope *e)
 	jw_key(j, "account");
 	if (e->account[0])
 		jw_str(j, e->account);
+	else
+		jw_null(j);
+	jw_kbool(j, "held", e->hold[0] != '\0');
+	jw_key(j, "hold_reason");
+	if (e->hold[0])
+		jw_str(j, e->hold);
 	else
 		jw_null(j);
 	jw_key(j, "recipients");

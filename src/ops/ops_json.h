@@ -16,7 +16,8 @@ struct envelope;
 void ops_json_time(struct jw *j, const char *key, time_t t);
 /* {name, status, created, server_number} */
 void ops_json_account(struct jw *j, const struct account *a);
-void ops_json_domain(struct jw *j, const char *domain, const char *account);
+/* spam: the domain's spam choice by name (ops_spam_name) */
+void ops_json_domain(struct jw *j, const char *domain, const char *account, const char *spam);
 void ops_json_mailbox(struct jw *j, const struct mailbox *m);
 void ops_json_grant(struct jw *j, const struct relay_grant *g);
 /* The envelope with every recipient (state, attempts, next try, error). */

@@ -8,6 +8,10 @@
  *   D idx | F idx reason | T idx next reason      progress, appended + fsynced
  *   B idx | W idx  a failure report / delay warning was queued for the sender
  *                  (added later; files without them read as before)
+ *   Q reason       held (quarantined) for reason; may follow "E" in the
+ *                  committed file itself (a filter's hold)
+ *   K when         released from hold at time when (Q and K: the last wins;
+ *                  added later, files without them are not held)
  * Version 1 ("V 1", then the header at once) kept the message in msg/ID;
  * such files, from before the upgrade, still read and deliver. One file
  * per message costs one fsync and one rename fewer per message.
@@ -81,6 +85,8 @@ int env_format(struct buf *b, const struct envelope *env)
 		r |= buf_append(b, "\n", 1);
 	}
 	r |= buf_append(b, "E\n", 2);
+	if (env->hold[0])
+		r |= put_field(b, 'Q', env->hold, sizeof env->hold - 1);
 	if (r != 0)
 		errno = ENOMEM;
 	return r ? -1 : 0;
@@ -225,6 +231,22 @@ static int parse_rcpt(struct env_rcpt *r, const char *line)
 	return dec(line + 4, r->addr, sizeof r->addr);
 }
 
+/* "Q reason" (held) or "K when" (released): the last one wins. */
+static int apply_hold(struct envelope *env, const char *line)
+{
+	uint64_t when;
+
+	if (line[1] != ' ')
+		return -1;
+	if (line[0] == 'Q')
+		return dec(line + 2, env->hold, sizeof env->hold) < 0 || env->hold[0] == '\0' ? -1 : 0;
+	if (num_only(line + 2, INT64_MAX, &when) < 0)
+		return -1;
+	env->hold[0] = '\0';
+	env->released = (time_t)when;
+	return 0;
+}
+
 /* Apply one progress record: "D idx", "F idx reason", "T idx next reason". */
 static int apply_progress(struct envelope *env, const char *line)
 {
@@ -233,6 +255,8 @@ static int apply_progress(struct envelope *env, const char *line)
 	struct env_rcpt *r;
 	char type = line[0];
 
+	if (type == 'Q' || type == 'K')
+		return apply_hold(env, line);
 	if ((type != 'D' && type != 'F' && type != 'T' && type != 'B' && type != 'W') ||
 	    line[1] != ' ' || num(line + 2, &p, SIZE_MAX, &idx) < 0)
 		return -1;
@@ -518,4 +542,54 @@ int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *
 	r = env_append(queue_dir, id, &b, 1);
 	buf_free(&b);
 	return r;
+}
+
+/* ---- hold ---- */
+
+int envelope_hold(const char *queue_dir, const char *id, const char *reason)
+{
+	char clean[sizeof ((struct envelope *)0)->hold];
+	size_t n = strnlen(reason, sizeof clean - 1);
+	struct buf b;
+	int r;
+
+	if (n == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(clean, reason, n);
+	clean[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (clean[i] == '\r' || clean[i] == '\n')
+			clean[i] = ' ';
+	buf_init(&b, MAX_LINE - 1);
+	if (put_field(&b, 'Q', clean, n) < 0) {
+		buf_free(&b);
+		errno = ENOMEM;
+		return -1;
+	}
+	r = env_append(queue_dir, id, &b, 1);
+	buf_free(&b);
+	return r;
+}
+
+int envelope_release(const char *queue_dir, const char *id, time_t when)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, MAX_LINE - 1);
+	if (buf_printf(&b, "K %lld\n", (long long)(when < 0 ? 0 : when)) < 0) {
+		buf_free(&b);
+		errno = ENOMEM;
+		return -1;
+	}
+	r = env_append(queue_dir, id, &b, 1);
+	buf_free(&b);
+	return r;
+}
+
+time_t envelope_age_base(const struct envelope *env)
+{
+	return env->released > env->arrival ? env->released : env->arrival;
 }

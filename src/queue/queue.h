@@ -22,6 +22,14 @@
  * "B idx" / "W idx" record that the sender was sent a failure report /
  * a delay warning about a recipient, so neither is sent twice.
  *
+ * A message can be held (quarantined): "Q reason" puts it on hold, "K
+ * when" releases it; the last one wins. A held message stays in the
+ * queue, as durable as any, but the runner neither delivers it nor
+ * expires it nor sends delay warnings about it until it is released; its
+ * age for max_age and the warnings counts from its release. A filter's
+ * hold is written with the commit itself (envelope.hold set before
+ * spool_commit), so a message is never deliverable before it is held.
+ *
  * The next attempt lives in the file's metadata too, as Postfix keeps it
  * for a deferred queue file: after a delivery step the runner sets the
  * modification time of env/ID to when the message is next due (the
@@ -68,6 +76,8 @@ struct envelope {
 	uint64_t size;         /* bytes of the message */
 	int msg_in_env;        /* 1: the message is in env/ID (version 2), 0: in msg/ID */
 	uint64_t msg_offset;   /* where its bytes start in that file */
+	char hold[256];        /* on hold, for this reason; "" = not held */
+	time_t released;       /* when it was last released from hold; 0 = never */
 	size_t nrcpt;
 	struct env_rcpt *rcpt;
 };
@@ -100,6 +110,10 @@ int spool_commit(struct spool *sp, struct envelope *env);
  * call on a worker. 0 or -1 + errno (the spool is unchanged). */
 int spool_open_read(const struct spool *sp);
 int spool_prepend(struct spool *sp, const void *p, size_t n);
+/* The same, p[0..n) replacing the message's first skip bytes (a milter's
+ * header edits: skip is the old header section; the whole message when a
+ * filter replaced the body, which is then written with spool_write). */
+int spool_replace_head(struct spool *sp, const void *p, size_t n, uint64_t skip);
 /* Throw the message away (unlink the temp file) and free. */
 void spool_abort(struct spool *sp);
 
@@ -122,6 +136,14 @@ int envelope_mark_tempfail(const char *queue_dir, const char *id, size_t idx,
  * ("B") or, with delayed, delay warnings ("W"). One append, one fsync. */
 int envelope_mark_notified(const char *queue_dir, const char *id, const size_t *idx, size_t n,
                            int delayed);
+/* Put message id on hold for reason (non-empty, CR/LF become spaces;
+ * held again: the new reason) or release it (when: the time of the
+ * release). One fsynced record each; ENOENT: not queued. 0 or -1 + errno. */
+int envelope_hold(const char *queue_dir, const char *id, const char *reason);
+int envelope_release(const char *queue_dir, const char *id, time_t when);
+/* When the message's time in the queue started: its arrival, or its
+ * last release from hold (the time held does not count toward max_age). */
+time_t envelope_age_base(const struct envelope *env);
 /* Remove message and envelope (envelope first). 0 or -1 + errno. */
 int queue_remove(const char *queue_dir, const char *id);
 /* The file holding the message bytes of a loaded envelope (env/ID, or

@@ -87,8 +87,10 @@ static void job_end(struct msg_job *j)
 	struct runner *r = j->r;
 	struct sched_ent *e = j->ent;
 	time_t now = time(NULL), next = j->next;
-	int gone = j->gone || (j->admin && j->admin_err == ENOENT);
 	int again = j->reflush && !j->admin;
+	/* a held message leaves the schedule: its release flushes it back
+	 * (one released while its job ran was flushed: again) */
+	int gone = j->gone || (j->admin && j->admin_err == ENOENT) || (j->held && !again && !j->admin);
 
 	/* no time from the steps: an administrator's step failed (a job
 	 * finds the time at once), or the message could not be read */
@@ -152,7 +154,7 @@ static void prepare_done(void *arg)
 	after_work(j);
 	if (j->admin)
 		submit_admin(j);
-	else if (j->gone || j->nremote == 0)
+	else if (j->gone || j->held || j->nremote == 0)
 		job_end(j);
 	else
 		remote_runs_start(j);

@@ -97,6 +97,7 @@ struct msg_job {
 	/* from job_prepare */
 	time_t started;                  /* when it began */
 	int gone;                        /* no envelope (delivered, deleted) */
+	int held;                        /* on hold: out of the schedule until released */
 	char sender[320];
 	uint64_t size;
 	char msg_path[700];

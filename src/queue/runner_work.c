@@ -80,13 +80,13 @@ static void log_rcpt(struct server *srv, const struct envelope *env, size_t i, c
 static void defer(struct msg_job *j, const struct envelope *env, size_t i, const char *reason)
 {
 	const struct env_rcpt *rc = &env->rcpt[i];
-	time_t now = time(NULL);
+	time_t now = time(NULL), since = envelope_age_base(env);
 	int k = rc->attempts < j->cfg.retry_schedule_n ? rc->attempts : j->cfg.retry_schedule_n - 1;
 	char why[512];
 
-	if (now - env->arrival >= j->cfg.max_age) {
+	if (now - since >= j->cfg.max_age) {
 		if (snprintf(why, sizeof why, "4.4.7 message expired after %ld seconds in the queue; last error: %s",
-		             (long)(now - env->arrival), reason) >= (int)sizeof why)
+		             (long)(now - since), reason) >= (int)sizeof why)
 			memcpy(why + sizeof why - 4, "...", 4);
 		log_rcpt(j->srv, env, i, "failed", why);
 		if (envelope_mark_failed(j->srv->queue_dir, env->id, i, why) < 0)
@@ -251,7 +251,7 @@ static void report(struct msg_job *j, const struct envelope *env, const size_t *
 	d.to = env->sender;
 	d.arrival = env->arrival;
 	d.now = time(NULL);
-	d.retry_until = env->arrival + j->cfg.max_age;
+	d.retry_until = envelope_age_base(env) + j->cfg.max_age;
 	d.delayed = delayed;
 	d.rcpts = rr;
 	d.nrcpt = n;
@@ -320,7 +320,7 @@ static void settle(struct msg_job *j, int final)
 			pending = 1;
 			if (next == 0 || due < next)
 				next = due;
-			if (j->cfg.delay_warning > 0 && now - env.arrival >= j->cfg.delay_warning &&
+			if (j->cfg.delay_warning > 0 && now - envelope_age_base(&env) >= j->cfg.delay_warning &&
 			    !rc->warned && rc->attempts > 0)
 				late_idx[nl++] = i;
 		} else if (rc->state == RCPT_FAILED && !rc->bounced) {
@@ -378,6 +378,16 @@ void job_prepare(void *arg)
 	j->started = now;
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
 		load_failed(j);
+		return;
+	}
+	if (env.hold[0]) {
+		/* held: no delivery, no expiry, no warning until released */
+		char why[LOG_VALUE_MAX(sizeof env.hold)];
+
+		log_value(env.hold, strlen(env.hold), why, sizeof why);
+		log_info("%s: on hold, not delivered until released: reason=%s", j->id, why);
+		j->held = 1;
+		envelope_free(&env);
 		return;
 	}
 	snprintf(j->sender, sizeof j->sender, "%s", env.sender);

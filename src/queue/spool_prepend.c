@@ -61,9 +61,18 @@ static int copy_rest(int in, int out, uint64_t len)
 
 int spool_prepend(struct spool *sp, const void *p, size_t n)
 {
+	return spool_replace_head(sp, p, n, 0);
+}
+
+int spool_replace_head(struct spool *sp, const void *p, size_t n, uint64_t skip)
+{
 	char tmp[PATH_MAX];
 	int in = -1, out = -1, e;
 
+	if (skip > sp->size) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (snprintf(tmp, sizeof tmp, "%s.new", sp->tmp) >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -72,12 +81,13 @@ int spool_prepend(struct spool *sp, const void *p, size_t n)
 		return -1;
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0 || write_version(out, 0, 0) < 0 || write_all(out, p, n) < 0 ||
-	    copy_rest(in, out, sp->size) < 0 || rename(tmp, sp->tmp) < 0)
+	    lseek(in, (off_t)(QUEUE_MSG_OFFSET + skip), SEEK_SET) < 0 ||
+	    copy_rest(in, out, sp->size - skip) < 0 || rename(tmp, sp->tmp) < 0)
 		goto fail;
 	close(in);
 	close(sp->fd);
 	sp->fd = out;       /* at its end: later writes append */
-	sp->size += n;
+	sp->size = sp->size - skip + n;
 	return 0;
 fail:
 	e = errno;

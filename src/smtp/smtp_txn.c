@@ -19,6 +19,8 @@
 #include "policy/header_from.h"
 #include "smtp/smtp_dkim.h"
 #include "smtp/submit_fixup.h"
+#include "smtp/smtp_commit.h"
+#include "smtp/smtp_milter.h"
 #include <event2/buffer.h>
 #include <errno.h>
 #include <stdio.h>
@@ -284,24 +286,6 @@ static void txn_store(struct smtp_session *s, const char *p, size_t n)
 		txn_submit_fixup(s);
 }
 
-struct commit_job {
-	struct server *srv;
-	struct spool *spool;
-	struct buf tail;         /* message bytes not written yet */
-	struct envelope env;
-	struct budget_give *budget;  /* reserved at RCPT: kept, or given back on failure */
-	unsigned long long sid;
-	const char *listener;        /* metrics label */
-	struct timespec started;     /* the end of data: the reply's latency */
-	int ok, err;
-	char dkim_domain[256];       /* sign as this domain ("" = do not sign) */
-	int dkim_rc;                 /* SMTP_DKIM_*, for the log */
-	char dkim_info[256];         /* the selectors, or why not signed */
-	char data_dir[512];          /* mailbox quotas (delivery/quota.h) */
-	uint64_t data_bytes;         /* the message as sent */
-	int quota_full;              /* every recipient's mailbox is full: refused */
-	int quota_temp;              /* [limits] quota_full = temporary */
-};
 
 /* After DATA, the quotas (docs/quotas.md): when the message fits no
  * recipient's mailbox (all of them hosted and full), it is refused
@@ -340,14 +324,14 @@ static int commit_dkim_step(struct commit_job *c)
 	return -1;
 }
 
-static void commit_work(void *p)
+void txn_commit_work(void *p)
 {
 	struct commit_job *c = p;
 
 	if (c->tail.len && spool_write(c->spool, c->tail.data, c->tail.len) < 0) {
 		c->err = errno;
 		spool_abort(c->spool);
-	} else if (commit_quota_step(c) == 0 && commit_dkim_step(c) == 0) {
+	} else if (commit_quota_step(c) == 0 && smtp_milter_apply(c) == 0 && commit_dkim_step(c) == 0) {
 		c->ok = spool_commit(c->spool, &c->env) == 0;
 		c->err = errno;
 	}
@@ -358,7 +342,7 @@ static void commit_work(void *p)
 	}
 }
 
-static void commit_done(void *st, void *p)
+void txn_commit_done(void *st, void *p)
 {
 	struct smtp_session *s = st;
 	struct commit_job *c = p;
@@ -539,8 +523,10 @@ static void txn_finish(struct smtp_session *s)
 	c->data_bytes = tx->data_bytes;
 	c->quota_temp = s->cfg->quota_full_temporary;
 	dkim_domain_of(s, c->dkim_domain, sizeof c->dkim_domain);
+	c->milter_wanted = smtp_milter_wanted(s);
 	tx_end(s);
-	if (session_job(s, s->srv->workers, commit_work, commit_done, c) < 0) {
+	if (c->milter_wanted ? smtp_milter_start(s, c) < 0
+	                     : session_job(s, s->srv->workers, txn_commit_work, txn_commit_done, c) < 0) {
 		budget_give_later(s->srv->workers, c->budget);
 		spool_abort(c->spool);
 		buf_free(&c->tail);

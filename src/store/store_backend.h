@@ -21,9 +21,10 @@
 #include "store/store_alias.h"
 #include "store/store_quota.h"
 #include "store/store_vacation.h"
+#include "store/store_spam.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -119,6 +120,9 @@ struct store_ops {
 	int (*vacation_set)(struct store *st, const char *addr, const struct vacation *v,
 	                    char *err, size_t errlen);
 	int (*vacation_note)(struct store *st, const char *addr, const char *sender, time_t now, int period);
+	/* the per-domain spam choice (store_spam.h); domain normalized, action valid, "" = default */
+	int (*domain_spam_get)(struct store *st, const char *domain, char *out, size_t outlen);
+	int (*domain_spam_set)(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
 };
 
 struct store {

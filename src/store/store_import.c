@@ -63,6 +63,8 @@ static const struct table tables[] = {
 	  { "import_catchalls", "INSERT INTO catchalls (domain_id, target) VALUES ($1::bigint, $2)", 2, 0 } },
 	{ "account_contacts", "SELECT account_id, address FROM account_contacts",
 	  { "import_contacts", "INSERT INTO account_contacts (account_id, address) VALUES ($1::bigint, $2)", 2, 0 } },
+	{ "domain_spam", "SELECT domain_id, action FROM domain_spam",
+	  { "import_domain_spam", "INSERT INTO domain_spam (domain_id, action) VALUES ($1::bigint, $2)", 2, 0 } },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
@@ -126,7 +128,8 @@ static int make_room(struct pg_store *dst, struct pg_conn *pc, int force, char *
 	long long a, d, m;
 
 	if (pg_sql(dst, pc, "LOCK TABLE accounts, domains, mailboxes, relay_auth, rate_budget, acc_sessions, dkim_keys,"
-	           " aliases, catchalls, account_contacts"
+	           " aliases, catchalls, account_contacts,"
+	           " domain_spam"
 	           " IN SHARE ROW EXCLUSIVE MODE", err, errlen) != 0 ||
 	    pg_exec(dst, pc, &occupied_stmt, NULL, &r, err, errlen) != 0)
 		return STORE_EFAIL;

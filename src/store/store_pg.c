@@ -492,4 +492,6 @@ static const struct store_ops pg_ops = {
 	.vacation_get = pg_vacation_get,
 	.vacation_set = pg_vacation_set,
 	.vacation_note = pg_vacation_note,
+	.domain_spam_get = pg_domain_spam_get,
+	.domain_spam_set = pg_domain_spam_set,
 };

@@ -151,5 +151,8 @@ int pg_account_quota_set(struct store *st, const char *account, int64_t bytes, i
 int pg_vacation_get(struct store *st, const char *addr, struct vacation *out);
 int pg_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
 int pg_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
+/* store_pg_spam.c */
+int pg_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen);
+int pg_domain_spam_set(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
 
 #endif

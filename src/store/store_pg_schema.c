@@ -140,6 +140,12 @@ static const struct migration migrations[] = {
 	  " sender text NOT NULL,"
 	  " sent bigint NOT NULL,"
 	  " PRIMARY KEY (mailbox_id, sender));" },
+	{ 6,
+	  /* each domain's choice for mail the filter marks as spam
+	   * (store_spam.h); no row = the provider's default */
+	  "CREATE TABLE domain_spam ("
+	  " domain_id bigint PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	  " action text NOT NULL CHECK (action IN ('subject','headers','refuse')));" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -495,4 +495,6 @@ static const struct store_ops sqlite_ops = {
 	.vacation_get = sq_vacation_get,
 	.vacation_set = sq_vacation_set,
 	.vacation_note = sq_vacation_note,
+	.domain_spam_get = sq_domain_spam_get,
+	.domain_spam_set = sq_domain_spam_set,
 };

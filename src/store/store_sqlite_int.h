@@ -117,5 +117,8 @@ int sq_account_quota_set(struct store *st, const char *account, int64_t bytes, i
 int sq_vacation_get(struct store *st, const char *addr, struct vacation *out);
 int sq_vacation_set(struct store *st, const char *addr, const struct vacation *v, char *err, size_t errlen);
 int sq_vacation_note(struct store *st, const char *addr, const char *sender, time_t now, int period);
+/* store_sqlite_spam.c */
+int sq_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen);
+int sq_domain_spam_set(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
 
 #endif

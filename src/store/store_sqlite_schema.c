@@ -149,6 +149,12 @@ static const struct migration migrations[] = {
 	  " sender TEXT NOT NULL,"
 	  " sent INTEGER NOT NULL,"
 	  " PRIMARY KEY (mailbox_id, sender));" },
+	{ 6,
+	  /* each domain's choice for mail the filter marks as spam
+	   * (store_spam.h); no row = the provider's default */
+	  "CREATE TABLE domain_spam ("
+	  " domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
+	  " action TEXT NOT NULL CHECK (action IN ('subject','headers','refuse')));" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -1,5 +1,7 @@
 /* config: INI file -> struct config with documented defaults (see config.h). */
 #include "util/config.h"
+#include "milter/milter_result.h"
+#include "milter/milter_spec.h"
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -69,6 +71,9 @@ void config_defaults(struct config *c)
 	c->store_statement_timeout = 5;
 	c->store_pool_size = 12;
 	c->srs_max_age_days = 21;
+	c->milter_timeout = 30;
+	c->milter_spam_action = SPAM_HEADERS;
+	snprintf(c->milter_spam_subject, sizeof c->milter_spam_subject, "[SPAM]");
 }
 
 long config_parse_duration(const char *s)
@@ -241,6 +246,32 @@ static int parse_percent(const char *v, int *out)
 	return parse_int(buf, 0, 100, out);
 }
 
+/* A [milter] filter list: checked whole, kept as written. */
+static int parse_milters(const char *v, char *dst, size_t n)
+{
+	struct milter_spec sp[MILTER_MAX_FILTERS];
+
+	return milter_spec_parse(v, sp, MILTER_MAX_FILTERS) < 0 ? -1 : parse_str(v, dst, n);
+}
+
+static int parse_milter_default(const char *v, int *accept)
+{
+	if (strcmp(v, "accept") && strcmp(v, "tempfail"))
+		return -1;
+	*accept = !strcmp(v, "accept");
+	return 0;
+}
+
+static int parse_spam_action(const char *v, int *out)
+{
+	enum spam_action a;
+
+	if (spam_action_parse(v, 0, &a) < 0)
+		return -1;
+	*out = (int)a;
+	return 0;
+}
+
 static int parse_backend(const char *v, enum store_backend_kind *out)
 {
 	if (!strcmp(v, "sqlite"))
@@ -382,6 +413,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		d = config_parse_duration(v);   /* whole days, as SRS timestamps count */
 		r = d >= 86400 && d <= 1000L * 86400 ? (c->srs_max_age_days = (int)(d / 86400), 0) : -1;
 	}
+	else if (KEY("milter", "inbound")) r = parse_milters(v, c->milter_inbound, sizeof c->milter_inbound);
+	else if (KEY("milter", "outbound")) r = parse_milters(v, c->milter_outbound, sizeof c->milter_outbound);
+	else if (KEY("milter", "default_action")) r = parse_milter_default(v, &c->milter_default_accept);
+	else if (KEY("milter", "timeout")) r = parse_dur(v, 0, &c->milter_timeout);
+	else if (KEY("milter", "spam_action")) r = parse_spam_action(v, &c->milter_spam_action);
+	else if (KEY("milter", "spam_subject")) r = parse_str(v, c->milter_spam_subject, sizeof c->milter_spam_subject);
 	else {
 		if (!p->failed)
 			snprintf(p->err, p->errlen, "%s: unknown key [%s] %s", c->path, section, name);

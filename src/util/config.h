@@ -124,6 +124,13 @@ struct config {
 	int quota_full_temporary;       /* [limits] quota_full = temporary: 452 4.2.2, not 552 5.2.2 */
 	int quota_warning;              /* [limits] quota_warning: percent; 0 = no warning */
 	int vacation_period;            /* [delivery] vacation_period: seconds between replies to one sender */
+	/* [milter] (docs/milter.md): filters as "inet:HOST:PORT, unix:PATH", in order */
+	char milter_inbound[1024];      /* mail from clients not authorized (the MX role); "" = none */
+	char milter_outbound[1024];     /* authorized clients' mail; "" = none */
+	int milter_default_accept;      /* default_action = accept (else tempfail) */
+	int milter_timeout;             /* seconds a filter may be silent */
+	int milter_spam_action;         /* enum spam_action (milter/milter_result.h), not SPAM_DEFAULT */
+	char milter_spam_subject[64];   /* the subject tag of spam_action = subject */
 };
 
 /* Fill cfg with defaults, then the file. Returns 0, or -1 with err set. */

@@ -310,6 +310,34 @@ def smtp_reply():
         put(h, r)
 
 
+def milter():
+    """Filter reply streams (rspamd's and opendkim's answers at the end of
+    a message, garbage, cut packets), then "\\0\\0HDR\\0" and a header section."""
+    import struct
+    h = "fuzz_milter"
+
+    def pk(cmd, data=b""):
+        return struct.pack(">I", len(data) + 1) + cmd + data
+    streams = [
+        pk(b"O", struct.pack(">III", 6, 0x1ff, 0x1fffff)),
+        pk(b"h", b"X-Spam\0Yes\0") + pk(b"m", b"\0\0\0\1Subject\0*** SPAM *** hi\0") + pk(b"c"),
+        pk(b"i", b"\0\0\0\0Authentication-Results\0rspamd; dkim=pass header.d=a.test; spf=fail\0") + pk(b"a"),
+        pk(b"h", b"Authentication-Results\0mx.test; dkim=pass (forged)\0") + pk(b"m", b"\0\0\0\2X-A\0\0"),
+        pk(b"y", b"550 5.7.1 Gtube pattern\0"), pk(b"y", b"250 nope\0"), pk(b"y", b"451"),
+        pk(b"b", b"new body\n") + pk(b"+", b"<x@y>\0") + pk(b"-", b"<a@b>\0") + pk(b"2", b"<x@y>\0N=1\0"),
+        pk(b"e", b"<new@from>\0") + pk(b"q", b"held\0") + pk(b"p") + pk(b"s") + pk(b"t") + pk(b"d"),
+        b"HTTP/1.0 200 OK\r\n\r\n", b"\xff\xff\xff\xff", b"\0\0\0\0", pk(b"h", b"X\0no nul"),
+    ]
+    heads = [b"", b"Subject: hi\r\nX-A: 1\r\nX-A: 2\r\n\r\n",
+             b"Authentication-Results: MX.TEST; dkim=pass\r\nAuthentication-Results: x; spf=pass\r\n\r\n",
+             b"Received: from a\r\n\tby b\r\nSubject: folded\r\n continued\r\n\r\nbody",
+             b"no colon line\r\nSubject: x\r\n", b" leading space: x\r\n", b"A:\nB:\n\n"]
+    for s in streams:
+        put(h, s)
+        for hd in heads:
+            put(h, s + b"\0\0HDR\0" + hd)
+
+
 def acc_form():
     h = "fuzz_acc_form"
     for b in ["csrf=abc&password=x&password2=x", "a=1&a=2&b=", "=", "&&&", "a=%00", "a=%zz", "a=%2",
@@ -505,7 +533,7 @@ def vacation():
 
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs, maildirsize, vacation):
+              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs, maildirsize, vacation, milter):
         f()
 
 

@@ -135,7 +135,7 @@ def test_accounts_domains_mailboxes_mirror_hostmailctl(api):
     assert "field" not in api.do("POST", "/api/accounts", "/api/accounts", 400, raw="{not json")
 
     d = api.do("POST", "/api/domains", "/api/domains", 201, {"account": "shop", "domain": "shop.test", "dkim": False})
-    assert d == {"domain": "shop.test", "account": "shop"}
+    assert d == {"domain": "shop.test", "account": "shop", "spam": "default"}
     assert "shop.test shop" in h.ctl("domain", "list").stdout
     e = api.do("POST", "/api/domains", "/api/domains", 409, {"account": "shop", "domain": "acme.test"})
     assert e["error"] == ctl_error(h, "domain", "add", "shop", "acme.test", "--no-dkim")

@@ -130,7 +130,7 @@ def test_json_listings(hm):
     assert json.loads(hm.ctl("account", "list", "--json").stdout) == [
         {"name": "acme", "status": "active", "created": "2010-01-02", "server_number": 7}]
     assert json.loads(hm.ctl("domain", "list", "acme", "--json").stdout) == [
-        {"domain": "acme.test", "account": "acme"}]
+        {"domain": "acme.test", "account": "acme", "spam": "default"}]
     assert json.loads(hm.ctl("mailbox", "list", "--json").stdout) == [
         {"address": "bob@acme.test", "domain": "acme.test", "account": "acme"}]
     assert json.loads(hm.ctl("relay", "list", "--json").stdout) == []
@@ -210,8 +210,8 @@ def test_domains(hm):
     hm.ctl("domain", "add", "acme", "shop.acme.test")
     hm.ctl("domain", "add", "other", "other.test")
     assert hm.ctl("domain", "list").stdout.splitlines() == [
-        "acme.test acme", "other.test other", "shop.acme.test acme"]
-    assert hm.ctl("domain", "list", "other").stdout == "other.test other\n"
+        "acme.test acme spam=default", "other.test other spam=default", "shop.acme.test acme spam=default"]
+    assert hm.ctl("domain", "list", "other").stdout == "other.test other spam=default\n"
     fails(hm, "domain", "list", "ghost", says="account ghost does not exist")
 
     before = dump(hm)
@@ -409,11 +409,11 @@ def test_database_is_wal_with_schema_version(acme):
     con = sqlite3.connect(os.path.join(acme.data_dir, "hostmail.db"))
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 5
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4, 5]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4, 5, 6]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"accounts", "domains", "mailboxes", "relay_auth", "rate_budget", "acc_sessions",
-                "dkim_keys"} <= tables
+                "dkim_keys", "domain_spam"} <= tables
     finally:
         con.close()
     mode = os.stat(os.path.join(acme.data_dir, "hostmail.db")).st_mode & 0o777
