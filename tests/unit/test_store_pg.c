@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include "store/relay_auth.h"
 #include "store/store.h"
+#include "store/store_backend.h"
 #include "store_backends.h"
 
 static int setup(void **state)
