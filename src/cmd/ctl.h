@@ -52,4 +52,11 @@ int ctl_domain_dns(struct ctl *c, int argc, char **argv);
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv);
 int relay_dovecot_login(struct ctl *c, int argc, char **argv);
 
+/* ctl_node.c: the nodes of a fleet */
+int ctl_node_add(struct ctl *c, int argc, char **argv);
+int ctl_node_list(struct ctl *c, int argc, char **argv);
+int ctl_node_drain(struct ctl *c, int argc, char **argv);
+int ctl_node_activate(struct ctl *c, int argc, char **argv);
+int ctl_node_remove(struct ctl *c, int argc, char **argv);
+
 #endif

@@ -18,9 +18,10 @@
 #include "store/store_acc_session.h"
 #include "store/relay_auth.h"
 #include "store/store_dkim.h"
+#include "store/store_node.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 7
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -29,6 +30,7 @@ typedef int (*store_domain_cb)(const char *domain, const char *account, void *);
 typedef int (*store_mailbox_cb)(const struct mailbox *, void *);
 typedef int (*store_grant_cb)(const struct relay_grant *, void *);
 typedef int (*store_dkim_cb)(const struct dkim_key *, void *);
+typedef int (*store_node_cb)(const struct node *, void *);
 
 struct store_ops {
 	const char *name;
@@ -93,6 +95,16 @@ struct store_ops {
 	                char *err, size_t errlen);
 	int (*dkim_list)(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 	int (*dkim_activate)(struct store *st, const char *domain, int gen, char *err, size_t errlen);
+
+	/* nodes of a fleet (store_node.h); mailbox_home: domain normalized,
+	 * addr lower-cased ("" when too long to exist) */
+	int (*node_add)(struct store *st, const struct node *n, char *err, size_t errlen);
+	int (*node_get)(struct store *st, int number, struct node *out);
+	int (*node_list)(struct store *st, store_node_cb cb, void *arg);
+	int (*node_set_state)(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+	int (*node_remove)(struct store *st, int number, char *err, size_t errlen);
+	int (*node_pick)(struct store *st, int *number);
+	int (*mailbox_home)(struct store *st, const char *domain, const char *addr, int *number, int *exists);
 };
 
 struct store {

@@ -478,4 +478,11 @@ static const struct store_ops pg_ops = {
 	.dkim_add = pg_dkim_add,
 	.dkim_list = pg_dkim_list,
 	.dkim_activate = pg_dkim_activate,
+	.node_add = pg_node_add,
+	.node_get = pg_node_get,
+	.node_list = pg_node_list,
+	.node_set_state = pg_node_set_state,
+	.node_remove = pg_node_remove,
+	.node_pick = pg_node_pick,
+	.mailbox_home = pg_mailbox_home,
 };

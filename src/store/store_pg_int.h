@@ -133,4 +133,13 @@ int pg_dkim_activate(struct store *st, const char *domain, int gen, char *err, s
 /* store_pg_schema.c: the version in schema_version (0: none), or STORE_EFAIL. */
 int pg_schema_version(struct pg_store *st, char *err, size_t errlen);
 
+/* store_pg_node.c */
+int pg_node_add(struct store *st, const struct node *n, char *err, size_t errlen);
+int pg_node_get(struct store *st, int number, struct node *out);
+int pg_node_list(struct store *st, store_node_cb cb, void *arg);
+int pg_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+int pg_node_remove(struct store *st, int number, char *err, size_t errlen);
+int pg_node_pick(struct store *st, int *number);
+int pg_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+
 #endif

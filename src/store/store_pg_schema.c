@@ -108,6 +108,17 @@ static const struct migration migrations[] = {
 	  " UNIQUE (domain_id, selector));"
 	  "CREATE INDEX dkim_keys_domain ON dkim_keys(domain_id, state);"
 	  "REVOKE ALL ON dkim_keys FROM PUBLIC;" },
+	{ 7,
+	  /* the nodes of a fleet (store_node.h); an account's home is the
+	   * node numbered like its server_number */
+	  "CREATE TABLE nodes ("
+	  " number integer PRIMARY KEY CHECK (number BETWEEN 1 AND 99999),"
+	  " lmtp text NOT NULL,"
+	  " pop3 text NOT NULL,"
+	  " imap text NOT NULL DEFAULT '',"
+	  " state text NOT NULL DEFAULT 'active' CHECK (state IN ('active','draining')),"
+	  " added timestamptz NOT NULL DEFAULT now());"
+	  "CREATE INDEX accounts_server_number ON accounts(server_number);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

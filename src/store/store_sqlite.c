@@ -481,4 +481,11 @@ static const struct store_ops sqlite_ops = {
 	.dkim_add = sq_dkim_add,
 	.dkim_list = sq_dkim_list,
 	.dkim_activate = sq_dkim_activate,
+	.node_add = sq_node_add,
+	.node_get = sq_node_get,
+	.node_list = sq_node_list,
+	.node_set_state = sq_node_set_state,
+	.node_remove = sq_node_remove,
+	.node_pick = sq_node_pick,
+	.mailbox_home = sq_mailbox_home,
 };

@@ -99,4 +99,13 @@ int sq_dkim_add(struct store *st, const char *domain, const struct dkim_key *key
 int sq_dkim_list(struct store *st, const char *domain, int with_private, store_dkim_cb cb, void *arg);
 int sq_dkim_activate(struct store *st, const char *domain, int gen, char *err, size_t errlen);
 
+/* store_sqlite_node.c */
+int sq_node_add(struct store *st, const struct node *n, char *err, size_t errlen);
+int sq_node_get(struct store *st, int number, struct node *out);
+int sq_node_list(struct store *st, store_node_cb cb, void *arg);
+int sq_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+int sq_node_remove(struct store *st, int number, char *err, size_t errlen);
+int sq_node_pick(struct store *st, int *number);
+int sq_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+
 #endif

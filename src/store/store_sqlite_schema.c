@@ -114,6 +114,17 @@ static const struct migration migrations[] = {
 	  " private_key TEXT NOT NULL,"
 	  " UNIQUE (domain_id, selector));"
 	  "CREATE INDEX dkim_keys_domain ON dkim_keys(domain_id, state);" },
+	{ 7,
+	  /* the nodes of a fleet (store_node.h); an account's home is the
+	   * node numbered like its server_number */
+	  "CREATE TABLE nodes ("
+	  " number INTEGER PRIMARY KEY CHECK (number BETWEEN 1 AND 99999),"
+	  " lmtp TEXT NOT NULL,"
+	  " pop3 TEXT NOT NULL,"
+	  " imap TEXT NOT NULL DEFAULT '',"
+	  " state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','draining')),"
+	  " added INTEGER NOT NULL);"
+	  "CREATE INDEX accounts_server_number ON accounts(server_number);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
