@@ -88,7 +88,8 @@ static int listeners_changed(const struct config *a, const struct config *b)
 	return memcmp(&a->smtp, &b->smtp, sizeof a->smtp) || memcmp(&a->submission, &b->submission, sizeof a->smtp) ||
 	       memcmp(&a->submissions, &b->submissions, sizeof a->smtp) || memcmp(&a->pop3, &b->pop3, sizeof a->smtp) ||
 	       memcmp(&a->pop3s, &b->pop3s, sizeof a->smtp) || memcmp(&a->acc, &b->acc, sizeof a->smtp) ||
-	       memcmp(&a->admin, &b->admin, sizeof a->smtp);
+	       memcmp(&a->admin, &b->admin, sizeof a->smtp) ||
+	       memcmp(&a->pop3_cluster, &b->pop3_cluster, sizeof a->smtp);
 }
 
 /* SIGHUP: publish a new configuration snapshot. Sessions, jobs and
@@ -123,6 +124,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	nc->pop3s = old->pop3s;
 	nc->acc = old->acc;
 	nc->admin = old->admin;
+	nc->pop3_cluster = old->pop3_cluster;
 	nc->worker_threads = old->worker_threads;
 	srv->cfg = nc;
 	config_unref(old);

@@ -68,6 +68,9 @@ struct conn_service {
 	 * handshake gets the service in clear text (conn_tls() is 0), so that
 	 * the ACC can redirect plain HTTP to HTTPS instead of a silent close. */
 	int plain_fallback;
+	/* With implicit_tls: the server SSL of another context than [tls]
+	 * (between nodes: pop3_proxy.h); NULL: [tls]'s. */
+	SSL *(*new_ssl)(const struct config *cfg, char *err, size_t errlen);
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an

@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "metrics/metrics_http.h"
 #include "pop3/pop3_session.h"
+#include "pop3/pop3_proxy.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
 #include <event2/event.h>
@@ -52,6 +53,9 @@ static const struct conn_service services[] = {
 	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
 	/* plain HTTP, counted in the ACC's connection limits */
 	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
+	/* other nodes' POP3 proxies: TLS with a client certificate of the cluster CA */
+	[LISTEN_POP3_CLUSTER] = { LISTEN_POP3_CLUSTER, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0,
+	                          pop3_cluster_server_ssl },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -217,6 +221,8 @@ int server_listen(struct server *srv)
 	}
 	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0 ||
 	    listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
+		return -1;
+	if (listen_list(srv, &c->pop3_cluster, LISTEN_POP3_CLUSTER, "pop3_cluster (POP3 proxied from other nodes)") < 0)
 		return -1;
 	return 0;
 }

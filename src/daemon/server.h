@@ -23,7 +23,8 @@ struct login_queue;
 struct metrics;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
-                     LISTEN_METRICS, LISTEN_ADMIN };
+                     LISTEN_METRICS, LISTEN_ADMIN,
+                     LISTEN_POP3_CLUSTER };   /* the POP3 proxy's internal endpoint (pop3/pop3_proxy.h) */
 
 struct server {
 	struct event_base *base;

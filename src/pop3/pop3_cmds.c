@@ -6,6 +6,7 @@
  * its number but is gone from STAT, LIST and UIDL until RSET.
  */
 #include "pop3/pop3_session_int.h"
+#include "pop3/pop3_proxy.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,10 @@ void p3_dispatch(struct pop3_session *s, const char *line, size_t len)
 	struct pop3_command c;
 	char safe[64];
 
+	if (pop3_proxy_is_xlogin(s, line, len)) {
+		pop3_proxy_xlogin(s, line, len);
+		return;
+	}
 	switch (pop3_parse(line, len, &c)) {
 	case POP3_PARSE_UNKNOWN:
 		log_safe(line, len < 16 ? len : 16, safe, sizeof safe);

@@ -272,6 +272,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("listen", "acc")) r = config_parse_listen(v, &c->acc);
 	else if (KEY("listen", "admin")) r = config_parse_listen(v, &c->admin);
 	else if (KEY("listen", "metrics")) r = config_parse_listen(v, &c->metrics);
+	else if (KEY("listen", "pop3_cluster")) r = config_parse_listen(v, &c->pop3_cluster);
 	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
 	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
@@ -404,6 +405,17 @@ void config_unref(const struct config *c)
 
 /* [cluster] and [listen] lmtp go together: a node needs its certificate,
  * its key and the CA; they mean nothing without a node number. */
+/* [listen] pop3_cluster serves other nodes only (pop3/pop3_proxy.h). */
+static int config_check_pop3_cluster(const struct config *c, char *err, size_t errlen)
+{
+	if (c->pop3_cluster.n && !c->cluster_node) {
+		snprintf(err, errlen, "%s: [listen] pop3_cluster needs [cluster] node: it serves the POP3 proxies"
+		         " of the other nodes of a fleet", c->path);
+		return -1;
+	}
+	return 0;
+}
+
 static int config_check_cluster(const struct config *c, char *err, size_t errlen)
 {
 	const char *missing = !c->cluster_ca[0] ? "ca" : !c->cluster_certificate[0] ? "certificate"
@@ -452,6 +464,8 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [store] backend = postgresql needs a dsn (a libpq connection string)", path);
 		return -1;
 	}
+	if (!p.failed && config_check_pop3_cluster(c, err, errlen) < 0)
+		return -1;
 	if (!p.failed && config_check_cluster(c, err, errlen) < 0)
 		return -1;
 	return p.failed ? -1 : 0;

@@ -43,6 +43,7 @@ struct config {
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
 	struct listen_list admin;       /* the admin API (HTTPS, tokens); none = off */
 	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
+	struct listen_list pop3_cluster; /* POP3 proxied from other nodes (mutual TLS, docs/cluster.md) */
 	/* [tls] */
 	char tls_certificate[512];
 	char tls_key[512];
