@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"  account limits NAME [--per-hour N] [--per-day N] [--max-recipients N]\n"
 	"                           per-account recipient budgets; N or \"default\"\n"
 	"  account logout NAME      end every ACC session of the account (on every node)\n"
+	"  account move NAME --to N move its Maildirs to node N and make N its home (run on its\n"
+	"                           home node; again to go on after an interruption)\n"
+	"  account move NAME --abort  undo a move that has not switched the home yet\n"
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
@@ -622,6 +625,7 @@ static const struct verb verbs[] = {
 	{ "account", "remove", 1, 1, account_remove, 0 },
 	{ "account", "passwd", 1, 1, account_passwd, V_FORCE },
 	{ "account", "logout", 1, 1, account_logout, 0 },
+	{ "account", "move", 1, -1, ctl_account_move, 0 },
 	{ "domain", "add", 2, 3, domain_add, 0 },
 	{ "domain", "remove", 1, 1, domain_remove, 0 },
 	{ "domain", "list", 0, 1, domain_list, V_JSON },

@@ -202,6 +202,10 @@ static void login_done(void *st, struct login *l)
 	} else if (l->res == AUTH_TEMPFAIL) {
 		log_warn("pop3[%llu] ip=%s: login temporary failure user=%s", s->id, s->ip, safe);
 		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+	} else if (l->data && ((const struct p3_home *)l->data)->moving) {
+		log_info("pop3[%llu] ip=%s: login refused: account %s is being moved to another node", s->id,
+		         s->ip, l->account);
+		p3_reply(s, "-ERR [SYS/TEMP] your mailbox is being moved to another server, try again in a few minutes");
 	} else if (l->data && ((const struct p3_home *)l->data)->node > 0) {
 		pop3_proxy_start(s, l, l->data);   /* its home is another node */
 	} else {

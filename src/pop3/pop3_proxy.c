@@ -12,6 +12,7 @@
 #include "auth/login.h"
 #include "store/store.h"
 #include "store/store_node.h"
+#include "store/store_move.h"
 #include "util/log.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -42,6 +43,7 @@ void pop3_proxy_after_login(struct login *l)
 	const struct config *cfg = l->srv->cfg;
 	struct account a;
 	struct node n;
+	struct account_move mv;
 	int rc;
 
 	if (!h || cfg->cluster_node <= 0)
@@ -49,6 +51,14 @@ void pop3_proxy_after_login(struct login *l)
 	if ((rc = store_account_get(l->srv->store, l->account, &a)) != 0) {
 		if (rc != STORE_ENOTFOUND)
 			l->res = AUTH_TEMPFAIL;
+		return;
+	}
+	/* while its Maildirs move, nothing but deliveries may change them */
+	if ((rc = store_move_get(l->srv->store, l->account, &mv)) == 0) {
+		h->moving = 1;
+		return;
+	} else if (rc != STORE_ENOTFOUND) {
+		l->res = AUTH_TEMPFAIL;
 		return;
 	}
 	if (a.server_number <= 0 || a.server_number == cfg->cluster_node)

@@ -45,6 +45,7 @@ struct p3_home {
 	int node;                  /* 0: this node (or no fleet): serve it here */
 	char addr[300];            /* HOST:PORT of its pop3_cluster endpoint */
 	int unknown;               /* the home node is not in the nodes table */
+	int moving;                /* the account is being moved (store_move.h): not now */
 };
 void pop3_proxy_after_login(struct login *l);
 

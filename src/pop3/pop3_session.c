@@ -12,6 +12,7 @@
  */
 #include "pop3/pop3_session_int.h"
 #include "pop3/pop3_proxy.h"
+#include "cluster/move_recv.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include <errno.h>
@@ -37,6 +38,7 @@ static void p3_free(void *st)
 
 	stream_end(s);
 	pop3_proxy_free(s->proxy);
+	move_recv_free(s->put);
 	if (s->lock)
 		p3_lock_release(s->srv, s->lock);
 	pop3_mailbox_free(&s->mb);
@@ -131,6 +133,10 @@ static void on_input(struct conn *c, void *st)
 	(void)c;
 	if (s->proxy) {
 		pop3_proxy_input(s->proxy);
+		return;
+	}
+	if (s->put) {
+		move_recv_input(s);
 		return;
 	}
 	while (can_process(s))

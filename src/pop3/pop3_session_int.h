@@ -43,6 +43,7 @@ struct pop3_session {
 	char account[64];
 	struct pop3_lock *lock;      /* the mailbox, held while logged in */
 	struct pop3_proxy *proxy;    /* proxied to the home node (pop3_proxy.h) */
+	struct move_put *put;        /* receiving a file of an account move (cluster/move_recv.h) */
 
 	/* transaction */
 	struct pop3_mailbox mb;

@@ -19,9 +19,10 @@
 #include "store/relay_auth.h"
 #include "store/store_dkim.h"
 #include "store/store_node.h"
+#include "store/store_move.h"
 
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -105,6 +106,13 @@ struct store_ops {
 	int (*node_remove)(struct store *st, int number, char *err, size_t errlen);
 	int (*node_pick)(struct store *st, int *number);
 	int (*mailbox_home)(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+
+	/* account moves (store_move.h) */
+	int (*move_begin)(struct store *st, const char *account, int to, int64_t now, struct account_move *out,
+	                  char *err, size_t errlen);
+	int (*move_get)(struct store *st, const char *account, struct account_move *out);
+	int (*move_switch)(struct store *st, const char *account, char *err, size_t errlen);
+	int (*move_end)(struct store *st, const char *account, char *err, size_t errlen);
 };
 
 struct store {

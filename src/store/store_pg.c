@@ -485,4 +485,8 @@ static const struct store_ops pg_ops = {
 	.node_remove = pg_node_remove,
 	.node_pick = pg_node_pick,
 	.mailbox_home = pg_mailbox_home,
+	.move_begin = pg_move_begin,
+	.move_get = pg_move_get,
+	.move_switch = pg_move_switch,
+	.move_end = pg_move_end,
 };

@@ -141,5 +141,11 @@ int pg_node_set_state(struct store *st, int number, enum node_state state, char 
 int pg_node_remove(struct store *st, int number, char *err, size_t errlen);
 int pg_node_pick(struct store *st, int *number);
 int pg_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+/* store_pg_move.c */
+int pg_move_begin(struct store *st, const char *account, int to, int64_t now, struct account_move *out,
+                  char *err, size_t errlen);
+int pg_move_get(struct store *st, const char *account, struct account_move *out);
+int pg_move_switch(struct store *st, const char *account, char *err, size_t errlen);
+int pg_move_end(struct store *st, const char *account, char *err, size_t errlen);
 
 #endif

@@ -488,4 +488,8 @@ static const struct store_ops sqlite_ops = {
 	.node_remove = sq_node_remove,
 	.node_pick = sq_node_pick,
 	.mailbox_home = sq_mailbox_home,
+	.move_begin = sq_move_begin,
+	.move_get = sq_move_get,
+	.move_switch = sq_move_switch,
+	.move_end = sq_move_end,
 };

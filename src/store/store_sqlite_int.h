@@ -107,5 +107,11 @@ int sq_node_set_state(struct store *st, int number, enum node_state state, char 
 int sq_node_remove(struct store *st, int number, char *err, size_t errlen);
 int sq_node_pick(struct store *st, int *number);
 int sq_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+/* store_sqlite_move.c */
+int sq_move_begin(struct store *st, const char *account, int to, int64_t now, struct account_move *out,
+                  char *err, size_t errlen);
+int sq_move_get(struct store *st, const char *account, struct account_move *out);
+int sq_move_switch(struct store *st, const char *account, char *err, size_t errlen);
+int sq_move_end(struct store *st, const char *account, char *err, size_t errlen);
 
 #endif

@@ -125,6 +125,14 @@ static const struct migration migrations[] = {
 	  " state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','draining')),"
 	  " added INTEGER NOT NULL);"
 	  "CREATE INDEX accounts_server_number ON accounts(server_number);" },
+	{ 8,
+	  /* an account moving between nodes (store_move.h) */
+	  "CREATE TABLE account_moves ("
+	  " account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+	  " from_node INTEGER NOT NULL,"
+	  " to_node INTEGER NOT NULL CHECK (to_node BETWEEN 1 AND 99999),"
+	  " switched INTEGER NOT NULL DEFAULT 0,"
+	  " started INTEGER NOT NULL);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
