@@ -5,6 +5,8 @@
  * the configuration (listeners and data_dir need a restart).
  */
 #define _GNU_SOURCE
+#include "cluster/cluster.h"
+#include "cluster/lmtp_server.h"
 #include "daemon/server.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
@@ -192,6 +194,9 @@ int main(int argc, char **argv)
 	ev_log = event_new(srv.base, -1, EV_PERSIST, on_log_tick, NULL);
 	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
+	/* [cluster]: read once, before dropping privileges (the node's key) */
+	if (srv.cfg->cluster_node && !(srv.cluster = cluster_load(srv.cfg, err, sizeof err)))
+		log_fatal("cluster: %s", err);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
 	    !(srv.acc_conns = connlimit_new()) || !(srv.metrics = metrics_new()))
 		log_fatal("out of memory");
@@ -199,6 +204,8 @@ int main(int argc, char **argv)
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(srv.cfg);
+	if (srv.cluster && lmtp_service_start(&srv) < 0)
+		log_fatal("cannot prepare internal delivery (data_dir/cluster)");
 	/* As the daemon's user: PostgreSQL's peer authentication sees it. */
 	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
 		log_fatal("account store: %s", err);
@@ -236,6 +243,7 @@ int main(int argc, char **argv)
 	event_free(ev_log);
 	store_close(srv.store);
 	tls_server_unref(srv.tls);
+	cluster_free(srv.cluster);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
 	connlimit_free(srv.acc_conns);

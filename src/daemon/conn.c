@@ -651,22 +651,19 @@ void conn_pause(struct conn *c, int ms, void (*fn)(struct conn *c, void *st))
 /* ---- opening (accepting is in conn_accept.c) ---- */
 
 static struct bufferevent *socket_bev(struct server *srv, evutil_socket_t fd, int tls,
-                                      const struct conn_service *svc)
+                                     const struct conn_service *svc)
 {
 	struct bufferevent *bev;
-	char err[300];
 	SSL *ssl;
 
 	if (!tls)
 		return bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (svc->new_ssl) {
-		if (!(ssl = svc->new_ssl(srv->cfg, err, sizeof err))) {
-			log_warn("%s: cannot start TLS: %s", svc->name, err);
-			return NULL;
-		}
-	} else if (!srv->tls || !(ssl = tls_server_new_ssl(srv->tls))) {
+	if (svc->new_ssl)
+		ssl = svc->new_ssl(srv);
+	else
+		ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
+	if (!ssl)
 		return NULL;
-	}
 	bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!bev)

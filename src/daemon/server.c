@@ -14,6 +14,7 @@
 #include "acc/acc_http.h"
 #include "admin/admin.h"
 #include "daemon/server.h"
+#include "cluster/lmtp_server.h"
 #include "daemon/conn.h"
 #include "daemon/fdlimit.h"
 #include "metrics/metrics.h"
@@ -53,9 +54,11 @@ static const struct conn_service services[] = {
 	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
 	/* plain HTTP, counted in the ACC's connection limits */
 	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
-	/* other nodes' POP3 proxies: TLS with a client certificate of the cluster CA */
+	/* internal delivery from the other nodes: TLS with client certificates */
+	[LISTEN_LMTP] = { LISTEN_LMTP, "lmtp", 1, 0, lmtp_session_start, NULL, NULL, 0, lmtp_new_ssl },
+	/* other nodes' POP3 proxies and account moves: the same mutual TLS */
 	[LISTEN_POP3_CLUSTER] = { LISTEN_POP3_CLUSTER, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0,
-	                          pop3_cluster_server_ssl },
+	                          pop3_cluster_new_ssl },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -219,6 +222,9 @@ int server_listen(struct server *srv)
 		log_warn("admin: [listen] admin needs [tls] certificate and key: the admin API is served over HTTPS only");
 		return -1;
 	}
+	if (c->lmtp.n && (!srv->cluster ||
+	                  listen_list(srv, &c->lmtp, LISTEN_LMTP, "lmtp (TLS, node certificates)") < 0))
+		return -1;
 	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0 ||
 	    listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
 		return -1;

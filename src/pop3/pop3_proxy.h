@@ -61,11 +61,13 @@ void pop3_proxy_free(struct pop3_proxy *p);
 int pop3_proxy_is_xlogin(const struct pop3_session *s, const char *line, size_t len);
 void pop3_proxy_xlogin(struct pop3_session *s, const char *line, size_t len);
 
-/* TLS between nodes (pop3_proxy_tls.c), from [cluster] ca, certificate
- * and key: the client side (verifies the peer, presents ours) and the
- * server side of the internal endpoint (requires a client certificate
- * from the CA). Built once per configuration file; NULL with err. */
+/* TLS between nodes (pop3_proxy_tls.c). The client side, from [cluster]
+ * ca, certificate and key (verifies the peer against the CA, presents
+ * ours), made once per set of paths (hostmailctl uses it too); NULL with
+ * err. The internal endpoint's server side is the LMTP listener's context
+ * (cluster/cluster.h: a client certificate from the CA required). */
 SSL *pop3_cluster_client_ssl(const struct config *cfg, char *err, size_t errlen);
-SSL *pop3_cluster_server_ssl(const struct config *cfg, char *err, size_t errlen);
+struct server;
+SSL *pop3_cluster_new_ssl(struct server *srv);
 
 #endif

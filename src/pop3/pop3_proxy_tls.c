@@ -8,6 +8,8 @@
  */
 #include "pop3/pop3_proxy.h"
 #include "util/config.h"
+#include "cluster/cluster.h"
+#include "daemon/server.h"
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <pthread.h>
@@ -20,7 +22,7 @@ struct ctx_cache {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ctx_cache client_cache, server_cache;
+static struct ctx_cache client_cache;
 
 static void ssl_err(const char *what, const char *path, char *err, size_t errlen)
 {
@@ -94,7 +96,8 @@ SSL *pop3_cluster_client_ssl(const struct config *cfg, char *err, size_t errlen)
 	return new_ssl(&client_cache, cfg, 0, err, errlen);
 }
 
-SSL *pop3_cluster_server_ssl(const struct config *cfg, char *err, size_t errlen)
+SSL *pop3_cluster_new_ssl(struct server *srv)
 {
-	return new_ssl(&server_cache, cfg, 1, err, errlen);
+	/* the LMTP listener's context (cluster/cluster.h): client certificates required */
+	return srv->cluster ? SSL_new(srv->cluster->server) : NULL;
 }

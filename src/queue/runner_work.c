@@ -7,6 +7,10 @@
  */
 #include "queue/runner_int.h"
 #include "daemon/server.h"
+#include "cluster/cluster.h"
+#include "cluster/lmtp_client.h"
+#include "cluster/lmtp_proto.h"
+#include "store/store_node.h"
 #include "delivery/bounce.h"
 #include "delivery/maildir.h"
 #include "store/store.h"
@@ -112,6 +116,65 @@ static int mark_delivered(const char *queue_dir, const struct envelope *env, siz
 	                           : envelope_mark_done(queue_dir, env->id, i);
 }
 
+/* A fleet (cluster/cluster.h): recipient i's mailbox is homed on node
+ * home, not here. Hand it over LMTP; the home node's answer decides:
+ * delivered, deferred (4xx, the home node down: the retry schedule) or
+ * failed (5xx). Recorded only after the home node's 250: a crash in between
+ * hands it over again, and the home node's dedup stores it once
+ * (cluster/lmtp_server.c). */
+static void deliver_home(struct msg_job *j, const struct envelope *env, size_t i, int home)
+{
+	struct server *srv = j->srv;
+	const struct env_rcpt *rc = &env->rcpt[i];
+	char hop[200], reason[600];
+	struct lmtp_send m;
+	struct node n;
+	int r = store_node_get(srv->store, home, &n);
+
+	if (r == STORE_EFAIL) {
+		defer(j, env, i, "4.3.0 account store unavailable");
+		return;
+	}
+	if (r) {
+		snprintf(reason, sizeof reason, "4.3.5 the home node %d of <%s> is not a node of the fleet"
+		         " (hostmailctl node list)", home, rc->addr);
+		defer(j, env, i, reason);
+		return;
+	}
+	if (lmtp_hop_format(hop, sizeof hop, srv->cluster->node, home, env->id) < 0) {
+		defer(j, env, i, "4.3.0 cannot make the hop header");
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	m.ctx = srv->cluster->client;
+	m.lmtp = n.lmtp;
+	m.node = home;
+	m.helo = j->cfg.hostname;
+	m.hop = hop;
+	m.sender = env->sender;
+	m.rcpt = rc->addr;
+	m.msg_path = j->msg_path;
+	m.offset = j->msg_offset;
+	m.size = j->size;
+	switch (lmtp_send(&m, reason, sizeof reason)) {
+	case LMTP_DELIVERED:
+		if (mark_delivered(srv->queue_dir, env, i) < 0)
+			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be handed over again)",
+			         env->id, rc->addr, strerror(errno));
+		count_local_delivery(srv, env);
+		log_info("%s: to=<%s>: delivered to node %d over LMTP: %s", env->id, rc->addr, home, reason);
+		break;
+	case LMTP_PERMFAIL:
+		log_rcpt(srv, env, i, "failed", reason);
+		if (envelope_mark_failed(srv->queue_dir, env->id, i, reason) < 0)
+			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
+		break;
+	default:
+		defer(j, env, i, reason);
+		break;
+	}
+}
+
 static void deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
@@ -120,6 +183,17 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 	int hosted = 0, exists = 0;
 
 	split_addr(rc->addr, local, sizeof local, domain, sizeof domain);
+	if (srv->cluster) {
+		int home = 0, r = store_mailbox_home(srv->store, local, domain, &home, &exists);
+		if (r == STORE_EFAIL) {
+			defer(j, env, i, "4.3.0 account store unavailable");
+			return;
+		}
+		if (r == 0 && exists && home != srv->cluster->node) {
+			deliver_home(j, env, i, home);
+			return;
+		}
+	}
 	if (store_rcpt_lookup(srv->store, local, domain, &hosted, &exists) != 0) {
 		defer(j, env, i, "4.3.0 account store unavailable");
 		return;
