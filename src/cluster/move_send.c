@@ -426,8 +426,16 @@ int move_account(struct store *st, const struct config *cfg, const char *account
 		nanosleep(&grace, NULL);
 		rc = pass(&l, &ml, 0, mc, out, err, errlen);
 	}
-	if (rc == 0)
-		rc = pass(&l, &ml, 1, mc, out, err, errlen);
+	/* until a pass finds nothing left here (a delivery that was under way) */
+	for (int tries = 0; rc == 0; tries++) {
+		long before = mc->removed;
+		if ((rc = pass(&l, &ml, 1, mc, out, err, errlen)) != 0 || mc->removed == before)
+			break;
+		if (tries == 10)
+			rc = seterr(err, errlen, "mail still arrives in the old Maildirs");
+		else
+			nanosleep(&grace, NULL);
+	}
 	if (rc == 0) {
 		remove_dirs(&ml);
 		rc = store_move_end(st, account, err, errlen) == 0 ? 0 : -1;

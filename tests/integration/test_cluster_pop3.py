@@ -14,6 +14,7 @@ import ssl
 import pytest
 
 from conftest import ON_PG, free_port, wait_for
+from fleet import cluster_config, cluster_pki
 from test_pg_store import pg_hostmail, client_ctx, rcpt_reply, REMOTE
 from test_pop3 import POP3From
 
@@ -26,17 +27,16 @@ CLIENT_IP = "127.0.0.77"
 READER_IP = "127.0.0.21"      # every other client; the proxy connects from 127.0.0.1
 
 
-def pop3_fleet(tmp_path, dsn, home=13):
-    """Three nodes, registered in the nodes table with their internal
-    endpoints; account acme (alice) homed on node `home`. Not started."""
+def pop3_fleet(tmp_path, dsn, home=13, extra=""):
+    """Three nodes with their node certificates (fleet.py), each with a
+    pop3_cluster endpoint registered as its POP3 address in the nodes
+    table; account acme (alice) homed on node `home`. Not started."""
     nodes, ports = {}, {}
     for num, host in HOSTS.items():
         ports[num] = (free_port(), free_port())          # pop3_cluster, lmtp
-        extra = "\n[cluster]\nnode = {n}\nca = {{ca}}\ncertificate = {{crt}}\nkey = {{key}}\n".format(n=num)
-        extra += f"\n[listen]\npop3_cluster = {host}:{ports[num][0]}\nlmtp = {host}:{ports[num][1]}\n"
-        h = pg_hostmail(tmp_path / f"node{num}", dsn, host=host)
-        h.extra += extra.format(ca=h.pki["ca"], crt=h.pki["crt"], key=h.pki["key"])
-        h.write_config()
+        h = pg_hostmail(tmp_path / f"node{num}", dsn, host=host,
+                        extra=cluster_config(num, ports[num][1]) + f"pop3_cluster = {host}:{ports[num][0]}\n"
+                        + extra)
         h.cluster_port = ports[num][0]
         nodes[num] = h
     for num, host in HOSTS.items():
@@ -152,7 +152,8 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
         n13 = nodes[13]
 
         # no client certificate: the handshake fails, nothing is read
-        ctx = client_ctx(n13)
+        ctx = ssl.create_default_context(cafile=cluster_pki()["ca"])
+        ctx.check_hostname = False
         with socket.create_connection((n13.host, n13.cluster_port), timeout=10) as raw:
             with pytest.raises((ssl.SSLError, ConnectionError)):
                 with ctx.wrap_socket(raw) as t:
@@ -161,7 +162,7 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
                     raise ConnectionError("closed")
 
         # a node's certificate: the trusted login works, for the address given
-        ctx.load_cert_chain(n13.pki["crt"], n13.pki["key"])
+        ctx.load_cert_chain(cluster_pki()["nodes"][12]["crt"], cluster_pki()["nodes"][12]["key"])
         with socket.create_connection((n13.host, n13.cluster_port), timeout=10) as raw:
             with ctx.wrap_socket(raw) as t:
                 f = t.makefile("rb")
