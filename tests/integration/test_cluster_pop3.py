@@ -161,6 +161,17 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
                     assert t.recv(100) == b""            # or raises: either way no greeting
                     raise ConnectionError("closed")
 
+        # a certificate of another CA: refused the same way
+        stranger = ssl.create_default_context(cafile=cluster_pki()["ca"])
+        stranger.check_hostname = False
+        stranger.load_cert_chain(cluster_pki()["stranger"]["crt"], cluster_pki()["stranger"]["key"])
+        with socket.create_connection((n13.host, n13.cluster_port), timeout=10) as raw:
+            with pytest.raises((ssl.SSLError, ConnectionError)):
+                with stranger.wrap_socket(raw) as t:
+                    t.sendall(b"XLOGIN alice@acme.test 192.0.2.1\r\n")
+                    assert t.recv(100) == b""
+                    raise ConnectionError("closed")
+
         # a node's certificate: the trusted login works, for the address given
         ctx.load_cert_chain(cluster_pki()["nodes"][12]["crt"], cluster_pki()["nodes"][12]["key"])
         with socket.create_connection((n13.host, n13.cluster_port), timeout=10) as raw:
