@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store/store.h"
+#include "store/store_backend.h"
 #include "store/relay_auth.h"
 #include <time.h>
 
@@ -374,8 +375,8 @@ static void test_schema_init_again(void **state)
 	int from = -1, to = -1;
 
 	assert_int_equal(store_schema_init(&t->cfg, &from, &to, err, sizeof err), 0);
-	assert_int_equal(from, 7);
-	assert_int_equal(to, 7);
+	assert_int_equal(from, STORE_SCHEMA_VERSION);
+	assert_int_equal(to, STORE_SCHEMA_VERSION);
 	assert_int_equal(store_mailbox_get(t->st, "alice@acme.test", &(struct mailbox){ 0 }), 0);
 	assert_string_equal(store_backend(t->st), t->pg ? "postgresql" : "sqlite");
 }
@@ -407,7 +408,7 @@ static void test_sqlite_upgrade_from_version_1(void **state)
 	snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
 	assert_int_equal(store_schema_init(&cfg, &from, &to, err, sizeof err), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(to, 7);
+	assert_int_equal(to, STORE_SCHEMA_VERSION);
 	assert_non_null(st = store_open(&cfg, err, sizeof err));
 	assert_int_equal(rate_get(st, "old", now, &u), 0);
 	assert_int_equal(u.hour, 7);

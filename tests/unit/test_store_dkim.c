@@ -14,6 +14,7 @@
 #include <string.h>
 #include "dkim/dkim_keys.h"
 #include "store/store_dkim.h"
+#include "store/store_backend.h"
 #include "store_backends.h"
 
 static int setup(void **state)
@@ -176,19 +177,19 @@ static void test_upgrade_from_version_2(void **state)
 	store_close(t->st);
 	t->st = NULL;
 	if (t->pg) {
-		assert_int_equal(tstore_pg_exec("DROP TABLE dkim_keys; DROP TABLE nodes; DROP INDEX accounts_server_number;"
+		assert_int_equal(tstore_pg_exec("DROP TABLE dkim_keys; DROP TABLE nodes; DROP TABLE account_moves; DROP INDEX accounts_server_number;"
 		                                 " DELETE FROM schema_version WHERE version >= 3"), 0);
 	} else {
 		snprintf(path, sizeof path, "%s/hostmail.db", t->dir);
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, "DROP TABLE dkim_keys; DROP TABLE nodes; DROP INDEX accounts_server_number;"
+		assert_int_equal(sqlite3_exec(db, "DROP TABLE dkim_keys; DROP TABLE nodes; DROP TABLE account_moves; DROP INDEX accounts_server_number;"
 		                              " DELETE FROM schema_version WHERE version >= 3;"
 		                              "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 	}
 	assert_int_equal(store_schema_init(&t->cfg, &from, &to, err, sizeof err), 0);
 	assert_int_equal(from, 2);
-	assert_int_equal(to, 7);
+	assert_int_equal(to, STORE_SCHEMA_VERSION);
 	assert_non_null(t->st = store_open(&t->cfg, err, sizeof err));
 	assert_int_equal(list(t->st, "acme.test", 0)->n, 0);
 	add_gen(t->st, 1, DKIM_ACTIVE);
