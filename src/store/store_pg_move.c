@@ -80,7 +80,9 @@ int pg_move_begin(struct store *base, const char *account, int to, int64_t now, 
 		}
 		PQclear(r);
 	}
-	if (rc == 0 && (rc = get_on(st, pc, account, out, err, errlen)) == 0) {
+	if (rc != 0) {
+		/* no account, or a database error: err says */
+	} else if ((rc = get_on(st, pc, account, out, err, errlen)) == 0) {
 		if (out->to_node != to) {
 			store_seterr(err, errlen, "account %s is being moved to node %d: finish that move first"
 			             " (account move %s --to %d) or undo it (--abort)", account, out->to_node, account,
