@@ -43,17 +43,17 @@
 
 /* What each kind of listener serves. */
 static const struct conn_service services[] = {
-	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL, SMTP_OVERLOAD, 0 },
+	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL, SMTP_OVERLOAD, 0, NULL },
 	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL,
-	                        SMTP_OVERLOAD, 0 },
-	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL, 0 },
-	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0 },
-	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0 },
-	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
+	                        SMTP_OVERLOAD, 0, NULL },
+	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL, 0, NULL },
+	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0, NULL },
+	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0, NULL },
+	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1, NULL },
 	/* the admin API: TLS only, in the ACC's connection limits */
-	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
+	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0, NULL },
 	/* plain HTTP, counted in the ACC's connection limits */
-	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
+	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0, NULL },
 	/* internal delivery from the other nodes: TLS with client certificates */
 	[LISTEN_LMTP] = { LISTEN_LMTP, "lmtp", 1, 0, lmtp_session_start, NULL, NULL, 0, lmtp_new_ssl },
 	/* other nodes' POP3 proxies and account moves: the same mutual TLS */
