@@ -7,6 +7,7 @@ messages and UIDLs as on node 13 itself; the POP-before-SMTP grant it earns
 is for the client's own address and lets it relay through node 11; node 13
 stopped, node 12 answers -ERR [SYS/TEMP]; the internal endpoint refuses a
 client without a node certificate, and XLOGIN exists nowhere else."""
+import imaplib
 import poplib
 import socket
 import ssl
@@ -14,6 +15,7 @@ import ssl
 import pytest
 
 from conftest import ON_PG, free_port, wait_for
+from dovecot import Dovecot, have_dovecot
 from fleet import cluster_config, cluster_pki
 from test_pg_store import pg_hostmail, client_ctx, rcpt_reply, REMOTE
 from test_pop3 import POP3From
@@ -27,7 +29,7 @@ CLIENT_IP = "127.0.0.77"
 READER_IP = "127.0.0.21"      # every other client; the proxy connects from 127.0.0.1
 
 
-def pop3_fleet(tmp_path, dsn, home=13, extra=""):
+def pop3_fleet(tmp_path, dsn, home=13, extra="", dovecot=()):
     """Three nodes with their node certificates (fleet.py), each with a
     pop3_cluster endpoint registered as its POP3 address in the nodes
     table; account acme (alice) homed on node `home`. Not started."""
@@ -38,10 +40,12 @@ def pop3_fleet(tmp_path, dsn, home=13, extra=""):
                         extra=cluster_config(num, ports[num][1]) + f"pop3_cluster = {host}:{ports[num][0]}\n"
                         + extra)
         h.cluster_port = ports[num][0]
+        h.dovecot = Dovecot(h) if num in dovecot else None    # IMAP beside it, on 127.0.0.1
         nodes[num] = h
     for num, host in HOSTS.items():
+        imap = ["--imap", f"127.0.0.1:{nodes[num].dovecot.imap_port}"] if nodes[num].dovecot else []
         nodes[11].ctl("node", "add", str(num), "--lmtp", f"{host}:{ports[num][1]}",
-                      "--pop3", f"{host}:{ports[num][0]}")
+                      "--pop3", f"{host}:{ports[num][0]}", *imap)
     nodes[11].ctl("account", "add", "acme", "--server-number", str(home))
     nodes[11].ctl("domain", "add", "acme", "acme.test", "--no-dkim")
     nodes[11].ctl("mailbox", "add", ALICE, input=ALICE_PW + "\n")
@@ -77,6 +81,8 @@ def view(p):
 
 def stop_all(nodes):
     for n in nodes.values():
+        if getattr(n, "dovecot", None):
+            n.dovecot.stop()
         n.stop()
 
 
@@ -190,5 +196,40 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
         with pytest.raises(poplib.error_proto, match=r"unknown command"):
             p._shortcmd("XLOGIN alice@acme.test 192.0.2.1")
         p.quit()
+    finally:
+        stop_all(nodes)
+
+
+@pytest.mark.skipif(not have_dovecot(), reason="Dovecot (dovecot-imapd, scripts/deps.sh) is not installed")
+def test_imap_proxied(tmp_path, pg_cluster, pg_dsn):
+    """hostmailctl dovecot-config --sql on a node of a fleet: Dovecot on node
+    12 proxies alice (homed on node 13) to node 13's Dovecot."""
+    nodes = pop3_fleet(tmp_path, pg_dsn, dovecot=(12, 13))
+    try:
+        for num in (12, 13):
+            nodes[num].start()
+            nodes[num].dovecot.start()
+        sql = nodes[12].ctl("dovecot-config", "--sql").stdout
+        assert "AS proxy" in sql and "<> 12" in sql
+        deliver(nodes[13], 2)
+        nodes[13].wait_messages(ALICE, 2)
+
+        def subjects(num):
+            c = imaplib.IMAP4_SSL("127.0.0.1", nodes[num].dovecot.imaps_port,
+                                  ssl_context=client_ctx(nodes[num]), timeout=20)
+            c.login(ALICE, ALICE_PW)
+            c.select("INBOX", readonly=True)
+            _, data = c.fetch("1:*", "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            c.logout()
+            return [part[1].strip() for part in data if isinstance(part, tuple)]
+
+        assert subjects(12) == subjects(13) == [b"Subject: m0", b"Subject: m1"]
+        assert not nodes[12].messages(ALICE)
+        nodes[12].dovecot.wait_log("proxy")
+        c = imaplib.IMAP4_SSL("127.0.0.1", nodes[12].dovecot.imaps_port, ssl_context=client_ctx(nodes[12]),
+                              timeout=20)
+        with pytest.raises(imaplib.IMAP4.error):
+            c.login(ALICE, "wrong")
+        c.logout()
     finally:
         stop_all(nodes)
