@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -345,45 +346,63 @@ static int hex32(const char *h, unsigned char out[32])
 		return -1;
 	for (int i = 0; i < 32; i++) {
 		unsigned v;
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
+		if (!isxdigit((unsigned char)h[2 * i]) || !isxdigit((unsigned char)h[2 * i + 1]) ||
+		    sscanf(h + 2 * i, "%2x", &v) != 1)
 			return -1;
 		out[i] = (unsigned char)v;
 	}
 	return 0;
 }
 
+int move_cmd_parse(const char *line, struct move_cmd *out)
+{
+	char verb[8], sub[8], sha[80], extra[2];
+	int n;
+
+	memset(out, 0, sizeof *out);
+	if (strncasecmp(line, "XMOVE ", 6) != 0)
+		return -1;
+	n = sscanf(line + 6, "%7s %319s %7s %255s %llu %79s %1s", verb, out->mailbox, sub, out->name, &out->size,
+	           sha, extra);
+	if (n == 2 && strcasecmp(verb, "DROP") == 0 && strchr(out->mailbox, '@')) {
+		out->drop = 1;
+		out->name[0] = '\0';
+		return 0;
+	}
+	if (n == 6 && strcasecmp(verb, "PUT") == 0 && strchr(out->mailbox, '@') &&
+	    (!strcmp(sub, "new") || !strcmp(sub, "cur")) && move_name_ok(out->name) && out->size < PUT_MAX_SIZE &&
+	    hex32(sha, out->sha256) == 0) {
+		memcpy(out->sub, sub, 4);
+		return 0;
+	}
+	return -1;
+}
+
 void move_recv_cmd(struct pop3_session *s, const char *line, size_t len)
 {
-	char verb[8], mailbox[320], sub[8], name[256], sha[80], extra[2];
-	unsigned long long size = 0;
+	struct move_cmd c;
 	struct move_put *p;
-	int n;
 
 	(void)len;
 	if (s->state != ST_AUTH || s->put) {
 		p3_error(s, "-ERR XMOVE not allowed now");
 		return;
 	}
-	n = sscanf(line + 6, "%7s %319s %7s %255s %llu %79s %1s", verb, mailbox, sub, name, &size, sha, extra);
+	if (move_cmd_parse(line, &c) < 0) {
+		p3_error(s, "-ERR Syntax: XMOVE PUT mailbox new|cur name size sha256 | XMOVE DROP mailbox");
+		return;
+	}
 	if (!(p = calloc(1, sizeof *p))) {
 		p3_reply(s, "-ERR [SYS/TEMP] out of memory");
 		return;
 	}
 	p->fd = -1;
-	if (n == 2 && strcasecmp(verb, "DROP") == 0 && strchr(mailbox, '@')) {
-		p->drop = 1;
-	} else if (n == 6 && strcasecmp(verb, "PUT") == 0 && strchr(mailbox, '@') &&
-	           (!strcmp(sub, "new") || !strcmp(sub, "cur")) && move_name_ok(name) && size < PUT_MAX_SIZE &&
-	           hex32(sha, p->want) == 0) {
-		snprintf(p->sub, sizeof p->sub, "%s", sub);
-		snprintf(p->name, sizeof p->name, "%s", name);
-		p->size = size;
-	} else {
-		free(p);
-		p3_error(s, "-ERR Syntax: XMOVE PUT mailbox new|cur name size sha256 | XMOVE DROP mailbox");
-		return;
-	}
-	snprintf(p->mailbox, sizeof p->mailbox, "%s", mailbox);
+	p->drop = c.drop;
+	snprintf(p->mailbox, sizeof p->mailbox, "%s", c.mailbox);
+	snprintf(p->sub, sizeof p->sub, "%s", c.sub);
+	snprintf(p->name, sizeof p->name, "%s", c.name);
+	p->size = c.size;
+	memcpy(p->want, c.sha256, 32);
 	p->store = s->srv->store;
 	p->node = s->cfg->cluster_node;
 	p->data_dir = s->cfg->data_dir;

@@ -34,6 +34,19 @@ void move_recv_cmd(struct pop3_session *s, const char *line, size_t len);
 void move_recv_input(struct pop3_session *s);
 void move_recv_free(struct move_put *p);
 
+/* A command line of the endpoint, parsed (pure: unit-tested and fuzzed
+ * in tests/fuzz/fuzz_cluster_cmd.c). */
+struct move_cmd {
+	int drop;                  /* XMOVE DROP; else PUT */
+	char mailbox[320];
+	char sub[4];               /* "new" or "cur" */
+	char name[256];
+	unsigned long long size;
+	unsigned char sha256[32];
+};
+/* line: the whole "XMOVE ..." line (NUL-terminated). 0, or -1 (syntax). */
+int move_cmd_parse(const char *line, struct move_cmd *out);
+
 /* Checks shared with the sender: a Maildir file name a move may carry
  * (1..255 bytes, printable, no '/', not starting with '.'). */
 int move_name_ok(const char *name);

@@ -59,6 +59,9 @@ void pop3_proxy_free(struct pop3_proxy *p);
 
 /* The home node's side: "XLOGIN mailbox ip" on the internal endpoint. */
 int pop3_proxy_is_xlogin(const struct pop3_session *s, const char *line, size_t len);
+/* "XLOGIN mailbox client-address" (NUL-terminated): 0 with both, or -1.
+ * Pure: fuzzed in tests/fuzz/fuzz_cluster_cmd.c. */
+int pop3_xlogin_parse(const char *line, char mailbox[320], char ip[64]);
 void pop3_proxy_xlogin(struct pop3_session *s, const char *line, size_t len);
 
 /* TLS between nodes (pop3_proxy_tls.c). The client side, from [cluster]

@@ -70,10 +70,21 @@ static void xlogin_done(void *st, void *arg)
 	free(j);
 }
 
+int pop3_xlogin_parse(const char *line, char mailbox[320], char ip[64])
+{
+	char extra[2];
+	unsigned char a[16];
+
+	mailbox[0] = ip[0] = '\0';
+	if (strncasecmp(line, "XLOGIN ", 7) != 0 || sscanf(line + 7, "%319s %63s %1s", mailbox, ip, extra) != 2 ||
+	    (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1) || !strchr(mailbox, '@'))
+		return -1;
+	return 0;
+}
+
 void pop3_proxy_xlogin(struct pop3_session *s, const char *line, size_t len)
 {
-	char mailbox[320], ip[64], extra[2];
-	unsigned char a[16];
+	char mailbox[320], ip[64];
 	struct xlogin_job *j;
 
 	(void)len;
@@ -81,8 +92,7 @@ void pop3_proxy_xlogin(struct pop3_session *s, const char *line, size_t len)
 		p3_error(s, "-ERR XLOGIN not allowed after login");
 		return;
 	}
-	if (sscanf(line + 7, "%319s %63s %1s", mailbox, ip, extra) != 2 ||
-	    (inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1) || !strchr(mailbox, '@')) {
+	if (pop3_xlogin_parse(line, mailbox, ip) < 0) {
 		p3_error(s, "-ERR Syntax: XLOGIN mailbox client-address");
 		return;
 	}
