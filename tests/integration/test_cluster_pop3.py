@@ -150,7 +150,7 @@ def test_pop3_on_another_node_is_proxied_home(tmp_path, pg_cluster, pg_dsn):
 
 
 def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn):
-    nodes = pop3_fleet(tmp_path, pg_dsn)
+    nodes = pop3_fleet(tmp_path, pg_dsn, extra="\n[limits]\nmax_connections_per_ip = 2\n")
     try:
         nodes[13].start()
         deliver(nodes[13], 1)
@@ -190,6 +190,18 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
                 assert f.readline().startswith(b"+OK Logged in, 1 messages")
                 t.sendall(b"QUIT\r\n")
                 assert f.readline().startswith(b"+OK")
+
+        # every proxied customer comes from the proxying node's address: no per-address limit
+        held = []
+        try:
+            for _ in range(4):
+                raw = socket.create_connection((n13.host, n13.cluster_port), timeout=10)
+                t = ctx.wrap_socket(raw)
+                held.append(t)
+                assert t.makefile("rb").readline().startswith(b"+OK")
+        finally:
+            for t in held:
+                t.close()
 
         # the public POP3 port knows no XLOGIN
         p = POP3From(n13.host, n13.pop3_port, timeout=10)
