@@ -202,6 +202,7 @@ def test_internal_endpoint_needs_a_node_certificate(tmp_path, pg_cluster, pg_dsn
         finally:
             for t in held:
                 t.close()
+        n13.wait_sessions_done("pop3")               # they count in the per-address table of the others
 
         # the public POP3 port knows no XLOGIN
         p = POP3From(n13.host, n13.pop3_port, timeout=10)
