@@ -27,6 +27,8 @@ pytestmark = pytest.mark.skipif(not ON_PG and "asan" not in os.path.basename(BUI
 
 ALICE = "alice@acme.test"        # acme's home: node 13
 BOB = "bob@beta.test"            # beta's home: node 11
+CAROL = "carol@acme.test"
+DAVE = "dave@gamma.test"         # gamma's home: node 12
 
 
 def hop_message(subject, hops=()):
@@ -41,6 +43,10 @@ def fleet(tmp_path_factory, pg_cluster):
     f.ctl("account", "add", "acme", "--server-number", "13")
     f.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
     f.ctl("mailbox", "add", ALICE, input="alice-secret\n")
+    f.ctl("mailbox", "add", CAROL, input="carol-secret\n")
+    f.ctl("account", "add", "gamma", "--server-number", "12")
+    f.ctl("domain", "add", "gamma", "gamma.test", "--no-dkim")
+    f.ctl("mailbox", "add", DAVE, input="dave-secret-1\n")
     f.ctl("account", "add", "beta", "--server-number", "11")
     f.ctl("domain", "add", "beta", "beta.test", "--no-dkim")
     f.ctl("mailbox", "add", BOB, input="bob-secret-1\n")
@@ -52,13 +58,16 @@ def with_subject(node, address, subject):
     return [m for m in node.messages(address) if f"Subject: {subject}".encode() in m]
 
 
-def send_mx(node, rcpt, subject):
+def send_mx(node, rcpts, subject):
+    rcpts = [rcpts] if isinstance(rcpts, str) else rcpts
     s = smtplib.SMTP(node.host, node.smtp_port, local_hostname="client.test", timeout=20)
     try:
         s.ehlo()
         assert s.mail("sender@example.org")[0] == 250
-        assert s.rcpt(rcpt)[0] == 250
-        code, text = s.data(f"From: sender@example.org\r\nTo: {rcpt}\r\nSubject: {subject}\r\n\r\nhello\r\n")
+        for r in rcpts:
+            assert s.rcpt(r)[0] == 250
+        code, text = s.data(f"From: sender@example.org\r\nTo: {', '.join(rcpts)}\r\nSubject: {subject}\r\n"
+                            "\r\nhello\r\n.leading dot\r\n")
         assert code == 250, text
     finally:
         s.close()
@@ -79,6 +88,23 @@ def test_mail_for_a_node13_mailbox_sent_to_node11_lands_on_node13(fleet):
     send_mx(fleet[11], BOB, "local on eleven")
     wait_for(lambda: with_subject(fleet[11], BOB, "local on eleven"), what="bob's message on node 11")
     assert not fleet[13].messages(BOB)
+
+
+def test_one_message_for_mailboxes_on_three_nodes(fleet):
+    """Each home node gets its own recipients, those of one node in one
+    LMTP transaction (one reply per recipient), the message intact."""
+    send_mx(fleet[12], [ALICE, BOB, CAROL, DAVE], "to all three")
+    for node, addr in ((13, ALICE), (13, CAROL), (11, BOB), (12, DAVE)):
+        wait_for(lambda: with_subject(fleet[node], addr, "to all three"), what=f"{addr} on node {node}")
+    m = with_subject(fleet[13], CAROL, "to all three")[0]
+    assert m.endswith(b"\nhello\n.leading dot\n")            # dot-stuffed on the way, unstuffed there
+    assert b"X-Hostmail-Hop: from=12 to=13" in m
+    assert b"X-Hostmail-Hop" not in with_subject(fleet[12], DAVE, "to all three")[0]   # local: no hop
+    a = fleet[13].wait_log(r"lmtp\[(\d+)\]: to=<alice@acme\.test>: delivered to maildir \(hop id 12\.")
+    fleet[13].wait_log(r"lmtp\[" + a.group(1) + r"\]: to=<carol@acme\.test>: delivered to maildir")
+    for node, addr in ((13, ALICE), (13, CAROL), (11, BOB), (12, DAVE)):
+        assert len(with_subject(fleet[node], addr, "to all three")) == 1
+    assert not with_subject(fleet[11], ALICE, "to all three") and not with_subject(fleet[12], ALICE, "to all three")
 
 
 def test_home_node_down_mail_waits_then_is_delivered_exactly_once(fleet):
