@@ -173,6 +173,7 @@ struct data_job {
 	struct lmtp_rcpt *rcpt;
 	size_t nrcpt;
 	unsigned long long id;
+	int max_age;              /* [queue] max_age: how long a marker is kept, less a day */
 };
 
 /* The hop header of the received message. */
@@ -245,6 +246,41 @@ static void deliver_one(struct data_job *j, const struct lmtp_hop *hop, struct l
 	log_info("lmtp[%llu]: to=<%s>: delivered to maildir (hop id %s)", j->id, r->addr, hop->id[0] ? hop->id : "-");
 }
 
+/* Remove the files of dir older than age seconds (all with age 0). */
+static void sweep(const char *dir, time_t age)
+{
+	char path[1024];
+	struct dirent *e;
+	struct stat sb;
+	time_t now = time(NULL);
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (age == 0 || (stat(path, &sb) == 0 && now - sb.st_mtime > age))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+/* The markers, at most once an hour, by whichever delivery comes first. */
+static void sweep_seen(const char *data_dir, int max_age)
+{
+	static time_t last;
+	time_t now = time(NULL), prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+	char seen[600];
+
+	if (now - prev < 3600 || !__atomic_compare_exchange_n(&last, &prev, now, 0, __ATOMIC_RELAXED,
+	                                                      __ATOMIC_RELAXED))
+		return;
+	snprintf(seen, sizeof seen, "%s/cluster/seen", data_dir);
+	sweep(seen, (time_t)max_age + 86400);
+}
+
 static void data_work(void *arg)
 {
 	struct data_job *j = arg;
@@ -269,6 +305,7 @@ static void data_work(void *arg)
 			deliver_one(j, &hop, &j->rcpt[i]);
 	}
 	unlink(j->tmp);
+	sweep_seen(j->data_dir, j->max_age);
 }
 
 static void data_done(void *st, void *arg)
@@ -314,6 +351,7 @@ static void data_end(struct lmtp_session *s)
 	j->rcpt = s->rcpt;
 	j->nrcpt = s->nrcpt;
 	j->id = s->id;
+	j->max_age = s->cfg->queue_max_age;
 	s->rcpt = NULL;
 	s->nrcpt = 0;
 	tx_reset(s);
@@ -578,27 +616,6 @@ void lmtp_session_start(struct conn *c)
 SSL *lmtp_new_ssl(struct server *srv)
 {
 	return srv->cluster ? SSL_new(srv->cluster->server) : NULL;
-}
-
-/* Remove the files of dir older than age seconds (all with age 0). */
-static void sweep(const char *dir, time_t age)
-{
-	char path[1024];
-	struct dirent *e;
-	struct stat sb;
-	time_t now = time(NULL);
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (age == 0 || (stat(path, &sb) == 0 && now - sb.st_mtime > age))
-			unlink(path);
-	}
-	closedir(d);
 }
 
 int lmtp_service_start(struct server *srv)

@@ -123,6 +123,23 @@ def test_home_node_down_mail_waits_then_is_delivered_exactly_once(fleet):
     assert not with_subject(fleet[11], ALICE, "while thirteen is down")
 
 
+def test_queued_mail_follows_a_new_home(fleet):
+    """A message queued for node 13 while it is down goes to the account's
+    new home when the store says it moved (what `account move` does)."""
+    fleet[13].stop()
+    try:
+        send_mx(fleet[11], CAROL, "follows the move")
+        fleet[11].wait_log(r"to=<carol@acme\.test>: deferred: reason=\"?4\.4\.1 node 13")
+        fleet.sql("UPDATE accounts SET server_number = 12 WHERE name = 'acme'")
+        wait_for(lambda: with_subject(fleet[12], CAROL, "follows the move"), what="delivery to the new home")
+        wait_for(lambda: not queue_files(fleet[11], "env"), what="node 11's queue to empty")
+    finally:
+        fleet.sql("UPDATE accounts SET server_number = 13 WHERE name = 'acme'")
+        fleet[13].start()
+    assert len(with_subject(fleet[12], CAROL, "follows the move")) == 1
+    assert not with_subject(fleet[13], CAROL, "follows the move")
+
+
 @pytest.mark.parametrize("cert, logged", [("none", "peer did not return a certificate"),
                                           ("stranger", "certificate verify failed")])
 def test_lmtp_refuses_a_peer_without_a_cluster_certificate(fleet, cert, logged):
