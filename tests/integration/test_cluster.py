@@ -14,7 +14,9 @@ the PostgreSQL pass and the ASan pass."""
 import json
 import os
 import smtplib
+import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -138,6 +140,55 @@ def test_queued_mail_follows_a_new_home(fleet):
         fleet[13].start()
     assert len(with_subject(fleet[12], CAROL, "follows the move")) == 1
     assert not with_subject(fleet[13], CAROL, "follows the move")
+
+
+def test_a_home_node_with_a_certificate_from_another_ca_gets_nothing(fleet):
+    """The sending node verifies the home node: a listener at a node's
+    registered address with a certificate of another CA (naming that
+    address) is refused during the handshake and the mail stays queued."""
+    p = cluster_pki()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(p["stranger"]["crt"], p["stranger"]["key"])
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.12", 0))
+    lsock.listen(8)
+    lsock.settimeout(30)
+    got = []
+
+    def impostor():
+        try:
+            while True:
+                conn, _ = lsock.accept()
+                try:
+                    t = ctx.wrap_socket(conn, server_side=True)
+                    t.sendall(b"220 impostor LMTP\r\n")
+                    got.append(t.recv(100))
+                except (OSError, ssl.SSLError):
+                    pass
+                finally:
+                    conn.close()
+        except OSError:
+            return
+
+    th = threading.Thread(target=impostor, daemon=True)
+    th.start()
+    port = lsock.getsockname()[1]
+    fleet.ctl("node", "add", "14", "--lmtp", f"127.0.0.12:{port}", "--pop3", "127.0.0.12:1")
+    fleet.ctl("account", "add", "delta", "--server-number", "14")
+    fleet.ctl("domain", "add", "delta", "delta.test", "--no-dkim")
+    fleet.ctl("mailbox", "add", "eve@delta.test", input="eve-secret-12\n")
+    try:
+        send_mx(fleet[11], "eve@delta.test", "to the impostor")
+        fleet[11].wait_log(r"to=<eve@delta\.test>: deferred: reason=\"?4\.4\.1 node 14 \(127\.0\.0\.12:\d+\):"
+                           r" TLS failed: (unable to get local issuer certificate|certificate verify failed)")
+        assert len(queue_files(fleet[11], "env")) == 1
+        assert not [g for g in got if g]             # not one byte of the session reached it
+    finally:
+        fleet.ctl("account", "remove", "delta")
+        fleet.ctl("node", "remove", "14")
+        lsock.close()
+    for qid in queue_files(fleet[11], "env"):
+        fleet[11].ctl("queue", "delete", qid)
 
 
 @pytest.mark.parametrize("cert, logged", [("none", "peer did not return a certificate"),
