@@ -1,5 +1,5 @@
 /*
- * lmtp_client: one recipient handed to its home node (lmtp_client.h).
+ * lmtp_client: recipients handed to their home node (lmtp_client.h).
  * Blocking sockets with timeouts (SO_RCVTIMEO/SO_SNDTIMEO; the connect
  * polled), on a queue runner worker. The message is streamed from the
  * queue file with the hop header on top and dot-stuffed on the way.
@@ -32,13 +32,13 @@ struct lc {
 	SSL *ssl;
 	char in[4096];
 	size_t inlen;
-	char *reason;
-	size_t reasonlen;
+	struct lmtp_outcome *out;
+	int *open;                       /* recipient i still waits for its outcome */
 };
 
-static enum lmtp_result fail(struct lc *c, enum lmtp_result r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static enum lmtp_result fail(struct lc *c, enum lmtp_result r, const char *fmt, ...)
+/* The session failed: every recipient without an outcome fails temporarily. */
+static void fail(struct lc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct lc *c, const char *fmt, ...)
 {
 	char what[400];
 	va_list ap;
@@ -46,9 +46,14 @@ static enum lmtp_result fail(struct lc *c, enum lmtp_result r, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	snprintf(c->reason, c->reasonlen, "%s node %d (%s): %s", r == LMTP_PERMFAIL ? "5.0.0" : "4.4.1",
-	         c->m->node, c->m->lmtp, what);
-	return r;
+	for (size_t i = 0; i < c->m->nrcpt; i++) {
+		if (!c->open[i])
+			continue;
+		c->out[i].result = LMTP_TEMPFAIL;
+		snprintf(c->out[i].reason, sizeof c->out[i].reason, "4.4.1 node %d (%s): %s", c->m->node, c->m->lmtp,
+		         what);
+		c->open[i] = 0;
+	}
 }
 
 static int connect_to(const char *host, int port, int *err)
@@ -178,7 +183,7 @@ static int send_body(struct lc *c)
 	const struct lmtp_send *m = c->m;
 	char in[32768], out[2 * sizeof in + 2];
 	uint64_t left = m->size;
-	int fd = open_read_at(m->msg_path, (off_t)m->offset), bol = 1, rc = 0;
+	int fd = open_read_at(m->msg_path, (off_t)m->offset), bol = 1, rc = 0, saved = 0;
 	char prev = '\n', prev2 = '\r';
 
 	if (fd < 0)
@@ -187,6 +192,7 @@ static int send_body(struct lc *c)
 		ssize_t n = read(fd, in, left < sizeof in ? (size_t)left : sizeof in);
 		size_t o = 0;
 		if (n <= 0) {
+			saved = n < 0 ? errno : EIO;   /* 0: the file is shorter than its envelope says */
 			rc = -2;
 			break;
 		}
@@ -203,6 +209,8 @@ static int send_body(struct lc *c)
 			rc = -1;
 	}
 	close(fd);
+	if (rc == -2)
+		errno = saved;
 	if (rc == 0 && !(prev2 == '\r' && prev == '\n') && send_all(c, "\r\n", 2) < 0)
 		rc = -1;
 	return rc;
@@ -225,65 +233,127 @@ static int tls_start(struct lc *c, const char *host)
 	return SSL_connect(c->ssl) == 1 ? 0 : -1;
 }
 
-static enum lmtp_result result_of(struct lc *c, int code, const char *text)
+/* Recipient i's outcome from the home node's reply. */
+static void outcome(struct lc *c, size_t i, int code, const char *text)
 {
-	snprintf(c->reason, c->reasonlen, "%s (node %d said %d)", text, c->m->node, code);
-	return code >= 200 && code < 300 ? LMTP_DELIVERED : code >= 500 ? LMTP_PERMFAIL : LMTP_TEMPFAIL;
+	c->out[i].result = code / 100 == 2 ? LMTP_DELIVERED : code / 100 == 5 ? LMTP_PERMFAIL : LMTP_TEMPFAIL;
+	snprintf(c->out[i].reason, sizeof c->out[i].reason, "%s (node %d said %d)", text, c->m->node, code);
+	c->open[i] = 0;
 }
 
-static enum lmtp_result session(struct lc *c)
+/* A reply to the whole transaction (LHLO, MAIL, DATA) that is not the
+ * expected one: every open recipient's outcome; a 5xx to LHLO is a
+ * configuration matter between nodes, retried. */
+static void all(struct lc *c, int code, const char *text, const char *stage)
+{
+	if (code < 0) {
+		fail(c, "connection lost at %s", stage);
+		return;
+	}
+	for (size_t i = 0; i < c->m->nrcpt; i++)
+		if (c->open[i])
+			outcome(c, i, code, text);
+}
+
+static void session(struct lc *c)
 {
 	const struct lmtp_send *m = c->m;
+	size_t i, accepted = 0;
 	char text[600];
 	int code, b;
 
-	if ((code = read_reply(c, text, sizeof text)) < 0)
-		return fail(c, LMTP_TEMPFAIL, "no greeting");
-	if (code != 220)
-		return fail(c, LMTP_TEMPFAIL, "greeting %d %s", code, text);
-	if ((code = command(c, text, sizeof text, "LHLO %s", m->helo)) != 250)
-		return code < 0 ? fail(c, LMTP_TEMPFAIL, "connection lost at LHLO") : result_of(c, code / 100 == 5 ? 451 : code, text);
-	if ((code = command(c, text, sizeof text, "MAIL FROM:<%s>", m->sender)) != 250)
-		return code < 0 ? fail(c, LMTP_TEMPFAIL, "connection lost at MAIL") : result_of(c, code, text);
-	if ((code = command(c, text, sizeof text, "RCPT TO:<%s>", m->rcpt)) / 100 != 2)
-		return code < 0 ? fail(c, LMTP_TEMPFAIL, "connection lost at RCPT") : result_of(c, code, text);
-	if ((code = command(c, text, sizeof text, "DATA")) != 354)
-		return code < 0 ? fail(c, LMTP_TEMPFAIL, "connection lost at DATA") : result_of(c, code, text);
-	if (send_all(c, m->hop, strlen(m->hop)) < 0 || (b = send_body(c)) == -1 || send_all(c, ".\r\n", 3) < 0)
-		return fail(c, LMTP_TEMPFAIL, "connection lost sending the message");
-	if (b == -2)
-		return fail(c, LMTP_TEMPFAIL, "cannot read the queued message: %s", strerror(errno));
-	if ((code = read_reply(c, text, sizeof text)) < 0)
-		return fail(c, LMTP_TEMPFAIL, "no answer after the message");
-	result_of(c, code, text);
+	if ((code = read_reply(c, text, sizeof text)) != 220) {
+		if (code < 0)
+			fail(c, "no greeting");
+		else
+			fail(c, "greeting %d %s", code, text);
+		return;
+	}
+	if ((code = command(c, text, sizeof text, "LHLO %s", m->helo)) != 250) {
+		all(c, code / 100 == 5 ? 451 : code, text, "LHLO");
+		return;
+	}
+	if ((code = command(c, text, sizeof text, "MAIL FROM:<%s>", m->sender)) != 250) {
+		all(c, code, text, "MAIL");
+		return;
+	}
+	for (i = 0; i < m->nrcpt; i++) {
+		if ((code = command(c, text, sizeof text, "RCPT TO:<%s>", m->rcpts[i])) < 0) {
+			fail(c, "connection lost at RCPT");
+			return;
+		}
+		if (code / 100 == 2)
+			accepted++;
+		else
+			outcome(c, i, code, text);
+	}
+	if (accepted == 0) {
+		command(c, text, sizeof text, "QUIT");
+		return;
+	}
+	if ((code = command(c, text, sizeof text, "DATA")) != 354) {
+		all(c, code, text, "DATA");
+		return;
+	}
+	if (send_all(c, m->hop, strlen(m->hop)) < 0 || (b = send_body(c)) == -1) {
+		fail(c, "connection lost sending the message");
+		return;
+	}
+	if (b == -2) {
+		/* never the final dot after part of a message: closing here
+		 * makes the home node throw away what it got */
+		fail(c, "cannot read the queued message: %s", strerror(errno));
+		return;
+	}
+	if (send_all(c, ".\r\n", 3) < 0) {
+		fail(c, "connection lost sending the message");
+		return;
+	}
+	/* RFC 2033 4.2: one reply per accepted recipient, in order */
+	for (i = 0; i < m->nrcpt; i++) {
+		if (!c->open[i])
+			continue;
+		if ((code = read_reply(c, text, sizeof text)) < 0) {
+			fail(c, "no answer after the message");
+			return;
+		}
+		outcome(c, i, code, text);
+	}
 	command(c, text, sizeof text, "QUIT");
-	return code / 100 == 2 ? LMTP_DELIVERED : code / 100 == 5 ? LMTP_PERMFAIL : LMTP_TEMPFAIL;
 }
 
-enum lmtp_result lmtp_send(const struct lmtp_send *m, char *reason, size_t reasonlen)
+void lmtp_send(const struct lmtp_send *m, struct lmtp_outcome *out)
 {
-	struct lc c = { .m = m, .fd = -1, .reason = reason, .reasonlen = reasonlen };
+	struct lc c = { .m = m, .fd = -1, .out = out };
 	char host[NODE_ADDR_MAX], e[256];
-	enum lmtp_result r;
 	int port, err = 0;
 
-	if (node_addr_parse(m->lmtp, host, sizeof host, &port) < 0)
-		return fail(&c, LMTP_TEMPFAIL, "not a HOST:PORT");
-	if ((c.fd = connect_to(host, port, &err)) < 0)
-		return fail(&c, LMTP_TEMPFAIL, "%s", strerror(err));
-	if (tls_start(&c, host) < 0) {
+	if (!(c.open = calloc(m->nrcpt ? m->nrcpt : 1, sizeof *c.open))) {
+		for (size_t i = 0; i < m->nrcpt; i++) {
+			out[i].result = LMTP_TEMPFAIL;
+			snprintf(out[i].reason, sizeof out[i].reason, "4.3.0 out of memory");
+		}
+		return;
+	}
+	for (size_t i = 0; i < m->nrcpt; i++)
+		c.open[i] = 1;
+	if (node_addr_parse(m->lmtp, host, sizeof host, &port) < 0) {
+		fail(&c, "not a HOST:PORT");
+	} else if ((c.fd = connect_to(host, port, &err)) < 0) {
+		fail(&c, "%s", strerror(err));
+	} else if (tls_start(&c, host) < 0) {
 		long v = c.ssl ? SSL_get_verify_result(c.ssl) : X509_V_OK;
 		ERR_error_string_n(ERR_get_error(), e, sizeof e);
-		r = fail(&c, LMTP_TEMPFAIL, "TLS failed: %s", v != X509_V_OK ? X509_verify_cert_error_string(v) : e);
-		ERR_clear_error();
+		fail(&c, "TLS failed: %s", v != X509_V_OK ? X509_verify_cert_error_string(v) : e);
 	} else {
-		r = session(&c);
+		session(&c);
 	}
 	if (c.ssl) {
 		SSL_shutdown(c.ssl);
 		SSL_free(c.ssl);
 	}
 	ERR_clear_error();
-	close(c.fd);
-	return r;
+	if (c.fd >= 0)
+		close(c.fd);
+	free(c.open);
 }

@@ -8,26 +8,19 @@
  * account moved meanwhile) gets 451 4.3.0 so the sending node looks the
  * home up again at its next try.
  *
- * Exactly once: the sending node records a recipient delivered only after
- * our 250; should it crash in between it hands the message over again. So
- * before writing to a Maildir we look for a marker named by the hop id and
- * the recipient (data_dir/cluster/seen/KEY) and, once the message is in
- * the Maildir, make that marker (fsynced) before answering 250. Markers are
- * removed after [queue] max_age and one day.
+ * Exactly once: see lmtp_deliver.c (a repeated hand-over is stored once).
  */
 #include "cluster/lmtp_server.h"
 #include "cluster/cluster.h"
-#include "cluster/lmtp_proto.h"
+#include "cluster/lmtp_deliver.h"
 #include "daemon/conn.h"
 #include "daemon/server.h"
-#include "delivery/maildir.h"
 #include "smtp/data_decode.h"
 #include "smtp/smtp_parse.h"
 #include "store/store.h"
 #include "store/store_node.h"
 #include "util/fsutil.h"
 #include "util/log.h"
-#include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <fcntl.h>
@@ -42,14 +35,6 @@
 
 #define LMTP_CHUNK 65536
 #define LMTP_INPUT_HIGH (4 * LMTP_CHUNK)
-
-struct lmtp_rcpt {
-	char addr[520];
-	char local[256];
-	char domain[256];
-	int code;                 /* after DATA */
-	char reply[700];
-};
 
 struct lmtp_session {
 	struct conn *c;
@@ -162,119 +147,12 @@ static void rcpt_done(void *st, void *arg)
 	free(j);
 }
 
-/* ---- DATA: the Maildirs, on a worker ---- */
-
-struct data_job {
-	struct server *srv;
-	char data_dir[512];
-	char tmp[800];
-	char sender[600];
-	uint64_t size;
-	struct lmtp_rcpt *rcpt;
-	size_t nrcpt;
-	unsigned long long id;
-};
-
-/* The hop header of the received message. */
-static int read_hops(const char *path, struct lmtp_hop *hop)
-{
-	char *buf = malloc(LMTP_HEADER_SCAN_MAX);
-	ssize_t n;
-	int fd;
-
-	memset(hop, 0, sizeof *hop);
-	if (!buf || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		free(buf);
-		return -1;
-	}
-	n = read(fd, buf, LMTP_HEADER_SCAN_MAX);
-	close(fd);
-	if (n >= 0)
-		lmtp_hop_scan(buf, (size_t)n, hop);
-	free(buf);
-	return n < 0 ? -1 : 0;
-}
-
-static void seen_path(const struct data_job *j, const char *hop_id, const char *rcpt, char *out, size_t len)
-{
-	char key[65];
-
-	lmtp_dedup_key(hop_id, rcpt, key);
-	snprintf(out, len, "%s/cluster/seen/%s", j->data_dir, key);
-}
-
-static int mark_seen(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-
-	if (fd < 0 || fsync(fd) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return fsync_parent(path);
-}
-
-static void deliver_one(struct data_job *j, const struct lmtp_hop *hop, struct lmtp_rcpt *r)
-{
-	char seen[800];
-
-	seen[0] = '\0';
-	if (hop->id[0]) {
-		seen_path(j, hop->id, r->addr, seen, sizeof seen);
-		if (access(seen, F_OK) == 0) {
-			r->code = 250;
-			snprintf(r->reply, sizeof r->reply, "2.0.0 <%s> delivered already (hop %s)", r->addr, hop->id);
-			log_info("lmtp[%llu]: to=<%s>: delivered already (hop id %s): not stored twice", j->id, r->addr,
-			         hop->id);
-			return;
-		}
-	}
-	if (maildir_deliver(j->data_dir, r->local, r->domain, j->sender, j->tmp, 0, j->size) < 0) {
-		r->code = 451;
-		snprintf(r->reply, sizeof r->reply, "4.3.0 <%s> maildir delivery failed: %s", r->addr, strerror(errno));
-		log_warn("lmtp[%llu]: to=<%s>: maildir delivery failed: %s", j->id, r->addr, strerror(errno));
-		return;
-	}
-	if (seen[0] && mark_seen(seen) < 0)
-		log_warn("lmtp[%llu]: to=<%s>: delivered, but cannot note it in %s: %s (a repeated hand-over"
-		         " would be stored twice)", j->id, r->addr, seen, strerror(errno));
-	r->code = 250;
-	snprintf(r->reply, sizeof r->reply, "2.0.0 <%s> delivered to maildir", r->addr);
-	log_info("lmtp[%llu]: to=<%s>: delivered to maildir (hop id %s)", j->id, r->addr, hop->id[0] ? hop->id : "-");
-}
-
-static void data_work(void *arg)
-{
-	struct data_job *j = arg;
-	struct lmtp_hop hop;
-	size_t i;
-
-	if (read_hops(j->tmp, &hop) < 0) {
-		for (i = 0; i < j->nrcpt; i++) {
-			j->rcpt[i].code = 451;
-			snprintf(j->rcpt[i].reply, sizeof j->rcpt[i].reply, "4.3.0 cannot read the message back");
-		}
-	} else if (hop.count >= 2) {
-		log_warn("lmtp[%llu]: refused: the message made an internal hop already (%d hop headers, id %s)",
-		         j->id, hop.count, hop.id[0] ? hop.id : "-");
-		for (i = 0; i < j->nrcpt; i++) {
-			j->rcpt[i].code = 554;
-			snprintf(j->rcpt[i].reply, sizeof j->rcpt[i].reply, "5.4.6 <%s> routing loop: the message made"
-			         " an internal hop already", j->rcpt[i].addr);
-		}
-	} else {
-		for (i = 0; i < j->nrcpt; i++)
-			deliver_one(j, &hop, &j->rcpt[i]);
-	}
-	unlink(j->tmp);
-}
+/* ---- DATA: the Maildirs, on a worker (lmtp_deliver.c) ---- */
 
 static void data_done(void *st, void *arg)
 {
 	struct lmtp_session *s = st;
-	struct data_job *j = arg;
+	struct lmtp_delivery *j = arg;
 
 	if (s) {
 		for (size_t i = 0; i < j->nrcpt; i++)
@@ -288,7 +166,7 @@ static void data_done(void *st, void *arg)
 /* The final dot: every recipient's answer, one by one (RFC 2033 4.2). */
 static void data_end(struct lmtp_session *s)
 {
-	struct data_job *j;
+	struct lmtp_delivery *j;
 	int bad = s->too_big ? 552 : s->write_err ? 451 : 0;
 
 	if (s->fd >= 0 && !bad && (fsync(s->fd) < 0 || close(s->fd) < 0))
@@ -306,7 +184,6 @@ static void data_end(struct lmtp_session *s)
 		tx_reset(s);
 		return;
 	}
-	j->srv = s->srv;
 	snprintf(j->data_dir, sizeof j->data_dir, "%s", s->cfg->data_dir);
 	memcpy(j->tmp, s->tmp, sizeof j->tmp);
 	snprintf(j->sender, sizeof j->sender, "%s", s->sender);
@@ -314,10 +191,11 @@ static void data_end(struct lmtp_session *s)
 	j->rcpt = s->rcpt;
 	j->nrcpt = s->nrcpt;
 	j->id = s->id;
+	j->max_age = s->cfg->queue_max_age;
 	s->rcpt = NULL;
 	s->nrcpt = 0;
 	tx_reset(s);
-	if (conn_job(s->c, s->srv->workers, 1, data_work, data_done, j) < 0) {
+	if (conn_job(s->c, s->srv->workers, 1, lmtp_deliver, data_done, j) < 0) {
 		unlink(j->tmp);
 		for (size_t i = 0; i < j->nrcpt; i++)
 			reply(s, "451 4.3.0 <%s> local error in processing", j->rcpt[i].addr);
@@ -475,6 +353,53 @@ static void cmd_data(struct lmtp_session *s)
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
+static void cmd_rset(struct lmtp_session *s, const char *arg)
+{
+	(void)arg;
+	tx_reset(s);
+	reply(s, "250 2.0.0 OK");
+}
+
+static void cmd_noop(struct lmtp_session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "250 2.0.0 OK");
+}
+
+static void cmd_quit(struct lmtp_session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "221 2.0.0 Bye");
+	conn_close(s->c);
+}
+
+static void cmd_data_verb(struct lmtp_session *s, const char *arg)
+{
+	(void)arg;
+	cmd_data(s);
+}
+
+static void cmd_smtp_greeting(struct lmtp_session *s, const char *arg)
+{
+	(void)arg;
+	reply(s, "500 5.5.1 Error: this is LMTP: use LHLO");
+}
+
+/* The commands (LHLO by name: smtp_parse_cmd knows SMTP's verbs only). */
+static const struct {
+	enum smtp_verb verb;
+	void (*run)(struct lmtp_session *s, const char *arg);
+} commands[] = {
+	{ SMTP_VERB_MAIL, cmd_mail },
+	{ SMTP_VERB_RCPT, cmd_rcpt },
+	{ SMTP_VERB_DATA, cmd_data_verb },
+	{ SMTP_VERB_RSET, cmd_rset },
+	{ SMTP_VERB_NOOP, cmd_noop },
+	{ SMTP_VERB_QUIT, cmd_quit },
+	{ SMTP_VERB_HELO, cmd_smtp_greeting },
+	{ SMTP_VERB_EHLO, cmd_smtp_greeting },
+};
+
 static void dispatch(struct lmtp_session *s, char *line, size_t len)
 {
 	struct smtp_cmd cmd;
@@ -483,24 +408,16 @@ static void dispatch(struct lmtp_session *s, char *line, size_t len)
 		reply(s, "500 5.5.2 Error: bad syntax");
 		return;
 	}
-	if (!strncasecmp(line, "LHLO", 4) && (line[4] == ' ' || line[4] == '\0'))
+	if (!strncasecmp(line, "LHLO", 4) && (line[4] == ' ' || line[4] == '\0')) {
 		cmd_lhlo(s, cmd.arg);
-	else if (cmd.verb == SMTP_VERB_MAIL)
-		cmd_mail(s, cmd.arg);
-	else if (cmd.verb == SMTP_VERB_RCPT)
-		cmd_rcpt(s, cmd.arg);
-	else if (cmd.verb == SMTP_VERB_DATA)
-		cmd_data(s);
-	else if (cmd.verb == SMTP_VERB_RSET)
-		tx_reset(s), reply(s, "250 2.0.0 OK");
-	else if (cmd.verb == SMTP_VERB_NOOP)
-		reply(s, "250 2.0.0 OK");
-	else if (cmd.verb == SMTP_VERB_QUIT)
-		reply(s, "221 2.0.0 Bye"), conn_close(s->c);
-	else if (cmd.verb == SMTP_VERB_HELO || cmd.verb == SMTP_VERB_EHLO)
-		reply(s, "500 5.5.1 Error: this is LMTP: use LHLO");
-	else
-		reply(s, "502 5.5.2 Error: command not recognized");
+		return;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (commands[i].verb == cmd.verb) {
+			commands[i].run(s, cmd.arg);
+			return;
+		}
+	reply(s, "502 5.5.2 Error: command not recognized");
 }
 
 static int cmd_step(struct lmtp_session *s)
@@ -580,38 +497,7 @@ SSL *lmtp_new_ssl(struct server *srv)
 	return srv->cluster ? SSL_new(srv->cluster->server) : NULL;
 }
 
-/* Remove the files of dir older than age seconds (all with age 0). */
-static void sweep(const char *dir, time_t age)
-{
-	char path[1024];
-	struct dirent *e;
-	struct stat sb;
-	time_t now = time(NULL);
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (age == 0 || (stat(path, &sb) == 0 && now - sb.st_mtime > age))
-			unlink(path);
-	}
-	closedir(d);
-}
-
 int lmtp_service_start(struct server *srv)
 {
-	char tmp[600], seen[600];
-
-	snprintf(tmp, sizeof tmp, "%s/cluster/tmp", srv->cfg->data_dir);
-	snprintf(seen, sizeof seen, "%s/cluster/seen", srv->cfg->data_dir);
-	if (mkdir_p(tmp, 0700) < 0 || mkdir_p(seen, 0700) < 0) {
-		log_warn("lmtp: cannot make %s and %s: %s", tmp, seen, strerror(errno));
-		return -1;
-	}
-	sweep(tmp, 0);      /* messages being received when the daemon stopped: never answered 250 */
-	sweep(seen, (time_t)srv->cfg->queue_max_age + 86400);
-	return 0;
+	return lmtp_spool_prepare(srv->cfg->data_dir, srv->cfg->queue_max_age);
 }

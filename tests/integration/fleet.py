@@ -71,10 +71,18 @@ def cluster_config(number, lmtp_port):
 
 
 class Fleet:
-    """nodes: {number: Hostmail}; lmtp: {number: port}."""
+    """nodes: {number: Hostmail}; lmtp: {number: port}; dsn: the shared database."""
 
-    def __init__(self, nodes, lmtp):
-        self.nodes, self.lmtp = nodes, lmtp
+    def __init__(self, nodes, lmtp, dsn):
+        self.nodes, self.lmtp, self.dsn = nodes, lmtp, dsn
+
+    def sql(self, query):
+        """Run one statement on the shared database: its rows as lists of strings."""
+        r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                            "-d", self.dsn, "-c", query], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql {query!r}: {r.stderr}")
+        return [line.split("\t") for line in r.stdout.splitlines() if line]
 
     def __getitem__(self, number):
         return self.nodes[number]
@@ -94,7 +102,7 @@ def make_fleet(tmp_path, dsn, extra="", start=True):
         lmtp[n] = free_port()
         nodes[n] = pg_hostmail(tmp_path / f"node{n}", dsn, host=host_of(n),
                                extra=cluster_config(n, lmtp[n]) + extra)
-    f = Fleet(nodes, lmtp)
+    f = Fleet(nodes, lmtp, dsn)
     for n in NUMBERS:
         f.ctl("node", "add", str(n), "--lmtp", f"{host_of(n)}:{lmtp[n]}",
               "--pop3", f"{host_of(n)}:{nodes[n].pop3_port}")

@@ -14,7 +14,9 @@ the PostgreSQL pass and the ASan pass."""
 import json
 import os
 import smtplib
+import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -27,6 +29,8 @@ pytestmark = pytest.mark.skipif(not ON_PG and "asan" not in os.path.basename(BUI
 
 ALICE = "alice@acme.test"        # acme's home: node 13
 BOB = "bob@beta.test"            # beta's home: node 11
+CAROL = "carol@acme.test"
+DAVE = "dave@gamma.test"         # gamma's home: node 12
 
 
 def hop_message(subject, hops=()):
@@ -41,6 +45,10 @@ def fleet(tmp_path_factory, pg_cluster):
     f.ctl("account", "add", "acme", "--server-number", "13")
     f.ctl("domain", "add", "acme", "acme.test", "--no-dkim")
     f.ctl("mailbox", "add", ALICE, input="alice-secret\n")
+    f.ctl("mailbox", "add", CAROL, input="carol-secret\n")
+    f.ctl("account", "add", "gamma", "--server-number", "12")
+    f.ctl("domain", "add", "gamma", "gamma.test", "--no-dkim")
+    f.ctl("mailbox", "add", DAVE, input="dave-secret-1\n")
     f.ctl("account", "add", "beta", "--server-number", "11")
     f.ctl("domain", "add", "beta", "beta.test", "--no-dkim")
     f.ctl("mailbox", "add", BOB, input="bob-secret-1\n")
@@ -52,13 +60,22 @@ def with_subject(node, address, subject):
     return [m for m in node.messages(address) if f"Subject: {subject}".encode() in m]
 
 
-def send_mx(node, rcpt, subject):
+def queue_empty(node):
+    """Wait until node's queue holds nothing (the messages of earlier tests
+    are removed a moment after their delivery)."""
+    wait_for(lambda: not queue_files(node, "env"), what=f"{node.host}'s queue to empty")
+
+
+def send_mx(node, rcpts, subject):
+    rcpts = [rcpts] if isinstance(rcpts, str) else rcpts
     s = smtplib.SMTP(node.host, node.smtp_port, local_hostname="client.test", timeout=20)
     try:
         s.ehlo()
         assert s.mail("sender@example.org")[0] == 250
-        assert s.rcpt(rcpt)[0] == 250
-        code, text = s.data(f"From: sender@example.org\r\nTo: {rcpt}\r\nSubject: {subject}\r\n\r\nhello\r\n")
+        for r in rcpts:
+            assert s.rcpt(r)[0] == 250
+        code, text = s.data(f"From: sender@example.org\r\nTo: {', '.join(rcpts)}\r\nSubject: {subject}\r\n"
+                            "\r\nhello\r\n.leading dot\r\n")
         assert code == 250, text
     finally:
         s.close()
@@ -81,7 +98,25 @@ def test_mail_for_a_node13_mailbox_sent_to_node11_lands_on_node13(fleet):
     assert not fleet[13].messages(BOB)
 
 
+def test_one_message_for_mailboxes_on_three_nodes(fleet):
+    """Each home node gets its own recipients, those of one node in one
+    LMTP transaction (one reply per recipient), the message intact."""
+    send_mx(fleet[12], [ALICE, BOB, CAROL, DAVE], "to all three")
+    for node, addr in ((13, ALICE), (13, CAROL), (11, BOB), (12, DAVE)):
+        wait_for(lambda: with_subject(fleet[node], addr, "to all three"), what=f"{addr} on node {node}")
+    m = with_subject(fleet[13], CAROL, "to all three")[0]
+    assert m.endswith(b"\nhello\n.leading dot\n")            # dot-stuffed on the way, unstuffed there
+    assert b"X-Hostmail-Hop: from=12 to=13" in m
+    assert b"X-Hostmail-Hop" not in with_subject(fleet[12], DAVE, "to all three")[0]   # local: no hop
+    a = fleet[13].wait_log(r"lmtp\[(\d+)\]: to=<alice@acme\.test>: delivered to maildir \(hop id 12\.")
+    fleet[13].wait_log(r"lmtp\[" + a.group(1) + r"\]: to=<carol@acme\.test>: delivered to maildir")
+    for node, addr in ((13, ALICE), (13, CAROL), (11, BOB), (12, DAVE)):
+        assert len(with_subject(fleet[node], addr, "to all three")) == 1
+    assert not with_subject(fleet[11], ALICE, "to all three") and not with_subject(fleet[12], ALICE, "to all three")
+
+
 def test_home_node_down_mail_waits_then_is_delivered_exactly_once(fleet):
+    queue_empty(fleet[11])
     fleet[13].stop()
     try:
         send_mx(fleet[11], ALICE, "while thirteen is down")
@@ -95,6 +130,73 @@ def test_home_node_down_mail_waits_then_is_delivered_exactly_once(fleet):
     wait_for(lambda: not queue_files(fleet[11], "env"), what="node 11's queue to empty")
     assert len(with_subject(fleet[13], ALICE, "while thirteen is down")) == 1
     assert not with_subject(fleet[11], ALICE, "while thirteen is down")
+
+
+def test_queued_mail_follows_a_new_home(fleet):
+    """A message queued for node 13 while it is down goes to the account's
+    new home when the store says it moved (what `account move` does)."""
+    fleet[13].stop()
+    try:
+        send_mx(fleet[11], CAROL, "follows the move")
+        fleet[11].wait_log(r"to=<carol@acme\.test>: deferred: reason=\"?4\.4\.1 node 13")
+        fleet.sql("UPDATE accounts SET server_number = 12 WHERE name = 'acme'")
+        wait_for(lambda: with_subject(fleet[12], CAROL, "follows the move"), what="delivery to the new home")
+        wait_for(lambda: not queue_files(fleet[11], "env"), what="node 11's queue to empty")
+    finally:
+        fleet.sql("UPDATE accounts SET server_number = 13 WHERE name = 'acme'")
+        fleet[13].start()
+    assert len(with_subject(fleet[12], CAROL, "follows the move")) == 1
+    assert not with_subject(fleet[13], CAROL, "follows the move")
+
+
+def test_a_home_node_with_a_certificate_from_another_ca_gets_nothing(fleet):
+    """The sending node verifies the home node: a listener at a node's
+    registered address with a certificate of another CA (naming that
+    address) is refused during the handshake and the mail stays queued."""
+    p = cluster_pki()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(p["stranger"]["crt"], p["stranger"]["key"])
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.12", 0))
+    lsock.listen(8)
+    lsock.settimeout(30)
+    got = []
+
+    def impostor():
+        try:
+            while True:
+                conn, _ = lsock.accept()
+                try:
+                    t = ctx.wrap_socket(conn, server_side=True)
+                    t.sendall(b"220 impostor LMTP\r\n")
+                    got.append(t.recv(100))
+                except (OSError, ssl.SSLError):
+                    pass
+                finally:
+                    conn.close()
+        except OSError:
+            return
+
+    th = threading.Thread(target=impostor, daemon=True)
+    th.start()
+    port = lsock.getsockname()[1]
+    fleet.ctl("node", "add", "14", "--lmtp", f"127.0.0.12:{port}", "--pop3", "127.0.0.12:1")
+    fleet.ctl("account", "add", "delta", "--server-number", "14")
+    fleet.ctl("domain", "add", "delta", "delta.test", "--no-dkim")
+    fleet.ctl("mailbox", "add", "eve@delta.test", input="eve-secret-12\n")
+    queue_empty(fleet[11])
+    try:
+        send_mx(fleet[11], "eve@delta.test", "to the impostor")
+        fleet[11].wait_log(r"to=<eve@delta\.test>: deferred: reason=\"?4\.4\.1 node 14 \(127\.0\.0\.12:\d+\):"
+                           r" TLS failed: (unable to get local issuer certificate|certificate verify failed)")
+        assert len(queue_files(fleet[11], "env")) == 1
+        assert not [g for g in got if g]             # not one byte of the session reached it
+    finally:
+        fleet.ctl("account", "remove", "delta")
+        fleet.ctl("node", "remove", "14")
+        lsock.close()
+    for qid in queue_files(fleet[11], "env"):
+        fleet[11].ctl("queue", "delete", qid)
 
 
 @pytest.mark.parametrize("cert, logged", [("none", "peer did not return a certificate"),
