@@ -110,7 +110,7 @@ def test_db_init_and_schema_check(tmp_path, pg_cluster):
         hm.start()
     assert hm.ctl("db", "init").stdout == "schema version 8: created\n"
     assert hm.ctl("db", "init").stdout == "schema version 8: up to date\n"
-    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"], ["7"]]
+    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"], ["7"], ["8"]]
     hm.ctl("account", "add", "acme")
     # a wrong dsn: one clear line, no hang
     (tmp_path / "bad").mkdir()
