@@ -25,7 +25,7 @@ $(BUILD)/libhostmail.a: $(LIB_OBJ)
 $(BUILD)/hostmaild: $(BUILD)/src/cmd/hostmaild.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/src/cmd/ctl_dovecot.o $(BUILD)/src/cmd/ctl_token.o $(BUILD)/src/cmd/ctl_help.o $(BUILD)/src/cmd/ctl_alias.o $(BUILD)/src/cmd/ctl_quota.o $(BUILD)/src/cmd/ctl_spam.o $(BUILD)/libhostmail.a
+$(BUILD)/hostmailctl: $(BUILD)/src/cmd/hostmailctl.o $(BUILD)/src/cmd/ctl_queue.o $(BUILD)/src/cmd/ctl_db.o $(BUILD)/src/cmd/ctl_dkim.o $(BUILD)/src/cmd/ctl_dovecot.o $(BUILD)/src/cmd/ctl_token.o $(BUILD)/src/cmd/ctl_help.o $(BUILD)/src/cmd/ctl_alias.o $(BUILD)/src/cmd/ctl_quota.o $(BUILD)/src/cmd/ctl_spam.o $(BUILD)/src/cmd/ctl_node.o $(BUILD)/src/cmd/ctl_move.o $(BUILD)/libhostmail.a
 	$(CC) $(XCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhostmail.a

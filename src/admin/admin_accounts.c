@@ -38,7 +38,7 @@ void admin_account_add(struct admin_req *r)
 	const char *name = NULL, *created = NULL;
 	json_t *o = admin_body(r), *sn;
 	struct ops_err e;
-	int server = 1, rc;
+	int server = -1, rc;  /* absent: picked among the nodes, or 1 (ops_node.h) */
 
 	if (!o)
 		return;

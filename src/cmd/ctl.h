@@ -68,4 +68,13 @@ int ctl_mailbox_vacation(struct ctl *c, int argc, char **argv);
 int ctl_account_mailbox_quota(struct ctl *c, const char *name, const char *size, const char *count);
 int ctl_quota_show(struct ctl *c, const char *address);
 
+/* ctl_node.c: the nodes of a fleet */
+int ctl_node_add(struct ctl *c, int argc, char **argv);
+int ctl_node_list(struct ctl *c, int argc, char **argv);
+int ctl_node_drain(struct ctl *c, int argc, char **argv);
+int ctl_node_activate(struct ctl *c, int argc, char **argv);
+int ctl_node_remove(struct ctl *c, int argc, char **argv);
+/* ctl_move.c: account move NAME --to N | --abort */
+int ctl_account_move(struct ctl *c, int argc, char **argv);
+
 #endif

@@ -46,7 +46,9 @@ static const char usage_text[] =
 	"\n"
 	"  help [NOUN [VERB]]       this text, or only what it says about NOUN or NOUN VERB\n"
 	"  account add NAME [--created YYYY-MM-DD] [--server-number N]\n"
-	"                           created defaults to today (UTC), server number to 1\n"
+	"                           created defaults to today (UTC); the server number (the\n"
+	"                           home node) to the least loaded active node, or 1 without\n"
+	"                           nodes (docs/cluster.md)\n"
 	"  account list [--json]    NAME STATUS CREATED SERVER, one per line\n"
 	"  account show NAME        key: value lines\n"
 	"  account passwd NAME [--force]\n"
@@ -57,6 +59,9 @@ static const char usage_text[] =
 	"                           per-account recipient budgets; N or \"default\";\n"
 	"                           the default quota of its mailboxes (0 = none)\n"
 	"  account logout NAME      end every ACC session of the account (on every node)\n"
+	"  account move NAME --to N move its Maildirs to node N and make N its home (run on its\n"
+	"                           home node; again to go on after an interruption)\n"
+	"  account move NAME --abort  undo a move that has not switched the home yet\n"
 	"  account suspend NAME | account resume NAME | account remove NAME\n"
 	"                           remove also removes its domains and mailboxes\n"
 	"                           (Maildirs stay on disk)\n"
@@ -120,6 +125,13 @@ static const char usage_text[] =
 	"                           once (only its hash is kept, in data_dir/admin_tokens)\n"
 	"  token list [--json]      NAME rw|ro, one per line\n"
 	"  token remove NAME        the token stops working at once\n"
+	"  node add N --lmtp HOST:PORT --pop3 HOST:PORT [--imap HOST:PORT]\n"
+	"                           a node of the fleet: where the others reach its LMTP\n"
+	"                           (internal delivery) and POP3 (docs/cluster.md)\n"
+	"  node list [--json]       NUMBER STATE LMTP POP3 IMAP ACCOUNTS MAILBOXES, one per line\n"
+	"  node drain N | node activate N\n"
+	"                           a draining node gets no new accounts; its accounts stay\n"
+	"  node remove N            refused while accounts live there\n"
 	"  db init                  create the store's schema, or upgrade it to this version\n"
 	"                           (PostgreSQL: once per database; SQLite does it by itself)\n"
 	"  db migrate-from-sqlite PATH [--force]\n"
@@ -219,7 +231,7 @@ static int parse_int(const char *s, int *out)
 static int account_add(struct ctl *c, int argc, char **argv)
 {
 	const char *name = NULL, *created = NULL, *val;
-	int server = 1, i;
+	int server = -1, i;
 	struct ops_err e;
 
 	for (i = 0; i < argc; i++) {
@@ -666,6 +678,7 @@ static const struct verb verbs[] = {
 	{ "account", "remove", 1, 1, account_remove, 0 },
 	{ "account", "passwd", 1, 1, account_passwd, V_FORCE },
 	{ "account", "logout", 1, 1, account_logout, 0 },
+	{ "account", "move", 1, -1, ctl_account_move, 0 },
 	{ "domain", "add", 2, 3, domain_add, 0 },
 	{ "domain", "remove", 1, 1, domain_remove, 0 },
 	{ "domain", "list", 0, 1, domain_list, V_JSON },
@@ -699,6 +712,11 @@ static const struct verb verbs[] = {
 	{ "token", "add", 1, 2, ctl_token_add, 0 },
 	{ "token", "list", 0, 0, ctl_token_list, V_JSON },
 	{ "token", "remove", 1, 1, ctl_token_remove, 0 },
+	{ "node", "add", 1, -1, ctl_node_add, 0 },
+	{ "node", "list", 0, 0, ctl_node_list, V_JSON },
+	{ "node", "drain", 1, 1, ctl_node_drain, 0 },
+	{ "node", "activate", 1, 1, ctl_node_activate, 0 },
+	{ "node", "remove", 1, 1, ctl_node_remove, 0 },
 	{ "db", "init", 0, 0, db_init_cmd, 0 },
 	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd, 0 },
 };

@@ -5,6 +5,8 @@
  * the configuration (listeners and data_dir need a restart).
  */
 #define _GNU_SOURCE
+#include "cluster/cluster.h"
+#include "cluster/lmtp_server.h"
 #include "daemon/server.h"
 #include "queue/queue.h"
 #include "queue/runner.h"
@@ -89,7 +91,8 @@ static int listeners_changed(const struct config *a, const struct config *b)
 	return memcmp(&a->smtp, &b->smtp, sizeof a->smtp) || memcmp(&a->submission, &b->submission, sizeof a->smtp) ||
 	       memcmp(&a->submissions, &b->submissions, sizeof a->smtp) || memcmp(&a->pop3, &b->pop3, sizeof a->smtp) ||
 	       memcmp(&a->pop3s, &b->pop3s, sizeof a->smtp) || memcmp(&a->acc, &b->acc, sizeof a->smtp) ||
-	       memcmp(&a->admin, &b->admin, sizeof a->smtp);
+	       memcmp(&a->admin, &b->admin, sizeof a->smtp) ||
+	       memcmp(&a->pop3_cluster, &b->pop3_cluster, sizeof a->smtp);
 }
 
 /* SIGHUP: publish a new configuration snapshot. Sessions, jobs and
@@ -124,6 +127,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 	nc->pop3s = old->pop3s;
 	nc->acc = old->acc;
 	nc->admin = old->admin;
+	nc->pop3_cluster = old->pop3_cluster;
 	nc->worker_threads = old->worker_threads;
 	srv->cfg = nc;
 	config_unref(old);
@@ -191,6 +195,9 @@ int main(int argc, char **argv)
 	ev_log = event_new(srv.base, -1, EV_PERSIST, on_log_tick, NULL);
 	event_add(ev_log, &one_second);
 	load_tls(&srv, 1);
+	/* [cluster]: read once, before dropping privileges (the node's key) */
+	if (srv.cfg->cluster_node && !(srv.cluster = cluster_load(srv.cfg, err, sizeof err)))
+		log_fatal("cluster: %s", err);
 	if (!(srv.auth_throttle = throttle_new(5, 600, 600)) || !(srv.conns = connlimit_new()) ||
 	    !(srv.acc_conns = connlimit_new()) || !(srv.metrics = metrics_new()))
 		log_fatal("out of memory");
@@ -198,6 +205,8 @@ int main(int argc, char **argv)
 	if (server_listen(&srv) < 0)
 		log_fatal("cannot listen on the configured addresses");
 	drop_privileges(srv.cfg);
+	if (srv.cluster && lmtp_service_start(&srv) < 0)
+		log_fatal("cannot prepare internal delivery (data_dir/cluster)");
 	/* As the daemon's user: PostgreSQL's peer authentication sees it. */
 	if (!(srv.store = store_open(srv.cfg, err, sizeof err)))
 		log_fatal("account store: %s", err);
@@ -238,6 +247,7 @@ int main(int argc, char **argv)
 	store_close(srv.store);
 	free(srv.srs);
 	tls_server_unref(srv.tls);
+	cluster_free(srv.cluster);
 	throttle_free(srv.auth_throttle);
 	connlimit_free(srv.conns);
 	connlimit_free(srv.acc_conns);

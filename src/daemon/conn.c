@@ -664,14 +664,19 @@ void conn_pause(struct conn *c, int ms, void (*fn)(struct conn *c, void *st))
 
 /* ---- opening (accepting is in conn_accept.c) ---- */
 
-static struct bufferevent *socket_bev(struct server *srv, evutil_socket_t fd, int tls)
+static struct bufferevent *socket_bev(struct server *srv, evutil_socket_t fd, int tls,
+                                     const struct conn_service *svc)
 {
 	struct bufferevent *bev;
 	SSL *ssl;
 
 	if (!tls)
 		return bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!srv->tls || !(ssl = tls_server_new_ssl(srv->tls)))
+	if (svc->new_ssl)
+		ssl = svc->new_ssl(srv);
+	else
+		ssl = srv->tls ? tls_server_new_ssl(srv->tls) : NULL;
+	if (!ssl)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
 	                                     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -687,7 +692,7 @@ void conn_open(struct server *srv, evutil_socket_t fd, const char *ip, struct co
 	struct conn *c;
 
 	if (!(c = calloc(1, sizeof *c)) || !(c->timer = evtimer_new(srv->base, on_timer, c)) ||
-	    !(c->bev = socket_bev(srv, fd, tls))) {
+	    !(c->bev = socket_bev(srv, fd, tls, svc))) {
 		if (c && c->timer)
 			event_free(c->timer);
 		free(c);

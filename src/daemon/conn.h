@@ -69,6 +69,10 @@ struct conn_service {
 	 * handshake gets the service in clear text (conn_tls() is 0), so that
 	 * the ACC can redirect plain HTTP to HTTPS instead of a silent close. */
 	int plain_fallback;
+	/* With implicit_tls: the SSL of a new connection, when it is not the
+	 * [tls] one (the LMTP listener's needs client certificates); NULL:
+	 * tls/tls.h's. */
+	SSL *(*new_ssl)(struct server *srv);
 };
 
 /* An accepted socket: apply the connection limits, set up TLS for an

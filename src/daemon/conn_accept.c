@@ -118,7 +118,9 @@ void conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *
 		                        srv->cfg->acc_max_connections_per_ip);
 	else
 		lim = connlimit_acquire(limiter = srv->conns, ip, srv->cfg->max_connections,
-		                        srv->cfg->max_connections_per_ip);
+		                        /* every customer proxied by a node comes from its address */
+		                        svc->kind == LISTEN_POP3_CLUSTER ? srv->cfg->max_connections
+		                        : srv->cfg->max_connections_per_ip);
 	if (lim != CONN_OK) {
 		refuse(srv, fd, ip, lim, svc);
 		return;

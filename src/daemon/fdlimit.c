@@ -24,7 +24,7 @@ static void spare_open(void)
 long fdlimit_needed(const struct config *c)
 {
 	int nlisteners = c->smtp.n + c->submission.n + c->submissions.n + c->pop3.n + c->pop3s.n +
-	                 c->acc.n + c->admin.n;
+	                 c->acc.n + c->admin.n + c->pop3_cluster.n;
 
 	return (long)c->max_connections + c->acc_max_connections + c->delivery_max_connections +
 	       c->store_pool_size + c->worker_threads + nlisteners + FD_RESERVE;

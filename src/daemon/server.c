@@ -14,11 +14,13 @@
 #include "acc/acc_http.h"
 #include "admin/admin.h"
 #include "daemon/server.h"
+#include "cluster/lmtp_server.h"
 #include "daemon/conn.h"
 #include "daemon/fdlimit.h"
 #include "metrics/metrics.h"
 #include "metrics/metrics_http.h"
 #include "pop3/pop3_session.h"
+#include "pop3/pop3_proxy.h"
 #include "smtp/smtp_session.h"
 #include "util/log.h"
 #include <event2/event.h>
@@ -41,17 +43,22 @@
 
 /* What each kind of listener serves. */
 static const struct conn_service services[] = {
-	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL, SMTP_OVERLOAD, 0 },
+	[LISTEN_SMTP] = { LISTEN_SMTP, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL, SMTP_OVERLOAD, 0, NULL },
 	[LISTEN_SUBMISSION] = { LISTEN_SUBMISSION, "smtp", 0, 0, smtp_session_start, SMTP_REFUSAL,
-	                        SMTP_OVERLOAD, 0 },
-	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL, 0 },
-	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0 },
-	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0 },
-	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1 },
+	                        SMTP_OVERLOAD, 0, NULL },
+	[LISTEN_SUBMISSIONS] = { LISTEN_SUBMISSIONS, "smtp", 1, 0, smtp_session_start, NULL, NULL, 0, NULL },
+	[LISTEN_POP3] = { LISTEN_POP3, "pop3", 0, 0, pop3_session_start, POP3_REFUSAL, POP3_OVERLOAD, 0, NULL },
+	[LISTEN_POP3S] = { LISTEN_POP3S, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0, NULL },
+	[LISTEN_ACC] = { LISTEN_ACC, "acc", 1, 1, acc_conn_start, NULL, NULL, 1, NULL },
 	/* the admin API: TLS only, in the ACC's connection limits */
-	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0 },
+	[LISTEN_ADMIN] = { LISTEN_ADMIN, "admin", 1, 1, admin_conn_start, NULL, NULL, 0, NULL },
 	/* plain HTTP, counted in the ACC's connection limits */
-	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0 },
+	[LISTEN_METRICS] = { LISTEN_METRICS, "metrics", 0, 1, metrics_conn_start, NULL, NULL, 0, NULL },
+	/* internal delivery from the other nodes: TLS with client certificates */
+	[LISTEN_LMTP] = { LISTEN_LMTP, "lmtp", 1, 0, lmtp_session_start, NULL, NULL, 0, lmtp_new_ssl },
+	/* other nodes' POP3 proxies and account moves: the same mutual TLS */
+	[LISTEN_POP3_CLUSTER] = { LISTEN_POP3_CLUSTER, "pop3", 1, 0, pop3_session_start, NULL, NULL, 0,
+	                          pop3_cluster_new_ssl },
 };
 
 const struct conn_service *server_service(enum listener_kind kind)
@@ -215,8 +222,13 @@ int server_listen(struct server *srv)
 		log_warn("admin: [listen] admin needs [tls] certificate and key: the admin API is served over HTTPS only");
 		return -1;
 	}
+	if (c->lmtp.n && (!srv->cluster ||
+	                  listen_list(srv, &c->lmtp, LISTEN_LMTP, "lmtp (TLS, node certificates)") < 0))
+		return -1;
 	if (listen_list(srv, &c->admin, LISTEN_ADMIN, "admin API (HTTPS)") < 0 ||
 	    listen_list(srv, &c->metrics, LISTEN_METRICS, "metrics (HTTP)") < 0)
+		return -1;
+	if (listen_list(srv, &c->pop3_cluster, LISTEN_POP3_CLUSTER, "pop3_cluster (POP3 proxied from other nodes)") < 0)
 		return -1;
 	return 0;
 }

@@ -24,7 +24,8 @@ struct metrics;
 struct srs;
 
 enum listener_kind { LISTEN_SMTP, LISTEN_SUBMISSION, LISTEN_SUBMISSIONS, LISTEN_POP3, LISTEN_POP3S, LISTEN_ACC,
-                     LISTEN_METRICS, LISTEN_ADMIN };
+                     LISTEN_METRICS, LISTEN_ADMIN, LISTEN_LMTP,
+                     LISTEN_POP3_CLUSTER };   /* the POP3 proxy's internal endpoint (pop3/pop3_proxy.h) */
 
 struct server {
 	struct event_base *base;
@@ -42,6 +43,7 @@ struct server {
 	struct pop3_service *pop3;       /* POP3 mailbox locks, grant purge */
 	struct connlimit *conns;         /* concurrent SMTP and POP3 sessions, total and per IP */
 	struct connlimit *acc_conns;     /* concurrent ACC connections, total and per IP */
+	struct cluster *cluster;         /* [cluster]: this node of a fleet (cluster/cluster.h), NULL if none */
 	struct metrics *metrics;         /* counters any thread updates (metrics/metrics.h); never NULL in hostmaild */
 	struct srs *srs;                 /* forwarding's SRS secret and domain (routing/srs.h) */
 	char queue_dir[600];

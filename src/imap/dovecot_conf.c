@@ -197,6 +197,37 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 	return 0;
 }
 
+/* A node of a fleet ([cluster] node, docs/cluster.md "POP3 and IMAP
+ * anywhere"): a mailbox homed on another node that has an IMAP address in
+ * the nodes table is proxied there by Dovecot (proxy, host, port; STARTTLS
+ * to the other node's Dovecot). The password is checked here first, then
+ * Dovecot forwards it to the home node's Dovecot, which checks it again. */
+static void dovecot_sql_fleet(const struct config *cfg, struct buf *b)
+{
+	int n = cfg->cluster_node;
+
+	buf_printf(b, "# %%Lu: the login name in lower case, escaped by Dovecot. This node is\n"
+	           "# node %d of a fleet: a mailbox whose account lives on another node with\n"
+	           "# an IMAP address (hostmailctl node add ... --imap HOST:PORT) is proxied\n"
+	           "# there (STARTTLS; Dovecot forwards the password).\n"
+	           "password_query = \\\n"
+	           "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
+	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
+	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
+	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' THEN 'Y' END AS proxy, \\\n"
+	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           "      THEN split_part(n.imap, ':', 1) END AS host, \\\n"
+	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           "      THEN split_part(n.imap, ':', 2) END AS port, \\\n"
+	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           "      THEN 'any-cert' END AS starttls, \\\n"
+	           "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
+	           "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
+	           "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
+	           "    LEFT JOIN nodes n ON n.number = a.server_number \\\n"
+	           "  WHERE m.address = '%%Lu'\n", n, n, n, n, n);
+}
+
 int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t errlen)
 {
 	const char *p;
@@ -215,16 +246,20 @@ int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t
 			return seterr(err, errlen, "data_dir", cfg->data_dir);
 		buf_printf(b, "driver = sqlite\nconnect = %s/hostmail.db\n", cfg->data_dir);
 	}
-	buf_puts(b, "# %Lu: the login name in lower case, escaped by Dovecot. The same\n"
-	         "# tables and columns in SQLite and PostgreSQL (src/store/).\n"
-	         "password_query = \\\n"
-	         "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
-	         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
-	         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
-	         "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
-	         "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
-	         "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
-	         "  WHERE m.address = '%Lu'\n");
+	if (cfg->cluster_node > 0) {
+		dovecot_sql_fleet(cfg, b);
+	} else {
+		buf_puts(b, "# %Lu: the login name in lower case, escaped by Dovecot. The same\n"
+		         "# tables and columns in SQLite and PostgreSQL (src/store/).\n"
+		         "password_query = \\\n"
+		         "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
+		         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
+		         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
+		         "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
+		         "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
+		         "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
+		         "  WHERE m.address = '%Lu'\n");
+	}
 	if (!b->data || b->data[b->len - 1] != '\n') {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -77,7 +77,8 @@ const struct metric_desc *metric_desc(enum metric_id id)
 
 const char *metrics_listener_name(int kind)
 {
-	static const char *names[] = { "smtp", "submission", "submissions", "pop3", "pop3s", "acc", "metrics", "admin" };
+	static const char *names[] = { "smtp", "submission", "submissions", "pop3", "pop3s", "acc", "metrics", "admin", "lmtp",
+	                               "pop3_cluster" };
 
 	return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "other";
 }

@@ -24,7 +24,7 @@ struct ops_err {
 int ops_fail(struct ops_err *e, int code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* accounts (ops_account.c) */
+/* accounts (ops_account.c); server_number -1: the home is picked (ops_node.h) */
 int ops_account_add(struct store *st, const char *name, const char *created, int server_number,
                     struct ops_err *e);
 int ops_account_get(struct store *st, const char *name, struct account *out, struct ops_err *e);

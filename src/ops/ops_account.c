@@ -3,6 +3,7 @@
  * (ops.h): checks, the store's call, and the refusal's words.
  */
 #include "ops/ops.h"
+#include "ops/ops_node.h"
 #include "store/store_acc_session.h"
 #include "store/store_valid.h"
 #include "util/password.h"
@@ -31,11 +32,15 @@ int ops_account_add(struct store *st, const char *name, const char *created, int
                     struct ops_err *e)
 {
 	char err[512];
+	int rc;
 
 	if (valid_account_name(name, err, sizeof err) < 0)
 		return ops_fail(e, STORE_EINVAL, "name", "%s", err);
 	if (created && valid_date(created, err, sizeof err) < 0)
 		return ops_fail(e, STORE_EINVAL, "created", "%s", err);
+	/* the home node: given, or picked in a fleet (ops_node.h) */
+	if ((rc = ops_node_home_for_new(st, server_number, &server_number, e)))
+		return rc;
 	return from_store(e, store_account_add(st, name, created, server_number, err, sizeof err),
 	                  "server_number", err);
 }

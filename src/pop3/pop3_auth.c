@@ -8,6 +8,7 @@
  * for fail2ban and counted per IP in the throttle shared with SMTP AUTH.
  */
 #include "pop3/pop3_session_int.h"
+#include "pop3/pop3_proxy.h"
 #include "auth/auth.h"
 #include "auth/login.h"
 #include "auth/sasl.h"
@@ -160,7 +161,7 @@ static void login_failed(struct conn *c, void *st)
 }
 
 /* The password was right: take the mailbox's lock, then open it on a worker. */
-static void open_mailbox(struct pop3_session *s, const struct login *l)
+void p3_open_mailbox(struct pop3_session *s, const struct login *l)
 {
 	struct open_job *j;
 
@@ -201,18 +202,24 @@ static void login_done(void *st, struct login *l)
 	} else if (l->res == AUTH_TEMPFAIL) {
 		log_warn("pop3[%llu] ip=%s: login temporary failure user=%s", s->id, s->ip, safe);
 		p3_reply(s, "-ERR [SYS/TEMP] temporary failure, try again later");
+	} else if (l->data && ((const struct p3_home *)l->data)->moving) {
+		log_info("pop3[%llu] ip=%s: login refused: account %s is being moved to another node", s->id,
+		         s->ip, l->account);
+		p3_reply(s, "-ERR [SYS/TEMP] your mailbox is being moved to another server, try again in a few minutes");
+	} else if (l->data && ((const struct p3_home *)l->data)->node > 0) {
+		pop3_proxy_start(s, l, l->data);   /* its home is another node */
 	} else {
-		open_mailbox(s, l);
+		p3_open_mailbox(s, l);
 	}
 }
 
 static const struct login_proto pop3_login = {
-	LOGIN_POP3, "pop3", login_refused, NULL, login_failed, login_done,
+	LOGIN_POP3, "pop3", login_refused, pop3_proxy_after_login, login_failed, login_done,
 };
 
 static void login_submit(struct pop3_session *s, struct sasl_creds *cr)
 {
-	login_start(s->c, s, s->srv, &pop3_login, cr, 0);
+	login_start(s->c, s, s->srv, &pop3_login, cr, sizeof(struct p3_home));
 }
 
 void p3_cmd_user(struct pop3_session *s, const struct pop3_command *c)

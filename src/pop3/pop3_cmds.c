@@ -8,6 +8,8 @@
 #include "delivery/quota.h"
 #include "pop3/pop3_quota.h"
 #include "pop3/pop3_session_int.h"
+#include "pop3/pop3_proxy.h"
+#include "cluster/move_recv.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +280,14 @@ void p3_dispatch(struct pop3_session *s, const char *line, size_t len)
 	struct pop3_command c;
 	char safe[64];
 
+	if (pop3_proxy_is_xlogin(s, line, len)) {
+		pop3_proxy_xlogin(s, line, len);
+		return;
+	}
+	if (move_recv_is_cmd(s, line, len)) {
+		move_recv_cmd(s, line, len);
+		return;
+	}
 	switch (pop3_parse(line, len, &c)) {
 	case POP3_PARSE_UNKNOWN:
 		log_safe(line, len < 16 ? len : 16, safe, sizeof safe);

@@ -11,6 +11,8 @@
  * a long RETR is not idle.
  */
 #include "pop3/pop3_session_int.h"
+#include "pop3/pop3_proxy.h"
+#include "cluster/move_recv.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include <errno.h>
@@ -35,6 +37,8 @@ static void p3_free(void *st)
 	struct pop3_session *s = st;
 
 	stream_end(s);
+	pop3_proxy_free(s->proxy);
+	move_recv_free(s->put);
 	if (s->lock)
 		p3_lock_release(s->srv, s->lock);
 	pop3_mailbox_free(&s->mb);
@@ -127,6 +131,14 @@ static void on_input(struct conn *c, void *st)
 	struct pop3_session *s = st;
 
 	(void)c;
+	if (s->proxy) {
+		pop3_proxy_input(s->proxy);
+		return;
+	}
+	if (s->put) {
+		move_recv_input(s);
+		return;
+	}
 	while (can_process(s))
 		if (!cmd_step(s))
 			break;
@@ -269,9 +281,18 @@ static void on_drained(struct conn *c, void *st)
 {
 	struct pop3_session *s = st;
 
+	if (s->proxy) {
+		pop3_proxy_drained(s->proxy);
+		return;
+	}
 	if (s->streaming)
 		stream_fill(s);
 	on_input(c, s);
+}
+
+void p3_input_again(struct pop3_session *s)
+{
+	on_input(s->c, s);
 }
 
 /* RFC 1939 section 3: an idle session is closed without a reply and

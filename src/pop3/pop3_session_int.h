@@ -42,6 +42,8 @@ struct pop3_session {
 	char mailbox[320];           /* logged in as */
 	char account[64];
 	struct pop3_lock *lock;      /* the mailbox, held while logged in */
+	struct pop3_proxy *proxy;    /* proxied to the home node (pop3_proxy.h) */
+	struct move_put *put;        /* receiving a file of an account move (cluster/move_recv.h) */
 
 	/* transaction */
 	struct pop3_mailbox mb;
@@ -69,6 +71,8 @@ static inline int p3_job(struct pop3_session *s, struct workers *pool, void (*wo
 {
 	return conn_job(s->c, pool, 0, work, done, arg);
 }
+/* Go on with buffered input (after a proxy attempt answered). */
+void p3_input_again(struct pop3_session *s);
 /* Send message i (0-based): everything (body_lines -1) or TOP's part. */
 void p3_send_message(struct pop3_session *s, size_t i, long body_lines);
 
@@ -83,6 +87,9 @@ void p3_cmd_auth(struct pop3_session *s, const struct pop3_command *c);
 void p3_auth_continue(struct pop3_session *s, const char *line);
 /* May USER/PASS/AUTH be used now (TLS, or plaintext allowed)? */
 int p3_auth_allowed(const struct pop3_session *s);
+/* The login was right (a password, or XLOGIN from a node): lock, open, grant. */
+struct login;
+void p3_open_mailbox(struct pop3_session *s, const struct login *l);
 
 /* pop3_service.c: one session per mailbox (in-memory, one daemon owns the data dir) */
 struct pop3_lock *p3_lock_take(struct server *srv, const char *mailbox);  /* NULL: in use */

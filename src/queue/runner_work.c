@@ -7,6 +7,10 @@
  */
 #include "queue/runner_int.h"
 #include "daemon/server.h"
+#include "cluster/cluster.h"
+#include "cluster/lmtp_client.h"
+#include "cluster/lmtp_proto.h"
+#include "store/store_node.h"
 #include "delivery/bounce.h"
 #include "delivery/maildir.h"
 #include "delivery/quota.h"
@@ -172,7 +176,117 @@ static void vacation_hook(struct msg_job *j, const struct envelope *env, const c
 		memcpy(j->new_ids[j->nnew++], id, sizeof id);
 }
 
-static void deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
+/* A fleet (cluster/cluster.h): a due recipient whose mailbox is homed on
+ * another node, waiting to be handed over with the others of that node. */
+struct homed {
+	size_t idx;
+	int home;
+};
+
+static int cmp_homed(const void *a, const void *b)
+{
+	const struct homed *x = a, *y = b;
+
+	return x->home != y->home ? (x->home < y->home ? -1 : 1) : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+/* One outcome of a hand-over, recorded: delivered, failed (5xx) or
+ * deferred (4xx, the home node down: the retry schedule). */
+static void record_home(struct msg_job *j, const struct envelope *env, size_t i, int home,
+                        const struct lmtp_outcome *o)
+{
+	struct server *srv = j->srv;
+
+	switch (o->result) {
+	case LMTP_DELIVERED:
+		if (mark_delivered(srv->queue_dir, env, i) < 0)
+			log_warn("%s: to=<%s>: delivered but cannot record it: %s (may be handed over again)",
+			         env->id, env->rcpt[i].addr, strerror(errno));
+		count_local_delivery(srv, env);
+		log_info("%s: to=<%s>: delivered to node %d over LMTP: %s", env->id, env->rcpt[i].addr, home,
+		         o->reason);
+		break;
+	case LMTP_PERMFAIL:
+		log_rcpt(srv, env, i, "failed", o->reason);
+		if (envelope_mark_failed(srv->queue_dir, env->id, i, o->reason) < 0)
+			log_warn("%s: cannot record a result: %s", env->id, strerror(errno));
+		break;
+	default:
+		defer(j, env, i, o->reason);
+		break;
+	}
+}
+
+/* Hand the n recipients h (all homed on node h[0].home) to that node in
+ * one LMTP transaction; each is recorded only after the home node's
+ * answer to it: a crash in between hands it over again, and the home
+ * node's dedup stores it once (cluster/lmtp_server.c). */
+static void deliver_home(struct msg_job *j, const struct envelope *env, const struct homed *h, size_t n)
+{
+	struct server *srv = j->srv;
+	struct lmtp_outcome *out = calloc(n, sizeof *out);
+	const char **rcpts = calloc(n, sizeof *rcpts);
+	int home = h[0].home, r = out && rcpts ? 0 : STORE_EFAIL;
+	struct lmtp_send m;
+	struct node node;
+	char hop[200], why[300];
+	size_t k;
+
+	if (r == 0)
+		r = store_node_get(srv->store, home, &node);
+	if (r == 0 && lmtp_hop_format(hop, sizeof hop, srv->cluster->node, home, env->id) < 0)
+		r = STORE_EINVAL;
+	if (r) {
+		if (r == STORE_ENOTFOUND)
+			snprintf(why, sizeof why, "4.3.5 the home node %d is not a node of the fleet (hostmailctl node"
+			         " list)", home);
+		else
+			snprintf(why, sizeof why, "4.3.0 %s", r == STORE_EFAIL ? "account store unavailable"
+			         : "cannot make the hop header");
+		for (k = 0; k < n; k++)
+			defer(j, env, h[k].idx, why);
+		goto out;
+	}
+	for (k = 0; k < n; k++)
+		rcpts[k] = env->rcpt[h[k].idx].addr;
+	memset(&m, 0, sizeof m);
+	m.ctx = srv->cluster->client;
+	m.lmtp = node.lmtp;
+	m.node = home;
+	m.helo = j->cfg.hostname;
+	m.hop = hop;
+	m.sender = env->sender;
+	m.rcpts = rcpts;
+	m.nrcpt = n;
+	m.msg_path = j->msg_path;
+	m.offset = j->msg_offset;
+	m.size = j->size;
+	lmtp_send(&m, out);
+	for (k = 0; k < n; k++)
+		record_home(j, env, h[k].idx, home, &out[k]);
+out:
+	free(out);
+	free(rcpts);
+}
+
+/* Every recipient collected by deliver_local, one transaction per home node. */
+static void deliver_homed(struct msg_job *j, const struct envelope *env, struct homed *h, size_t n)
+{
+	size_t a = 0, b;
+
+	qsort(h, n, sizeof *h, cmp_homed);
+	for (; a < n; a = b) {
+		for (b = a + 1; b < n && h[b].home == h[a].home; b++)
+			;
+		deliver_home(j, env, h + a, b - a);
+	}
+}
+
+/* 0: delivered here, routed (routing/route_store.h) or its result
+ * recorded; > 0: the home node of a mailbox that lives on another node
+ * of the fleet (deliver_homed). Aliases are expanded on the accepting
+ * node: their copies come back here as recipients of their own. */
+static int deliver_local(struct msg_job *j, const struct envelope *env, size_t i)
 {
 	struct server *srv = j->srv;
 	const struct env_rcpt *rc = &env->rcpt[i];
@@ -180,16 +294,25 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 	int hosted = 0, exists = 0;
 
 	if (route_step(j, env, i))
-		return;
+		return 0;
 	split_addr(rc->addr, local, sizeof local, domain, sizeof domain);
+	if (srv->cluster) {
+		int home = 0, r = store_mailbox_home(srv->store, local, domain, &home, &exists);
+		if (r == STORE_EFAIL) {
+			defer(j, env, i, "4.3.0 account store unavailable");
+			return 0;
+		}
+		if (r == 0 && exists && home != srv->cluster->node)
+			return home;
+	}
 	if (store_rcpt_lookup(srv->store, local, domain, &hosted, &exists) != 0) {
 		defer(j, env, i, "4.3.0 account store unavailable");
-		return;
+		return 0;
 	}
 	if (!exists) {
 		log_rcpt(srv, env, i, "failed", "5.1.1 mailbox no longer exists");
 		envelope_mark_failed(srv->queue_dir, env->id, i, "5.1.1 mailbox no longer exists");
-		return;
+		return 0;
 	}
 	switch (deliver_quota(j, env, local, domain)) {
 	case QUOTA_FITS:
@@ -199,7 +322,7 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 		count_local_delivery(srv, env);
 		log_info("%s: to=<%s>: delivered to maildir", env->id, rc->addr);
 		vacation_hook(j, env, local, domain);
-		return;
+		return 0;
 	case QUOTA_FULL:
 		if (j->cfg.quota_full_temporary) {
 			defer(j, env, i, "4.2.2 mailbox full");
@@ -207,12 +330,13 @@ static void deliver_local(struct msg_job *j, const struct envelope *env, size_t 
 			log_rcpt(srv, env, i, "failed", "5.2.2 mailbox full");
 			envelope_mark_failed(srv->queue_dir, env->id, i, "5.2.2 mailbox full");
 		}
-		return;
+		return 0;
 	default:
 		break;
 	}
 	snprintf(reason, sizeof reason, "4.3.0 maildir delivery failed: %s", strerror(errno));
 	defer(j, env, i, reason);
+	return 0;
 }
 
 /* Would this address break the SMTP command it goes into? */
@@ -372,8 +496,9 @@ void job_prepare(void *arg)
 {
 	struct msg_job *j = arg;
 	struct envelope env;
+	struct homed *homed;
 	time_t now = time(NULL);
-	size_t i, n = 0;
+	size_t i, n = 0, nh = 0;
 
 	j->started = now;
 	if (envelope_load(j->srv->queue_dir, j->id, &env) < 0) {
@@ -396,13 +521,18 @@ void job_prepare(void *arg)
 	j->msg_offset = env.msg_offset;
 	j->remote = calloc(env.nrcpt, sizeof *j->remote);
 	j->res = calloc(env.nrcpt, sizeof *j->res);
+	homed = env.nrcpt ? calloc(env.nrcpt, sizeof *homed) : NULL;
 	for (i = 0; i < env.nrcpt; i++) {
 		const struct env_rcpt *rc = &env.rcpt[i];
 		char local[320];
 		if (rc->state != RCPT_PENDING || (rc->next_attempt > now && !j->force))
 			continue;
 		if (rc->local) {
-			deliver_local(j, &env, i);
+			int home = deliver_local(j, &env, i);
+			if (home && homed)
+				homed[nh++] = (struct homed){ i, home };
+			else if (home)
+				deliver_home(j, &env, &(struct homed){ i, home }, 1);
 		} else if (bad_path(env.sender) || bad_path(rc->addr) || !strchr(rc->addr, '@')) {
 			log_rcpt(j->srv, &env, i, "failed", "5.1.3 bad address syntax");
 			envelope_mark_failed(j->srv->queue_dir, env.id, i, "5.1.3 bad address syntax");
@@ -413,6 +543,9 @@ void job_prepare(void *arg)
 			split_addr(rc->addr, local, sizeof local, rr->domain, sizeof rr->domain);
 		}
 	}
+	if (nh)
+		deliver_homed(j, &env, homed, nh);
+	free(homed);
 	envelope_free(&env);
 	j->nremote = n;
 	if (n > 1)

@@ -23,8 +23,11 @@
 #include "store/store_vacation.h"
 #include "store/store_spam.h"
 
+#include "store/store_node.h"
+#include "store/store_move.h"
+
 /* The schema version this hostmail uses (both backends; see docs/cluster.md). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 8
 
 #define STORE_HASH_HEX 64          /* SHA-256 in hex, without the NUL */
 
@@ -34,6 +37,7 @@ typedef int (*store_mailbox_cb)(const struct mailbox *, void *);
 typedef int (*store_grant_cb)(const struct relay_grant *, void *);
 typedef int (*store_dkim_cb)(const struct dkim_key *, void *);
 typedef int (*store_alias_cb)(const struct alias *, void *);
+typedef int (*store_node_cb)(const struct node *, void *);
 
 struct store_ops {
 	const char *name;
@@ -123,6 +127,22 @@ struct store_ops {
 	/* the per-domain spam choice (store_spam.h); domain normalized, action valid, "" = default */
 	int (*domain_spam_get)(struct store *st, const char *domain, char *out, size_t outlen);
 	int (*domain_spam_set)(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
+	/* nodes of a fleet (store_node.h); mailbox_home: domain normalized,
+	 * addr lower-cased ("" when too long to exist) */
+	int (*node_add)(struct store *st, const struct node *n, char *err, size_t errlen);
+	int (*node_get)(struct store *st, int number, struct node *out);
+	int (*node_list)(struct store *st, store_node_cb cb, void *arg);
+	int (*node_set_state)(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+	int (*node_remove)(struct store *st, int number, char *err, size_t errlen);
+	int (*node_pick)(struct store *st, int *number);
+	int (*mailbox_home)(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+
+	/* account moves (store_move.h) */
+	int (*move_begin)(struct store *st, const char *account, int to, int64_t now, struct account_move *out,
+	                  char *err, size_t errlen);
+	int (*move_get)(struct store *st, const char *account, struct account_move *out);
+	int (*move_switch)(struct store *st, const char *account, char *err, size_t errlen);
+	int (*move_end)(struct store *st, const char *account, char *err, size_t errlen);
 };
 
 struct store {

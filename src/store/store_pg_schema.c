@@ -146,6 +146,26 @@ static const struct migration migrations[] = {
 	  "CREATE TABLE domain_spam ("
 	  " domain_id bigint PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
 	  " action text NOT NULL CHECK (action IN ('subject','headers','refuse')));" },
+	{ 7,
+	  /* the nodes of a fleet (store_node.h); an account's home is the
+	   * node numbered like its server_number */
+	  "CREATE TABLE nodes ("
+	  " number integer PRIMARY KEY CHECK (number BETWEEN 1 AND 99999),"
+	  " lmtp text NOT NULL,"
+	  " pop3 text NOT NULL,"
+	  " imap text NOT NULL DEFAULT '',"
+	  " state text NOT NULL DEFAULT 'active' CHECK (state IN ('active','draining')),"
+	  " added timestamptz NOT NULL DEFAULT now());"
+	  "CREATE INDEX accounts_server_number ON accounts(server_number);" },
+	{ 8,
+	  /* an account moving between nodes (store_move.h): at most one move
+	   * per account, kept until the old copy is removed or it is undone */
+	  "CREATE TABLE account_moves ("
+	  " account_id bigint PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+	  " from_node integer NOT NULL,"
+	  " to_node integer NOT NULL CHECK (to_node BETWEEN 1 AND 99999),"
+	  " switched boolean NOT NULL DEFAULT false,"
+	  " started bigint NOT NULL);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

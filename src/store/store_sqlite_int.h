@@ -120,5 +120,19 @@ int sq_vacation_note(struct store *st, const char *addr, const char *sender, tim
 /* store_sqlite_spam.c */
 int sq_domain_spam_get(struct store *st, const char *domain, char *out, size_t outlen);
 int sq_domain_spam_set(struct store *st, const char *domain, const char *action, char *err, size_t errlen);
+/* store_sqlite_node.c */
+int sq_node_add(struct store *st, const struct node *n, char *err, size_t errlen);
+int sq_node_get(struct store *st, int number, struct node *out);
+int sq_node_list(struct store *st, store_node_cb cb, void *arg);
+int sq_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+int sq_node_remove(struct store *st, int number, char *err, size_t errlen);
+int sq_node_pick(struct store *st, int *number);
+int sq_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);
+/* store_sqlite_move.c */
+int sq_move_begin(struct store *st, const char *account, int to, int64_t now, struct account_move *out,
+                  char *err, size_t errlen);
+int sq_move_get(struct store *st, const char *account, struct account_move *out);
+int sq_move_switch(struct store *st, const char *account, char *err, size_t errlen);
+int sq_move_end(struct store *st, const char *account, char *err, size_t errlen);
 
 #endif

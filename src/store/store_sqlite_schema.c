@@ -155,6 +155,25 @@ static const struct migration migrations[] = {
 	  "CREATE TABLE domain_spam ("
 	  " domain_id INTEGER PRIMARY KEY REFERENCES domains(id) ON DELETE CASCADE,"
 	  " action TEXT NOT NULL CHECK (action IN ('subject','headers','refuse')));" },
+	{ 7,
+	  /* the nodes of a fleet (store_node.h); an account's home is the
+	   * node numbered like its server_number */
+	  "CREATE TABLE nodes ("
+	  " number INTEGER PRIMARY KEY CHECK (number BETWEEN 1 AND 99999),"
+	  " lmtp TEXT NOT NULL,"
+	  " pop3 TEXT NOT NULL,"
+	  " imap TEXT NOT NULL DEFAULT '',"
+	  " state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','draining')),"
+	  " added INTEGER NOT NULL);"
+	  "CREATE INDEX accounts_server_number ON accounts(server_number);" },
+	{ 8,
+	  /* an account moving between nodes (store_move.h) */
+	  "CREATE TABLE account_moves ("
+	  " account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,"
+	  " from_node INTEGER NOT NULL,"
+	  " to_node INTEGER NOT NULL CHECK (to_node BETWEEN 1 AND 99999),"
+	  " switched INTEGER NOT NULL DEFAULT 0,"
+	  " started INTEGER NOT NULL);" },
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -332,6 +332,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("listen", "acc")) r = config_parse_listen(v, &c->acc);
 	else if (KEY("listen", "admin")) r = config_parse_listen(v, &c->admin);
 	else if (KEY("listen", "metrics")) r = config_parse_listen(v, &c->metrics);
+	else if (KEY("listen", "pop3_cluster")) r = config_parse_listen(v, &c->pop3_cluster);
 	else if (KEY("tls", "certificate")) r = parse_str(v, c->tls_certificate, sizeof c->tls_certificate);
 	else if (KEY("tls", "key")) r = parse_str(v, c->tls_key, sizeof c->tls_key);
 	else if (KEY("tls", "sni_dir")) r = parse_str(v, c->tls_sni_dir, sizeof c->tls_sni_dir);
@@ -404,6 +405,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("store", "pool_size")) r = parse_int(v, 1, 1000, &c->store_pool_size);
 	else if (KEY("hostnames", "legacy_cutover")) r = parse_str(v, c->hostname_legacy_cutover, sizeof c->hostname_legacy_cutover);
 	else if (KEY("dkim", "sign")) r = parse_bool(v, &c->dkim_sign);
+	else if (KEY("cluster", "node")) r = parse_int(v, 1, 99999, &c->cluster_node);
+	else if (KEY("cluster", "ca")) r = *v ? parse_str(v, c->cluster_ca, sizeof c->cluster_ca) : -1;
+	else if (KEY("cluster", "certificate")) r = *v ? parse_str(v, c->cluster_certificate, sizeof c->cluster_certificate) : -1;
+	else if (KEY("cluster", "key")) r = *v ? parse_str(v, c->cluster_key, sizeof c->cluster_key) : -1;
+	else if (KEY("listen", "lmtp")) r = config_parse_listen(v, &c->lmtp);
 	else if (KEY("records", "mx")) r = parse_str(v, c->records_mx, sizeof c->records_mx);
 	else if (KEY("records", "spf")) r = parse_str(v, c->records_spf, sizeof c->records_spf);
 	else if (KEY("records", "dmarc")) r = parse_str(v, c->records_dmarc, sizeof c->records_dmarc);
@@ -472,6 +478,47 @@ void config_unref(const struct config *c)
 		free((struct config *)c);
 }
 
+/* [cluster] and [listen] lmtp go together: a node needs its certificate,
+ * its key and the CA; they mean nothing without a node number. */
+/* [listen] pop3_cluster serves other nodes only (pop3/pop3_proxy.h). */
+static int config_check_pop3_cluster(const struct config *c, char *err, size_t errlen)
+{
+	if (c->pop3_cluster.n && !c->cluster_node) {
+		snprintf(err, errlen, "%s: [listen] pop3_cluster needs [cluster] node: it serves the POP3 proxies"
+		         " of the other nodes of a fleet", c->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int config_check_cluster(const struct config *c, char *err, size_t errlen)
+{
+	const char *missing = !c->cluster_ca[0] ? "ca" : !c->cluster_certificate[0] ? "certificate"
+	                      : !c->cluster_key[0] ? "key" : NULL;
+
+	if (c->cluster_node && missing) {
+		snprintf(err, errlen, "%s: [cluster] node = %d needs [cluster] %s (nodes authenticate each other"
+		         " with certificates signed by one CA; docs/cluster.md)", c->path, c->cluster_node, missing);
+		return -1;
+	}
+	if (!c->cluster_node && (c->cluster_ca[0] || c->cluster_certificate[0] || c->cluster_key[0])) {
+		snprintf(err, errlen, "%s: [cluster] ca, certificate and key need [cluster] node (this node's"
+		         " server number)", c->path);
+		return -1;
+	}
+	if (!c->cluster_node && c->lmtp.n) {
+		snprintf(err, errlen, "%s: [listen] lmtp needs [cluster] node: internal delivery is between the"
+		         " nodes of a fleet", c->path);
+		return -1;
+	}
+	if (c->cluster_node && c->store_backend != STORE_POSTGRESQL) {
+		snprintf(err, errlen, "%s: [cluster] node needs [store] backend = postgresql: the nodes of a fleet"
+		         " share one store", c->path);
+		return -1;
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
 	struct parse_ctx p = { c, err, errlen, 0 };
@@ -492,5 +539,9 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [store] backend = postgresql needs a dsn (a libpq connection string)", path);
 		return -1;
 	}
+	if (!p.failed && config_check_pop3_cluster(c, err, errlen) < 0)
+		return -1;
+	if (!p.failed && config_check_cluster(c, err, errlen) < 0)
+		return -1;
 	return p.failed ? -1 : 0;
 }

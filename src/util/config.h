@@ -43,6 +43,7 @@ struct config {
 	struct listen_list smtp, submission, submissions, pop3, pop3s, acc;
 	struct listen_list admin;       /* the admin API (HTTPS, tokens); none = off */
 	struct listen_list metrics;     /* Prometheus, plain HTTP (docs/metrics.md) */
+	struct listen_list pop3_cluster; /* POP3 proxied from other nodes (mutual TLS, docs/cluster.md) */
 	/* [tls] */
 	char tls_certificate[512];
 	char tls_key[512];
@@ -112,6 +113,12 @@ struct config {
 	int store_pool_size;            /* PostgreSQL connections per process */
 	/* [dkim] */
 	int dkim_sign;                  /* sign what authorized clients send (docs/dkim.md) */
+	/* [cluster]: one node of a fleet (docs/cluster.md); node 0 = not a fleet */
+	int cluster_node;               /* this node's server number */
+	char cluster_ca[512];           /* the CA that signs every node's certificate */
+	char cluster_certificate[512];  /* this node's certificate (server and client) */
+	char cluster_key[512];
+	struct listen_list lmtp;        /* [listen] lmtp: internal delivery from other nodes */
 	/* [records]: what customers are told to publish ("" = from [server] hostname) */
 	char records_mx[256];
 	char records_spf[512];

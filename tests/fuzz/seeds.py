@@ -531,9 +531,24 @@ def vacation():
         put(h, sender.encode() + b"\0" + hdr.encode())
 
 
+def lmtp_hop():
+    h = "fuzz_lmtp_hop"
+    for m in [
+        "X-Hostmail-Hop: from=11 to=13 id=11.0TPKNXCBXL8006E60000\r\nFrom: a@b.example\r\n\r\nbody\r\n",
+        "X-Hostmail-Hop: from=11 to=13 id=11.A\r\nX-Hostmail-Hop: from=12 to=13 id=12.B\r\n\r\n",
+        "x-hostmail-hop :\r\n id=12.DEF\nSubject: x\n\nX-Hostmail-Hop: id=1\n",
+        "250-node13.fleet.test\r\n250 SIZE 41943040\r\n",
+        "550 5.1.1 <nobody@acme.test>: no such mailbox",
+        "X-Hostmail-Hop: id=" + "9" * 200 + "\r\n",
+        "\r\n\r\n", "X-Hostmail-Hop", "451",
+    ]:
+        put(h, m)
+
+
 def main():
     for f in (smtp_cmd, addr, data_decode, sasl, header_from, envelope, config, session, pop3, pop3_session,
-              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs, maildirsize, vacation, milter):
+              smtp_reply, acc_form, acc_http, http_parse, msg_inspect, srs, maildirsize, vacation, milter,
+              lmtp_hop):
         f()
 
 

@@ -409,8 +409,8 @@ def test_database_is_wal_with_schema_version(acme):
     con = sqlite3.connect(os.path.join(acme.data_dir, "hostmail.db"))
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 6
-        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4, 5, 6]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3, 4, 5, 6, 7, 8]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"accounts", "domains", "mailboxes", "relay_auth", "rate_budget", "acc_sessions",
                 "dkim_keys", "domain_spam"} <= tables

@@ -108,9 +108,9 @@ def test_db_init_and_schema_check(tmp_path, pg_cluster):
     assert "no hostmail schema: run hostmailctl db init" in r.stderr
     with pytest.raises(RuntimeError, match="no hostmail schema"):
         hm.start()
-    assert hm.ctl("db", "init").stdout == "schema version 6: created\n"
-    assert hm.ctl("db", "init").stdout == "schema version 6: up to date\n"
-    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"], ["4"], ["5"], ["6"]]
+    assert hm.ctl("db", "init").stdout == "schema version 8: created\n"
+    assert hm.ctl("db", "init").stdout == "schema version 8: up to date\n"
+    assert pg_cluster.psql("SELECT version FROM schema_version ORDER BY version", db) == [["2"], ["3"], ["4"], ["5"], ["6"], ["7"], ["8"]]
     hm.ctl("account", "add", "acme")
     # a wrong dsn: one clear line, no hang
     (tmp_path / "bad").mkdir()

@@ -178,7 +178,8 @@ static void test_upgrade_from_version_2(void **state)
 	t->st = NULL;
 	if (t->pg) {
 		assert_int_equal(tstore_pg_exec("DROP TABLE dkim_keys, aliases, catchalls, account_contacts,"
-		                                " vacations, vacation_replies, domain_spam;"
+		                                " vacations, vacation_replies, domain_spam, nodes, account_moves;"
+		                                "DROP INDEX accounts_server_number;"
 		                                "ALTER TABLE mailboxes DROP COLUMN quota_bytes, DROP COLUMN quota_messages;"
 		                                "ALTER TABLE accounts DROP COLUMN mailbox_quota_bytes,"
 		                                " DROP COLUMN mailbox_quota_messages;"
@@ -188,7 +189,8 @@ static void test_upgrade_from_version_2(void **state)
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		assert_int_equal(sqlite3_exec(db, "DROP TABLE dkim_keys; DROP TABLE aliases; DROP TABLE catchalls;"
 		                              "DROP TABLE account_contacts; DROP TABLE vacations; DROP TABLE vacation_replies;"
-		                              "DROP TABLE domain_spam;"
+		                              "DROP TABLE domain_spam; DROP TABLE nodes; DROP TABLE account_moves;"
+		                              "DROP INDEX accounts_server_number;"
 		                              "ALTER TABLE mailboxes DROP COLUMN quota_bytes;"
 		                              "ALTER TABLE mailboxes DROP COLUMN quota_messages;"
 		                              "ALTER TABLE accounts DROP COLUMN mailbox_quota_bytes;"

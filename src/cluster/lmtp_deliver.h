@@ -1,0 +1,39 @@
+/*
+ * lmtp_deliver: what the LMTP listener (lmtp_server.c) hands its workers:
+ * a received message and its accepted recipients. lmtp_deliver() checks
+ * the hop header (lmtp_proto.h: two or more, 554 5.4.6 for all), then for
+ * each recipient the dedup marker of (hop id, recipient), the Maildir
+ * write and the marker, and fills each recipient's reply; it removes the
+ * message file. Blocking: on a worker.
+ */
+#ifndef HM_LMTP_DELIVER_H
+#define HM_LMTP_DELIVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct lmtp_rcpt {
+	char addr[520];
+	char local[256];
+	char domain[256];
+	int code;                 /* after DATA */
+	char reply[700];
+};
+
+struct lmtp_delivery {
+	char data_dir[512];
+	char tmp[800];                   /* the message: CRLF line ends, dot-unstuffed */
+	char sender[600];                /* "" for <> */
+	uint64_t size;
+	struct lmtp_rcpt *rcpt;          /* owned */
+	size_t nrcpt;
+	unsigned long long id;           /* the session, for log lines */
+	int max_age;                     /* [queue] max_age: markers are kept a day longer */
+};
+
+/* Worker job: arg is a struct lmtp_delivery. */
+void lmtp_deliver(void *arg);
+/* Make data_dir/cluster/{tmp,seen}, remove what tmp/ holds (never
+ * answered) and old markers: 0, or -1 (logged). */
+int lmtp_spool_prepare(const char *data_dir, int max_age);
+
+#endif
