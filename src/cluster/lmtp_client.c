@@ -177,14 +177,17 @@ static int command(struct lc *c, char *text, size_t textlen, const char *fmt, ..
 	return read_reply(c, text, textlen);
 }
 
-/* The message from the queue file, dot-stuffed, ending with CRLF. */
+/* The message from the queue file, dot-stuffed, ending with CRLF. A dot
+ * is doubled only at the start of a line after CRLF: where the receiving
+ * side's decoder (smtp/data_decode.h) takes one away. -1: the connection
+ * failed; -2: the file could not be read (errno). */
 static int send_body(struct lc *c)
 {
 	const struct lmtp_send *m = c->m;
-	char in[32768], out[2 * sizeof in + 2];
+	char in[32768], out[2 * sizeof in];
 	uint64_t left = m->size;
-	int fd = open_read_at(m->msg_path, (off_t)m->offset), bol = 1, rc = 0, saved = 0;
-	char prev = '\n', prev2 = '\r';
+	int fd = open_read_at(m->msg_path, (off_t)m->offset), rc = 0, saved = 0;
+	char p1 = '\n', p2 = '\r';     /* the last two bytes sent: a line starts */
 
 	if (fd < 0)
 		return -2;
@@ -197,13 +200,12 @@ static int send_body(struct lc *c)
 			break;
 		}
 		for (ssize_t i = 0; i < n; i++) {
-			if (bol && in[i] == '.')
+			if (in[i] == '.' && p1 == '\n' && p2 == '\r')
 				out[o++] = '.';
 			out[o++] = in[i];
-			bol = in[i] == '\n';
+			p2 = p1;
+			p1 = in[i];
 		}
-		prev2 = n >= 2 ? in[n - 2] : prev;
-		prev = in[n - 1];
 		left -= (uint64_t)n;
 		if (send_all(c, out, o) < 0)
 			rc = -1;
@@ -211,7 +213,7 @@ static int send_body(struct lc *c)
 	close(fd);
 	if (rc == -2)
 		errno = saved;
-	if (rc == 0 && !(prev2 == '\r' && prev == '\n') && send_all(c, "\r\n", 2) < 0)
+	if (rc == 0 && !(p2 == '\r' && p1 == '\n') && send_all(c, "\r\n", 2) < 0)
 		rc = -1;
 	return rc;
 }

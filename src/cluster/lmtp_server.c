@@ -169,10 +169,9 @@ static void data_end(struct lmtp_session *s)
 	struct lmtp_delivery *j;
 	int bad = s->too_big ? 552 : s->write_err ? 451 : 0;
 
-	if (s->fd >= 0 && !bad && (fsync(s->fd) < 0 || close(s->fd) < 0))
+	/* not fsynced: nothing is answered before each Maildir's copy is */
+	if (s->fd >= 0 && close(s->fd) < 0 && !bad)
 		bad = 451;
-	else if (s->fd >= 0 && bad)
-		close(s->fd);
 	s->fd = -1;
 	if (!bad && !(j = calloc(1, sizeof *j)))
 		bad = 451;

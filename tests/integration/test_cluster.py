@@ -75,7 +75,7 @@ def send_mx(node, rcpts, subject):
         for r in rcpts:
             assert s.rcpt(r)[0] == 250
         code, text = s.data(f"From: sender@example.org\r\nTo: {', '.join(rcpts)}\r\nSubject: {subject}\r\n"
-                            "\r\nhello\r\n.leading dot\r\n")
+                            "\r\nhello\r\n.leading dot\r\n.\r\nafter a lone dot\r\n")
         assert code == 250, text
     finally:
         s.close()
@@ -105,7 +105,7 @@ def test_one_message_for_mailboxes_on_three_nodes(fleet):
     for node, addr in ((13, ALICE), (13, CAROL), (11, BOB), (12, DAVE)):
         wait_for(lambda: with_subject(fleet[node], addr, "to all three"), what=f"{addr} on node {node}")
     m = with_subject(fleet[13], CAROL, "to all three")[0]
-    assert m.endswith(b"\nhello\n.leading dot\n")            # dot-stuffed on the way, unstuffed there
+    assert m.endswith(b"\nhello\n.leading dot\n.\nafter a lone dot\n")            # dot-stuffed on the way, unstuffed there
     assert b"X-Hostmail-Hop: from=12 to=13" in m
     assert b"X-Hostmail-Hop" not in with_subject(fleet[12], DAVE, "to all three")[0]   # local: no hop
     a = fleet[13].wait_log(r"lmtp\[(\d+)\]: to=<alice@acme\.test>: delivered to maildir \(hop id 12\.")
