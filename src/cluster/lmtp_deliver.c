@@ -2,7 +2,8 @@
  * lmtp_deliver: the worker half of the LMTP listener (lmtp_deliver.h): a
  * received message, fsynced in data_dir/cluster/tmp/, checked for a
  * second internal hop and written to each recipient's Maildir with the
- * local delivery code (delivery/maildir.h).
+ * local delivery code under the mailbox's quota (delivery/quota.h), as
+ * the queue runner delivers a mailbox homed here.
  *
  * Exactly once: the sending node records a recipient delivered only after
  * our 250; should it crash in between it hands the message over again. So
@@ -14,6 +15,7 @@
 #include "cluster/lmtp_deliver.h"
 #include "cluster/lmtp_proto.h"
 #include "delivery/maildir.h"
+#include "delivery/quota.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include <dirent.h>
@@ -82,7 +84,19 @@ static void deliver_one(struct lmtp_delivery *j, const struct lmtp_hop *hop, str
 			return;
 		}
 	}
-	if (maildir_deliver(j->data_dir, r->local, r->domain, j->sender, j->tmp, 0, j->size) < 0) {
+	struct quota_delivery d = {
+		.data_dir = j->data_dir, .local = r->local, .domain = r->domain, .sender = j->sender,
+		.msg_path = j->tmp, .offset = 0, .size = j->size, .warning = j->quota_warning, .hostname = j->hostname,
+	};
+	enum quota_result q = quota_deliver(j->store, &d);
+
+	if (q == QUOTA_FULL) {
+		r->code = j->quota_temp ? 452 : 552;
+		snprintf(r->reply, sizeof r->reply, "%s <%s> mailbox full", j->quota_temp ? "4.2.2" : "5.2.2", r->addr);
+		log_info("lmtp[%llu]: to=<%s>: mailbox full (%d)", j->id, r->addr, r->code);
+		return;
+	}
+	if (q != QUOTA_FITS) {
 		r->code = 451;
 		snprintf(r->reply, sizeof r->reply, "4.3.0 <%s> maildir delivery failed: %s", r->addr, strerror(errno));
 		log_warn("lmtp[%llu]: to=<%s>: maildir delivery failed: %s", j->id, r->addr, strerror(errno));

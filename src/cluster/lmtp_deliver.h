@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct store;
+
 struct lmtp_rcpt {
 	char addr[520];
 	char local[256];
@@ -28,6 +30,10 @@ struct lmtp_delivery {
 	size_t nrcpt;
 	unsigned long long id;           /* the session, for log lines */
 	int max_age;                     /* [queue] max_age: markers are kept a day longer */
+	struct store *store;             /* the mailbox quotas (delivery/quota.h) */
+	int quota_warning;               /* [limits] quota_warning */
+	int quota_temp;                  /* [limits] quota_full = temporary: 452, else 552 */
+	char hostname[256];              /* the quota warning's From: */
 };
 
 /* Worker job: arg is a struct lmtp_delivery. */

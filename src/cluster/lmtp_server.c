@@ -191,6 +191,10 @@ static void data_end(struct lmtp_session *s)
 	j->nrcpt = s->nrcpt;
 	j->id = s->id;
 	j->max_age = s->cfg->queue_max_age;
+	j->store = s->srv->store;
+	j->quota_warning = s->cfg->quota_warning;
+	j->quota_temp = s->cfg->quota_full_temporary;
+	snprintf(j->hostname, sizeof j->hostname, "%s", s->cfg->hostname);
 	s->rcpt = NULL;
 	s->nrcpt = 0;
 	tx_reset(s);

@@ -253,6 +253,32 @@ def test_lmtp_answers_per_recipient_refuses_a_second_hop_and_stores_a_repeat_onc
     assert len(with_subject(fleet[13], ALICE, "first hand-over")) == 1
 
 
+def test_the_home_node_keeps_the_mailbox_quota(fleet):
+    """The quota of a mailbox homed on node 13 holds for mail accepted by
+    node 11, which cannot see node 13's Maildir: the first message fits,
+    the second would pass the limit there, so node 13's LMTP answers
+    552 5.2.2 for it and node 11 bounces that recipient."""
+    erin = "erin@acme.test"
+    fleet.ctl("mailbox", "add", erin, input="erin-secret-1\n")
+    fleet.ctl("mailbox", "quota", erin, "4K")
+    for subject in ("first fits", "second is too much"):
+        s = smtplib.SMTP(fleet[11].host, fleet[11].smtp_port, local_hostname="client.test", timeout=20)
+        try:
+            s.ehlo()
+            assert s.mail("sender@example.org")[0] == 250
+            assert s.rcpt(erin)[0] == 250
+            code, text = s.data(f"From: sender@example.org\r\nTo: {erin}\r\nSubject: {subject}\r\n\r\n"
+                                + ("y" * 70 + "\r\n") * 36)
+            assert code == 250, text
+        finally:
+            s.quit()
+        if subject == "first fits":
+            wait_for(lambda: with_subject(fleet[13], erin, subject), what="the first message on node 13")
+    fleet[13].wait_log(r"lmtp\[\d+\]: to=<erin@acme\.test>: mailbox full \(552\)")
+    fleet[11].wait_log(r"to=<erin@acme\.test>: failed: reason=.*5\.2\.2")
+    assert len(fleet[13].messages(erin)) == 1
+
+
 def test_node_verbs_and_the_home_of_new_accounts(tmp_path, pg_cluster):
     f = make_fleet(tmp_path, pg_cluster.dsn(pg_cluster.new_database()), start=False)
     nodes = json.loads(f.ctl("node", "list", "--json").stdout)
