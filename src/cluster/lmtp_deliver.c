@@ -16,6 +16,8 @@
 #include "cluster/lmtp_proto.h"
 #include "delivery/maildir.h"
 #include "delivery/quota.h"
+#include "routing/vacation_send.h"
+#include "queue/queue.h"
 #include "util/fsutil.h"
 #include "util/log.h"
 #include <dirent.h>
@@ -69,6 +71,22 @@ static int mark_seen(const char *path)
 	return fsync_parent(path);
 }
 
+/* The mailbox's autoresponder, as after a delivery from the queue
+ * (routing/vacation_send.h); the reply is scheduled by data_done. */
+static void vacation(struct lmtp_delivery *j, const struct lmtp_hop *hop, struct lmtp_rcpt *r)
+{
+	char mailbox[520], id[QUEUE_ID_LEN + 1];
+	struct vacation_delivery d = {
+		.queue_id = hop->id[0] ? hop->id : "lmtp", .mailbox = mailbox, .sender = j->sender,
+		.msg_path = j->tmp, .offset = 0, .size = j->size, .hostname = j->hostname,
+		.period = j->vacation_period, .dkim_sign = j->dkim_sign, .now = time(NULL),
+	};
+
+	snprintf(mailbox, sizeof mailbox, "%s@%s", r->local, r->domain);
+	if (vacation_after_delivery(j->store, j->queue_dir, &d, id, sizeof id) == 1)
+		snprintf(r->vacation_id, sizeof r->vacation_id, "%s", id);
+}
+
 static void deliver_one(struct lmtp_delivery *j, const struct lmtp_hop *hop, struct lmtp_rcpt *r)
 {
 	char seen[800];
@@ -107,6 +125,7 @@ static void deliver_one(struct lmtp_delivery *j, const struct lmtp_hop *hop, str
 		         " would be stored twice)", j->id, r->addr, seen, strerror(errno));
 	r->code = 250;
 	snprintf(r->reply, sizeof r->reply, "2.0.0 <%s> delivered to maildir", r->addr);
+	vacation(j, hop, r);
 	log_info("lmtp[%llu]: to=<%s>: delivered to maildir (hop id %s)", j->id, r->addr, hop->id[0] ? hop->id : "-");
 }
 

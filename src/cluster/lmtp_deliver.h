@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct store;
+struct runner;
 
 struct lmtp_rcpt {
 	char addr[520];
@@ -19,6 +20,7 @@ struct lmtp_rcpt {
 	char domain[256];
 	int code;                 /* after DATA */
 	char reply[700];
+	char vacation_id[24];     /* the autoresponder's reply queued ("" = none): scheduled on the loop */
 };
 
 struct lmtp_delivery {
@@ -33,7 +35,11 @@ struct lmtp_delivery {
 	struct store *store;             /* the mailbox quotas (delivery/quota.h) */
 	int quota_warning;               /* [limits] quota_warning */
 	int quota_temp;                  /* [limits] quota_full = temporary: 452, else 552 */
-	char hostname[256];              /* the quota warning's From: */
+	char hostname[256];              /* the quota warning's From:, the autoreply's Message-ID */
+	char queue_dir[600];             /* where an autoresponder's reply is queued */
+	int vacation_period;             /* [delivery] vacation_period */
+	int dkim_sign;                   /* [dkim] sign */
+	struct runner *runner;           /* schedules the replies (data_done, on the loop) */
 };
 
 /* Worker job: arg is a struct lmtp_delivery. */

@@ -13,6 +13,7 @@
 #include "cluster/lmtp_server.h"
 #include "cluster/cluster.h"
 #include "cluster/lmtp_deliver.h"
+#include "queue/runner.h"
 #include "daemon/conn.h"
 #include "daemon/server.h"
 #include "smtp/data_decode.h"
@@ -154,6 +155,9 @@ static void data_done(void *st, void *arg)
 	struct lmtp_session *s = st;
 	struct lmtp_delivery *j = arg;
 
+	for (size_t i = 0; i < j->nrcpt; i++)
+		if (j->rcpt[i].vacation_id[0] && j->runner)
+			runner_schedule(j->runner, j->rcpt[i].vacation_id);
 	if (s) {
 		for (size_t i = 0; i < j->nrcpt; i++)
 			reply(s, "%d %s", j->rcpt[i].code, j->rcpt[i].reply);
@@ -195,6 +199,10 @@ static void data_end(struct lmtp_session *s)
 	j->quota_warning = s->cfg->quota_warning;
 	j->quota_temp = s->cfg->quota_full_temporary;
 	snprintf(j->hostname, sizeof j->hostname, "%s", s->cfg->hostname);
+	snprintf(j->queue_dir, sizeof j->queue_dir, "%s", s->srv->queue_dir);
+	j->vacation_period = s->cfg->vacation_period;
+	j->dkim_sign = s->cfg->dkim_sign;
+	j->runner = s->srv->runner;
 	s->rcpt = NULL;
 	s->nrcpt = 0;
 	tx_reset(s);

@@ -279,6 +279,19 @@ def test_the_home_node_keeps_the_mailbox_quota(fleet):
     assert len(fleet[13].messages(erin)) == 1
 
 
+def test_the_home_node_answers_for_the_autoresponder(fleet):
+    """Mail for a node-13 mailbox accepted by node 11 is answered by the
+    autoresponder on node 13, once per sender, the reply in node 13's queue."""
+    frank = "frank@acme.test"
+    fleet.ctl("mailbox", "add", frank, input="frank-secret-1\n")
+    fleet.ctl("mailbox", "vacation", frank, "on", "--subject", "Away", "--text", "Back on Monday.")
+    for n in (1, 2):
+        send_mx(fleet[11], frank, f"to frank {n}")
+    wait_for(lambda: len(fleet[13].messages(frank)) == 2, what="both messages on node 13")
+    fleet[13].wait_log(r"to=<frank@acme\.test>: vacation: reply to \S*sender@example\.org\S* queued as \w+")
+    fleet[13].wait_log(r"to=<frank@acme\.test>: vacation: no reply to \S*sender@example\.org\S*: answered within")
+
+
 def test_node_verbs_and_the_home_of_new_accounts(tmp_path, pg_cluster):
     f = make_fleet(tmp_path, pg_cluster.dsn(pg_cluster.new_database()), start=False)
     nodes = json.loads(f.ctl("node", "list", "--json").stdout)
