@@ -246,53 +246,6 @@ int dsn_format(struct buf *b, const struct dsn *d, const char *headers, size_t h
 	return r ? -1 : 0;
 }
 
-/* The header block of a queued message: up to the empty line, bounded
- * (cut after the last whole line that fits). Returns its length. */
-static size_t read_headers(const char *path, uint64_t offset, size_t cap, char *out)
-{
-	int fd = open_read_at(path, (off_t)offset);
-	size_t n = 0;
-	char *end;
-
-	if (fd < 0)
-		return 0;
-	while (n < cap) {
-		ssize_t got = read(fd, out + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	if (n == 0)
-		return 0;
-	if ((end = memmem(out, n, "\r\n\r\n", 4)) != NULL)
-		return (size_t)(end - out) + 2;
-	while (n > 0 && out[n - 1] != '\n')
-		n--;
-	return n;
-}
-
-/* Is the sender one of our mailboxes? Then the report is delivered locally. */
-static int sender_is_local(struct store *st, const char *addr)
-{
-	char local[320], domain[256];
-	const char *at = strrchr(addr, '@');
-	int hosted = 0, exists = 0;
-
-	if (!at || (size_t)(at - addr) >= sizeof local || strlen(at + 1) >= sizeof domain)
-		return 0;
-	snprintf(local, sizeof local, "%.*s", (int)(at - addr), addr);
-	snprintf(domain, sizeof domain, "%s", at + 1);
-	for (char *p = local; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (char *p = domain; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (store_rcpt_lookup(st, local, domain, &hosted, &exists) != 0)
-		return -1;
-	return hosted;
-}
 
 int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const char *msg_path,
                  uint64_t offset, uint64_t size, char *new_id, size_t idlen)
@@ -308,7 +261,7 @@ int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const c
 	if (!hdr)
 		return -1;
 	buf_init(&b, DSN_MAX_HEADERS * 2 + 65536 + d->nrcpt * 2048);
-	if ((local = sender_is_local(st, d->to)) < 0) {
+	if ((local = store_addr_hosted(st, d->to)) < 0) {
 		errno = EAGAIN;
 		goto fail;
 	}
@@ -318,7 +271,7 @@ int bounce_queue(const char *queue_dir, struct store *st, struct dsn *d, const c
 	snprintf(boundary, sizeof boundary, "%s/%s", spool_id(sp), d->reporting_mta);
 	d->message_id = msgid;
 	d->boundary = boundary;
-	hlen = read_headers(msg_path, offset, size < DSN_MAX_HEADERS ? (size_t)size : DSN_MAX_HEADERS, hdr);
+	hlen = read_header_section(msg_path, offset, size < DSN_MAX_HEADERS ? (size_t)size : DSN_MAX_HEADERS, hdr);
 	if (dsn_format(&b, d, hdr, hlen) < 0) {
 		errno = ENOMEM;
 		goto fail;

@@ -22,49 +22,6 @@
 
 #define HDR_CAP 65536
 
-/* The queued message's header section (at most HDR_CAP bytes) into out: its length. */
-static size_t read_header(const struct vacation_delivery *d, char *out)
-{
-	int fd = open_read_at(d->msg_path, (off_t)d->offset);
-	size_t n = 0, cap = d->size < HDR_CAP ? (size_t)d->size : HDR_CAP;
-	char *end;
-
-	if (fd < 0)
-		return 0;
-	while (n < cap) {
-		ssize_t got = read(fd, out + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	if ((end = memmem(out, n, "\r\n\r\n", 4)) != NULL)
-		return (size_t)(end - out) + 2;
-	return n;
-}
-
-/* Is addr one of our mailboxes? 1, 0, or -1 (store trouble). */
-static int is_local(struct store *st, const char *addr)
-{
-	char local[320], domain[256];
-	const char *at = strrchr(addr, '@');
-	int hosted = 0, exists = 0;
-
-	if (!at || (size_t)(at - addr) >= sizeof local || strlen(at + 1) >= sizeof domain)
-		return 0;
-	snprintf(local, sizeof local, "%.*s", (int)(at - addr), addr);
-	snprintf(domain, sizeof domain, "%s", at + 1);
-	for (char *p = local; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	for (char *p = domain; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (store_rcpt_lookup(st, local, domain, &hosted, &exists) != 0)
-		return -1;
-	return hosted;
-}
-
 /* Write, sign and commit the reply r to d->sender. 0 with new_id, or -1. */
 static int queue_reply(struct store *st, const char *queue_dir, const struct vacation_delivery *d,
                        struct vacation_reply *r, char *new_id, size_t idlen)
@@ -76,7 +33,7 @@ static int queue_reply(struct store *st, const char *queue_dir, const struct vac
 	struct buf b;
 	int local, rc = -1;
 
-	if ((local = is_local(st, d->sender)) < 0 || !(sp = spool_begin(queue_dir)))
+	if ((local = store_addr_hosted(st, d->sender)) < 0 || !(sp = spool_begin(queue_dir)))
 		return -1;
 	buf_init(&b, VACATION_TEXT_MAX * 2 + 16384);
 	snprintf(msgid, sizeof msgid, "%s.vacation@%s", spool_id(sp), d->hostname);
@@ -117,6 +74,7 @@ int vacation_after_delivery(struct store *st, const char *queue_dir, const struc
 	struct vacation_reply r;
 	enum vacation_verdict verdict;
 	char *hdr = NULL, to[LOG_VALUE_MAX(320)];
+	size_t hlen;
 	int rc = 0;
 
 	if (!v)
@@ -128,7 +86,8 @@ int vacation_after_delivery(struct store *st, const char *queue_dir, const struc
 		rc = -1;
 		goto out;
 	}
-	verdict = vacation_decide(hdr, read_header(d, hdr), d->sender, d->mailbox, &orig);
+	hlen = read_header_section(d->msg_path, d->offset, d->size < HDR_CAP ? (size_t)d->size : HDR_CAP, hdr);
+	verdict = vacation_decide(hdr, hlen, d->sender, d->mailbox, &orig);
 	if (verdict != VACATION_REPLY) {
 		log_info("%s: to=<%s>: vacation: no reply to %s: %s", d->queue_id, d->mailbox, to,
 		         vacation_verdict_name(verdict));

@@ -270,6 +270,20 @@ int store_rcpt_lookup(struct store *st, const char *local, const char *domain,
 	return st->ops->rcpt_lookup(st, d, addr, hosted, exists);
 }
 
+int store_addr_hosted(struct store *st, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	char local[320];
+	int hosted = 0, exists = 0;
+
+	if (!at || (size_t)(at - addr) >= sizeof local)
+		return 0;
+	snprintf(local, sizeof local, "%.*s", (int)(at - addr), addr);
+	if (store_rcpt_lookup(st, local, at + 1, &hosted, &exists) != 0)
+		return -1;
+	return hosted;
+}
+
 /* ---- POP-before-SMTP grants (relay_auth.h) ---- */
 
 int relay_auth_grant(struct store *st, const char *ip, const char *mailbox, time_t expires)

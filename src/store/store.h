@@ -100,6 +100,10 @@ int store_mailbox_get(struct store *st, const char *address, struct mailbox *out
 int store_mailbox_list(struct store *st, const char *domain,
                        int (*cb)(const struct mailbox *, void *), void *arg);
 
+/* Is addr (local@domain, any case) in a hosted domain? 1, 0, or -1 when
+ * the store cannot say. */
+int store_addr_hosted(struct store *st, const char *addr);
+
 /* The RCPT TO decision's data: is domain hosted, and does local@domain exist?
  * (case-insensitive). Returns 0 with *hosted and *exists set, or STORE_EFAIL. */
 int store_rcpt_lookup(struct store *st, const char *local, const char *domain,

@@ -1,4 +1,5 @@
 /* fsutil: write, fsync, rename, fsync-directory (see fsutil.h). */
+#define _GNU_SOURCE   /* memmem */
 #include "util/fsutil.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -138,4 +139,30 @@ int open_read_at(const char *path, off_t offset)
 	close(fd);
 	errno = e;
 	return -1;
+}
+
+size_t read_header_section(const char *path, uint64_t offset, size_t cap, char *out)
+{
+	int fd = open_read_at(path, (off_t)offset);
+	size_t n = 0;
+	char *end;
+
+	if (fd < 0)
+		return 0;
+	while (n < cap) {
+		ssize_t got = read(fd, out + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (n == 0)
+		return 0;
+	if ((end = memmem(out, n, "\r\n\r\n", 4)) != NULL)
+		return (size_t)(end - out) + 2;
+	while (n > 0 && out[n - 1] != '\n')
+		n--;
+	return n;
 }

@@ -6,6 +6,7 @@
 #ifndef HM_FSUTIL_H
 #define HM_FSUTIL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 int write_all(int fd, const void *p, size_t n);          /* -1 + errno */
@@ -19,5 +20,9 @@ int rename_durably(const char *from, const char *to);
 int mkdir_p(const char *path, mode_t mode);              /* like mkdir -p */
 /* Open path read-only, positioned at offset. fd, or -1 + errno. */
 int open_read_at(const char *path, off_t offset);
+/* The header section of the message at offset of path, at most cap bytes
+ * into out: up to and with the CRLF before the empty line, else cut after
+ * the last whole line. Returns its length (0 when unreadable). */
+size_t read_header_section(const char *path, uint64_t offset, size_t cap, char *out);
 
 #endif
