@@ -13,7 +13,7 @@ B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 def h(secret, *parts):
     data = "".join(parts).lower().encode()
     mac = hmac.new(secret.encode(), data, hashlib.sha1).digest()
-    return base64.b64encode(mac).decode().replace("+", "-").replace("/", "_")[:4]
+    return base64.b64encode(mac).decode()[:4]
 
 
 def stamp(now):

@@ -32,6 +32,9 @@ static const struct { const char *secret, *sender, *domain, *want; } vectors[] =
 	  "SRS1=jSIH=hop.example==abcd=TT=orig.example=user@fwd.example.net" },
 	{ "tops3cr3t", "SRS1=wxyz=hop.example==abcd=TT=orig.example=user@hop2.example", "fwd.example.net",
 	  "SRS1=jSIH=hop.example==abcd=TT=orig.example=user@fwd.example.net" },
+	/* hashes with '/' and '+': postsrsd 1.x's base64 alphabet */
+	{ "tops3cr3t", "user1@example.org", "fwd.example.net", "SRS0=6NO/=6L=example.org=user1@fwd.example.net" },
+	{ "tops3cr3t", "user19@example.org", "fwd.example.net", "SRS0=l+cT=6L=example.org=user19@fwd.example.net" },
 };
 
 static void t_forward_vectors(void **st)
