@@ -196,7 +196,9 @@ def test_a_home_node_with_a_certificate_from_another_ca_gets_nothing(fleet):
         fleet.ctl("node", "remove", "14")
         lsock.close()
     for qid in queue_files(fleet[11], "env"):
-        fleet[11].ctl("queue", "delete", qid)
+        # with its account removed the runner may bounce and remove it first
+        r = fleet[11].ctl("queue", "delete", qid, check=False)
+        assert r.returncode == 0 or "no such message" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("cert, logged", [("none", "peer did not return a certificate"),
