@@ -11,6 +11,9 @@
 
 /* Mozilla "intermediate" as hostmail's TLS (src/tls/tls.c), less the DHE
  * suites: Dovecot 2.3 wants its own DH file for those (ssl_dh). */
+/* sizeof(struct sockaddr_un.sun_path) on Linux */
+#define DOVECOT_SUN_PATH 108
+
 #define DOVECOT_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
@@ -64,6 +67,16 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 			return seterr(err, errlen, paths[i][0], paths[i][1]);
 	if (in->instance_dir[0] && !safe_path(in->instance_dir))
 		return seterr(err, errlen, "the instance directory", in->instance_dir);
+	/* Dovecot binds its sockets under base_dir (<instance>/run); a path
+	 * longer than sun_path makes it exit at start, saying so only in its
+	 * own log. The longest of 2.3's is token-login/imap-urlauth. */
+	if (in->instance_dir[0] &&
+	    strlen(in->instance_dir) + sizeof "/run/token-login/imap-urlauth" > DOVECOT_SUN_PATH) {
+		snprintf(err, errlen, "the instance directory \"%s\" is too long for Dovecot's sockets "
+		         "(at most %zu bytes)", in->instance_dir,
+		         DOVECOT_SUN_PATH - sizeof "/run/token-login/imap-urlauth");
+		return -1;
+	}
 	if (!safe(in->user, NULL))
 		return seterr(err, errlen, "the user", in->user);
 	for (j = 0; j < in->nsni; j++)

@@ -2,10 +2,12 @@
 hostmaild, from the files `hostmailctl dovecot-config` makes: its own
 directory (base, state, log), loopback high ports, `dovecot -F -c FILE`.
 /etc/dovecot and the system's service are never touched."""
+import atexit
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 
 from conftest import free_port, wait_for, wait_port
 
@@ -22,8 +24,17 @@ class Dovecot:
         self.imap_port, self.imaps_port = free_port(), free_port()
         hm.extra += f"\n[imap]\nlisten = 127.0.0.1:{self.imap_port}\nlisten_tls = 127.0.0.1:{self.imaps_port}\n"
         hm.write_config()
-        self.dir = os.path.join(hm.dir, "dovecot")
-        os.makedirs(self.dir, exist_ok=True)
+        # Dovecot's sockets live under its instance directory, and a path
+        # past sun_path's 108 bytes breaks them (its processes also find
+        # them by the real path): a test's directory can be that deep (CI's
+        # checkout is), so the instance lives in a short one in /tmp, with
+        # a link to it in the test's directory.
+        self.dir = tempfile.mkdtemp(prefix="hm-dc-")
+        atexit.register(shutil.rmtree, self.dir, True)
+        link = os.path.join(hm.dir, "dovecot")
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(self.dir, link)
         os.chmod(self.dir, 0o755)      # the auth workers (RUN_AS) read the SQL file
         self.config = os.path.join(self.dir, "dovecot.conf")
         self.sql = os.path.join(self.dir, "hostmail-sql.conf.ext")
@@ -41,8 +52,13 @@ class Dovecot:
         self.write_config()
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.config], stdout=subprocess.DEVNULL,
                                      stderr=open(self.log_path + ".stderr", "ab"))
-        wait_port(self.imaps_port, timeout=20)
-        wait_port(self.imap_port, timeout=20)
+        try:
+            wait_port(self.imaps_port, timeout=20)
+            wait_port(self.imap_port, timeout=20)
+        except RuntimeError as e:
+            with open(self.log_path + ".stderr", errors="replace") as f:
+                raise RuntimeError(f"{e}; Dovecot {'exited' if self.proc.poll() is not None else 'runs'}:\n"
+                                   f"{f.read()[-2000:]}{self.logtext()[-2000:]}") from None
         return self
 
     def stop(self):

@@ -123,6 +123,20 @@ static void test_refused(void **state)
 	in.config_path = "relative.ini";
 	b = conf(&in, -1);
 	buf_free(&b);
+
+	/* an instance directory whose sockets would not fit in sun_path:
+	 * Dovecot would exit at start, so it is refused here (78 bytes is
+	 * the most; "/run/token-login/imap-urlauth" adds 29 and the NUL) */
+	in = input();
+	in.instance_dir = "/tmp/a-directory-name-that-is-far-too-long-for-dovecot-sockets/node12/dovecot-run";
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "too long for Dovecot's sockets (at most 78 bytes)"));
+	buf_free(&b);
+	in = input();
+	in.instance_dir = "/tmp/dir-name-exactly-seventy-eight-bytes-long-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+	assert_int_equal(strlen(in.instance_dir), 78);
+	b = conf(&in, 0);
+	buf_free(&b);
 }
 
 static void test_sql(void **state)
