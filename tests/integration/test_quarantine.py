@@ -32,12 +32,14 @@ def test_held_message_not_delivered_listed_then_released_and_delivered(world):
     remote = world["remote"]
     h = world["make_sender"]()               # retries every 1-2 s: it would go at once
     qid = deferred(h, "held")
+    n = held_looks(h, qid)
     r = h.ctl("queue", "hold", qid, "customer", "asked:", "check it")
     assert r.stdout.strip() == f"{qid} held"
-    remote.start()
-    n = held_looks(h, qid)
-    assert h.ctl("queue", "flush").stdout.strip() == "1 message(s) to be tried now"
+    # its next retry finds it held and leaves it out of the schedule, so
+    # flushing the whole queue does not try it (as Postfix's hold queue)
     looked_at_while_held(h, qid, n)
+    remote.start()
+    assert h.ctl("queue", "flush").stdout.strip() == "0 message(s) to be tried now"
     n = held_looks(h, qid)
     h.ctl("queue", "flush", qid)                  # a flush of the id does not release it either
     looked_at_while_held(h, qid, n)

@@ -55,6 +55,19 @@ def deliver(h, size, to=ALICE, subject="hello"):
     with smtp(h) as s:
         s.sendmail("someone@outside.test", [to], message(size, subject, to))
     wait_for(lambda: len(message_files(h, to)) > n, 20, "the delivery")
+    # The message is linked into new/ before its line is appended to
+    # maildirsize (as Dovecot does too): wait for the file to count it.
+    wait_for(lambda: maildirsize_settled(h, to), 20, "maildirsize to count the delivery")
+
+
+def maildirsize_settled(h, addr):
+    try:
+        text = maildirsize(h, addr)
+    except FileNotFoundError:
+        return True     # no quota file: nothing to wait for
+    if not text.endswith("\n"):
+        return False    # a line half written
+    return usage(text)[2] == len(message_files(h, addr))
 
 
 @pytest.fixture
