@@ -43,9 +43,11 @@ class AccClient:
         self.source = source
         self.ctx = ssl.create_default_context(cafile=hm.pki["ca"])
         self.cookies = {}
+        self.timeout = 20
 
-    def request(self, method, path, form=None, headers=None, raw_body=None, cookies=True):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.hm.acc_port, context=self.ctx, timeout=20,
+    def request(self, method, path, form=None, headers=None, raw_body=None, cookies=True, sent=None):
+        """sent: called once the request is written, before its answer is read."""
+        conn = http.client.HTTPSConnection("127.0.0.1", self.hm.acc_port, context=self.ctx, timeout=self.timeout,
                                            source_address=(self.source, 0) if self.source else None)
         hdrs = dict(headers or {})
         body = raw_body
@@ -56,6 +58,8 @@ class AccClient:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
             conn.request(method, path, body=body, headers=hdrs)
+            if sent:
+                sent()
             r = conn.getresponse()
             resp = Response(r.status, r.msg, r.read())
         finally:
