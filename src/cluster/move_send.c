@@ -5,7 +5,10 @@
  *
  * HOSTMAIL_MOVE_PAUSE_AT=copied|switched|removing makes the run stop and
  * wait there (a line "move: paused at STEP" on out) so that the tests can
- * kill it at a known step; nothing else reads it.
+ * kill it at a known step; nothing else reads it. HOSTMAIL_MOVE_LOCK_WAIT_MS
+ * shortens the wait for a Maildir's lock (MOVE_LOCK_WAIT_MS), so a test
+ * can see a held lock stop the move without waiting a minute. Both are
+ * test hooks only.
  */
 #include "cluster/move_send.h"
 #include "cluster/move_recv.h"
@@ -366,12 +369,15 @@ static void remove_dirs(const struct mbox_list *ml)
  * QUIT after this finds the move and removes nothing. */
 static int quiesce_quits(const struct mbox_list *ml, char *err, size_t errlen)
 {
+	const char *hook = getenv("HOSTMAIL_MOVE_LOCK_WAIT_MS");
+	int wait = hook && atoi(hook) > 0 ? atoi(hook) : MOVE_LOCK_WAIT_MS;
+
 	for (size_t i = 0; i < ml->n; i++) {
-		int fd = maildir_lock(ml->v[i].dir, MOVE_LOCK_WAIT_MS);
+		int fd = maildir_lock(ml->v[i].dir, wait);
 
 		if (fd < 0)
-			return seterr(err, errlen, "cannot lock the Maildir of %s (%s) within %d s: %s%s; run it again",
-			              ml->v[i].address, ml->v[i].dir, MOVE_LOCK_WAIT_MS / 1000, strerror(errno),
+			return seterr(err, errlen, "cannot lock the Maildir of %s (%s) within %.1f s: %s%s; run it again",
+			              ml->v[i].address, ml->v[i].dir, wait / 1000.0, strerror(errno),
 			              errno == ETIMEDOUT ? " (a POP3 session is still removing messages)" : "");
 		maildir_unlock(fd);
 	}

@@ -17,6 +17,7 @@ database; acme (alice) lives on node 13 and moves to node 12 with
 - IMAP (Dovecot, from hostmailctl dovecot-config) refuses a login while the
   move is under way, with NO [CONTACTADMIN] and the reason, and serves it
   after the move."""
+import fcntl
 import imaplib
 import os
 import poplib
@@ -80,12 +81,13 @@ def home_of(nodes):
     return int(nodes[11].ctl("account", "show", "acme").stdout.split("server_number: ")[1].split()[0])
 
 
-def move(node, *args, pause=None):
+def move(node, *args, pause=None, env=None):
     """hostmailctl account move on node; with pause, it stops at that step
     (HOSTMAIL_MOVE_PAUSE_AT) and is killed -9 there. The result."""
     cmd = [HOSTMAILCTL, "-c", node.config, "account", "move", "acme", *args]
     if not pause:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, **(env or {})))
     env = dict(os.environ, HOSTMAIL_MOVE_PAUSE_AT=pause)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
@@ -253,6 +255,42 @@ def test_pop3_quit_during_move_removes_nothing(tmp_path, pg_cluster, pg_dsn):
         # none lost, none twice
         assert sorted(message_ids(nodes[12])) == sorted(tags)
         assert nodes[13].messages(ALICE) == []
+    finally:
+        stop_all(nodes)
+
+
+def test_quit_and_move_share_the_maildir_lock(tmp_path, pg_cluster, pg_dsn):
+    """The lock that orders a QUIT and a move's copy is real: held by
+    someone else (here the test), a fleet QUIT removes nothing and a move
+    stops before it copies anything."""
+    nodes = pop3_fleet(tmp_path, pg_dsn)
+    try:
+        for n in nodes.values():
+            n.start()
+        tags = seed(nodes, 2)
+        p = pop(nodes[13])
+        p.pass_(ALICE_PW)
+        p.dele(1)
+        fd = os.open(nodes[13].maildir(ALICE), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # the QUIT waits its 10 s for the lock, then keeps the message
+            with pytest.raises(poplib.error_proto, match=r"^b'-ERR \[SYS/TEMP\] deleted messages not removed, "
+                               r"try again later'$"):
+                p.quit()
+            p.close()
+            assert len(nodes[13].messages(ALICE)) == 2
+            r = move(nodes[13], "--to", "12", env={"HOSTMAIL_MOVE_LOCK_WAIT_MS": "500"})
+            assert r.returncode == 1
+            assert "cannot lock the Maildir of alice@acme.test" in r.stderr
+            assert "a POP3 session is still removing messages" in r.stderr
+            assert nodes[12].messages(ALICE) == []
+            assert home_of(nodes) == 13
+        finally:
+            os.close(fd)
+        r = move(nodes[13], "--to", "12")
+        assert r.returncode == 0, r.stderr
+        assert sorted(message_ids(nodes[12])) == sorted(tags)
     finally:
         stop_all(nodes)
 
