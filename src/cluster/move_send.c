@@ -5,11 +5,15 @@
  *
  * HOSTMAIL_MOVE_PAUSE_AT=copied|switched|removing makes the run stop and
  * wait there (a line "move: paused at STEP" on out) so that the tests can
- * kill it at a known step; nothing else reads it.
+ * kill it at a known step; nothing else reads it. HOSTMAIL_MOVE_LOCK_WAIT_MS
+ * shortens the wait for a Maildir's lock (MOVE_LOCK_WAIT_MS), so a test
+ * can see a held lock stop the move without waiting a minute. Both are
+ * test hooks only.
  */
 #include "cluster/move_send.h"
 #include "cluster/move_recv.h"
 #include "delivery/maildir.h"
+#include "delivery/maildir_lock.h"
 #include "pop3/pop3_proxy.h"
 #include "store/store.h"
 #include "store/store_move.h"
@@ -359,6 +363,27 @@ static void remove_dirs(const struct mbox_list *ml)
 	}
 }
 
+/* Take and release each Maildir's lock once, after the begin is in the
+ * store: a POP3 QUIT removing deleted messages (it holds the lock while it
+ * reads the store and unlinks) finishes before the copy starts, and every
+ * QUIT after this finds the move and removes nothing. */
+static int quiesce_quits(const struct mbox_list *ml, char *err, size_t errlen)
+{
+	const char *hook = getenv("HOSTMAIL_MOVE_LOCK_WAIT_MS");
+	int wait = hook && atoi(hook) > 0 ? atoi(hook) : MOVE_LOCK_WAIT_MS;
+
+	for (size_t i = 0; i < ml->n; i++) {
+		int fd = maildir_lock(ml->v[i].dir, wait);
+
+		if (fd < 0)
+			return seterr(err, errlen, "cannot lock the Maildir of %s (%s) within %.1f s: %s%s; run it again",
+			              ml->v[i].address, ml->v[i].dir, wait / 1000.0, strerror(errno),
+			              errno == ETIMEDOUT ? " (a POP3 session is still removing messages)" : "");
+		maildir_unlock(fd);
+	}
+	return 0;
+}
+
 static int load(struct store *st, const struct config *cfg, const char *account, struct mbox_list *ml,
                 char *err, size_t errlen)
 {
@@ -400,7 +425,8 @@ int move_account(struct store *st, const struct config *cfg, const char *account
 	if (mv.from_node != cfg->cluster_node)
 		return seterr(err, errlen, "run this on node %d, the account's old home (this is node %d): it"
 		              " copies that node's Maildirs", mv.from_node, cfg->cluster_node);
-	if (load(st, cfg, account, &ml, err, errlen) < 0 || node_link(st, cfg, to, &l, err, errlen) < 0) {
+	if (load(st, cfg, account, &ml, err, errlen) < 0 || quiesce_quits(&ml, err, errlen) < 0 ||
+	    node_link(st, cfg, to, &l, err, errlen) < 0) {
 		free(ml.v);
 		return -1;
 	}

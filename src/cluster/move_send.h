@@ -7,6 +7,10 @@
  * 1. begin: the move is recorded (account_moves: from, to). From now on
  *    POP3 logins of the account's mailboxes are refused, on every node,
  *    with -ERR [SYS/TEMP] (nothing changes the Maildirs but deliveries).
+ *    Each Maildir's lock is taken and released once: a POP3 session that
+ *    logged in before and is removing messages at QUIT finishes first, and
+ *    later QUITs find the move and remove nothing (pop3/pop3_update.h);
+ *    IMAP logins are refused by Dovecot's passdb (imap/dovecot_conf.c).
  * 2. copy: every file of new/ and cur/ of each mailbox goes to the new home
  *    over the internal endpoint (XMOVE PUT, cluster/move_recv.h): same
  *    file name (so the same POP3 UIDL), size and SHA-256 checked there,
@@ -33,6 +37,7 @@ struct store;
 struct config;
 
 #define MOVE_GRACE_MS 2000
+#define MOVE_LOCK_WAIT_MS 60000    /* for a POP3 QUIT still removing messages (delivery/maildir_lock.h) */
 
 struct move_counts {
 	int mailboxes;

@@ -210,6 +210,25 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 	return 0;
 }
 
+/* Both password queries refuse (nologin) a login the password would
+ * allow, with the reason Dovecot gives the client as "NO [CONTACTADMIN]
+ * reason": a suspended account, and an account being moved between the
+ * nodes of a fleet (its row in account_moves, cluster/move_send.h), whose
+ * Maildirs only deliveries may change until the move ends. An account
+ * that is neither is "served" (here, or proxied to its home). */
+#define SQL_SERVED "a.status = 'active' AND mv.account_id IS NULL"
+#define SQL_REFUSE_COMMENT \
+	"# A suspended account, or one being moved to another node (hostmailctl\n" \
+	"# account move), is refused with a reason (nologin).\n"
+#define SQL_REFUSE \
+	"    CASE WHEN " SQL_SERVED " THEN NULL ELSE 'Y' END AS nologin, \\\n" \
+	"    CASE WHEN " SQL_SERVED " THEN NULL \\\n" \
+	"      WHEN a.status = 'active' THEN 'your mailbox is being moved, try again in a few minutes' \\\n" \
+	"      ELSE 'account not in good standing' END AS reason, \\\n"
+#define SQL_FROM \
+	"  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n" \
+	"    LEFT JOIN account_moves mv ON mv.account_id = a.id \\\n"
+
 /* A node of a fleet ([cluster] node, docs/cluster.md "POP3 and IMAP
  * anywhere"): a mailbox homed on another node that has an IMAP address in
  * the nodes table is proxied there by Dovecot (proxy, host, port; STARTTLS
@@ -223,20 +242,20 @@ static void dovecot_sql_fleet(const struct config *cfg, struct buf *b)
 	           "# node %d of a fleet: a mailbox whose account lives on another node with\n"
 	           "# an IMAP address (hostmailctl node add ... --imap HOST:PORT) is proxied\n"
 	           "# there (STARTTLS; Dovecot forwards the password).\n"
+	           SQL_REFUSE_COMMENT
 	           "password_query = \\\n"
 	           "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
-	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
-	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' THEN 'Y' END AS proxy, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           SQL_REFUSE
+	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' THEN 'Y' END AS proxy, \\\n"
+	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
 	           "      THEN split_part(n.imap, ':', 1) END AS host, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
 	           "      THEN split_part(n.imap, ':', 2) END AS port, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
+	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
 	           "      THEN 'any-cert' END AS starttls, \\\n"
 	           "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
 	           "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
-	           "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
+	           SQL_FROM
 	           "    LEFT JOIN nodes n ON n.number = a.server_number \\\n"
 	           "  WHERE m.address = '%%Lu'\n", n, n, n, n, n);
 }
@@ -264,13 +283,13 @@ int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t
 	} else {
 		buf_puts(b, "# %Lu: the login name in lower case, escaped by Dovecot. The same\n"
 		         "# tables and columns in SQLite and PostgreSQL (src/store/).\n"
+		         SQL_REFUSE_COMMENT
 		         "password_query = \\\n"
 		         "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
-		         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
-		         "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
+		         SQL_REFUSE
 		         "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
 		         "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
-		         "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
+		         SQL_FROM
 		         "  WHERE m.address = '%Lu'\n");
 	}
 	if (!b->data || b->data[b->len - 1] != '\n') {

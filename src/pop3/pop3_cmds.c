@@ -1,7 +1,8 @@
 /*
  * pop3_cmds: the command table of the POP3 session and the commands of
  * the TRANSACTION state (RFC 1939 STAT, LIST, RETR, DELE, NOOP, RSET, TOP,
- * UIDL, QUIT with its UPDATE state) and CAPA (RFC 2449). Message numbers
+ * UIDL, QUIT with its UPDATE state, which in a fleet removes nothing while
+ * the account moves: pop3_update.h) and CAPA (RFC 2449). Message numbers
  * are 1-based and fixed for the session; a message marked by DELE keeps
  * its number but is gone from STAT, LIST and UIDL until RSET.
  */
@@ -9,7 +10,11 @@
 #include "pop3/pop3_quota.h"
 #include "pop3/pop3_session_int.h"
 #include "pop3/pop3_proxy.h"
+#include "pop3/pop3_update.h"
 #include "cluster/move_recv.h"
+#include "delivery/maildir_lock.h"
+#include "store/store.h"
+#include "store/store_move.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,19 +179,42 @@ static void cmd_capa(struct pop3_session *s, const struct pop3_command *c)
 
 struct update_job {
 	struct pop3_mailbox *mb;
+	struct store *store;
+	int cluster_node;            /* 0: one node, no move to look for */
+	char account[64];
+	enum pop3_update_verdict verdict;
 	int failed;
 	size_t deleted;
 };
 
+/* In a fleet: the facts pop3_update_decide needs, read with the Maildir
+ * locked (the move takes the same lock after it records its begin). */
+static void update_facts(struct update_job *j, struct pop3_update_facts *f)
+{
+	struct account a;
+	struct account_move mv;
+
+	f->locked = 1;
+	f->move_rc = store_move_get(j->store, j->account, &mv);
+	f->account_rc = store_account_get(j->store, j->account, &a);
+	f->server_number = f->account_rc == 0 ? a.server_number : 0;
+}
+
 static void update_work(void *arg)
 {
 	struct update_job *j = arg;
-
+	struct pop3_update_facts f = { .cluster_node = j->cluster_node };
 	struct quota_usage freed;
+	int lock = -1;
 
-	quota_pop3_deleted(j->mb, &freed);
-	j->failed = pop3_mailbox_commit(j->mb);
-	quota_pop3_update(j->mb->path, &freed, j->failed);
+	if (j->cluster_node > 0 && (lock = maildir_lock(j->mb->path, POP3_UPDATE_LOCK_WAIT_MS)) >= 0)
+		update_facts(j, &f);
+	if ((j->verdict = pop3_update_decide(&f)) == POP3_UPDATE_REMOVE) {
+		quota_pop3_deleted(j->mb, &freed);
+		j->failed = pop3_mailbox_commit(j->mb);
+		quota_pop3_update(j->mb->path, &freed, j->failed);
+	}
+	maildir_unlock(lock);
 }
 
 static void update_done(void *st, void *arg)
@@ -203,7 +231,16 @@ static void update_done(void *st, void *arg)
 			p3_lock_release(s->srv, s->lock);
 			s->lock = NULL;
 		}
-		if (j->failed) {
+		if (j->verdict == POP3_UPDATE_MOVING) {
+			log_info("pop3[%llu] ip=%s: %s: %zu deleted message(s) kept: account %s is being moved"
+			         " to another node", s->id, s->ip, s->mailbox, j->deleted, s->account);
+			p3_reply(s, "%s", pop3_update_refusal(j->verdict));
+		} else if (j->verdict == POP3_UPDATE_TEMPFAIL) {
+			log_warn("pop3[%llu] ip=%s: %s: %zu deleted message(s) kept: cannot tell whether account %s"
+			         " is being moved (store error, or the Maildir lock not taken)", s->id, s->ip,
+			         s->mailbox, j->deleted, s->account);
+			p3_reply(s, "%s", pop3_update_refusal(j->verdict));
+		} else if (j->failed) {
 			log_warn("pop3[%llu] ip=%s: %s: %d deleted message(s) could not be removed",
 			         s->id, s->ip, s->mailbox, j->failed);
 			p3_reply(s, "-ERR [SYS/TEMP] some deleted messages were not removed");
@@ -235,6 +272,9 @@ static void cmd_quit(struct pop3_session *s, const struct pop3_command *c)
 		return;
 	}
 	j->mb = &s->mb;
+	j->store = s->srv->store;
+	j->cluster_node = s->cfg->cluster_node;
+	snprintf(j->account, sizeof j->account, "%s", s->account);
 	for (i = 0; i < s->mb.n; i++)
 		j->deleted += s->mb.msgs[i].deleted ? 1 : 0;
 	if (j->deleted == 0) {

@@ -10,8 +10,17 @@ database; acme (alice) lives on node 13 and moves to node 12 with
 - Interrupted: hostmailctl killed (-9) after the copy, then --abort: nothing
   moved, node 12 keeps nothing, POP3 on node 13 as before; killed after the
   switch, and node 12 killed (-9) meanwhile: run again, it finishes
-  exactly; killed while removing the old copy: run again, it finishes."""
+  exactly; killed while removing the old copy: run again, it finishes.
+- A POP3 session logged in before the move (proxied to node 13) that
+  deletes messages and quits after the copy gets -ERR [SYS/TEMP] and
+  removes nothing: after the move every message is on node 12 once.
+- IMAP (Dovecot, from hostmailctl dovecot-config) refuses a login while the
+  move is under way, with NO [CONTACTADMIN] and the reason, and serves it
+  after the move."""
+import fcntl
+import imaplib
 import os
+import poplib
 import re
 import signal
 import smtplib
@@ -22,6 +31,7 @@ import time
 import pytest
 
 from conftest import HOSTMAILCTL, ON_PG, wait_for
+from dovecot import have_dovecot
 from test_cluster_pop3 import ALICE, ALICE_PW, pop, pop3_fleet, stop_all
 from test_pg_store import client_ctx
 
@@ -71,12 +81,13 @@ def home_of(nodes):
     return int(nodes[11].ctl("account", "show", "acme").stdout.split("server_number: ")[1].split()[0])
 
 
-def move(node, *args, pause=None):
+def move(node, *args, pause=None, env=None):
     """hostmailctl account move on node; with pause, it stops at that step
     (HOSTMAIL_MOVE_PAUSE_AT) and is killed -9 there. The result."""
     cmd = [HOSTMAILCTL, "-c", node.config, "account", "move", "acme", *args]
     if not pause:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, **(env or {})))
     env = dict(os.environ, HOSTMAIL_MOVE_PAUSE_AT=pause)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
@@ -213,5 +224,110 @@ def test_move_interrupted_is_aborted_or_resumed(tmp_path, pg_cluster, pg_dsn):
         # an abort after the switch is refused: the move is over
         r = move(nodes[13], "--abort")
         assert r.returncode == 1 and "not being moved" in r.stderr
+    finally:
+        stop_all(nodes)
+
+
+def test_pop3_quit_during_move_removes_nothing(tmp_path, pg_cluster, pg_dsn):
+    nodes = pop3_fleet(tmp_path, pg_dsn)
+    try:
+        for n in nodes.values():
+            n.start()
+        tags = seed(nodes, 3)
+        # logged in before the move, through node 11's proxy: node 13 serves it
+        p = pop(nodes[11])
+        p.pass_(ALICE_PW)
+        assert p.stat()[0] == 3
+        p.dele(1)
+        p.dele(2)
+        # the move begins and copies the three messages (then stops there)
+        move(nodes[13], "--to", "12", pause="copied")
+        assert len(nodes[12].messages(ALICE)) == 3
+        with pytest.raises(poplib.error_proto, match=r"^b'-ERR \[SYS/TEMP\] deleted messages not removed: "
+                           r"your mailbox is being moved, try again in a few minutes'$"):
+            p.quit()
+        p.close()
+        nodes[13].wait_log(r"alice@acme\.test: 2 deleted message\(s\) kept: account acme is being moved")
+        assert len(nodes[13].messages(ALICE)) == 3
+        r = move(nodes[13], "--to", "12")
+        assert r.returncode == 0, r.stderr
+        assert home_of(nodes) == 12
+        # none lost, none twice
+        assert sorted(message_ids(nodes[12])) == sorted(tags)
+        assert nodes[13].messages(ALICE) == []
+    finally:
+        stop_all(nodes)
+
+
+def test_quit_and_move_share_the_maildir_lock(tmp_path, pg_cluster, pg_dsn):
+    """The lock that orders a QUIT and a move's copy is real: held by
+    someone else (here the test), a fleet QUIT removes nothing and a move
+    stops before it copies anything."""
+    nodes = pop3_fleet(tmp_path, pg_dsn)
+    try:
+        for n in nodes.values():
+            n.start()
+        tags = seed(nodes, 2)
+        p = pop(nodes[13])
+        p.pass_(ALICE_PW)
+        p.dele(1)
+        fd = os.open(nodes[13].maildir(ALICE), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # the QUIT waits its 10 s for the lock, then keeps the message
+            with pytest.raises(poplib.error_proto, match=r"^b'-ERR \[SYS/TEMP\] deleted messages not removed, "
+                               r"try again later'$"):
+                p.quit()
+            p.close()
+            assert len(nodes[13].messages(ALICE)) == 2
+            r = move(nodes[13], "--to", "12", env={"HOSTMAIL_MOVE_LOCK_WAIT_MS": "500"})
+            assert r.returncode == 1
+            assert "cannot lock the Maildir of alice@acme.test" in r.stderr
+            assert "a POP3 session is still removing messages" in r.stderr
+            assert nodes[12].messages(ALICE) == []
+            assert home_of(nodes) == 13
+        finally:
+            os.close(fd)
+        r = move(nodes[13], "--to", "12")
+        assert r.returncode == 0, r.stderr
+        assert sorted(message_ids(nodes[12])) == sorted(tags)
+    finally:
+        stop_all(nodes)
+
+
+def test_imap_login_refused_during_move(tmp_path, pg_cluster, pg_dsn):
+    if not have_dovecot():
+        pytest.skip("Dovecot (dovecot-imapd) is not installed")
+    nodes = pop3_fleet(tmp_path, pg_dsn, dovecot=(12, 13))
+    try:
+        for n in nodes.values():
+            n.start()
+        for num in (12, 13):
+            nodes[num].dovecot.start()
+        tags = seed(nodes, 2)
+
+        def imap_count(num):
+            c = imaplib.IMAP4_SSL("127.0.0.1", nodes[num].dovecot.imaps_port,
+                                  ssl_context=client_ctx(nodes[num]), timeout=20)
+            try:
+                c.login(ALICE, ALICE_PW)
+                typ, data = c.select("INBOX", readonly=True)
+                return int(data[0])
+            finally:
+                try:
+                    c.logout()
+                except (OSError, imaplib.IMAP4.error):
+                    pass
+
+        assert imap_count(13) == 2
+        move(nodes[13], "--to", "12", pause="copied")
+        for num in (13, 12):                 # the old home, and the new one (not proxied)
+            with pytest.raises(imaplib.IMAP4.error, match=r"\[CONTACTADMIN\] your mailbox is being moved, "
+                               r"try again in a few minutes"):
+                imap_count(num)
+        r = move(nodes[13], "--to", "12")
+        assert r.returncode == 0, r.stderr
+        assert imap_count(12) == 2
+        assert sorted(message_ids(nodes[12])) == sorted(tags)
     finally:
         stop_all(nodes)

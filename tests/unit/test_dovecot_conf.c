@@ -139,6 +139,16 @@ static void test_refused(void **state)
 	buf_free(&b);
 }
 
+/* An account with a row in account_moves: nologin, and the reason Dovecot
+ * shows as "NO [CONTACTADMIN] ..."; suspension keeps its own reason. */
+static void moving_refused(const char *sql)
+{
+	assert_non_null(strstr(sql, "LEFT JOIN account_moves mv ON mv.account_id = a.id"));
+	assert_non_null(strstr(sql, "CASE WHEN a.status = 'active' AND mv.account_id IS NULL THEN NULL ELSE 'Y' END AS nologin"));
+	assert_non_null(strstr(sql, "WHEN a.status = 'active' THEN 'your mailbox is being moved, try again in a few minutes'"));
+	assert_non_null(strstr(sql, "ELSE 'account not in good standing' END AS reason"));
+}
+
 static void test_sql(void **state)
 {
 	struct buf b;
@@ -153,11 +163,21 @@ static void test_sql(void **state)
 	assert_non_null(strstr(b.data, "'{CRYPT}' || m.password_hash AS password"));
 	assert_non_null(strstr(b.data, "ELSE 'Y' END AS nologin"));
 	assert_non_null(strstr(b.data, "WHERE m.address = '%Lu'\n"));
+	moving_refused(b.data);
 	buf_reset(&b);
 	cfg.store_backend = STORE_POSTGRESQL;
 	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "host=/run/postgresql dbname=hostmail user=hostmail");
 	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
 	assert_non_null(strstr(b.data, "driver = pgsql\nconnect = host=/run/postgresql dbname=hostmail user=hostmail\n"));
+	moving_refused(b.data);
+	/* a node of a fleet: a moving account is refused, never proxied */
+	buf_reset(&b);
+	cfg.cluster_node = 12;
+	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	moving_refused(b.data);
+	assert_non_null(strstr(b.data, "CASE WHEN a.status = 'active' AND mv.account_id IS NULL AND a.server_number <> 12"
+	                       " AND n.imap <> '' THEN 'Y' END AS proxy"));
+	cfg.cluster_node = 0;
 	buf_reset(&b);
 	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "dbname=x\npassdb = evil");
 	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), -1);
