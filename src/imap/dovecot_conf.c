@@ -6,6 +6,7 @@
  * means something else.
  */
 #include "imap/dovecot_conf.h"
+#include "imap/dovecot_fleet.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -82,7 +83,12 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 	for (j = 0; j < in->nsni; j++)
 		if (!safe(in->sni[j].name, "*") || !safe_path(in->sni[j].crt) || !safe_path(in->sni[j].key))
 			return seterr(err, errlen, "the SNI certificate", in->sni[j].name);
-	return 0;
+	if (c->cluster_node && (!safe_path(c->cluster_ca) || !safe_path(c->cluster_certificate) ||
+	                        !safe_path(c->cluster_key)))
+		return seterr(err, errlen, "[cluster] ca, certificate or key",
+		              !safe_path(c->cluster_ca) ? c->cluster_ca : !safe_path(c->cluster_certificate)
+		              ? c->cluster_certificate : c->cluster_key);
+	return dovecot_fleet_check(c, in->fleet_nodes, err, errlen);
 }
 
 /* One inet_listener per address: the first keeps Dovecot's own name
@@ -174,6 +180,8 @@ static void services(const struct dovecot_conf_in *in, struct buf *b)
 	         "service imap-login {\n");
 	listeners(b, &c->imap, "imap", 0);
 	listeners(b, &c->imaps, "imaps", 1);
+	if (c->imap_cluster.n)
+		listeners(b, &c->imap_cluster, "imap_cluster", 1);
 	buf_puts(b, "}\n\n");
 	buf_printf(b, "# IMAP-before-SMTP: every IMAP login authorizes its address to relay as\n"
 	           "# a POP3 login does, in the same grants (hostmailctl relay list)\n"
@@ -196,10 +204,12 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 		return -1;
 	buf_printf(b, "# Dovecot (2.3) serving IMAP for hostmail (docs/imap.md), made by\n"
 	           "# `hostmailctl dovecot-config` from\n#   %s\n"
-	           "# Make it again after a change of [imap], [tls], [store], data_dir\n"
+	           "# Make it again after a change of [imap], [tls], [store], [cluster], data_dir\n"
 	           "# or the SNI certificates.\n\n", in->config_path);
 	instance(in, b);
 	tls(in, b);
+	if (in->cfg->cluster_node)
+		dovecot_fleet_conf(in->cfg, b);
 	accounts(in, b);
 	services(in, b);
 	/* buf refuses appends only when out of memory: then the text is cut */
@@ -210,41 +220,12 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 	return 0;
 }
 
-/* A node of a fleet ([cluster] node, docs/cluster.md "POP3 and IMAP
- * anywhere"): a mailbox homed on another node that has an IMAP address in
- * the nodes table is proxied there by Dovecot (proxy, host, port; STARTTLS
- * to the other node's Dovecot). The password is checked here first, then
- * Dovecot forwards it to the home node's Dovecot, which checks it again. */
-static void dovecot_sql_fleet(const struct config *cfg, struct buf *b)
-{
-	int n = cfg->cluster_node;
-
-	buf_printf(b, "# %%Lu: the login name in lower case, escaped by Dovecot. This node is\n"
-	           "# node %d of a fleet: a mailbox whose account lives on another node with\n"
-	           "# an IMAP address (hostmailctl node add ... --imap HOST:PORT) is proxied\n"
-	           "# there (STARTTLS; Dovecot forwards the password).\n"
-	           "password_query = \\\n"
-	           "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
-	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'Y' END AS nologin, \\\n"
-	           "    CASE WHEN a.status = 'active' THEN NULL ELSE 'account not in good standing' END AS reason, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' THEN 'Y' END AS proxy, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN split_part(n.imap, ':', 1) END AS host, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN split_part(n.imap, ':', 2) END AS port, \\\n"
-	           "    CASE WHEN a.status = 'active' AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN 'any-cert' END AS starttls, \\\n"
-	           "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
-	           "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
-	           "  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n"
-	           "    LEFT JOIN nodes n ON n.number = a.server_number \\\n"
-	           "  WHERE m.address = '%%Lu'\n", n, n, n, n, n);
-}
-
-int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t errlen)
+int dovecot_sql_write(const struct config *cfg, int fleet_nodes, struct buf *b, char *err, size_t errlen)
 {
 	const char *p;
 
+	if (dovecot_fleet_check(cfg, fleet_nodes, err, errlen) < 0)
+		return -1;
 	if (cfg->store_backend == STORE_POSTGRESQL) {
 		/* the DSN is the rest of a line: no line ends, no comment sign */
 		for (p = cfg->store_dsn; *p; p++)
@@ -260,7 +241,7 @@ int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t
 		buf_printf(b, "driver = sqlite\nconnect = %s/hostmail.db\n", cfg->data_dir);
 	}
 	if (cfg->cluster_node > 0) {
-		dovecot_sql_fleet(cfg, b);
+		dovecot_fleet_sql(cfg, b);
 	} else {
 		buf_puts(b, "# %Lu: the login name in lower case, escaped by Dovecot. The same\n"
 		         "# tables and columns in SQLite and PostgreSQL (src/store/).\n"
