@@ -52,6 +52,10 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 		{ "[tls] key", c->tls_key }, { "hostmailctl's path", in->ctl },
 		{ "the configuration's path", in->config_path }, { "the SQL file's path", in->sql_path },
 	};
+	const char *cluster[][2] = {   /* a node of a fleet: Dovecot's proxy trust and listen_cluster */
+		{ "[cluster] ca", c->cluster_ca }, { "[cluster] certificate", c->cluster_certificate },
+		{ "[cluster] key", c->cluster_key },
+	};
 	size_t i;
 	int j;
 
@@ -83,11 +87,9 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 	for (j = 0; j < in->nsni; j++)
 		if (!safe(in->sni[j].name, "*") || !safe_path(in->sni[j].crt) || !safe_path(in->sni[j].key))
 			return seterr(err, errlen, "the SNI certificate", in->sni[j].name);
-	if (c->cluster_node && (!safe_path(c->cluster_ca) || !safe_path(c->cluster_certificate) ||
-	                        !safe_path(c->cluster_key)))
-		return seterr(err, errlen, "[cluster] ca, certificate or key",
-		              !safe_path(c->cluster_ca) ? c->cluster_ca : !safe_path(c->cluster_certificate)
-		              ? c->cluster_certificate : c->cluster_key);
+	for (i = 0; c->cluster_node && i < sizeof cluster / sizeof cluster[0]; i++)
+		if (!safe_path(cluster[i][1]))
+			return seterr(err, errlen, cluster[i][0], cluster[i][1]);
 	return dovecot_fleet_check(c, in->fleet_nodes, err, errlen);
 }
 

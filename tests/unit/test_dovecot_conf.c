@@ -252,7 +252,7 @@ static void test_fleet_refused(void **state)
 	in = fleet_input(3);
 	snprintf(cfg.cluster_ca, sizeof cfg.cluster_ca, "/etc/hostmail/cluster ca.crt");
 	b = conf(&in, -1);
-	assert_non_null(strstr(b.data, "\"/etc/hostmail/cluster ca.crt\" cannot be written"));
+	assert_non_null(strstr(b.data, "[cluster] ca \"/etc/hostmail/cluster ca.crt\" cannot be written"));
 	buf_free(&b);
 
 	/* not a fleet: none of it */
