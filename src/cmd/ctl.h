@@ -73,6 +73,7 @@ int ctl_node_add(struct ctl *c, int argc, char **argv);
 int ctl_node_list(struct ctl *c, int argc, char **argv);
 int ctl_node_drain(struct ctl *c, int argc, char **argv);
 int ctl_node_activate(struct ctl *c, int argc, char **argv);
+int ctl_node_set_imap(struct ctl *c, int argc, char **argv);
 int ctl_node_remove(struct ctl *c, int argc, char **argv);
 /* ctl_move.c: account move NAME --to N | --abort */
 int ctl_account_move(struct ctl *c, int argc, char **argv);

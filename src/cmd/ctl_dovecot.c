@@ -9,6 +9,7 @@
 #include "cmd/ctl.h"
 #include "imap/dovecot_conf.h"
 #include "store/relay_auth.h"
+#include "store/store_node.h"
 #include "util/buf.h"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -70,6 +71,37 @@ static int parse_opts(int argc, char **argv, int *sql, const char **sql_file, co
 	return 0;
 }
 
+/* A node of a fleet: how many nodes the nodes table has (a lone node
+ * proxies nowhere), and a warning when this node's --imap there is not its
+ * listen_cluster, where the other nodes' proxies would verify it. 0 or -1. */
+static int fleet_nodes(struct ctl *c, int *n)
+{
+	const struct config *cfg = &c->cfg;
+	struct node self;
+	char want[NODE_ADDR_MAX];
+	int got;
+
+	*n = 0;
+	if (!cfg->cluster_node)
+		return 0;
+	if (!store(c))
+		return -1;
+	if (store_node_count(c->st, n) != 0) {
+		fail("cannot count the nodes of the fleet in the store");
+		return -1;
+	}
+	if (!cfg->imap_cluster.n)
+		return 0;
+	snprintf(want, sizeof want, "%s:%s", cfg->imap_cluster.a[0].host, cfg->imap_cluster.a[0].port);
+	got = store_node_get(c->st, cfg->cluster_node, &self) == 0;
+	if (!got || strcmp(self.imap, want) != 0)
+		fprintf(stderr, "hostmailctl: warning: node %d's IMAP address in the nodes table is \"%s\", "
+		        "not [imap] listen_cluster %s: the other nodes proxy to the former "
+		        "(hostmailctl node set-imap %d %s)\n", cfg->cluster_node,
+		        got ? self.imap : "(no such node)", want, cfg->cluster_node, want);
+	return 0;
+}
+
 int dovecot_config_cmd(struct ctl *c, int argc, char **argv)
 {
 	static struct dovecot_sni sni[DOVECOT_SNI_MAX];
@@ -79,15 +111,17 @@ int dovecot_config_cmd(struct ctl *c, int argc, char **argv)
 	struct passwd *pw;
 	struct buf b;
 	ssize_t n;
-	int sql = 0, rc;
+	int sql = 0, rc, nodes;
 
 	if (parse_opts(argc, argv, &sql, &sql_file, &instance) < 0) {
 		fail("usage: dovecot-config [--sql] [--sql-file PATH] [--instance-dir DIR]");
 		return 2;               /* wrong usage, as the dispatcher's */
 	}
+	if (fleet_nodes(c, &nodes) < 0)
+		return 1;
 	buf_init(&b, 0);
 	if (sql) {
-		rc = dovecot_sql_write(&c->cfg, &b, err, sizeof err);
+		rc = dovecot_sql_write(&c->cfg, nodes, &b, err, sizeof err);
 		goto out;
 	}
 	/* hostmaild drops to [server] user when root starts it; without one it
@@ -110,6 +144,7 @@ int dovecot_config_cmd(struct ctl *c, int argc, char **argv)
 	in.unprivileged = !c->cfg.user[0] && pw->pw_uid != 0;
 	in.sni = sni;
 	in.nsni = read_sni(c->cfg.tls_sni_dir, sni, DOVECOT_SNI_MAX);
+	in.fleet_nodes = nodes;
 	rc = dovecot_conf_write(&in, &b, err, sizeof err);
 out:
 	if (rc == 0)

@@ -113,6 +113,21 @@ int ctl_node_activate(struct ctl *c, int argc, char **argv)
 	return set_drain(c, argv[0], 0);
 }
 
+/* `node set-imap N HOST:PORT|-`: where the other nodes' IMAP proxies
+ * reach node N (its [imap] listen_cluster); "-" for none. */
+int ctl_node_set_imap(struct ctl *c, int argc, char **argv)
+{
+	struct ops_err e;
+	int n = node_number(argv[0]);
+
+	(void)argc;
+	if (n < 0)
+		return fail("node set-imap: the node number must be 1 to %d", NODE_NUMBER_MAX);
+	if (!store(c))
+		return 1;
+	return ops_node_set_imap(c->st, n, strcmp(argv[1], "-") ? argv[1] : "", &e) ? fail("%s", e.msg) : 0;
+}
+
 int ctl_node_remove(struct ctl *c, int argc, char **argv)
 {
 	struct ops_err e;

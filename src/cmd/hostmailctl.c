@@ -127,10 +127,14 @@ static const char usage_text[] =
 	"  token remove NAME        the token stops working at once\n"
 	"  node add N --lmtp HOST:PORT --pop3 HOST:PORT [--imap HOST:PORT]\n"
 	"                           a node of the fleet: where the others reach its LMTP\n"
-	"                           (internal delivery) and POP3 (docs/cluster.md)\n"
+	"                           (internal delivery), POP3 and IMAP (its [imap]\n"
+	"                           listen_cluster; docs/cluster.md)\n"
 	"  node list [--json]       NUMBER STATE LMTP POP3 IMAP ACCOUNTS MAILBOXES, one per line\n"
 	"  node drain N | node activate N\n"
 	"                           a draining node gets no new accounts; its accounts stay\n"
+	"  node set-imap N HOST:PORT|-\n"
+	"                           where the other nodes' IMAP proxies reach node N (its\n"
+	"                           [imap] listen_cluster); - for none\n"
 	"  node remove N            refused while accounts live there\n"
 	"  db init                  create the store's schema, or upgrade it to this version\n"
 	"                           (PostgreSQL: once per database; SQLite does it by itself)\n"
@@ -716,6 +720,7 @@ static const struct verb verbs[] = {
 	{ "node", "list", 0, 0, ctl_node_list, V_JSON },
 	{ "node", "drain", 1, 1, ctl_node_drain, 0 },
 	{ "node", "activate", 1, 1, ctl_node_activate, 0 },
+	{ "node", "set-imap", 2, 2, ctl_node_set_imap, 0 },
 	{ "node", "remove", 1, 1, ctl_node_remove, 0 },
 	{ "db", "init", 0, 0, db_init_cmd, 0 },
 	{ "db", "migrate-from-sqlite", 1, -1, db_migrate_cmd, 0 },

@@ -6,6 +6,8 @@
  * means something else.
  */
 #include "imap/dovecot_conf.h"
+#include "imap/dovecot_fleet.h"
+#include "imap/dovecot_sql.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +53,10 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 		{ "[tls] key", c->tls_key }, { "hostmailctl's path", in->ctl },
 		{ "the configuration's path", in->config_path }, { "the SQL file's path", in->sql_path },
 	};
+	const char *cluster[][2] = {   /* a node of a fleet: Dovecot's proxy trust and listen_cluster */
+		{ "[cluster] ca", c->cluster_ca }, { "[cluster] certificate", c->cluster_certificate },
+		{ "[cluster] key", c->cluster_key },
+	};
 	size_t i;
 	int j;
 
@@ -82,7 +88,10 @@ static int check_input(const struct dovecot_conf_in *in, char *err, size_t errle
 	for (j = 0; j < in->nsni; j++)
 		if (!safe(in->sni[j].name, "*") || !safe_path(in->sni[j].crt) || !safe_path(in->sni[j].key))
 			return seterr(err, errlen, "the SNI certificate", in->sni[j].name);
-	return 0;
+	for (i = 0; c->cluster_node && i < sizeof cluster / sizeof cluster[0]; i++)
+		if (!safe_path(cluster[i][1]))
+			return seterr(err, errlen, cluster[i][0], cluster[i][1]);
+	return dovecot_fleet_check(c, in->fleet_nodes, err, errlen);
 }
 
 /* One inet_listener per address: the first keeps Dovecot's own name
@@ -174,6 +183,8 @@ static void services(const struct dovecot_conf_in *in, struct buf *b)
 	         "service imap-login {\n");
 	listeners(b, &c->imap, "imap", 0);
 	listeners(b, &c->imaps, "imaps", 1);
+	if (c->imap_cluster.n)
+		listeners(b, &c->imap_cluster, "imap_cluster", 1);
 	buf_puts(b, "}\n\n");
 	buf_printf(b, "# IMAP-before-SMTP: every IMAP login authorizes its address to relay as\n"
 	           "# a POP3 login does, in the same grants (hostmailctl relay list)\n"
@@ -196,10 +207,12 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 		return -1;
 	buf_printf(b, "# Dovecot (2.3) serving IMAP for hostmail (docs/imap.md), made by\n"
 	           "# `hostmailctl dovecot-config` from\n#   %s\n"
-	           "# Make it again after a change of [imap], [tls], [store], data_dir\n"
+	           "# Make it again after a change of [imap], [tls], [store], [cluster], data_dir\n"
 	           "# or the SNI certificates.\n\n", in->config_path);
 	instance(in, b);
 	tls(in, b);
+	if (in->cfg->cluster_node)
+		dovecot_fleet_conf(in->cfg, b);
 	accounts(in, b);
 	services(in, b);
 	/* buf refuses appends only when out of memory: then the text is cut */
@@ -210,60 +223,12 @@ int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *b, char *er
 	return 0;
 }
 
-/* Both password queries refuse (nologin) a login the password would
- * allow, with the reason Dovecot gives the client as "NO [CONTACTADMIN]
- * reason": a suspended account, and an account being moved between the
- * nodes of a fleet (its row in account_moves, cluster/move_send.h), whose
- * Maildirs only deliveries may change until the move ends. An account
- * that is neither is "served" (here, or proxied to its home). */
-#define SQL_SERVED "a.status = 'active' AND mv.account_id IS NULL"
-#define SQL_REFUSE_COMMENT \
-	"# A suspended account, or one being moved to another node (hostmailctl\n" \
-	"# account move), is refused with a reason (nologin).\n"
-#define SQL_REFUSE \
-	"    CASE WHEN " SQL_SERVED " THEN NULL ELSE 'Y' END AS nologin, \\\n" \
-	"    CASE WHEN " SQL_SERVED " THEN NULL \\\n" \
-	"      WHEN a.status = 'active' THEN 'your mailbox is being moved, try again in a few minutes' \\\n" \
-	"      ELSE 'account not in good standing' END AS reason, \\\n"
-#define SQL_FROM \
-	"  FROM mailboxes m JOIN domains d ON d.id = m.domain_id JOIN accounts a ON a.id = d.account_id \\\n" \
-	"    LEFT JOIN account_moves mv ON mv.account_id = a.id \\\n"
-
-/* A node of a fleet ([cluster] node, docs/cluster.md "POP3 and IMAP
- * anywhere"): a mailbox homed on another node that has an IMAP address in
- * the nodes table is proxied there by Dovecot (proxy, host, port; STARTTLS
- * to the other node's Dovecot). The password is checked here first, then
- * Dovecot forwards it to the home node's Dovecot, which checks it again. */
-static void dovecot_sql_fleet(const struct config *cfg, struct buf *b)
-{
-	int n = cfg->cluster_node;
-
-	buf_printf(b, "# %%Lu: the login name in lower case, escaped by Dovecot. This node is\n"
-	           "# node %d of a fleet: a mailbox whose account lives on another node with\n"
-	           "# an IMAP address (hostmailctl node add ... --imap HOST:PORT) is proxied\n"
-	           "# there (STARTTLS; Dovecot forwards the password).\n"
-	           SQL_REFUSE_COMMENT
-	           "password_query = \\\n"
-	           "  SELECT m.address AS user, '{CRYPT}' || m.password_hash AS password, \\\n"
-	           SQL_REFUSE
-	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' THEN 'Y' END AS proxy, \\\n"
-	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN split_part(n.imap, ':', 1) END AS host, \\\n"
-	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN split_part(n.imap, ':', 2) END AS port, \\\n"
-	           "    CASE WHEN " SQL_SERVED " AND a.server_number <> %d AND n.imap <> '' \\\n"
-	           "      THEN 'any-cert' END AS starttls, \\\n"
-	           "    '*:bytes=' || coalesce(m.quota_bytes, a.mailbox_quota_bytes) || \\\n"
-	           "    ':messages=' || coalesce(m.quota_messages, a.mailbox_quota_messages) AS userdb_quota_rule \\\n"
-	           SQL_FROM
-	           "    LEFT JOIN nodes n ON n.number = a.server_number \\\n"
-	           "  WHERE m.address = '%%Lu'\n", n, n, n, n, n);
-}
-
-int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t errlen)
+int dovecot_sql_write(const struct config *cfg, int fleet_nodes, struct buf *b, char *err, size_t errlen)
 {
 	const char *p;
 
+	if (dovecot_fleet_check(cfg, fleet_nodes, err, errlen) < 0)
+		return -1;
 	if (cfg->store_backend == STORE_POSTGRESQL) {
 		/* the DSN is the rest of a line: no line ends, no comment sign */
 		for (p = cfg->store_dsn; *p; p++)
@@ -279,7 +244,7 @@ int dovecot_sql_write(const struct config *cfg, struct buf *b, char *err, size_t
 		buf_printf(b, "driver = sqlite\nconnect = %s/hostmail.db\n", cfg->data_dir);
 	}
 	if (cfg->cluster_node > 0) {
-		dovecot_sql_fleet(cfg, b);
+		dovecot_fleet_sql(cfg, b);
 	} else {
 		buf_puts(b, "# %Lu: the login name in lower case, escaped by Dovecot. The same\n"
 		         "# tables and columns in SQLite and PostgreSQL (src/store/).\n"

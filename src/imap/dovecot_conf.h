@@ -32,13 +32,16 @@ struct dovecot_conf_in {
 	int unprivileged;         /* Dovecot is started by user itself, not by root */
 	const struct dovecot_sni *sni;
 	int nsni;
+	int fleet_nodes;          /* [cluster] node set: the nodes in the nodes table */
 };
 
 /* The dovecot.conf, appended to out. 0, or -1 with err set (IMAP not
- * enabled, a value Dovecot's syntax cannot carry, out of memory). */
+ * enabled, a value Dovecot's syntax cannot carry, a node of a fleet whose
+ * IMAP proxying could not be verified, out of memory). */
 int dovecot_conf_write(const struct dovecot_conf_in *in, struct buf *out, char *err, size_t errlen);
-/* The passdb's SQL file for cfg's store, appended to out. 0 or -1 with err. */
-int dovecot_sql_write(const struct config *cfg, struct buf *out, char *err, size_t errlen);
+/* The passdb's SQL file for cfg's store, appended to out; fleet_nodes as
+ * in dovecot_conf_in. 0 or -1 with err. */
+int dovecot_sql_write(const struct config *cfg, int fleet_nodes, struct buf *out, char *err, size_t errlen);
 /* The certificate name of an SNI file as hostmail's TLS reads sni_dir:
  * "x.crt" -> "x", "_wildcard.x.crt" -> "*.x". 0, or -1 if file is not a
  * certificate's name. */

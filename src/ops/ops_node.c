@@ -37,6 +37,18 @@ int ops_node_drain(struct store *st, int number, int drain, struct ops_err *e)
 	return rc ? ops_fail(e, rc, NULL, "%s", err) : 0;
 }
 
+int ops_node_set_imap(struct store *st, int number, const char *imap, struct ops_err *e)
+{
+	char err[512];
+	int rc;
+
+	if (strlen(imap) >= NODE_ADDR_MAX || (*imap && node_addr_parse(imap, NULL, 0, NULL) < 0))
+		return ops_fail(e, STORE_EINVAL, "imap", "the IMAP address needs HOST:PORT (the node's "
+		                "[imap] listen_cluster), or \"-\" for none");
+	rc = store_node_set_imap(st, number, imap, err, sizeof err);
+	return rc ? ops_fail(e, rc, NULL, "%s", err) : 0;
+}
+
 int ops_node_remove(struct store *st, int number, struct ops_err *e)
 {
 	char err[512];

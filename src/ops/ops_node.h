@@ -14,6 +14,8 @@ int ops_node_add(struct store *st, int number, const char *lmtp, const char *pop
 /* drain 1: no new accounts; 0: active again. */
 int ops_node_drain(struct store *st, int number, int drain, struct ops_err *e);
 /* Refused (STORE_EEXIST) while accounts live there. */
+/* imap: HOST:PORT, or "" for none. */
+int ops_node_set_imap(struct store *st, int number, const char *imap, struct ops_err *e);
 int ops_node_remove(struct store *st, int number, struct ops_err *e);
 /* The home of a new account into *out. requested -1 (not given): the
  * active node with the fewest mailboxes, or 1 when the store has no nodes

@@ -133,6 +133,7 @@ struct store_ops {
 	int (*node_get)(struct store *st, int number, struct node *out);
 	int (*node_list)(struct store *st, store_node_cb cb, void *arg);
 	int (*node_set_state)(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+	int (*node_set_imap)(struct store *st, int number, const char *imap, char *err, size_t errlen);
 	int (*node_remove)(struct store *st, int number, char *err, size_t errlen);
 	int (*node_pick)(struct store *st, int *number);
 	int (*mailbox_home)(struct store *st, const char *domain, const char *addr, int *number, int *exists);

@@ -100,6 +100,15 @@ int store_node_set_state(struct store *st, int number, enum node_state state, ch
 	return st->ops->node_set_state(st, number, state, err, errlen);
 }
 
+int store_node_set_imap(struct store *st, int number, const char *imap, char *err, size_t errlen)
+{
+	if (*imap && node_addr_parse(imap, NULL, 0, NULL) < 0) {
+		store_seterr(err, errlen, "the IMAP address must be HOST:PORT");
+		return STORE_EINVAL;
+	}
+	return st->ops->node_set_imap(st, number, imap, err, errlen);
+}
+
 int store_node_remove(struct store *st, int number, char *err, size_t errlen)
 {
 	return st->ops->node_remove(st, number, err, errlen);

@@ -44,6 +44,9 @@ int store_node_get(struct store *st, int number, struct node *out);
 int store_node_list(struct store *st, int (*cb)(const struct node *, void *), void *arg);
 /* Active or draining. 0, STORE_ENOTFOUND, STORE_EFAIL. */
 int store_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+/* A node's IMAP address (HOST:PORT, or "" for none): 0, STORE_EINVAL,
+ * STORE_ENOTFOUND, STORE_EFAIL. */
+int store_node_set_imap(struct store *st, int number, const char *imap, char *err, size_t errlen);
 /* Remove a node that is home to no account: 0, STORE_ENOTFOUND, STORE_EEXIST
  * (accounts still live there), STORE_EFAIL. */
 int store_node_remove(struct store *st, int number, char *err, size_t errlen);

@@ -498,6 +498,7 @@ static const struct store_ops pg_ops = {
 	.node_get = pg_node_get,
 	.node_list = pg_node_list,
 	.node_set_state = pg_node_set_state,
+	.node_set_imap = pg_node_set_imap,
 	.node_remove = pg_node_remove,
 	.node_pick = pg_node_pick,
 	.mailbox_home = pg_mailbox_home,

@@ -159,6 +159,7 @@ int pg_node_add(struct store *st, const struct node *n, char *err, size_t errlen
 int pg_node_get(struct store *st, int number, struct node *out);
 int pg_node_list(struct store *st, store_node_cb cb, void *arg);
 int pg_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+int pg_node_set_imap(struct store *st, int number, const char *imap, char *err, size_t errlen);
 int pg_node_remove(struct store *st, int number, char *err, size_t errlen);
 int pg_node_pick(struct store *st, int *number);
 int pg_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);

@@ -26,6 +26,9 @@ static const struct pg_stmt get_stmt = {
 static const struct pg_stmt list_stmt = {
 	"node_list", NODE_COLS "ORDER BY n.number", 0, 1
 };
+static const struct pg_stmt imap_stmt = {
+	"node_imap", "UPDATE nodes SET imap = $2 WHERE number = $1::integer", 2, 0
+};
 static const struct pg_stmt state_stmt = {
 	"node_state", "UPDATE nodes SET state = $2 WHERE number = $1::integer", 2, 0
 };
@@ -111,6 +114,15 @@ int pg_node_set_state(struct store *base, int number, enum node_state state, cha
 
 	snprintf(name, sizeof name, "%d", number);
 	return pg_write_one(PG(base), &state_stmt, p, "node", name, err, errlen);
+}
+
+int pg_node_set_imap(struct store *base, int number, const char *imap, char *err, size_t errlen)
+{
+	char num[24], name[24];
+	const char *p[2] = { pg_num(num, number), imap };
+
+	snprintf(name, sizeof name, "%d", number);
+	return pg_write_one(PG(base), &imap_stmt, p, "node", name, err, errlen);
 }
 
 int pg_node_remove(struct store *base, int number, char *err, size_t errlen)

@@ -501,6 +501,7 @@ static const struct store_ops sqlite_ops = {
 	.node_get = sq_node_get,
 	.node_list = sq_node_list,
 	.node_set_state = sq_node_set_state,
+	.node_set_imap = sq_node_set_imap,
 	.node_remove = sq_node_remove,
 	.node_pick = sq_node_pick,
 	.mailbox_home = sq_mailbox_home,

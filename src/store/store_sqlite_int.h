@@ -125,6 +125,7 @@ int sq_node_add(struct store *st, const struct node *n, char *err, size_t errlen
 int sq_node_get(struct store *st, int number, struct node *out);
 int sq_node_list(struct store *st, store_node_cb cb, void *arg);
 int sq_node_set_state(struct store *st, int number, enum node_state state, char *err, size_t errlen);
+int sq_node_set_imap(struct store *st, int number, const char *imap, char *err, size_t errlen);
 int sq_node_remove(struct store *st, int number, char *err, size_t errlen);
 int sq_node_pick(struct store *st, int *number);
 int sq_mailbox_home(struct store *st, const char *domain, const char *addr, int *number, int *exists);

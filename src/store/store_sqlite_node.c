@@ -118,6 +118,28 @@ int sq_node_set_state(struct store *base, int number, enum node_state state, cha
 	return rc;
 }
 
+int sq_node_set_imap(struct store *base, int number, const char *imap, char *err, size_t errlen)
+{
+	struct sq_store *st = SQ(base);
+	sqlite3_stmt *s;
+	int rc, changes = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if (sq_prepare(st, &s, "UPDATE nodes SET imap = ?2 WHERE number = ?1") < 0) {
+		rc = sq_dberr(st, err, errlen);
+	} else {
+		sqlite3_bind_int(s, 1, number);
+		sqlite3_bind_text(s, 2, imap, -1, SQLITE_STATIC);
+		rc = sq_exec_write(st, s, &changes);
+		if (rc)
+			sq_dberr(st, err, errlen);
+		else if (changes == 0)
+			store_seterr(err, errlen, "node %d does not exist", number), rc = STORE_ENOTFOUND;
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
 static int int_row(struct sq_store *st, const char *sql, int b, int *out)
 {
 	sqlite3_stmt *s;

@@ -3,6 +3,7 @@
 #include "milter/milter_result.h"
 #include "milter/milter_spec.h"
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
@@ -145,6 +146,17 @@ int config_parse_listen(const char *value, struct listen_list *out)
 		out->n++;
 	}
 	return 0;
+}
+
+/* [imap] listen_cluster: the one address the nodes table's --imap names,
+ * an IPv4 address (Dovecot's `local` block and the proxy's host field). */
+static int parse_imap_cluster(const char *v, struct listen_list *out)
+{
+	struct in_addr a;
+
+	if (config_parse_listen(v, out) < 0 || out->n > 1)
+		return -1;
+	return out->n == 0 || inet_pton(AF_INET, out->a[0].host, &a) == 1 ? 0 : -1;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -340,6 +352,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else if (KEY("pop3", "allow_plaintext_auth")) r = parse_bool(v, &c->pop3_allow_plaintext_auth);
 	else if (KEY("imap", "listen")) r = config_parse_listen(v, &c->imap);
 	else if (KEY("imap", "listen_tls")) r = config_parse_listen(v, &c->imaps);
+	else if (KEY("imap", "listen_cluster")) r = parse_imap_cluster(v, &c->imap_cluster);
 	else if (KEY("pop3", "timeout")) { d = config_parse_duration(v); r = d > 0 ? (c->pop3_timeout = (int)d, 0) : -1; }
 	else if (KEY("limits", "message_size")) {
 		char *end;
@@ -485,6 +498,11 @@ static int config_check_pop3_cluster(const struct config *c, char *err, size_t e
 {
 	if (c->pop3_cluster.n && !c->cluster_node) {
 		snprintf(err, errlen, "%s: [listen] pop3_cluster needs [cluster] node: it serves the POP3 proxies"
+		         " of the other nodes of a fleet", c->path);
+		return -1;
+	}
+	if (c->imap_cluster.n && !c->cluster_node) {
+		snprintf(err, errlen, "%s: [imap] listen_cluster needs [cluster] node: it serves the IMAP proxies"
 		         " of the other nodes of a fleet", c->path);
 		return -1;
 	}

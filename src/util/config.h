@@ -56,6 +56,8 @@ struct config {
 	int pop3_timeout;                /* seconds idle before a POP3 session is closed */
 	/* [imap]: served by Dovecot beside hostmaild (hostmailctl dovecot-config) */
 	struct listen_list imap, imaps;  /* listen (STARTTLS), listen_tls (implicit TLS) */
+	struct listen_list imap_cluster; /* listen_cluster: one IPv4:PORT, implicit TLS with the
+	                                  * [cluster] certificate, for the other nodes' IMAP proxies */
 	/* [limits] */
 	uint64_t message_size;
 	int max_recipients;

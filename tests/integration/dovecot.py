@@ -17,12 +17,18 @@ def have_dovecot():
 
 
 class Dovecot:
-    def __init__(self, hm):
+    def __init__(self, hm, cluster_host=None):
         """hm: a Hostmail whose configuration gets [imap] on two new
-        ports (added to its extra, so that a restart keeps them)."""
+        ports (added to its extra, so that a restart keeps them); with
+        cluster_host (a node of a fleet), a third: listen_cluster on that
+        address, where the other nodes' IMAP proxies verify this node."""
         self.hm = hm
         self.imap_port, self.imaps_port = free_port(), free_port()
+        self.cluster_port = free_port() if cluster_host else None
+        self.cluster_addr = f"{cluster_host}:{self.cluster_port}" if cluster_host else None
         hm.extra += f"\n[imap]\nlisten = 127.0.0.1:{self.imap_port}\nlisten_tls = 127.0.0.1:{self.imaps_port}\n"
+        if cluster_host:
+            hm.extra += f"listen_cluster = {self.cluster_addr}\n"
         hm.write_config()
         # Dovecot's sockets live under its instance directory, and a path
         # past sun_path's 108 bytes breaks them (its processes also find
@@ -55,6 +61,8 @@ class Dovecot:
         try:
             wait_port(self.imaps_port, timeout=20)
             wait_port(self.imap_port, timeout=20)
+            if self.cluster_port:
+                wait_port(self.cluster_port, host=self.cluster_addr.split(":")[0], timeout=20)
         except RuntimeError as e:
             with open(self.log_path + ".stderr", errors="replace") as f:
                 raise RuntimeError(f"{e}; Dovecot {'exited' if self.proc.poll() is not None else 'runs'}:\n"

@@ -157,7 +157,7 @@ static void test_sql(void **state)
 	(void)state;
 	input();
 	buf_init(&b, 0);
-	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	assert_int_equal(dovecot_sql_write(&cfg, 0, &b, err, sizeof err), 0);
 	assert_non_null(strstr(b.data, "driver = sqlite\nconnect = /var/lib/hostmail/hostmail.db\n"));
 	/* the stored crypt hash as it is, suspension as nologin with a reason */
 	assert_non_null(strstr(b.data, "'{CRYPT}' || m.password_hash AS password"));
@@ -167,20 +167,120 @@ static void test_sql(void **state)
 	buf_reset(&b);
 	cfg.store_backend = STORE_POSTGRESQL;
 	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "host=/run/postgresql dbname=hostmail user=hostmail");
-	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	assert_int_equal(dovecot_sql_write(&cfg, 0, &b, err, sizeof err), 0);
 	assert_non_null(strstr(b.data, "driver = pgsql\nconnect = host=/run/postgresql dbname=hostmail user=hostmail\n"));
 	moving_refused(b.data);
 	/* a node of a fleet: a moving account is refused, never proxied */
 	buf_reset(&b);
 	cfg.cluster_node = 12;
-	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), 0);
+	assert_int_equal(dovecot_sql_write(&cfg, 1, &b, err, sizeof err), 0);
 	moving_refused(b.data);
 	assert_non_null(strstr(b.data, "CASE WHEN a.status = 'active' AND mv.account_id IS NULL AND a.server_number <> 12"
 	                       " AND n.imap <> '' THEN 'Y' END AS proxy"));
 	cfg.cluster_node = 0;
 	buf_reset(&b);
 	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "dbname=x\npassdb = evil");
-	assert_int_equal(dovecot_sql_write(&cfg, &b, err, sizeof err), -1);
+	assert_int_equal(dovecot_sql_write(&cfg, 0, &b, err, sizeof err), -1);
+	buf_free(&b);
+}
+
+/* Node 12 of a fleet: cfg as such, fleet_nodes in the nodes table. */
+static struct dovecot_conf_in fleet_input(int fleet_nodes)
+{
+	struct dovecot_conf_in in = input();
+
+	cfg.cluster_node = 12;
+	cfg.store_backend = STORE_POSTGRESQL;
+	snprintf(cfg.store_dsn, sizeof cfg.store_dsn, "dbname=hostmail");
+	snprintf(cfg.cluster_ca, sizeof cfg.cluster_ca, "/etc/hostmail/cluster/ca.crt");
+	snprintf(cfg.cluster_certificate, sizeof cfg.cluster_certificate, "/etc/hostmail/cluster/node12.crt");
+	snprintf(cfg.cluster_key, sizeof cfg.cluster_key, "/etc/hostmail/cluster/node12.key");
+	assert_int_equal(config_parse_listen("10.0.0.12:1993", &cfg.imap_cluster), 0);
+	in.fleet_nodes = fleet_nodes;
+	return in;
+}
+
+static void test_fleet_verified_proxy(void **state)
+{
+	struct dovecot_conf_in in = fleet_input(3);
+	struct buf b = conf(&in, 0);
+	char err[512];
+
+	(void)state;
+	/* the cluster listener: implicit TLS with the node's certificate,
+	 * given by its address (Dovecot 2.3 has no per-listener certificate) */
+	assert_non_null(strstr(b.data, "  inet_listener imap_cluster {\n    address = 10.0.0.12\n"
+	                               "    port = 1993\n    ssl = yes\n  }\n"));
+	assert_non_null(strstr(b.data, "\nlocal 10.0.0.12 {\n  ssl_cert = </etc/hostmail/cluster/node12.crt\n"
+	                               "  ssl_key = </etc/hostmail/cluster/node12.key\n}\n"));
+	/* the proxy trusts the fleet CA alone, in the setting 2.3's proxy
+	 * reads, with no CRL demanded */
+	assert_non_null(strstr(b.data, "\nssl_ca = </etc/hostmail/cluster/ca.crt\n"));
+	assert_non_null(strstr(b.data, "\nssl_client_require_valid_cert = yes\n"));
+	assert_non_null(strstr(b.data, "\nssl_require_crl = no\n"));
+	/* the customers keep their own certificate */
+	assert_non_null(strstr(b.data, "\nssl_cert = </etc/hostmail/tls/default.crt\n"));
+	buf_free(&b);
+
+	/* the password query: implicit TLS, the certificate checked */
+	buf_init(&b, 0);
+	assert_int_equal(dovecot_sql_write(&cfg, 3, &b, err, sizeof err), 0);
+	assert_non_null(strstr(b.data, "THEN 'yes' END AS ssl, "));
+	assert_non_null(strstr(b.data, "a.server_number <> 12 AND n.imap <> '' THEN 'Y' END AS proxy"));
+	assert_non_null(strstr(b.data, "LEFT JOIN nodes n ON n.number = a.server_number"));
+	assert_null(strstr(b.data, "starttls"));
+	assert_null(strstr(b.data, "any-cert"));
+	buf_free(&b);
+}
+
+static void test_fleet_refused(void **state)
+{
+	struct dovecot_conf_in in = fleet_input(3);
+	struct buf b;
+	char err[512] = "";
+
+	(void)state;
+	/* no cluster listener on a node of three: nothing to verify against */
+	cfg.imap_cluster.n = 0;
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "node 12 is one of 3 nodes of a fleet: set [imap] listen_cluster"));
+	buf_free(&b);
+	buf_init(&b, 0);
+	assert_int_equal(dovecot_sql_write(&cfg, 3, &b, err, sizeof err), -1);
+	assert_non_null(strstr(err, "set [imap] listen_cluster"));
+	buf_free(&b);
+
+	/* a lone node proxies nowhere: no listener needed, the trust is
+	 * written all the same (ready for a second node) */
+	in = fleet_input(1);
+	cfg.imap_cluster.n = 0;
+	b = conf(&in, 0);
+	assert_null(strstr(b.data, "imap_cluster"));
+	assert_null(strstr(b.data, "\nlocal "));
+	assert_non_null(strstr(b.data, "\nssl_ca = </etc/hostmail/cluster/ca.crt\n"));
+	buf_free(&b);
+
+	/* the cluster address shared with customers: they would get the
+	 * cluster certificate */
+	in = fleet_input(3);
+	assert_int_equal(config_parse_listen("10.0.0.12:993", &cfg.imaps), 0);
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "listen_cluster's address 10.0.0.12 is also a customer listener's"));
+	buf_free(&b);
+
+	/* the cluster files are checked as every path is */
+	in = fleet_input(3);
+	snprintf(cfg.cluster_ca, sizeof cfg.cluster_ca, "/etc/hostmail/cluster ca.crt");
+	b = conf(&in, -1);
+	assert_non_null(strstr(b.data, "[cluster] ca \"/etc/hostmail/cluster ca.crt\" cannot be written"));
+	buf_free(&b);
+
+	/* not a fleet: none of it */
+	in = input();
+	cfg.cluster_node = 0;
+	b = conf(&in, 0);
+	assert_null(strstr(b.data, "ssl_ca"));
+	assert_null(strstr(b.data, "imap_cluster"));
 	buf_free(&b);
 }
 
@@ -206,6 +306,8 @@ int main(void)
 		cmocka_unit_test(test_private_instance_and_sni),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_sql),
+		cmocka_unit_test(test_fleet_verified_proxy),
+		cmocka_unit_test(test_fleet_refused),
 		cmocka_unit_test(test_sni_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

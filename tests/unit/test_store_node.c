@@ -108,6 +108,17 @@ static void test_add_get_list(void **state)
 	assert_string_equal(n.imap, "");
 	assert_int_equal(n.state, NODE_ACTIVE);
 	assert_int_equal(store_node_get(st, 12, &n), STORE_ENOTFOUND);
+	/* the IMAP address changes alone (a node gaining [imap] listen_cluster) */
+	assert_int_equal(store_node_set_imap(st, 13, "127.0.0.13:1993", err, sizeof err), 0);
+	assert_int_equal(store_node_get(st, 13, &n), 0);
+	assert_string_equal(n.imap, "127.0.0.13:1993");
+	assert_string_equal(n.pop3, "127.0.0.13:110");
+	assert_int_equal(store_node_set_imap(st, 13, "nohost", err, sizeof err), STORE_EINVAL);
+	assert_int_equal(store_node_set_imap(st, 12, "127.0.0.12:1993", err, sizeof err), STORE_ENOTFOUND);
+	assert_string_equal(err, "node 12 does not exist");
+	assert_int_equal(store_node_set_imap(st, 13, "", err, sizeof err), 0);
+	assert_int_equal(store_node_get(st, 13, &n), 0);
+	assert_string_equal(n.imap, "");
 	assert_int_equal(store_node_list(st, collect, &g), 0);
 	assert_int_equal(g.count, 2);
 	assert_int_equal(g.n[0].number, 11);
