@@ -20,9 +20,9 @@ ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
 class Admin:
     """A daemon with the admin API on, and a curl-based client for it."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, extra=""):
         self.port = free_port()
-        self.h = Hostmail(tmp_path, extra=f"[listen]\nadmin = 127.0.0.1:{self.port}\n")
+        self.h = Hostmail(tmp_path, extra=f"[listen]\nadmin = 127.0.0.1:{self.port}\n" + extra)
         setup_demo(self.h)
         self.token = self.h.ctl("token", "add", "panel").stdout.strip()
         self.ro = self.h.ctl("token", "add", "watcher", "--read-only").stdout.strip()
