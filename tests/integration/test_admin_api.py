@@ -148,7 +148,7 @@ def test_accounts_domains_mailboxes_mirror_hostmailctl(api):
     api.do("POST", "/api/mailboxes", "/api/mailboxes", 201, {"address": "bo@shop.test", "password": "short", "force": True})
     m = api.do("POST", "/api/mailboxes", "/api/mailboxes", 201, {"address": "Info@shop.test", "password": "long-enough-pw"})
     assert m == {"address": "info@shop.test", "domain": "shop.test", "account": "shop",
-                 "quota": {"bytes": 0, "messages": 0, "account_default": True, "used_bytes": 0,
+                 "quota": {"bytes": 0, "messages": 0, "account_default": True, "local": True, "used_bytes": 0,
                            "used_messages": 0, "percent": 0}, "vacation": False}
     assert os.path.isdir(os.path.join(h.data_dir, "mail", "shop.test", "info", "new"))
     e = api.do("POST", "/api/mailboxes", "/api/mailboxes", 409, {"address": "info@shop.test", "password": "long-enough-pw"})
