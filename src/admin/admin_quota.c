@@ -81,8 +81,13 @@ void admin_quota_set(struct admin_req *r)
 		if ((rc = ops_mailbox_quota(r->store, r->m.arg, bytes, messages, &e)))
 			admin_op_error(r, rc, &e);
 		else {
-			snprintf(r->what, sizeof r->what, "mailbox quota %s %lld --messages %lld", r->m.arg,
-			         (long long)bytes, (long long)messages);
+			char b[24], m[40] = "";
+
+			snprintf(b, sizeof b, bytes < 0 ? "default" : "%lld", (long long)bytes);
+			if (messages != -2)
+				snprintf(m, sizeof m, messages < 0 ? " --messages default" : " --messages %lld",
+				         (long long)messages);
+			snprintf(r->what, sizeof r->what, "mailbox quota %s %s%s", r->m.arg, b, m);
 			admin_mailbox_show(r);
 		}
 	}
