@@ -51,6 +51,7 @@ def query_param(name, desc):
     return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": desc}
 
 
+NODE = [path_param("n", "node number")]
 NAME = [path_param("name", "account name")]
 DOMAIN = [path_param("domain", "domain name")]
 ADDRESS = [path_param("address", "mailbox address, local@domain")]
@@ -61,6 +62,15 @@ OK = ok(ref("Ok"))
 limit_value = {"oneOf": [{"type": "integer", "minimum": 0}, {"const": "default"}, {"type": "null"}]}
 limit_shown = {"type": "object", "required": ["value", "default"], "additionalProperties": False,
                "properties": {"value": {"type": "integer"}, "default": {"type": "boolean"}}}
+quota_shown = {"type": "integer", "minimum": 0, "description": "0: no limit"}
+size_str = {"type": "string", "pattern": "^([0-9]+[KkMmGgTt]?|none|unlimited)$",
+            "description": "hostmailctl's SIZE: bytes, or K, M, G, T (powers of 1024)"}
+quota_value = {"oneOf": [{"type": "integer", "minimum": 0}, size_str, {"const": "default"}, {"type": "null"}],
+               "description": "0: no limit; \"default\" or null: the account's default"}
+account_quota_value = {"oneOf": [{"type": "integer", "minimum": 0}, size_str, {"type": "null"}],
+                       "description": "0 or null: no default limit"}
+nullable_int = {"type": ["integer", "null"], "minimum": 0}
+date_or_null = {"type": ["string", "null"], "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 time_str = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
 
 schemas = {
@@ -83,17 +93,24 @@ schemas = {
                                      "mailboxes": {"type": "integer", "minimum": 0},
                                      "limits": {"type": "object", "additionalProperties": False,
                                                 "required": ["recipients_per_hour", "recipients_per_day",
-                                                             "max_recipients"],
+                                                             "max_recipients", "mailbox_quota_bytes",
+                                                             "mailbox_quota_messages"],
                                                 "properties": {"recipients_per_hour": limit_shown,
                                                                "recipients_per_day": limit_shown,
-                                                               "max_recipients": limit_shown}}}},
+                                                               "max_recipients": limit_shown,
+                                                               "mailbox_quota_bytes": quota_shown,
+                                                               "mailbox_quota_messages": quota_shown}}}},
     "NewAccount": {"type": "object", "required": ["name"], "additionalProperties": False,
                    "properties": {"name": {"type": "string"}, "created": {"type": "string"},
                                   "server_number": {"type": "integer", "minimum": 0}}},
     "Limits": {"type": "object", "additionalProperties": False,
-               "description": "absent: unchanged; \"default\" or null: the configured default",
+               "description": "absent: unchanged; recipient limits: \"default\" or null: the configured default; "
+                              "mailbox_quota_*: the default quota of the account's mailboxes (docs/quotas.md), "
+                              "0 or null: none",
                "properties": {"recipients_per_hour": limit_value, "recipients_per_day": limit_value,
-                              "max_recipients": limit_value}},
+                              "max_recipients": limit_value,
+                              "mailbox_quota_bytes": account_quota_value,
+                              "mailbox_quota_messages": account_quota_value}},
     "Password": {"type": "object", "required": ["password"], "additionalProperties": False,
                  "properties": {"password": {"type": "string", "minLength": 1},
                                 "force": {"type": "boolean", "description": "allow fewer than 8 characters"}}},
@@ -118,14 +135,19 @@ schemas = {
                                "account": {"type": "string"},
                                # mailbox show only (docs/quotas.md, docs/vacation.md)
                                "quota": {"type": "object", "additionalProperties": False,
-                                         "required": ["bytes", "messages", "account_default", "used_bytes",
+                                         "required": ["bytes", "messages", "account_default", "local", "used_bytes",
                                                       "used_messages", "percent"],
                                          "properties": {"bytes": {"type": "integer", "minimum": 0},
                                                         "messages": {"type": "integer", "minimum": 0},
                                                         "account_default": {"type": "boolean"},
-                                                        "used_bytes": {"type": "integer"},
-                                                        "used_messages": {"type": "integer"},
-                                                        "percent": {"type": "integer", "minimum": 0}}},
+                                                        "local": {"type": "boolean",
+                                                                  "description": "the Maildir is on this node; "
+                                                                                 "else the usage is null (read on "
+                                                                                 "home_node)"},
+                                                        "home_node": {"type": "integer"},
+                                                        "used_bytes": nullable_int,
+                                                        "used_messages": nullable_int,
+                                                        "percent": nullable_int}},
                                "vacation": {"type": "boolean"}}},
     "NewMailbox": {"type": "object", "required": ["address", "password"], "additionalProperties": False,
                    "properties": {"address": {"type": "string"}, "password": {"type": "string"},
@@ -203,6 +225,43 @@ schemas = {
     "ContactAddress": {"type": "object", "required": ["address"], "additionalProperties": False,
                        "properties": {"address": {"type": ["string", "null"],
                                                   "description": "null: back to the first mailbox"}}},
+    "Quota": {"type": "object", "required": ["bytes"], "additionalProperties": False,
+              "description": "a mailbox's own limits (hostmailctl mailbox quota); absent messages: unchanged",
+              "properties": {"bytes": quota_value, "messages": quota_value}},
+    "Vacation": {"type": "object", "required": ["address", "enabled", "subject", "text", "start", "end"],
+                 "additionalProperties": False,
+                 "properties": {"address": {"type": "string"}, "enabled": {"type": "boolean"},
+                                "subject": {"type": "string", "description": "\"\": Auto: and the original's"},
+                                "text": {"type": "string"},
+                                "start": date_or_null, "end": date_or_null}},
+    "VacationChange": {"type": "object", "required": ["enabled"], "additionalProperties": False,
+                       "description": "hostmailctl mailbox vacation ADDRESS on|off: members absent are unchanged",
+                       "properties": {"enabled": {"type": "boolean"},
+                                      "subject": {"type": "string", "maxLength": 255},
+                                      "text": {"type": "string", "maxLength": 8191,
+                                               "description": "needed to turn it on"},
+                                      "start": {"type": ["string", "null"], "description": "YYYY-MM-DD (UTC), "
+                                                "the first day; null: none"},
+                                      "end": {"type": ["string", "null"], "description": "the last day; null: none"}}},
+    "Node": {"type": "object", "additionalProperties": False,
+             "required": ["number", "state", "lmtp", "pop3", "imap", "accounts", "mailboxes"],
+             "properties": {"number": {"type": "integer", "minimum": 1, "maximum": 99999},
+                            "state": {"enum": ["active", "draining"]},
+                            "lmtp": {"type": "string"}, "pop3": {"type": "string"},
+                            "imap": {"type": "string", "description": "\"\": none"},
+                            "accounts": {"type": "integer", "minimum": 0},
+                            "mailboxes": {"type": "integer", "minimum": 0}}},
+    "NewNode": {"type": "object", "required": ["number", "lmtp", "pop3"], "additionalProperties": False,
+                "properties": {"number": {"type": "integer", "minimum": 1, "maximum": 99999},
+                               "lmtp": {"type": "string", "description": "HOST:PORT of its [listen] lmtp"},
+                               "pop3": {"type": "string", "description": "HOST:PORT of its POP3 listener"},
+                               "imap": {"type": ["string", "null"], "description": "HOST:PORT of its IMAP"}}},
+    "Move": {"type": "object", "required": ["account", "from_node", "to_node", "switched", "started"],
+             "additionalProperties": False,
+             "properties": {"account": {"type": "string"}, "from_node": {"type": "integer"},
+                            "to_node": {"type": "integer"},
+                            "switched": {"type": "boolean", "description": "the account's home is to_node now"},
+                            "started": time_str}},
     "Flushed": {"type": "object", "required": ["ok", "messages"], "additionalProperties": False,
                 "properties": {"ok": {"const": True}, "messages": {"type": "integer", "minimum": 0}}},
 }
@@ -302,6 +361,30 @@ paths = {
                                                       request=ref("Hold")))},
     "/api/queue/{id}/release": {"post": op("queue release: deliver a held message now",
                                            {**ok(ref("Released")), **errors(404, 409)}, params=ID, read=False)},
+    "/api/mailboxes/{address}/quota": {
+        "put": op("mailbox quota ADDRESS SIZE|default [--messages N|default]", {**ok(ref("Mailbox")),
+                  **errors(400, 404)}, request=ref("Quota"), params=ADDRESS, read=False)},
+    "/api/mailboxes/{address}/vacation": {
+        "get": op("mailbox vacation ADDRESS show", {**ok(ref("Vacation")), **errors(404)}, params=ADDRESS),
+        "put": op("mailbox vacation ADDRESS on|off [--subject] [--text] [--start] [--end]",
+                  {**ok(ref("Vacation")), **errors(400, 404)}, request=ref("VacationChange"), params=ADDRESS,
+                  read=False),
+        "delete": op("mailbox vacation ADDRESS off (the text and dates are kept)", {**ok(ref("Vacation")),
+                     **errors(404)}, params=ADDRESS, read=False)},
+    "/api/nodes": {
+        "get": op("node list", ok(arr("Node"))),
+        "post": op("node add", {**ok(ref("Node"), "201", "created"), **errors(400, 409)}, request=ref("NewNode"),
+                   read=False)},
+    "/api/nodes/{n}": {
+        "delete": op("node remove (refused, 409, while accounts live there)", {**OK, **errors(400, 404, 409)},
+                     params=NODE, read=False)},
+    "/api/nodes/{n}/drain": {
+        "post": op("node drain: no new accounts", {**ok(ref("Node")), **errors(400, 404)}, params=NODE, read=False)},
+    "/api/nodes/{n}/activate": {
+        "post": op("node activate: new accounts again", {**ok(ref("Node")), **errors(400, 404)}, params=NODE,
+                   read=False)},
+    "/api/moves": {"get": op("account moves under way (a move itself is hostmailctl account move, on the old home)",
+                             ok(arr("Move")))},
 }
 
 doc = {

@@ -19,7 +19,7 @@ void acc_quota_load(struct acc_req *r, struct acc_mailbox_view *v)
 
 	v->vacation_on = vac && store_vacation_get(r->store, v->address, vac) == 0 && vac->enabled;
 	free(vac);
-	v->quota_ok = ops_quota_info(r->store, r->cfg->data_dir, v->address, &qi, &e) == 0;
+	v->quota_ok = ops_quota_info(r->store, r->cfg->data_dir, 0, v->address, &qi, &e) == 0;
 	if (v->quota_ok)
 		v->qi = qi;
 }

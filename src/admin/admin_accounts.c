@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 #include "ops/ops_json.h"
+#include "ops/ops_quota.h"
 
 static int list_account(const struct account *a, void *arg)
 {
@@ -110,9 +111,11 @@ void admin_account_show(struct admin_req *r)
 	struct account a;
 	struct ops_err e;
 	struct jw j;
+	int64_t qbytes, qmessages;
 	int rc;
 
-	if ((rc = ops_account_get(r->store, r->m.arg, &a, &e)))
+	if ((rc = ops_account_get(r->store, r->m.arg, &a, &e)) ||
+	    (rc = ops_account_mailbox_quota_get(r->store, a.name, &qbytes, &qmessages, &e)))
 		return admin_op_error(r, rc, &e);
 	jw_init(&j, &r->out);
 	jw_obj(&j);
@@ -132,6 +135,8 @@ void admin_account_show(struct admin_req *r)
 	limit(&j, "recipients_per_hour", a.limit_per_hour, r->cfg->recipients_per_hour);
 	limit(&j, "recipients_per_day", a.limit_per_day, r->cfg->recipients_per_day);
 	limit(&j, "max_recipients", a.limit_max_recipients, r->cfg->max_recipients);
+	jw_kint(&j, "mailbox_quota_bytes", qbytes);        /* its mailboxes' default; 0 = none */
+	jw_kint(&j, "mailbox_quota_messages", qmessages);
 	jw_obj_end(&j);
 	jw_obj_end(&j);
 	admin_ok(r, 200, &j);
@@ -154,18 +159,46 @@ static int limit_of(struct admin_req *r, json_t *o, const char *key)
 	return -3;
 }
 
+/* The account's default quota for its mailboxes: absent -2, null 0 (none),
+ * a number >= 0 or a size string ("500M"). 0, or -1 (400 set). */
+static int mailbox_quota_of(struct admin_req *r, json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	char msg[160];
+
+	*out = !v ? -2 : 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= ((int64_t)1 << 50))
+		*out = json_integer_value(v);
+	else if (!json_is_string(v) || ops_quota_parse(json_string_value(v), 0, out) < 0 || *out > ((int64_t)1 << 50)) {
+		snprintf(msg, sizeof msg, "%s needs a number (0 or null = no limit) or a size such as \"1G\"", key);
+		admin_error(r, 400, key, msg);
+		return -1;
+	}
+	return 0;
+}
+
 void admin_account_limits(struct admin_req *r)
 {
-	static const char *const keys[] = { "recipients_per_hour", "recipients_per_day", "max_recipients", NULL };
+	static const char *const keys[] = { "recipients_per_hour", "recipients_per_day", "max_recipients",
+	                                    "mailbox_quota_bytes", "mailbox_quota_messages", NULL };
 	json_t *o = admin_body(r);
 	struct ops_err e;
-	int h, d, m, rc;
+	int64_t qb, qm;
+	int h, d, m, rc = 0;
 
 	if (!o)
 		return;
 	if (admin_only(r, o, keys) == 0 && (h = limit_of(r, o, keys[0])) != -3 && (d = limit_of(r, o, keys[1])) != -3 &&
-	    (m = limit_of(r, o, keys[2])) != -3) {
-		if ((rc = ops_account_limits(r->store, r->m.arg, h, d, m, &e)))
+	    (m = limit_of(r, o, keys[2])) != -3 && mailbox_quota_of(r, o, keys[3], &qb) == 0 &&
+	    mailbox_quota_of(r, o, keys[4], &qm) == 0) {
+		/* the recipient limits first: they may still refuse (as hostmailctl's) */
+		if (h != -2 || d != -2 || m != -2 || (qb == -2 && qm == -2))
+			rc = ops_account_limits(r->store, r->m.arg, h, d, m, &e);
+		if (rc == 0 && (qb != -2 || qm != -2))
+			rc = ops_account_mailbox_quota(r->store, r->m.arg, qb, qm, &e);
+		if (rc)
 			admin_op_error(r, rc, &e);
 		else {
 			snprintf(r->what, sizeof r->what, "account limits %s", r->m.arg);

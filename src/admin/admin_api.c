@@ -1,7 +1,8 @@
 /*
  * admin_api: the admin API's requests on a worker: the bearer token
  * (admin_token.h), the route (admin_route.h), then the resource's handler
- * (admin_accounts.c, admin_mail.c, admin_dkim.c: the operation hostmailctl runs,
+ * (admin_accounts.c, admin_mail.c, admin_dkim.c, admin_quota.c,
+ * admin_nodes.c...: the operation hostmailctl runs,
  * ops/ops.h, answered by admin_reply.c). Errors are
  * {"error": TEXT, "field": NAME?} with 400 (bad input, the field at
  * fault), 401, 403 (a read-only token changing), 404, 405, 409
@@ -64,6 +65,16 @@ static void run_op(struct admin_req *r)
 	case OP_QUEUE_RELEASE: return admin_queue_release(r);
 	case OP_SPAM_SHOW: return admin_spam_show(r);
 	case OP_SPAM_SET: return admin_spam_set(r);
+	case OP_QUOTA_SET: return admin_quota_set(r);
+	case OP_VACATION_SHOW: return admin_vacation_show(r);
+	case OP_VACATION_SET: return admin_vacation_set(r);
+	case OP_VACATION_OFF: return admin_vacation_off(r);
+	case OP_NODE_LIST: return admin_node_list(r);
+	case OP_NODE_ADD: return admin_node_add(r);
+	case OP_NODE_DRAIN: return admin_node_drain(r, 1);
+	case OP_NODE_ACTIVATE: return admin_node_drain(r, 0);
+	case OP_NODE_REMOVE: return admin_node_remove(r);
+	case OP_MOVE_LIST: return admin_move_list(r);
 	}
 	admin_error(r, 500, NULL, "no such operation");
 }

@@ -48,6 +48,10 @@ void admin_mailbox_show(struct admin_req *r);
 struct jw;
 struct mailbox;
 void admin_mailbox_json(struct admin_req *r, struct jw *j, const struct mailbox *m);
+void admin_quota_set(struct admin_req *r);
+void admin_vacation_show(struct admin_req *r);
+void admin_vacation_set(struct admin_req *r);
+void admin_vacation_off(struct admin_req *r);
 void admin_mailbox_add(struct admin_req *r);
 void admin_mailbox_remove(struct admin_req *r);
 void admin_relay_list(struct admin_req *r);
@@ -73,6 +77,12 @@ void admin_queue_ask(struct admin_req *r, const char *verb, const char *id);
 /* admin_quarantine.c: hold and release a queued message */
 void admin_queue_hold(struct admin_req *r);
 void admin_queue_release(struct admin_req *r);
+/* admin_nodes.c: the nodes of a fleet, the account moves under way */
+void admin_node_list(struct admin_req *r);
+void admin_node_add(struct admin_req *r);
+void admin_node_drain(struct admin_req *r, int drain);
+void admin_node_remove(struct admin_req *r);
+void admin_move_list(struct admin_req *r);
 /* admin_spam.c: a domain's spam choice */
 void admin_spam_show(struct admin_req *r);
 void admin_spam_set(struct admin_req *r);

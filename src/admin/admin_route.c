@@ -47,6 +47,16 @@ static const struct admin_route routes[] = {
 	{ HTTP_PUT, "/api/accounts/{}/contact", OP_CONTACT_SET, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/hold", OP_QUEUE_HOLD, 1, 1 },
 	{ HTTP_POST, "/api/queue/{}/release", OP_QUEUE_RELEASE, 1, 1 },
+	{ HTTP_PUT, "/api/mailboxes/{}/quota", OP_QUOTA_SET, 1, 1 },
+	{ HTTP_GET, "/api/mailboxes/{}/vacation", OP_VACATION_SHOW, 0, 1 },
+	{ HTTP_PUT, "/api/mailboxes/{}/vacation", OP_VACATION_SET, 1, 1 },
+	{ HTTP_DELETE, "/api/mailboxes/{}/vacation", OP_VACATION_OFF, 1, 1 },
+	{ HTTP_GET, "/api/nodes", OP_NODE_LIST, 0, 1 },
+	{ HTTP_POST, "/api/nodes", OP_NODE_ADD, 1, 1 },
+	{ HTTP_POST, "/api/nodes/{}/drain", OP_NODE_DRAIN, 1, 1 },
+	{ HTTP_POST, "/api/nodes/{}/activate", OP_NODE_ACTIVATE, 1, 1 },
+	{ HTTP_DELETE, "/api/nodes/{}", OP_NODE_REMOVE, 1, 1 },
+	{ HTTP_GET, "/api/moves", OP_MOVE_LIST, 0, 1 },
 };
 
 const char *admin_method_name(enum http_method m)

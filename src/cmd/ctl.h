@@ -67,6 +67,8 @@ int ctl_mailbox_quota(struct ctl *c, int argc, char **argv);
 int ctl_mailbox_vacation(struct ctl *c, int argc, char **argv);
 int ctl_account_mailbox_quota(struct ctl *c, const char *name, const char *size, const char *count);
 int ctl_quota_show(struct ctl *c, const char *address);
+/* The mailbox_quota_* lines of account show: 0, or 1 (reported). */
+int ctl_account_quota_show(struct ctl *c, const char *account);
 
 /* ctl_node.c: the nodes of a fleet */
 int ctl_node_add(struct ctl *c, int argc, char **argv);

@@ -11,27 +11,15 @@
 #include "ops/ops_node.h"
 #include "util/buf.h"
 #include "util/jw.h"
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A node number argument: 1..NODE_NUMBER_MAX, or -1. */
-static int node_number(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno || end == s || *end || v < 1 || v > NODE_NUMBER_MAX ? -1 : (int)v;
-}
 
 int ctl_node_add(struct ctl *c, int argc, char **argv)
 {
 	const char *lmtp = NULL, *pop3 = NULL, *imap = NULL;
 	struct ops_err e;
-	int n = node_number(argv[0]);
+	int n = ops_node_number(argv[0]);
 
 	if (n < 0)
 		return fail("node add: the node number must be 1 to %d", NODE_NUMBER_MAX);
@@ -58,15 +46,7 @@ static int print_node(const struct node *n, void *arg)
 		       n->imap[0] ? n->imap : "-", n->accounts, n->mailboxes);
 		return 0;
 	}
-	jw_obj(j);
-	jw_kint(j, "number", n->number);
-	jw_kstr(j, "state", node_state_name(n->state));
-	jw_kstr(j, "lmtp", n->lmtp);
-	jw_kstr(j, "pop3", n->pop3);
-	jw_kstr(j, "imap", n->imap);
-	jw_kint(j, "accounts", n->accounts);
-	jw_kint(j, "mailboxes", n->mailboxes);
-	jw_obj_end(j);
+	ops_json_node(j, n);
 	return 0;
 }
 
@@ -92,7 +72,7 @@ int ctl_node_list(struct ctl *c, int argc, char **argv)
 static int set_drain(struct ctl *c, const char *arg, int drain)
 {
 	struct ops_err e;
-	int n = node_number(arg);
+	int n = ops_node_number(arg);
 
 	if (n < 0)
 		return fail("the node number must be 1 to %d", NODE_NUMBER_MAX);
@@ -131,7 +111,7 @@ int ctl_node_set_imap(struct ctl *c, int argc, char **argv)
 int ctl_node_remove(struct ctl *c, int argc, char **argv)
 {
 	struct ops_err e;
-	int n = node_number(argv[0]);
+	int n = ops_node_number(argv[0]);
 
 	(void)argc;
 	if (n < 0)

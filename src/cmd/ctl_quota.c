@@ -12,23 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "default" = -1 (the account's), else a size: 0 or -1 (bad). */
-static int size_arg(const char *v, int allow_default, int64_t *out)
-{
-	if (allow_default && !strcmp(v, "default")) {
-		*out = -1;
-		return 0;
-	}
-	return quota_parse_size(v, out);
-}
-
 /* mailbox quota ADDRESS SIZE|default [--messages N|default] */
 int ctl_mailbox_quota(struct ctl *c, int argc, char **argv)
 {
 	int64_t bytes, messages = -2;
 	struct ops_err e;
 
-	if (size_arg(argv[1], 1, &bytes) < 0)
+	if (ops_quota_parse(argv[1], 1, &bytes) < 0)
 		return fail("mailbox quota: SIZE must be a number of bytes (K, M, G allowed), 0 or \"default\"");
 	for (int i = 2; i < argc; i++) {
 		char *end;
@@ -57,13 +47,24 @@ int ctl_account_mailbox_quota(struct ctl *c, const char *name, const char *size,
 	int64_t bytes = -2, messages = -2;
 	struct ops_err e;
 
-	if (size && quota_parse_size(size, &bytes) < 0)
+	if (size && ops_quota_parse(size, 0, &bytes) < 0)
 		return fail("--mailbox-quota must be a number of bytes (K, M, G allowed) or 0");
 	if (count && quota_parse_size(count, &messages) < 0)
 		return fail("--mailbox-messages must be a count or 0");
 	if (!store(c))
 		return 1;
 	return ops_account_mailbox_quota(c->st, name, bytes, messages, &e) ? fail("%s", e.msg) : 0;
+}
+
+int ctl_account_quota_show(struct ctl *c, const char *account)
+{
+	int64_t bytes, messages;
+	struct ops_err e;
+
+	if (ops_account_mailbox_quota_get(c->st, account, &bytes, &messages, &e))
+		return fail("%s", e.msg);
+	printf("mailbox_quota_bytes: %lld\nmailbox_quota_messages: %lld\n", (long long)bytes, (long long)messages);
+	return 0;
 }
 
 /* The quota lines of mailbox show: 0, or 1 (reported). */
@@ -77,7 +78,7 @@ int ctl_quota_show(struct ctl *c, const char *address)
 
 	if (!v)
 		return fail("out of memory");
-	if (ops_quota_info(c->st, c->cfg.data_dir, address, &qi, &e) || ops_vacation_get(c->st, address, v, &e)) {
+	if (ops_quota_info(c->st, c->cfg.data_dir, c->cfg.cluster_node, address, &qi, &e) || ops_vacation_get(c->st, address, v, &e)) {
 		free(v);
 		return fail("%s", e.msg);
 	}
@@ -91,20 +92,20 @@ int ctl_quota_show(struct ctl *c, const char *address)
 	return rc;
 }
 
-/* The text of --text-file PATH into v->text. 0 or 1 (reported). */
-static int read_text(const char *path, struct vacation *v)
+/* The text of --text-file PATH into text (VACATION_TEXT_MAX bytes). 0 or 1 (reported). */
+static int read_text(const char *path, char *text)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	size_t n;
 
 	if (!f)
 		return fail("%s: %s", path, strerror(errno));
-	n = fread(v->text, 1, sizeof v->text - 1, f);
-	v->text[n] = '\0';
-	if (!feof(f) && n == sizeof v->text - 1) {
+	n = fread(text, 1, VACATION_TEXT_MAX - 1, f);
+	text[n] = '\0';
+	if (!feof(f) && n == VACATION_TEXT_MAX - 1) {
 		if (f != stdin)
 			fclose(f);
-		return fail("%s: the text is longer than %zu bytes", path, sizeof v->text - 1);
+		return fail("%s: the text is longer than %d bytes", path, VACATION_TEXT_MAX - 1);
 	}
 	if (f != stdin)
 		fclose(f);
@@ -124,10 +125,12 @@ static int vacation_print(struct ctl *c, const char *address)
 	return 0;
 }
 
-/* mailbox vacation ADDRESS on|off|show [--subject S] [--text T | --text-file PATH] [--start D] [--end D] */
+/* mailbox vacation ADDRESS on|off|show [--subject S] [--text T | --text-file PATH] [--start D] [--end D]
+ * (the options change only what they name: ops_vacation_change) */
 int ctl_mailbox_vacation(struct ctl *c, int argc, char **argv)
 {
-	struct vacation *v;
+	struct ops_vacation_change ch = { 0, NULL, NULL, NULL, NULL };
+	char *text = NULL;
 	struct ops_err e;
 	int rc = 0;
 
@@ -139,37 +142,28 @@ int ctl_mailbox_vacation(struct ctl *c, int argc, char **argv)
 		return argc > 2 ? fail("mailbox vacation show: too many arguments") : vacation_print(c, argv[0]);
 	if (strcmp(argv[1], "on") && strcmp(argv[1], "off"))
 		return fail("mailbox vacation: say on, off or show");
-	if (!(v = calloc(1, sizeof *v)))
-		return fail("out of memory");
-	if (ops_vacation_get(c->st, argv[0], v, &e)) {   /* options change what is there */
-		free(v);
-		return fail("%s", e.msg);
-	}
-	v->enabled = !strcmp(argv[1], "on");
+	ch.enabled = !strcmp(argv[1], "on");
 	for (int i = 2; i < argc && rc == 0; i += 2) {
 		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!val)
 			rc = fail("mailbox vacation: %s needs a value", o);
 		else if (!strcmp(o, "--subject"))
-			rc = snprintf(v->subject, sizeof v->subject, "%s", val) >= (int)sizeof v->subject
-			         ? fail("--subject is too long") : 0;
+			ch.subject = val;
 		else if (!strcmp(o, "--text"))
-			rc = snprintf(v->text, sizeof v->text, "%s", val) >= (int)sizeof v->text ? fail("--text is too long") : 0;
+			ch.text = val;
+		else if (!strcmp(o, "--text-file") && !text && !(text = malloc(VACATION_TEXT_MAX)))
+			rc = fail("out of memory");
 		else if (!strcmp(o, "--text-file"))
-			rc = read_text(val, v);
+			rc = read_text(val, text), ch.text = text;
 		else if (!strcmp(o, "--start"))
-			rc = snprintf(v->start, sizeof v->start, "%s", strcmp(val, "-") ? val : "") >= (int)sizeof v->start
-			         ? fail("--start: YYYY-MM-DD") : 0;
+			ch.start = val;
 		else if (!strcmp(o, "--end"))
-			rc = snprintf(v->end, sizeof v->end, "%s", strcmp(val, "-") ? val : "") >= (int)sizeof v->end
-			         ? fail("--end: YYYY-MM-DD") : 0;
+			ch.end = val;
 		else
 			rc = fail("mailbox vacation: unknown option %s", o);
 	}
-	if (rc == 0 && v->enabled && !v->text[0])
-		rc = fail("mailbox vacation on: the reply needs a text (--text or --text-file)");
-	if (rc == 0 && ops_vacation_set(c->st, argv[0], v, &e))
+	if (rc == 0 && ops_vacation_change(c->st, argv[0], &ch, NULL, &e))
 		rc = fail("%s", e.msg);
-	free(v);
+	free(text);
 	return rc;
 }

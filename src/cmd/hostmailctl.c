@@ -351,7 +351,7 @@ static int account_show(struct ctl *c, int argc, char **argv)
 	print_limit("recipients_per_hour", a.limit_per_hour, c->cfg.recipients_per_hour);
 	print_limit("recipients_per_day", a.limit_per_day, c->cfg.recipients_per_day);
 	print_limit("max_recipients", a.limit_max_recipients, c->cfg.max_recipients);
-	return 0;
+	return ctl_account_quota_show(c, a.name);
 }
 
 /* "default" -> -1; a number >= 0 -> itself; else -3 (bad). */

@@ -1,6 +1,6 @@
 /*
- * ops_quota: mailbox quotas and autoresponders for hostmailctl and the
- * admin API (ops_quota.h).
+ * ops_quota: mailbox quotas for hostmailctl, the admin API and the ACC
+ * (ops_quota.h); the autoresponder's operations are in ops_vacation.c.
  */
 #include "ops/ops_quota.h"
 #include "delivery/quota.h"
@@ -15,6 +15,15 @@ static int store_fail(struct ops_err *e, int rc, const char *field, const char *
 	if (rc == STORE_EFAIL && !err[0])
 		return ops_fail(e, rc, NULL, "database error");
 	return ops_fail(e, rc, rc == STORE_EINVAL ? field : NULL, "%s", err[0] ? err : what);
+}
+
+int ops_quota_parse(const char *v, int allow_default, int64_t *out)
+{
+	if (allow_default && v && !strcmp(v, "default")) {
+		*out = -1;
+		return 0;
+	}
+	return quota_parse_size(v, out);
 }
 
 int ops_mailbox_quota(struct store *st, const char *address, int64_t bytes, int64_t messages,
@@ -35,8 +44,33 @@ int ops_account_mailbox_quota(struct store *st, const char *account, int64_t byt
 	return rc ? store_fail(e, rc, "mailbox_quota", err, "no such account") : 0;
 }
 
-int ops_quota_info(struct store *st, const char *data_dir, const char *address, struct ops_quota_info *out,
-                   struct ops_err *e)
+int ops_account_mailbox_quota_get(struct store *st, const char *account, int64_t *bytes, int64_t *messages,
+                                  struct ops_err *e)
+{
+	int rc = store_account_mailbox_quota_get(st, account, bytes, messages);
+
+	if (rc)
+		return ops_fail(e, rc, NULL, rc == STORE_ENOTFOUND ? "account %s does not exist" : "database error",
+		                account);
+	return 0;
+}
+
+/* Is the mailbox's Maildir on this node? 1 yes, 0 no (*home its node), -1 store error. */
+static int maildir_here(struct store *st, int node, const struct mailbox *m, int *home)
+{
+	struct account a;
+
+	*home = node;
+	if (node <= 0)
+		return 1;                /* one node: every Maildir is here */
+	if (store_account_get(st, m->account, &a))
+		return -1;
+	*home = a.server_number;
+	return a.server_number <= 0 || a.server_number == node;
+}
+
+int ops_quota_info(struct store *st, const char *data_dir, int node, const char *address,
+                   struct ops_quota_info *out, struct ops_err *e)
 {
 	struct mailbox m;
 	struct quota_limit q;
@@ -50,6 +84,10 @@ int ops_quota_info(struct store *st, const char *data_dir, const char *address, 
 		                address);
 	if ((rc = store_quota_get(st, m.address, &out->limit)) != 0)
 		return ops_fail(e, rc, NULL, "database error");
+	if ((rc = maildir_here(st, node, &m, &out->home_node)) < 0)
+		return ops_fail(e, STORE_EFAIL, NULL, "database error");
+	if (!(out->local = rc))
+		return 0;
 	q.bytes = out->limit.bytes;
 	q.messages = out->limit.messages;
 	if (quota_maildir_path(data_dir, m.address, md, sizeof md) < 0 ||
@@ -59,24 +97,6 @@ int ops_quota_info(struct store *st, const char *data_dir, const char *address, 
 	out->used_messages = u.messages;
 	out->percent = quota_percent(&q, &u);
 	return 0;
-}
-
-int ops_vacation_get(struct store *st, const char *address, struct vacation *out, struct ops_err *e)
-{
-	int rc = store_vacation_get(st, address, out);
-
-	if (rc)
-		return ops_fail(e, rc, NULL, rc == STORE_ENOTFOUND ? "mailbox %s does not exist" : "database error",
-		                address);
-	return 0;
-}
-
-int ops_vacation_set(struct store *st, const char *address, const struct vacation *v, struct ops_err *e)
-{
-	char err[256] = "";
-	int rc = store_vacation_set(st, address, v, err, sizeof err);
-
-	return rc ? store_fail(e, rc, "vacation", err, "no such mailbox") : 0;
 }
 
 static int limit_line(struct buf *b, const char *key, int64_t v, int64_t own)
@@ -91,6 +111,9 @@ int ops_quota_lines(const struct ops_quota_info *qi, int vacation_on, struct buf
 	if (limit_line(b, "quota_bytes", qi->limit.bytes, qi->limit.mailbox_bytes) < 0 ||
 	    limit_line(b, "quota_messages", qi->limit.messages, qi->limit.mailbox_messages) < 0)
 		return -1;
+	if (!qi->local)   /* its maildirsize is on its home node */
+		return buf_printf(b, "quota_used: on node %d (mailbox show there)\nvacation: %s\n", qi->home_node,
+		                  vacation_on ? "on" : "off") < 0 ? -1 : 0;
 	return buf_printf(b, "quota_used_bytes: %lld\nquota_used_messages: %lld\nquota_percent: %d\nvacation: %s\n",
 	                  (long long)qi->used_bytes, (long long)qi->used_messages, qi->percent,
 	                  vacation_on ? "on" : "off") < 0 ? -1 : 0;
@@ -108,9 +131,20 @@ void ops_json_mailbox_quota(struct jw *j, const struct mailbox *m, const struct 
 	jw_kint(j, "bytes", qi->limit.bytes);           /* 0: no limit */
 	jw_kint(j, "messages", qi->limit.messages);
 	jw_kbool(j, "account_default", qi->limit.mailbox_bytes < 0);
-	jw_kint(j, "used_bytes", qi->used_bytes);
-	jw_kint(j, "used_messages", qi->used_messages);
-	jw_kint(j, "percent", qi->percent);
+	jw_kbool(j, "local", qi->local);
+	if (qi->local) {
+		jw_kint(j, "used_bytes", qi->used_bytes);
+		jw_kint(j, "used_messages", qi->used_messages);
+		jw_kint(j, "percent", qi->percent);
+	} else {          /* read on its home node */
+		jw_key(j, "used_bytes");
+		jw_null(j);
+		jw_key(j, "used_messages");
+		jw_null(j);
+		jw_key(j, "percent");
+		jw_null(j);
+		jw_kint(j, "home_node", qi->home_node);
+	}
 	jw_obj_end(j);
 	jw_kbool(j, "vacation", vacation_on);
 	jw_obj_end(j);

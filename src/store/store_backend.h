@@ -120,6 +120,7 @@ struct store_ops {
 	                 char *err, size_t errlen);
 	int (*account_quota_set)(struct store *st, const char *account, int64_t bytes, int64_t messages,
 	                         char *err, size_t errlen);
+	int (*account_quota_get)(struct store *st, const char *account, int64_t *bytes, int64_t *messages);
 	int (*vacation_get)(struct store *st, const char *addr, struct vacation *out);
 	int (*vacation_set)(struct store *st, const char *addr, const struct vacation *v,
 	                    char *err, size_t errlen);
@@ -144,6 +145,7 @@ struct store_ops {
 	int (*move_get)(struct store *st, const char *account, struct account_move *out);
 	int (*move_switch)(struct store *st, const char *account, char *err, size_t errlen);
 	int (*move_end)(struct store *st, const char *account, char *err, size_t errlen);
+	int (*move_list)(struct store *st, int (*cb)(const struct account_move *, void *), void *arg);
 };
 
 struct store {

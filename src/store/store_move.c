@@ -37,6 +37,11 @@ int store_move_switch(struct store *st, const char *account, char *err, size_t e
 	return st->ops->move_switch(st, account, err, errlen);
 }
 
+int store_move_list(struct store *st, int (*cb)(const struct account_move *, void *), void *arg)
+{
+	return st->ops->move_list(st, cb, arg);
+}
+
 int store_move_end(struct store *st, const char *account, char *err, size_t errlen)
 {
 	if (!account || !*account || strlen(account) >= STORE_NAME_MAX)

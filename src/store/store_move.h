@@ -36,5 +36,8 @@ int store_move_switch(struct store *st, const char *account, char *err, size_t e
 /* The move is over (done, or aborted before its switch): forget it. 0,
  * STORE_ENOTFOUND, STORE_EFAIL. */
 int store_move_end(struct store *st, const char *account, char *err, size_t errlen);
+/* Every move under way, by account name (GET /api/moves). cb returning
+ * non-zero stops the walk. 0 or STORE_EFAIL. */
+int store_move_list(struct store *st, int (*cb)(const struct account_move *, void *), void *arg);
 
 #endif

@@ -489,6 +489,7 @@ static const struct store_ops pg_ops = {
 	.quota_get = pg_quota_get,
 	.quota_set = pg_quota_set,
 	.account_quota_set = pg_account_quota_set,
+	.account_quota_get = pg_account_quota_get,
 	.vacation_get = pg_vacation_get,
 	.vacation_set = pg_vacation_set,
 	.vacation_note = pg_vacation_note,
@@ -506,4 +507,5 @@ static const struct store_ops pg_ops = {
 	.move_get = pg_move_get,
 	.move_switch = pg_move_switch,
 	.move_end = pg_move_end,
+	.move_list = pg_move_list,
 };

@@ -145,6 +145,7 @@ int pg_contact_set(struct store *st, const char *account, const char *addr, char
 int pg_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
 /* store_pg_quota.c: quotas and autoresponders */
 int pg_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int pg_account_quota_get(struct store *st, const char *account, int64_t *bytes, int64_t *messages);
 int pg_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
 int pg_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
                         char *err, size_t errlen);
@@ -169,5 +170,6 @@ int pg_move_begin(struct store *st, const char *account, int to, int64_t now, st
 int pg_move_get(struct store *st, const char *account, struct account_move *out);
 int pg_move_switch(struct store *st, const char *account, char *err, size_t errlen);
 int pg_move_end(struct store *st, const char *account, char *err, size_t errlen);
+int pg_move_list(struct store *st, int (*cb)(const struct account_move *, void *), void *arg);
 
 #endif

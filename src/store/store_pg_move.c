@@ -28,17 +28,26 @@ static const struct pg_stmt switch_mark_stmt = {
 	"move_switch_mark", "UPDATE account_moves SET switched = true"
 	" WHERE account_id = (SELECT id FROM accounts WHERE name = $1)", 1, 0
 };
+static const struct pg_stmt list_stmt = {
+	"move_list", "SELECT a.name, m.from_node, m.to_node, m.switched::integer, m.started"
+	" FROM account_moves m JOIN accounts a ON a.id = m.account_id ORDER BY a.name", 0, 1
+};
 static const struct pg_stmt end_stmt = {
 	"move_end", "DELETE FROM account_moves WHERE account_id = (SELECT id FROM accounts WHERE name = $1)", 1, 0
 };
 
+static void row_move_at(const PGresult *r, int row, struct account_move *out)
+{
+	pg_text(r, row, 0, out->account, sizeof out->account);
+	out->from_node = (int)pg_ll(r, row, 1);
+	out->to_node = (int)pg_ll(r, row, 2);
+	out->switched = (int)pg_ll(r, row, 3);
+	out->started = pg_ll(r, row, 4);
+}
+
 static void row_move(const PGresult *r, struct account_move *out)
 {
-	pg_text(r, 0, 0, out->account, sizeof out->account);
-	out->from_node = (int)pg_ll(r, 0, 1);
-	out->to_node = (int)pg_ll(r, 0, 2);
-	out->switched = (int)pg_ll(r, 0, 3);
-	out->started = pg_ll(r, 0, 4);
+	row_move_at(r, 0, out);
 }
 
 static int get_on(struct pg_store *st, struct pg_conn *pc, const char *account, struct account_move *out,
@@ -162,4 +171,21 @@ int pg_move_end(struct store *base, const char *account, char *err, size_t errle
 		return STORE_ENOTFOUND;
 	}
 	return rc > 0 ? 0 : rc;
+}
+
+int pg_move_list(struct store *base, int (*cb)(const struct account_move *, void *), void *arg)
+{
+	struct account_move mv;
+	PGresult *r;
+
+	if (pg_run(PG(base), &list_stmt, NULL, &r, NULL, 0) != 0)
+		return STORE_EFAIL;
+	for (int i = 0; i < PQntuples(r); i++) {
+		memset(&mv, 0, sizeof mv);
+		row_move_at(r, i, &mv);
+		if (cb(&mv, arg))
+			break;
+	}
+	PQclear(r);
+	return 0;
 }

@@ -25,6 +25,9 @@ static const struct pg_stmt account_quota_stmt = {
 	" mailbox_quota_messages = CASE WHEN $3::bigint = -2 THEN mailbox_quota_messages ELSE $3::bigint END"
 	" WHERE name = $1", 3, 0
 };
+static const struct pg_stmt account_quota_get_stmt = {
+	"account_quota_get", "SELECT mailbox_quota_bytes, mailbox_quota_messages FROM accounts WHERE name = $1", 1, 1
+};
 static const struct pg_stmt vacation_get_stmt = {
 	"vacation_get", "SELECT m.id, coalesce(v.enabled, false), v.subject, v.body, v.start_date, v.end_date"
 	" FROM mailboxes m LEFT JOIN vacations v ON v.mailbox_id = m.id WHERE m.address = $1", 1, 1
@@ -73,6 +76,23 @@ int pg_quota_set(struct store *base, const char *addr, int64_t bytes, int64_t me
 	const char *p[3] = { addr, pg_num(a, bytes), pg_num(b, messages) };
 
 	return pg_write_one(PG(base), &quota_set_stmt, p, "mailbox", addr, err, errlen);
+}
+
+int pg_account_quota_get(struct store *base, const char *account, int64_t *bytes, int64_t *messages)
+{
+	const char *p[1] = { account };
+	PGresult *r;
+	int rc;
+
+	if (pg_run(PG(base), &account_quota_get_stmt, p, &r, NULL, 0) != 0)
+		return STORE_EFAIL;
+	rc = PQntuples(r) == 1 ? 0 : STORE_ENOTFOUND;
+	if (rc == 0) {
+		*bytes = pg_ll(r, 0, 0);
+		*messages = pg_ll(r, 0, 1);
+	}
+	PQclear(r);
+	return rc;
 }
 
 int pg_account_quota_set(struct store *base, const char *account, int64_t bytes, int64_t messages,

@@ -61,6 +61,14 @@ int store_account_set_mailbox_quota(struct store *st, const char *account, int64
 	return st->ops->account_quota_set(st, account, bytes, messages, err, errlen);
 }
 
+int store_account_mailbox_quota_get(struct store *st, const char *account, int64_t *bytes, int64_t *messages)
+{
+	*bytes = *messages = 0;
+	if (!account || !*account)
+		return STORE_ENOTFOUND;
+	return st->ops->account_quota_get(st, account, bytes, messages);
+}
+
 int store_vacation_get(struct store *st, const char *address, struct vacation *out)
 {
 	char addr[320];

@@ -25,6 +25,9 @@ int store_quota_get(struct store *st, const char *address, struct store_quota *o
  * -2 = leave as is). 0, STORE_ENOTFOUND, STORE_EINVAL, STORE_EFAIL. */
 int store_quota_set(struct store *st, const char *address, int64_t bytes, int64_t messages,
                     char *err, size_t errlen);
+/* An account's default for its mailboxes: 0 with *bytes, *messages (0 =
+ * none), STORE_ENOTFOUND or STORE_EFAIL. */
+int store_account_mailbox_quota_get(struct store *st, const char *account, int64_t *bytes, int64_t *messages);
 /* An account's default for its mailboxes (0 = none; -2 = leave as is). */
 int store_account_set_mailbox_quota(struct store *st, const char *account, int64_t bytes,
                                     int64_t messages, char *err, size_t errlen);

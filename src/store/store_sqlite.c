@@ -492,6 +492,7 @@ static const struct store_ops sqlite_ops = {
 	.quota_get = sq_quota_get,
 	.quota_set = sq_quota_set,
 	.account_quota_set = sq_account_quota_set,
+	.account_quota_get = sq_account_quota_get,
 	.vacation_get = sq_vacation_get,
 	.vacation_set = sq_vacation_set,
 	.vacation_note = sq_vacation_note,
@@ -509,4 +510,5 @@ static const struct store_ops sqlite_ops = {
 	.move_get = sq_move_get,
 	.move_switch = sq_move_switch,
 	.move_end = sq_move_end,
+	.move_list = sq_move_list,
 };

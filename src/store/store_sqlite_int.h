@@ -111,6 +111,7 @@ int sq_contact_set(struct store *st, const char *account, const char *addr, char
 int sq_contact_get(struct store *st, const char *account, char *out, size_t outlen, int *is_default);
 /* store_sqlite_quota.c: quotas and autoresponders */
 int sq_quota_get(struct store *st, const char *addr, struct store_quota *out);
+int sq_account_quota_get(struct store *st, const char *account, int64_t *bytes, int64_t *messages);
 int sq_quota_set(struct store *st, const char *addr, int64_t bytes, int64_t messages, char *err, size_t errlen);
 int sq_account_quota_set(struct store *st, const char *account, int64_t bytes, int64_t messages,
                         char *err, size_t errlen);
@@ -135,5 +136,6 @@ int sq_move_begin(struct store *st, const char *account, int to, int64_t now, st
 int sq_move_get(struct store *st, const char *account, struct account_move *out);
 int sq_move_switch(struct store *st, const char *account, char *err, size_t errlen);
 int sq_move_end(struct store *st, const char *account, char *err, size_t errlen);
+int sq_move_list(struct store *st, int (*cb)(const struct account_move *, void *), void *arg);
 
 #endif

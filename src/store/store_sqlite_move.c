@@ -160,3 +160,33 @@ int sq_move_end(struct store *base, const char *account, char *err, size_t errle
 	}
 	return n > 0 ? 0 : STORE_EFAIL;
 }
+
+int sq_move_list(struct store *base, int (*cb)(const struct account_move *, void *), void *arg)
+{
+	struct sq_store *st = SQ(base);
+	struct account_move mv;
+	sqlite3_stmt *s;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	if (sq_prepare(st, &s, "SELECT a.name, m.from_node, m.to_node, m.switched, m.started"
+	                       " FROM account_moves m JOIN accounts a ON a.id = m.account_id ORDER BY a.name") < 0) {
+		pthread_mutex_unlock(&st->mu);
+		return STORE_EFAIL;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&mv, 0, sizeof mv);
+		sq_text(s, 0, mv.account, sizeof mv.account);
+		mv.from_node = sqlite3_column_int(s, 1);
+		mv.to_node = sqlite3_column_int(s, 2);
+		mv.switched = sqlite3_column_int(s, 3);
+		mv.started = sqlite3_column_int64(s, 4);
+		if (cb(&mv, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	return rc == SQLITE_DONE ? 0 : STORE_EFAIL;
+}

@@ -81,6 +81,29 @@ int sq_account_quota_set(struct store *base, const char *account, int64_t bytes,
 	               " WHERE name = ?1", account, bytes, messages, "account", err, errlen);
 }
 
+int sq_account_quota_get(struct store *base, const char *account, int64_t *bytes, int64_t *messages)
+{
+	struct sq_store *st = SQ(base);
+	sqlite3_stmt *s;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	if (sq_prepare(st, &s, "SELECT mailbox_quota_bytes, mailbox_quota_messages FROM accounts WHERE name = ?") < 0) {
+		rc = STORE_EFAIL;
+	} else {
+		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*bytes = sqlite3_column_int64(s, 0);
+			*messages = sqlite3_column_int64(s, 1);
+		}
+		rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? STORE_ENOTFOUND : STORE_EFAIL;
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
 int sq_vacation_get(struct store *base, const char *addr, struct vacation *out)
 {
 	struct sq_store *st = SQ(base);

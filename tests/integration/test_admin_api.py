@@ -20,9 +20,9 @@ ALICE, ALICE_PW = "alice@acme.test", "alice-secret"
 class Admin:
     """A daemon with the admin API on, and a curl-based client for it."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, extra=""):
         self.port = free_port()
-        self.h = Hostmail(tmp_path, extra=f"[listen]\nadmin = 127.0.0.1:{self.port}\n")
+        self.h = Hostmail(tmp_path, extra=f"[listen]\nadmin = 127.0.0.1:{self.port}\n" + extra)
         setup_demo(self.h)
         self.token = self.h.ctl("token", "add", "panel").stdout.strip()
         self.ro = self.h.ctl("token", "add", "watcher", "--read-only").stdout.strip()
@@ -148,7 +148,7 @@ def test_accounts_domains_mailboxes_mirror_hostmailctl(api):
     api.do("POST", "/api/mailboxes", "/api/mailboxes", 201, {"address": "bo@shop.test", "password": "short", "force": True})
     m = api.do("POST", "/api/mailboxes", "/api/mailboxes", 201, {"address": "Info@shop.test", "password": "long-enough-pw"})
     assert m == {"address": "info@shop.test", "domain": "shop.test", "account": "shop",
-                 "quota": {"bytes": 0, "messages": 0, "account_default": True, "used_bytes": 0,
+                 "quota": {"bytes": 0, "messages": 0, "account_default": True, "local": True, "used_bytes": 0,
                            "used_messages": 0, "percent": 0}, "vacation": False}
     assert os.path.isdir(os.path.join(h.data_dir, "mail", "shop.test", "info", "new"))
     e = api.do("POST", "/api/mailboxes", "/api/mailboxes", 409, {"address": "info@shop.test", "password": "long-enough-pw"})

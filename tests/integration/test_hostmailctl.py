@@ -167,7 +167,8 @@ def test_account_lifecycle(hm):
                     "server_number": "7", "smtp_host": "mail007.example.net",
                     "domains": "old.example, old2.example", "mailboxes": "2",
                     "recipients_per_hour": "500 (default)", "recipients_per_day": "2000 (default)",
-                    "max_recipients": "100 (default)"}
+                    "max_recipients": "100 (default)",
+                    "mailbox_quota_bytes": "0", "mailbox_quota_messages": "0"}
     assert kv(hm.ctl("account", "show", "acme").stdout)["domains"] == "none"
     assert kv(hm.ctl("account", "show", "acme").stdout)["smtp_host"] == "acme.mail.example.net"
 

@@ -48,6 +48,43 @@ static void test_routes(void **state)
 	assert_int_equal(admin_route(HTTP_GET, "/api/domains/acme.test/dkim/rotate", &m), ROUTE_BAD_METHOD);
 }
 
+/* A mailbox's quota and autoresponder, the nodes, the moves (read only). */
+static void test_quota_vacation_nodes(void **state)
+{
+	struct admin_match m;
+
+	(void)state;
+	assert_int_equal(admin_route(HTTP_PUT, "/api/mailboxes/a%40b.test/quota", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_QUOTA_SET);
+	assert_true(m.route->change);
+	assert_string_equal(m.arg, "a@b.test");
+	assert_int_equal(admin_route(HTTP_GET, "/api/mailboxes/a%40b.test/quota", &m), ROUTE_BAD_METHOD);
+	assert_int_equal(admin_route(HTTP_GET, "/api/mailboxes/a@b.test/vacation", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_VACATION_SHOW);
+	assert_false(m.route->change);
+	assert_int_equal(admin_route(HTTP_PUT, "/api/mailboxes/a@b.test/vacation", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_VACATION_SET);
+	assert_int_equal(admin_route(HTTP_DELETE, "/api/mailboxes/a@b.test/vacation", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_VACATION_OFF);
+	assert_true(m.route->change);
+	assert_int_equal(admin_route(HTTP_GET, "/api/nodes", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_NODE_LIST);
+	assert_int_equal(admin_route(HTTP_POST, "/api/nodes", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_NODE_ADD);
+	assert_int_equal(admin_route(HTTP_POST, "/api/nodes/12/drain", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_NODE_DRAIN);
+	assert_string_equal(m.arg, "12");
+	assert_int_equal(admin_route(HTTP_POST, "/api/nodes/12/activate", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_NODE_ACTIVATE);
+	assert_int_equal(admin_route(HTTP_DELETE, "/api/nodes/12", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_NODE_REMOVE);
+	assert_int_equal(admin_route(HTTP_GET, "/api/nodes/12", &m), ROUTE_BAD_METHOD);
+	assert_int_equal(admin_route(HTTP_GET, "/api/moves", &m), ROUTE_OK);
+	assert_int_equal(m.route->op, OP_MOVE_LIST);
+	assert_false(m.route->change);
+	assert_int_equal(admin_route(HTTP_POST, "/api/moves", &m), ROUTE_BAD_METHOD);
+}
+
 static void test_not_found_and_methods(void **state)
 {
 	struct admin_match m;
@@ -103,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_quota_vacation_nodes),
 		cmocka_unit_test(test_not_found_and_methods),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_query),
