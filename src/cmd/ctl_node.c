@@ -98,7 +98,7 @@ int ctl_node_activate(struct ctl *c, int argc, char **argv)
 int ctl_node_set_imap(struct ctl *c, int argc, char **argv)
 {
 	struct ops_err e;
-	int n = node_number(argv[0]);
+	int n = ops_node_number(argv[0]);
 
 	(void)argc;
 	if (n < 0)
