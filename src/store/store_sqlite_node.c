@@ -96,18 +96,19 @@ int sq_node_list(struct store *base, store_node_cb cb, void *arg)
 	return rc == SQLITE_DONE ? 0 : STORE_EFAIL;
 }
 
-int sq_node_set_state(struct store *base, int number, enum node_state state, char *err, size_t errlen)
+/* One column of node number set to text (sql binds ?1 number, ?2 text). */
+static int node_set(struct store *base, int number, const char *sql, const char *text, char *err, size_t errlen)
 {
 	struct sq_store *st = SQ(base);
 	sqlite3_stmt *s;
 	int rc, changes = 0;
 
 	pthread_mutex_lock(&st->mu);
-	if (sq_prepare(st, &s, "UPDATE nodes SET state = ?2 WHERE number = ?1") < 0) {
+	if (sq_prepare(st, &s, sql) < 0) {
 		rc = sq_dberr(st, err, errlen);
 	} else {
 		sqlite3_bind_int(s, 1, number);
-		sqlite3_bind_text(s, 2, node_state_name(state), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
 		rc = sq_exec_write(st, s, &changes);
 		if (rc)
 			sq_dberr(st, err, errlen);
@@ -118,26 +119,15 @@ int sq_node_set_state(struct store *base, int number, enum node_state state, cha
 	return rc;
 }
 
+int sq_node_set_state(struct store *base, int number, enum node_state state, char *err, size_t errlen)
+{
+	return node_set(base, number, "UPDATE nodes SET state = ?2 WHERE number = ?1", node_state_name(state),
+	                err, errlen);
+}
+
 int sq_node_set_imap(struct store *base, int number, const char *imap, char *err, size_t errlen)
 {
-	struct sq_store *st = SQ(base);
-	sqlite3_stmt *s;
-	int rc, changes = 0;
-
-	pthread_mutex_lock(&st->mu);
-	if (sq_prepare(st, &s, "UPDATE nodes SET imap = ?2 WHERE number = ?1") < 0) {
-		rc = sq_dberr(st, err, errlen);
-	} else {
-		sqlite3_bind_int(s, 1, number);
-		sqlite3_bind_text(s, 2, imap, -1, SQLITE_STATIC);
-		rc = sq_exec_write(st, s, &changes);
-		if (rc)
-			sq_dberr(st, err, errlen);
-		else if (changes == 0)
-			store_seterr(err, errlen, "node %d does not exist", number), rc = STORE_ENOTFOUND;
-	}
-	pthread_mutex_unlock(&st->mu);
-	return rc;
+	return node_set(base, number, "UPDATE nodes SET imap = ?2 WHERE number = ?1", imap, err, errlen);
 }
 
 static int int_row(struct sq_store *st, const char *sql, int b, int *out)
